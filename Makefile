@@ -1,0 +1,68 @@
+# medservice: `make run` serves the demo, `make test` passes the whole suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+export PATH := $(HOME)/.local/bin:$(HOME)/.cargo/bin:$(PATH)
+export UV_LINK_MODE ?= copy
+
+UV ?= uv
+PY := $(UV) run --frozen python
+PORT ?= 8000
+PG_URL ?= postgres://postgres@127.0.0.1:5432/medservice
+# Debian packages the app needs at run time (PDF rendering and CJK fonts) and for tests.
+APT_RUNTIME := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 gettext
+APT_TEST := chromium poppler-utils
+
+.PHONY: run test install deps system-deps test-system-deps messages migrate demo lint check \
+        test-sqlite test-postgres bench clean
+
+run: install migrate demo
+	$(PY) manage.py serve --port $(PORT)
+
+install: deps system-deps messages
+
+deps:
+	@command -v $(UV) >/dev/null 2>&1 || { echo "installing uv"; \
+	  python3 -m pip install --quiet --user uv 2>/dev/null || python3 -m pip install --quiet uv; }
+	$(UV) sync --frozen
+
+# apt-get only as root and only for what is missing; otherwise say what to install.
+system-deps:
+	@bash scripts/apt-ensure.sh $(APT_RUNTIME)
+
+test-system-deps:
+	@bash scripts/apt-ensure.sh $(APT_RUNTIME) $(APT_TEST)
+
+messages: deps
+	$(PY) manage.py compilemessages --ignore=.venv -v 0
+
+migrate: deps
+	$(PY) manage.py migrate --noinput -v 0
+
+demo: migrate
+	$(PY) manage.py seed_demo --once
+
+lint: deps
+	$(UV) run --frozen ruff check .
+	$(UV) run --frozen ruff format --check .
+	$(UV) run --frozen mypy core/ accounts/services.py customers/services.py assets/services.py \
+	  assets/selectors.py contracts/services.py contracts/selectors.py contracts/coverage.py
+	$(PY) manage.py makemigrations --check --dry-run
+
+test: deps test-system-deps messages lint test-sqlite test-postgres
+
+test-sqlite:
+	$(UV) run --frozen pytest -q -n 2 --dist loadfile
+
+# The same suite on PostgreSQL when a server answers (or TEST_DATABASE_URL names one).
+test-postgres:
+	@if [ -n "$$TEST_DATABASE_URL" ]; then url="$$TEST_DATABASE_URL"; \
+	elif $(PY) scripts/pg_available.py "$(PG_URL)"; then url="$(PG_URL)"; \
+	else echo "PostgreSQL not reachable on 127.0.0.1:5432: PostgreSQL run skipped"; exit 0; fi; \
+	echo "pytest on PostgreSQL ($$url)"; \
+	TEST_DATABASE_URL="$$url" $(UV) run --frozen pytest -q -n 2 --dist loadfile
+
+bench: deps
+	$(PY) -m bench
+
+clean:
+	rm -rf var staticfiles .pytest_cache .ruff_cache .mypy_cache

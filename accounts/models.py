@@ -1,0 +1,85 @@
+"""Users, vendor roles and API tokens.
+
+Hospital users are ordinary users with a ``customers.HospitalMembership``; the hospital side
+of "who may see what" lives with the hospitals (``customers.scoping``) so that imports point
+one way: customers → accounts, never back.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class VendorRole(models.TextChoices):
+    ADMIN = "admin", _("Administrator")
+    MANAGER = "manager", _("Service manager")
+    ENGINEER = "engineer", _("Service engineer")
+    DISPATCHER = "dispatcher", _("Hotline agent")
+
+
+class User(AbstractUser):
+    vendor_role = models.CharField(
+        _("vendor role"),
+        max_length=20,
+        choices=VendorRole.choices,
+        blank=True,
+        help_text=_("Empty for hospital users."),
+    )
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        full = self.get_full_name()
+        return full or self.username
+
+    @property
+    def effective_vendor_role(self) -> str:
+        """A Django superuser acts as a vendor admin."""
+        if self.is_superuser:
+            return VendorRole.ADMIN
+        return self.vendor_role
+
+    @property
+    def is_vendor_staff(self) -> bool:
+        return bool(self.effective_vendor_role)
+
+    def display_time_zone(self) -> str:
+        membership = getattr(self, "hospital_membership", None)
+        if membership is not None:
+            return membership.hospital.time_zone
+        return settings.TIME_ZONE
+
+
+class ApiToken(models.Model):
+    """A bearer token for integrations. Only the SHA-256 of the secret is stored."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("user"),
+    )
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=12, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

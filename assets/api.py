@@ -1,0 +1,338 @@
+"""API: product models, devices, main components, emergency procedures."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.shortcuts import get_object_or_404
+from ninja import Field, Query, Router, Schema, Status
+from pydantic import AwareDatetime
+
+from core.api import READ_ERRORS, WRITE_ERRORS, PageIn, page, page_of, require_perm, resolve
+from customers.models import Contact, Department, Hospital
+
+from . import services
+from .models import Device, DeviceStatus, EmergencyProcedure, MainComponent, ProductModel
+from .selectors import device_search
+
+router = Router(tags=["installed base"])
+
+
+class ProductModelIn(Schema):
+    manufacturer: str = Field(min_length=1, max_length=120)
+    name: str = Field(min_length=1, max_length=120)
+    gtin: str = ""
+    category: str = "other"
+    risk_class: str = "II"
+    main_components: list[str] = []
+
+
+class ProductModelPatch(Schema):
+    manufacturer: str | None = Field(None, min_length=1, max_length=120)
+    name: str | None = Field(None, min_length=1, max_length=120)
+    gtin: str | None = None
+    category: str | None = None
+    risk_class: str | None = None
+    main_components: list[str] | None = None
+
+
+class ProductModelOut(Schema):
+    id: int
+    manufacturer: str
+    name: str
+    gtin: str
+    category: str
+    risk_class: str
+    main_components: list[str]
+
+
+class ProductModelFilter(Schema):
+    q: str | None = None
+    category: str | None = None
+
+
+class DeviceIn(Schema):
+    product_model_id: int | None = None
+    serial_number: str = Field("", max_length=100)
+    udi: str = ""
+    asset_tag: str = ""
+    hospital_id: int
+    department_id: int
+    location: str = ""
+    installed_on: date | None = None
+    acceptance_certificate_no: str = ""
+    accepted_on: date | None = None
+    live_on: date | None = None
+    status: DeviceStatus = DeviceStatus.INSTALLED
+    responsible_contact_id: int | None = None
+    notes: str = ""
+
+
+class DevicePatch(Schema):
+    serial_number: str | None = Field(None, min_length=1, max_length=100)
+    udi: str | None = None
+    asset_tag: str | None = None
+    department_id: int | None = None
+    location: str | None = None
+    installed_on: date | None = None
+    acceptance_certificate_no: str | None = None
+    accepted_on: date | None = None
+    live_on: date | None = None
+    status: DeviceStatus | None = None
+    responsible_contact_id: int | None = None
+    notes: str | None = None
+
+
+class DeviceOut(Schema):
+    id: int
+    public_id: str
+    product_model_id: int
+    serial_number: str
+    udi: str
+    udi_di: str
+    udi_lot: str
+    udi_serial: str
+    udi_production_date: date | None
+    udi_expiry_date: date | None
+    asset_tag: str
+    hospital_id: int
+    department_id: int
+    location: str
+    installed_on: date | None
+    acceptance_certificate_no: str
+    accepted_on: date | None
+    live_on: date | None
+    status: str
+    responsible_contact_id: int | None
+    notes: str
+
+    @staticmethod
+    def resolve_public_id(obj: Device) -> str:
+        return str(obj.public_id)
+
+
+class DeviceFilter(Schema):
+    q: str | None = Field(None, description="Serial, asset tag, or a scanned UDI/label")
+    hospital_id: int | None = None
+    department_id: int | None = None
+    product_model_id: int | None = None
+    status: DeviceStatus | None = None
+
+
+class GoLiveIn(Schema):
+    live_on: date
+
+
+class ComponentIn(Schema):
+    name: str = Field(min_length=1, max_length=120)
+    serial_number: str = Field(min_length=1, max_length=100)
+    installed_on: date | None = None
+
+
+class ComponentReplaceIn(Schema):
+    new_serial_number: str = Field(min_length=1, max_length=100)
+    replaced_on: date
+
+
+class ComponentOut(Schema):
+    id: int
+    device_id: int
+    name: str
+    serial_number: str
+    installed_on: date | None
+    removed_on: date | None
+    replaced_on: date | None
+    replaces_id: int | None
+
+
+class ProcedureIn(Schema):
+    department_id: int
+    device_id: int | None = None
+    product_model_id: int | None = None
+    title: str = Field(min_length=1, max_length=200)
+    text: str = ""
+    received_by: str = ""
+    received_at: AwareDatetime | None = None
+
+
+class ReceiptIn(Schema):
+    received_by: str = Field(min_length=1, max_length=100)
+    received_at: AwareDatetime
+
+
+class ProcedureOut(Schema):
+    id: int
+    department_id: int
+    device_id: int | None
+    product_model_id: int | None
+    title: str
+    text: str
+    has_document: bool
+    received_by: str
+    received_at: AwareDatetime | None
+
+    @staticmethod
+    def resolve_has_document(obj: EmergencyProcedure) -> bool:
+        return bool(obj.document)
+
+
+class ProcedureFilter(Schema):
+    department_id: int | None = None
+    device_id: int | None = None
+
+
+# --- product models ---------------------------------------------------------------------
+@router.get("/product-models", response={200: page_of(ProductModelOut), **READ_ERRORS})
+def product_model_list(request, filters: Query[ProductModelFilter], paging: Query[PageIn]):
+    models = ProductModel.objects.for_user(request.user)
+    if filters.q:
+        models = models.filter(name__icontains=filters.q) | models.filter(
+            manufacturer__icontains=filters.q
+        )
+    if filters.category:
+        models = models.filter(category=filters.category)
+    return page(models, limit=paging.limit, offset=paging.offset)
+
+
+@router.post("/product-models", response={201: ProductModelOut, **WRITE_ERRORS})
+def product_model_create(request, payload: ProductModelIn):
+    require_perm(request, "assets.add_productmodel")
+    return Status(201, services.product_model_create(**payload.dict()))
+
+
+@router.get("/product-models/{model_id}", response={200: ProductModelOut, **READ_ERRORS})
+def product_model_read(request, model_id: int):
+    return get_object_or_404(ProductModel.objects.for_user(request.user), pk=model_id)
+
+
+@router.patch("/product-models/{model_id}", response={200: ProductModelOut, **WRITE_ERRORS})
+def product_model_patch(request, model_id: int, payload: ProductModelPatch):
+    product_model = get_object_or_404(ProductModel.objects.for_user(request.user), pk=model_id)
+    require_perm(request, "assets.change_productmodel", product_model)
+    return services.product_model_update(
+        product_model=product_model, **payload.dict(exclude_unset=True)
+    )
+
+
+# --- devices ----------------------------------------------------------------------------
+def _device_references(request, data: dict) -> dict:
+    user = request.user
+    lookups = {
+        "product_model_id": ("product_model", ProductModel.objects.for_user(user)),
+        "hospital_id": ("hospital", Hospital.objects.for_user(user)),
+        "department_id": ("department", Department.objects.for_user(user)),
+        "responsible_contact_id": ("responsible_contact", Contact.objects.for_user(user)),
+    }
+    for key, (field, queryset) in lookups.items():
+        if key in data:
+            data[field] = resolve(queryset, data.pop(key), key)
+    return data
+
+
+@router.get("/devices", response={200: page_of(DeviceOut), **READ_ERRORS})
+def device_list(request, filters: Query[DeviceFilter], paging: Query[PageIn]):
+    devices = Device.objects.for_user(request.user)
+    if filters.q:
+        devices = device_search(devices=devices, text=filters.q)
+    for field in ("hospital_id", "department_id", "product_model_id", "status"):
+        value = getattr(filters, field)
+        if value:
+            devices = devices.filter(**{field: value})
+    return page(devices.order_by("pk"), limit=paging.limit, offset=paging.offset)
+
+
+@router.post("/devices", response={201: DeviceOut, **WRITE_ERRORS})
+def device_create(request, payload: DeviceIn):
+    data = _device_references(request, payload.dict())
+    require_perm(request, "assets.add_device", data["hospital"])
+    return Status(201, services.device_register(**data))
+
+
+@router.get("/devices/{device_id}", response={200: DeviceOut, **READ_ERRORS})
+def device_read(request, device_id: int):
+    return get_object_or_404(Device.objects.for_user(request.user), pk=device_id)
+
+
+@router.patch("/devices/{device_id}", response={200: DeviceOut, **WRITE_ERRORS})
+def device_patch(request, device_id: int, payload: DevicePatch):
+    device = get_object_or_404(Device.objects.for_user(request.user), pk=device_id)
+    require_perm(request, "assets.change_device", device)
+    data = _device_references(request, payload.dict(exclude_unset=True))
+    return services.device_update(device=device, **data)
+
+
+@router.post("/devices/{device_id}/go-live", response={200: DeviceOut, **WRITE_ERRORS})
+def device_go_live(request, device_id: int, payload: GoLiveIn):
+    device = get_object_or_404(Device.objects.for_user(request.user), pk=device_id)
+    require_perm(request, "assets.change_device", device)
+    return services.device_go_live(device=device, live_on=payload.live_on)
+
+
+# --- main components --------------------------------------------------------------------
+@router.get("/devices/{device_id}/components", response={200: list[ComponentOut], **READ_ERRORS})
+def component_list(request, device_id: int):
+    device = get_object_or_404(Device.objects.for_user(request.user), pk=device_id)
+    return list(device.components.all())
+
+
+@router.post("/devices/{device_id}/components", response={201: ComponentOut, **WRITE_ERRORS})
+def component_add(request, device_id: int, payload: ComponentIn):
+    device = get_object_or_404(Device.objects.for_user(request.user), pk=device_id)
+    require_perm(request, "assets.add_maincomponent", device)
+    return Status(201, services.main_component_add(device=device, **payload.dict()))
+
+
+@router.post("/components/{component_id}/replace", response={201: ComponentOut, **WRITE_ERRORS})
+def component_replace(request, component_id: int, payload: ComponentReplaceIn):
+    component = get_object_or_404(MainComponent.objects.for_user(request.user), pk=component_id)
+    require_perm(request, "assets.add_maincomponent", component.device)
+    return Status(201, services.main_component_replace(component=component, **payload.dict()))
+
+
+# --- emergency procedures (R-5.1) -------------------------------------------------------
+@router.get("/emergency-procedures", response={200: page_of(ProcedureOut), **READ_ERRORS})
+def procedure_list(request, filters: Query[ProcedureFilter], paging: Query[PageIn]):
+    procedures = EmergencyProcedure.objects.for_user(request.user)
+    if filters.department_id:
+        procedures = procedures.filter(department_id=filters.department_id)
+    if filters.device_id:
+        procedures = procedures.filter(device_id=filters.device_id)
+    return page(procedures, limit=paging.limit, offset=paging.offset)
+
+
+@router.post("/emergency-procedures", response={201: ProcedureOut, **WRITE_ERRORS})
+def procedure_create(request, payload: ProcedureIn):
+    user = request.user
+    department = resolve(Department.objects.for_user(user), payload.department_id, "department_id")
+    require_perm(request, "assets.add_emergencyprocedure", department)
+    procedure = services.emergency_procedure_create(
+        department=department,
+        device=resolve(Device.objects.for_user(user), payload.device_id, "device_id"),
+        product_model=resolve(
+            ProductModel.objects.for_user(user), payload.product_model_id, "product_model_id"
+        ),
+        title=payload.title,
+        text=payload.text,
+        received_by=payload.received_by,
+        received_at=payload.received_at,
+        recorded_by=user,
+    )
+    return Status(201, procedure)
+
+
+@router.get("/emergency-procedures/{procedure_id}", response={200: ProcedureOut, **READ_ERRORS})
+def procedure_read(request, procedure_id: int):
+    return get_object_or_404(EmergencyProcedure.objects.for_user(request.user), pk=procedure_id)
+
+
+@router.post(
+    "/emergency-procedures/{procedure_id}/receipt", response={200: ProcedureOut, **WRITE_ERRORS}
+)
+def procedure_receipt(request, procedure_id: int, payload: ReceiptIn):
+    procedure = get_object_or_404(
+        EmergencyProcedure.objects.for_user(request.user), pk=procedure_id
+    )
+    require_perm(request, "assets.change_emergencyprocedure", procedure)
+    return services.emergency_procedure_record_receipt(
+        procedure=procedure, recorded_by=request.user, **payload.dict()
+    )

@@ -1,0 +1,300 @@
+"""The installed base: product models, devices, their main components, emergency
+procedures (R-5.1) and the identifiers people scan (UDI, QR)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from core.models import TimeStampedModel
+from customers.models import Contact, Department, Hospital
+from customers.scoping import scope_for
+
+
+class RiskClass(models.TextChoices):
+    # NMPA device classes (I lowest risk, III highest).
+    CLASS_I = "I", _("Class I")
+    CLASS_II = "II", _("Class II")
+    CLASS_III = "III", _("Class III")
+
+
+class ProductCategory(models.TextChoices):
+    IMAGING = "imaging", _("Medical imaging")
+    LIFE_SUPPORT = "life_support", _("Life support")
+    MONITORING = "monitoring", _("Patient monitoring")
+    LABORATORY = "laboratory", _("Laboratory")
+    THERAPY = "therapy", _("Therapy")
+    SURGICAL = "surgical", _("Surgical")
+    OTHER = "other", _("Other")
+
+
+class ProductModelQuerySet(models.QuerySet):
+    def for_user(self, user) -> ProductModelQuerySet:
+        # The vendor's catalogue is not hospital data: every active signed-in user reads it.
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        return self
+
+
+class ProductModel(TimeStampedModel):
+    manufacturer = models.CharField(_("manufacturer"), max_length=120)
+    name = models.CharField(_("model name"), max_length=120)
+    gtin = models.CharField(
+        _("UDI device identifier (GTIN)"),
+        max_length=14,
+        blank=True,
+        help_text=_("Lets a scanned UDI find its model."),
+    )
+    category = models.CharField(
+        _("category"), max_length=20, choices=ProductCategory.choices, default="other"
+    )
+    risk_class = models.CharField(
+        _("risk class"), max_length=3, choices=RiskClass.choices, default=RiskClass.CLASS_II
+    )
+    main_components = models.JSONField(
+        _("main components"),
+        default=list,
+        blank=True,
+        help_text=_("Names of the main components tracked by serial, one per line."),
+    )
+    history = HistoricalRecords()
+
+    objects = ProductModelQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("product model")
+        verbose_name_plural = _("product models")
+        ordering = ["manufacturer", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["manufacturer", "name"], name="product_model_unique_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.manufacturer} {self.name}"
+
+
+class DeviceStatus(models.TextChoices):
+    INSTALLED = "installed", _("Installed")
+    IN_SERVICE = "in_service", _("In service")
+    DOWN = "down", _("Down")
+    RETIRED = "retired", _("Retired")
+
+
+class DeviceQuerySet(models.QuerySet):
+    def for_user(self, user) -> DeviceQuerySet:
+        scope = scope_for(user)
+        if scope.all_hospitals:
+            return self
+        return self.filter(
+            Q(hospital_id__in=scope.hospital_ids) | Q(department_id__in=scope.department_ids)
+        )
+
+
+class Device(TimeStampedModel):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    product_model = models.ForeignKey(
+        ProductModel, on_delete=models.PROTECT, related_name="devices", verbose_name=_("model")
+    )
+    serial_number = models.CharField(_("serial number"), max_length=100)
+    udi = models.CharField(_("UDI"), max_length=200, blank=True, help_text=_("As scanned."))
+    udi_di = models.CharField(_("UDI device identifier (GTIN)"), max_length=14, blank=True)
+    udi_lot = models.CharField(_("UDI lot"), max_length=40, blank=True)
+    udi_serial = models.CharField(_("UDI serial"), max_length=40, blank=True)
+    udi_production_date = models.DateField(_("UDI production date"), null=True, blank=True)
+    udi_expiry_date = models.DateField(_("UDI expiry date"), null=True, blank=True)
+    asset_tag = models.CharField(_("asset tag"), max_length=60, blank=True)
+    hospital = models.ForeignKey(
+        Hospital, on_delete=models.PROTECT, related_name="devices", verbose_name=_("hospital")
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="devices", verbose_name=_("department")
+    )
+    location = models.CharField(_("location"), max_length=200, blank=True)
+    installed_on = models.DateField(_("installation date"), null=True, blank=True)
+    acceptance_certificate_no = models.CharField(
+        _("acceptance certificate number"), max_length=60, blank=True
+    )
+    accepted_on = models.DateField(
+        _("acceptance date"),
+        null=True,
+        blank=True,
+        help_text=_("Date on the acceptance certificate (验收证); warranty counts from it."),
+    )
+    live_on = models.DateField(_("go-live date"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=DeviceStatus.choices, default=DeviceStatus.INSTALLED
+    )
+    responsible_contact = models.ForeignKey(
+        Contact,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="responsible_for_devices",
+        verbose_name=_("responsible person"),
+        help_text=_("Hospital-side person responsible for this device (R-2.3)."),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    history = HistoricalRecords()
+
+    objects = DeviceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("device")
+        verbose_name_plural = _("devices")
+        ordering = ["hospital__name", "department__name", "serial_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product_model", "serial_number"], name="device_unique_serial_per_model"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["serial_number"], name="device_serial_idx"),
+            models.Index(fields=["asset_tag"], name="device_asset_tag_idx"),
+            models.Index(fields=["udi_di", "udi_serial"], name="device_udi_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_model} · {self.serial_number}"
+
+    @property
+    def responsible_person(self) -> Contact | None:
+        """The device's own responsible person, else its department's (R-2.3)."""
+        return self.responsible_contact or self.department.responsible_contact
+
+
+class MainComponentQuerySet(models.QuerySet):
+    def for_user(self, user) -> MainComponentQuerySet:
+        return self.filter(device__in=Device.objects.for_user(user))
+
+    def installed(self) -> MainComponentQuerySet:
+        return self.filter(removed_on__isnull=True)
+
+
+class MainComponent(TimeStampedModel):
+    """A serial-tracked main component inside a device. A replacement is a new row that
+    points at the one it replaced and carries its own warranty start (R-6.5)."""
+
+    device = models.ForeignKey(
+        Device, on_delete=models.CASCADE, related_name="components", verbose_name=_("device")
+    )
+    name = models.CharField(_("component"), max_length=120)
+    serial_number = models.CharField(_("serial number"), max_length=100)
+    installed_on = models.DateField(_("installed on"), null=True, blank=True)
+    removed_on = models.DateField(_("removed on"), null=True, blank=True)
+    replaces = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaced_by",
+        verbose_name=_("replaces"),
+    )
+    replaced_on = models.DateField(
+        _("replaced on"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Set when this component was fitted as a replacement; its warranty runs "
+            "from this date (R-6.5)."
+        ),
+    )
+    history = HistoricalRecords()
+
+    objects = MainComponentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("main component")
+        verbose_name_plural = _("main components")
+        ordering = ["device", "name", "installed_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name", "serial_number"], name="main_component_unique_serial"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} · {self.serial_number}"
+
+
+class EmergencyProcedureQuerySet(models.QuerySet):
+    def for_user(self, user) -> EmergencyProcedureQuerySet:
+        scope = scope_for(user)
+        if scope.all_hospitals:
+            return self
+        return self.filter(
+            Q(department__hospital_id__in=scope.hospital_ids)
+            | Q(department_id__in=scope.department_ids)
+        )
+
+    def received(self) -> EmergencyProcedureQuerySet:
+        return self.filter(received_at__isnull=False)
+
+
+def emergency_procedure_upload_to(instance: EmergencyProcedure, filename: str) -> str:
+    return f"emergency-procedures/{uuid.uuid4().hex}/{filename}"
+
+
+class EmergencyProcedure(TimeStampedModel):
+    """An emergency-handling procedure (应急处理程序方案) handed to a department before its
+    device goes live (R-5.1). It applies to one device, or to every device of a product
+    model in that department."""
+
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        related_name="emergency_procedures",
+        verbose_name=_("department"),
+    )
+    device = models.ForeignKey(
+        Device,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="emergency_procedures",
+        verbose_name=_("device"),
+    )
+    product_model = models.ForeignKey(
+        ProductModel,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="emergency_procedures",
+        verbose_name=_("product model"),
+    )
+    title = models.CharField(_("title"), max_length=200)
+    text = models.TextField(_("procedure"), blank=True)
+    document = models.FileField(_("document"), upload_to=emergency_procedure_upload_to, blank=True)
+    received_by = models.CharField(_("received by"), max_length=100, blank=True)
+    received_at = models.DateTimeField(_("received at"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    history = HistoricalRecords()
+
+    objects = EmergencyProcedureQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("emergency procedure")
+        verbose_name_plural = _("emergency procedures")
+        ordering = ["department", "title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(device__isnull=False) | Q(product_model__isnull=False),
+                name="emergency_procedure_has_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

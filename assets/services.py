@@ -1,0 +1,351 @@
+"""Writes about the installed base: product models, devices, main components, emergency
+procedures (R-5.1)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from core.modeling import validated_save
+from customers.models import Department, Hospital
+
+from .models import Device, DeviceStatus, EmergencyProcedure, MainComponent, ProductModel
+from .udi import UdiError, parse_udi
+
+PRODUCT_MODEL_FIELDS = ("manufacturer", "name", "gtin", "category", "risk_class")
+DEVICE_FIELDS = (
+    "product_model",
+    "serial_number",
+    "udi",
+    "asset_tag",
+    "hospital",
+    "department",
+    "location",
+    "installed_on",
+    "acceptance_certificate_no",
+    "accepted_on",
+    "live_on",
+    "status",
+    "responsible_contact",
+    "notes",
+)
+
+
+# --- product models -------------------------------------------------------------------
+def _clean_component_names(names: Any) -> list[str]:
+    if isinstance(names, str):
+        names = names.splitlines()
+    seen: list[str] = []
+    for name in names or []:
+        name = str(name).strip()
+        if name and name not in seen:
+            seen.append(name)
+    return seen
+
+
+def _check_gtin(gtin: str) -> None:
+    if gtin:
+        try:
+            parse_udi(f"(01){gtin}")
+        except UdiError as exc:
+            raise ValidationError({"gtin": str(exc)}, code="invalid_gtin") from exc
+
+
+@transaction.atomic
+def product_model_create(*, main_components: Any = (), **data: Any) -> ProductModel:
+    product_model = ProductModel(
+        **{k: v for k, v in data.items() if k in PRODUCT_MODEL_FIELDS},
+        main_components=_clean_component_names(main_components),
+    )
+    _check_gtin(product_model.gtin)
+    return validated_save(product_model)
+
+
+@transaction.atomic
+def product_model_update(*, product_model: ProductModel, **data: Any) -> ProductModel:
+    for field in PRODUCT_MODEL_FIELDS:
+        if field in data:
+            setattr(product_model, field, data[field])
+    if "main_components" in data:
+        product_model.main_components = _clean_component_names(data["main_components"])
+    _check_gtin(product_model.gtin)
+    return validated_save(product_model)
+
+
+# --- devices --------------------------------------------------------------------------
+def hospital_today(hospital: Hospital) -> date:
+    return timezone.now().astimezone(ZoneInfo(hospital.time_zone)).date()
+
+
+def _apply_udi(device: Device, errors: dict[str, list[str]]) -> None:
+    """Parse the scanned UDI into its identifiers; the serial may come from it."""
+    if not device.udi.strip():
+        device.udi = ""
+        device.udi_di = device.udi_lot = device.udi_serial = ""
+        device.udi_production_date = device.udi_expiry_date = None
+        return
+    try:
+        parsed = parse_udi(device.udi)
+    except UdiError as exc:
+        errors.setdefault("udi", []).append(str(exc))
+        return
+    device.udi = parsed.hri
+    device.udi_di = parsed.device_identifier
+    device.udi_lot = parsed.lot
+    device.udi_serial = parsed.serial
+    device.udi_production_date = parsed.production_date
+    device.udi_expiry_date = parsed.expiry_date
+    if parsed.serial:
+        if not device.serial_number:
+            device.serial_number = parsed.serial
+        elif device.serial_number != parsed.serial:
+            errors.setdefault("serial_number", []).append(
+                _("The serial number differs from the one in the UDI (%(serial)s).")
+                % {"serial": parsed.serial}
+            )
+    if device.product_model_id is None:
+        device.product_model = ProductModel.objects.filter(gtin=parsed.device_identifier).first()
+    elif device.product_model.gtin and device.product_model.gtin != parsed.device_identifier:
+        errors.setdefault("udi", []).append(
+            _("The UDI belongs to another product model (GTIN %(gtin)s).")
+            % {"gtin": parsed.device_identifier}
+        )
+
+
+def _check_device(device: Device, errors: dict[str, list[str]]) -> None:
+    def add(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    hospital = device.hospital if device.hospital_id else None
+    if (
+        hospital is not None
+        and device.department_id is not None
+        and (device.department.hospital_id != hospital.pk)
+    ):
+        add("department", _("This department belongs to another hospital."))
+    if (
+        hospital is not None
+        and device.responsible_contact_id is not None
+        and (device.responsible_contact.hospital_id != hospital.pk)
+    ):
+        add("responsible_contact", _("This person belongs to another hospital."))
+
+    today = hospital_today(hospital) if hospital else timezone.localdate()
+    if device.installed_on and device.installed_on > today:
+        add("installed_on", _("The installation date cannot be in the future."))
+    if device.accepted_on:
+        if device.accepted_on > today:
+            add("accepted_on", _("The acceptance date cannot be in the future."))
+        if device.installed_on and device.accepted_on < device.installed_on:
+            add("accepted_on", _("The acceptance date cannot be before the installation date."))
+    if device.live_on:
+        if device.live_on > today:
+            add("live_on", _("The go-live date cannot be in the future."))
+        if device.installed_on and device.live_on < device.installed_on:
+            add("live_on", _("The go-live date cannot be before the installation date."))
+
+    if device.product_model_id and device.serial_number:
+        duplicate = Device.objects.filter(
+            product_model_id=device.product_model_id, serial_number=device.serial_number
+        ).exclude(pk=device.pk)
+        if duplicate.exists():
+            add(
+                "serial_number",
+                _("A device of this model with serial number %(serial)s is already registered.")
+                % {"serial": device.serial_number},
+            )
+    if device.asset_tag and hospital is not None:
+        clash = Device.objects.filter(hospital=hospital, asset_tag=device.asset_tag).exclude(
+            pk=device.pk
+        )
+        if clash.exists():
+            add("asset_tag", _("Another device of this hospital has this asset tag."))
+
+
+def _goes_live(device: Device, before: Device | None) -> bool:
+    went_live_now = device.live_on is not None and (before is None or before.live_on is None)
+    in_service_now = device.status == DeviceStatus.IN_SERVICE and (
+        before is None or before.status != DeviceStatus.IN_SERVICE
+    )
+    return went_live_now or in_service_now
+
+
+def emergency_procedure_received_for(device: Device) -> bool:
+    """Has the device's department received an emergency procedure for it (R-5.1)?"""
+    return (
+        EmergencyProcedure.objects.received()
+        .filter(department_id=device.department_id)
+        .filter(
+            Q(device_id=device.pk) | Q(device__isnull=True, product_model=device.product_model_id)
+        )
+        .exists()
+    )
+
+
+def _check_go_live(device: Device, errors: dict[str, list[str]]) -> None:
+    if device.department_id is None or device.product_model_id is None:
+        return
+    if not emergency_procedure_received_for(device):
+        field = "live_on" if device.live_on else "status"
+        errors.setdefault(field, []).append(
+            _(
+                "The device cannot go live: department %(department)s has not yet received "
+                "an emergency procedure for it (R-5.1)."
+            )
+            % {"department": device.department.name}
+        )
+
+
+def _save_device(device: Device, before: Device | None) -> Device:
+    errors: dict[str, list[str]] = {}
+    _apply_udi(device, errors)
+    if device.product_model_id is None and "product_model" not in errors:
+        errors["product_model"] = [_("Choose the product model (the UDI did not name one).")]
+    if device.live_on and device.status == DeviceStatus.INSTALLED:
+        device.status = DeviceStatus.IN_SERVICE
+    _check_device(device, errors)
+    if not errors and _goes_live(device, before):
+        _check_go_live(device, errors)
+    if errors:
+        raise ValidationError(errors)
+    return validated_save(device)
+
+
+@transaction.atomic
+def device_register(**data: Any) -> Device:
+    device = Device(**{k: v for k, v in data.items() if k in DEVICE_FIELDS})
+    return _save_device(device, before=None)
+
+
+@transaction.atomic
+def device_update(*, device: Device, **data: Any) -> Device:
+    before = Device.objects.get(pk=device.pk)
+    for field in DEVICE_FIELDS:
+        if field in data:
+            setattr(device, field, data[field])
+    return _save_device(device, before=before)
+
+
+@transaction.atomic
+def device_go_live(*, device: Device, live_on: date) -> Device:
+    return device_update(device=device, live_on=live_on, status=DeviceStatus.IN_SERVICE)
+
+
+# --- main components ------------------------------------------------------------------
+@transaction.atomic
+def main_component_add(
+    *, device: Device, name: str, serial_number: str, installed_on: date | None = None
+) -> MainComponent:
+    component = MainComponent(
+        device=device,
+        name=name.strip(),
+        serial_number=serial_number.strip(),
+        installed_on=installed_on or device.installed_on,
+    )
+    return validated_save(component)
+
+
+@transaction.atomic
+def main_component_replace(
+    *, component: MainComponent, new_serial_number: str, replaced_on: date
+) -> MainComponent:
+    """Take ``component`` out of its device and register its replacement, whose own
+    warranty runs from ``replaced_on`` (R-6.5; the term is a coverage rule)."""
+    component = MainComponent.objects.select_for_update().get(pk=component.pk)
+    errors: dict[str, str] = {}
+    if component.removed_on is not None:
+        errors["component"] = _("This component was already removed.")
+    if replaced_on > hospital_today(component.device.hospital):
+        errors["replaced_on"] = _("The replacement date cannot be in the future.")
+    elif component.installed_on and replaced_on < component.installed_on:
+        errors["replaced_on"] = _(
+            "The replacement date cannot be before the component was installed."
+        )
+    if errors:
+        raise ValidationError(errors)
+    component.removed_on = replaced_on
+    component.save(update_fields=["removed_on", "updated_at"])
+    replacement = MainComponent(
+        device=component.device,
+        name=component.name,
+        serial_number=new_serial_number.strip(),
+        installed_on=replaced_on,
+        replaced_on=replaced_on,
+        replaces=component,
+    )
+    return validated_save(replacement)
+
+
+# --- emergency procedures (R-5.1) -----------------------------------------------------
+def _check_receipt(received_at: datetime | None, received_by: str, errors: dict) -> None:
+    if received_at is not None:
+        if received_at > timezone.now():
+            errors["received_at"] = _("The receipt cannot be in the future.")
+        if not received_by.strip():
+            errors["received_by"] = _("Say who received the procedure.")
+
+
+@transaction.atomic
+def emergency_procedure_create(
+    *,
+    department: Department,
+    title: str,
+    recorded_by: User | None,
+    device: Device | None = None,
+    product_model: ProductModel | None = None,
+    text: str = "",
+    document: Any = None,
+    received_by: str = "",
+    received_at: datetime | None = None,
+) -> EmergencyProcedure:
+    errors: dict[str, str] = {}
+    if device is None and product_model is None:
+        errors["product_model"] = _("Name the device or the product model it applies to.")
+    if device is not None:
+        if device.department_id != department.pk:
+            errors["device"] = _("This device is in another department.")
+        product_model = product_model or device.product_model
+    if not text.strip() and not document:
+        errors["text"] = _("Write the procedure or upload its document.")
+    _check_receipt(received_at, received_by, errors)
+    if errors:
+        raise ValidationError(errors)
+    procedure = EmergencyProcedure(
+        department=department,
+        device=device,
+        product_model=product_model,
+        title=title,
+        text=text,
+        received_by=received_by.strip(),
+        received_at=received_at,
+        recorded_by=recorded_by,
+    )
+    if document:
+        procedure.document = document
+    return validated_save(procedure)
+
+
+@transaction.atomic
+def emergency_procedure_record_receipt(
+    *,
+    procedure: EmergencyProcedure,
+    received_by: str,
+    received_at: datetime,
+    recorded_by: User | None,
+) -> EmergencyProcedure:
+    errors: dict[str, str] = {}
+    _check_receipt(received_at, received_by, errors)
+    if errors:
+        raise ValidationError(errors)
+    procedure.received_by = received_by.strip()
+    procedure.received_at = received_at
+    procedure.recorded_by = recorded_by
+    return validated_save(procedure)

@@ -1,0 +1,92 @@
+"""Reads about contracts and the coverage of a device at a moment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from assets.models import Device, MainComponent
+
+from .coverage import (
+    AgreementTerms,
+    Basis,
+    Cause,
+    ChargeRules,
+    ComponentTerms,
+    CoverageAnswer,
+    Line,
+    Pricing,
+    WarrantyTerms,
+    coverage_at,
+)
+from .models import ChargeRule, ContractDevice, CoverageSettings, MaintenanceAgreement
+
+
+def charge_rules_current() -> ChargeRules:
+    """The pricing rules as configured (defaults loaded by migration, edited in admin)."""
+    settings_row = CoverageSettings.objects.filter(pk=1).first()
+    prices = {
+        (Basis(r.basis), Cause(r.cause), Line(r.line)): Pricing(r.pricing)
+        for r in ChargeRule.objects.all()
+    }
+    if settings_row is None:
+        return ChargeRules(prices=prices) if prices else ChargeRules()
+    return ChargeRules(
+        prices=prices,
+        undetermined_as=Cause(settings_row.undetermined_as),
+        component_warranty_months=settings_row.component_warranty_months,
+    )
+
+
+def warranty_terms_for(device: Device) -> WarrantyTerms:
+    line = ContractDevice.objects.select_related("contract").filter(device=device).first()
+    if line is None:
+        settings_row = CoverageSettings.objects.filter(pk=1).first()
+        months = settings_row.default_warranty_months if settings_row else 12
+        return WarrantyTerms(accepted_on=device.accepted_on, warranty_months=months)
+    contract = line.contract
+    return WarrantyTerms(
+        accepted_on=device.accepted_on,
+        warranty_months=contract.warranty_months,
+        extended_months=contract.extended_warranty_months,
+        contract_number=contract.number,
+    )
+
+
+def agreement_terms_for(device: Device) -> list[AgreementTerms]:
+    return [
+        AgreementTerms(
+            number=a.number,
+            starts_on=a.starts_on,
+            ends_on=a.ends_on,
+            covers_parts=a.covers_parts,
+            covers_labor=a.covers_labor,
+            covers_travel=a.covers_travel,
+        )
+        for a in MaintenanceAgreement.objects.filter(devices=device)
+    ]
+
+
+def device_coverage(
+    *,
+    device: Device,
+    at: datetime,
+    cause: Cause | str,
+    component: MainComponent | None = None,
+) -> CoverageAnswer:
+    """What cover ``device`` (or its replaced ``component``) has at ``at`` for ``cause``."""
+    component_terms = None
+    if component is not None and component.replaced_on is not None:
+        component_terms = ComponentTerms(
+            name=component.name,
+            serial_number=component.serial_number,
+            replaced_on=component.replaced_on,
+        )
+    return coverage_at(
+        at=at,
+        cause=Cause(cause),
+        time_zone=device.hospital.time_zone,
+        warranty=warranty_terms_for(device),
+        agreements=agreement_terms_for(device),
+        component=component_terms,
+        rules=charge_rules_current(),
+    )

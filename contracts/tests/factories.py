@@ -1,0 +1,38 @@
+import datetime as dt
+
+import factory
+
+from contracts.models import Contract, ContractDevice, MaintenanceAgreement
+from customers.tests.factories import HospitalFactory
+
+
+class ContractFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contract
+        skip_postgeneration_save = True
+
+    hospital = factory.SubFactory(HospitalFactory)
+    number = factory.Sequence(lambda n: f"QD-2026-{n:04d}")
+    signed_on = dt.date(2025, 12, 1)
+    warranty_months = 12
+
+    @factory.post_generation
+    def devices(self, create, extracted, **kwargs):
+        for device in extracted or []:
+            ContractDevice.objects.create(contract=self, device=device)
+
+
+class MaintenanceAgreementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = MaintenanceAgreement
+        skip_postgeneration_save = True
+
+    hospital = factory.SubFactory(HospitalFactory)
+    number = factory.Sequence(lambda n: f"MA-2027-{n:04d}")
+    starts_on = dt.date(2027, 1, 11)
+    ends_on = dt.date(2028, 1, 10)
+
+    @factory.post_generation
+    def devices(self, create, extracted, **kwargs):
+        if extracted:
+            self.devices.set(extracted)

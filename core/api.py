@@ -1,0 +1,179 @@
+"""What every API router shares: the one error shape, its status codes, authentication."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer
+
+
+class ErrorItem(Schema):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ErrorOut(Schema):
+    """Every error answer of the API has this shape."""
+
+    detail: str
+    errors: list[ErrorItem] = []
+
+
+# Status codes every authenticated endpoint can answer besides its success code.
+READ_ERRORS: dict[int, Any] = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+WRITE_ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+class BearerTokenAuth(HttpBearer):
+    """``Authorization: Bearer <token>`` with a token from ``create_api_token``."""
+
+    def authenticate(self, request: HttpRequest, token: str):
+        from accounts.services import api_token_authenticate
+
+        user = api_token_authenticate(raw_token=token)
+        if user is None:
+            return None
+        request.user = user
+        return user
+
+
+def _body_loc(field: str) -> list[str | int]:
+    if field == NON_FIELD_ERRORS:
+        return ["body"]
+    return ["body", *field.split(".")]
+
+
+def validation_error_items(exc: ValidationError) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.error_dict.items():
+            for error in errors:
+                items.append(
+                    {
+                        "loc": _body_loc(field),
+                        "msg": " ".join(error.messages),
+                        "type": error.code or "invalid",
+                    }
+                )
+    else:
+        for error in exc.error_list:
+            items.append(
+                {"loc": ["body"], "msg": " ".join(error.messages), "type": error.code or "invalid"}
+            )
+    return items
+
+
+def ninja_error_items(exc: NinjaValidationError) -> list[dict[str, Any]]:
+    items = []
+    for error in exc.errors:
+        loc = list(error.get("loc", []))
+        # Body parameters are always named ``payload``; the client never sees that name.
+        if len(loc) > 1 and loc[0] == "body" and loc[1] == "payload":
+            loc = ["body", *loc[2:]]
+        items.append(
+            {"loc": loc, "msg": str(error.get("msg", "")), "type": str(error.get("type", ""))}
+        )
+    return items
+
+
+def install_error_handlers(api) -> None:
+    def respond(request, status: int, detail: str, errors=()):
+        return api.create_response(
+            request, {"detail": detail, "errors": list(errors)}, status=status
+        )
+
+    @api.exception_handler(NinjaValidationError)
+    def _ninja_validation(request, exc):
+        return respond(request, 422, _("The request is not valid."), ninja_error_items(exc))
+
+    @api.exception_handler(ValidationError)
+    def _django_validation(request, exc):
+        return respond(request, 422, _("The request is not valid."), validation_error_items(exc))
+
+    @api.exception_handler(Http404)
+    def _not_found(request, exc):
+        return respond(request, 404, _("Not found."))
+
+    @api.exception_handler(PermissionDenied)
+    def _forbidden(request, exc):
+        return respond(request, 403, _("You are not allowed to do this."))
+
+    @api.exception_handler(AuthenticationError)
+    def _unauthenticated(request, exc):
+        return respond(request, 401, _("Authentication required."))
+
+    @api.exception_handler(HttpError)
+    def _http_error(request, exc):
+        return respond(request, exc.status_code, str(exc))
+
+
+def resolve(queryset, pk, field: str):
+    """Fetch a referenced object inside the caller's scope, or fail on that field.
+
+    An id outside the scope gets the same answer as one that does not exist: 422 on the
+    field, never a hint that another hospital has such a record.
+    """
+    if pk is None:
+        return None
+    obj = queryset.filter(pk=pk).first()
+    if obj is None:
+        raise ValidationError({field: _("There is no such record (id %(id)s).") % {"id": pk}})
+    return obj
+
+
+def resolve_many(queryset, pks, field: str) -> list:
+    pks = list(dict.fromkeys(pks or []))
+    found = {obj.pk: obj for obj in queryset.filter(pk__in=pks)}
+    missing = [pk for pk in pks if pk not in found]
+    if missing:
+        raise ValidationError(
+            {
+                field: _("There are no such records (ids %(ids)s).")
+                % {"ids": ", ".join(str(pk) for pk in missing)}
+            }
+        )
+    return [found[pk] for pk in pks]
+
+
+def require_perm(request, perm: str, obj=None) -> None:
+    if not request.user.has_perm(perm, obj):
+        raise PermissionDenied
+
+
+class PageIn(Schema):
+    limit: int = 50
+    offset: int = 0
+
+
+def page(queryset, *, limit: int, offset: int) -> dict[str, Any]:
+    """A page of a queryset: ``{"count", "limit", "offset", "items"}``."""
+    limit = max(1, min(limit, 500))
+    offset = max(0, offset)
+    return {
+        "count": queryset.count(),
+        "limit": limit,
+        "offset": offset,
+        "items": list(queryset[offset : offset + limit]),
+    }
+
+
+def page_of(item_schema: type[Schema]) -> type[Schema]:
+    return type(
+        f"{item_schema.__name__}Page",
+        (Schema,),
+        {
+            "__annotations__": {
+                "count": int,
+                "limit": int,
+                "offset": int,
+                "items": list[item_schema],  # type: ignore[valid-type]
+            }
+        },
+    )

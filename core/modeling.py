@@ -1,0 +1,30 @@
+"""Helpers the services of every app use to write models the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeVar
+
+from django.db import models
+
+M = TypeVar("M", bound=models.Model)
+
+
+def validated_save(instance: M, *, exclude: Iterable[str] = ()) -> M:
+    """Run the model's field, uniqueness and constraint validation, then save.
+
+    Raises ``django.core.exceptions.ValidationError`` with per-field messages, which forms
+    show next to the field and the API answers as 422 with the field path.
+    """
+    instance.full_clean(exclude=list(exclude) or None)
+    instance.save()
+    return instance
+
+
+def model_update(*, instance: M, data: Mapping[str, Any], fields: Iterable[str]) -> M:
+    """Copy the given ``fields`` that appear in ``data`` onto ``instance`` and save it
+    validated. Fields absent from ``data`` are left alone (PATCH semantics)."""
+    for field in fields:
+        if field in data:
+            setattr(instance, field, data[field])
+    return validated_save(instance)

@@ -1,0 +1,43 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import Contact, Department, Hospital, HospitalMembership, ServiceOrganisation
+
+
+@admin.register(ServiceOrganisation)
+class ServiceOrganisationAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "hotline", "manager_name")
+
+
+class DepartmentInline(admin.TabularInline):
+    model = Department
+    extra = 0
+    fields = ("name", "responsible_contact")
+
+
+@admin.register(Hospital)
+class HospitalAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "code", "time_zone", "phone")
+    search_fields = ("name", "code")
+    inlines = [DepartmentInline]
+
+
+@admin.register(Department)
+class DepartmentAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "hospital", "responsible_contact")
+    list_filter = ("hospital",)
+    search_fields = ("name",)
+
+
+@admin.register(Contact)
+class ContactAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "title", "hospital", "department", "phone")
+    list_filter = ("hospital",)
+    search_fields = ("name", "phone")
+
+
+@admin.register(HospitalMembership)
+class HospitalMembershipAdmin(admin.ModelAdmin):
+    list_display = ("user", "hospital", "role")
+    list_filter = ("hospital", "role")
+    filter_horizontal = ("departments",)

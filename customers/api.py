@@ -1,0 +1,241 @@
+"""API: the service organisation, hospitals, departments, contacts."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from ninja import Field, Query, Router, Schema, Status
+
+from core.api import READ_ERRORS, WRITE_ERRORS, PageIn, page, page_of, require_perm, resolve
+
+from . import services
+from .models import Contact, Department, Hospital
+
+router = Router(tags=["customers"])
+
+
+class OrganisationOut(Schema):
+    name: str
+    address: str
+    hotline: str
+    manager_name: str
+    manager_phone: str
+    email: str
+
+
+class OrganisationPatch(Schema):
+    name: str | None = None
+    address: str | None = None
+    hotline: str | None = None
+    manager_name: str | None = None
+    manager_phone: str | None = None
+    email: str | None = None
+
+
+class HospitalIn(Schema):
+    name: str = Field(min_length=1, max_length=200)
+    code: str = ""
+    address: str = ""
+    phone: str = ""
+    time_zone: str = "Asia/Shanghai"
+    notes: str = ""
+
+
+class HospitalPatch(Schema):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    code: str | None = None
+    address: str | None = None
+    phone: str | None = None
+    time_zone: str | None = None
+    notes: str | None = None
+
+
+class HospitalOut(Schema):
+    id: int
+    name: str
+    code: str
+    address: str
+    phone: str
+    time_zone: str
+    notes: str
+
+
+class HospitalFilter(Schema):
+    q: str | None = None
+
+
+class DepartmentIn(Schema):
+    hospital_id: int
+    name: str = Field(min_length=1, max_length=120)
+    responsible_contact_id: int | None = None
+
+
+class DepartmentPatch(Schema):
+    name: str | None = Field(None, min_length=1, max_length=120)
+    responsible_contact_id: int | None = None
+
+
+class DepartmentOut(Schema):
+    id: int
+    hospital_id: int
+    name: str
+    responsible_contact_id: int | None
+
+
+class DepartmentFilter(Schema):
+    hospital_id: int | None = None
+    q: str | None = None
+
+
+class ContactIn(Schema):
+    hospital_id: int
+    department_id: int | None = None
+    name: str = Field(min_length=1, max_length=100)
+    title: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+class ContactPatch(Schema):
+    department_id: int | None = None
+    name: str | None = Field(None, min_length=1, max_length=100)
+    title: str | None = None
+    phone: str | None = None
+    email: str | None = None
+
+
+class ContactOut(Schema):
+    id: int
+    hospital_id: int
+    department_id: int | None
+    name: str
+    title: str
+    phone: str
+    email: str
+
+
+class ContactFilter(Schema):
+    hospital_id: int | None = None
+    department_id: int | None = None
+
+
+# --- service organisation (R-1.1) -------------------------------------------------------
+@router.get("/service-organisation", response={200: OrganisationOut, **READ_ERRORS})
+def service_organisation_read(request):
+    return services.service_organisation_get()
+
+
+@router.patch("/service-organisation", response={200: OrganisationOut, **WRITE_ERRORS})
+def service_organisation_patch(request, payload: OrganisationPatch):
+    require_perm(request, "customers.change_serviceorganisation")
+    return services.service_organisation_update(**payload.dict(exclude_unset=True))
+
+
+# --- hospitals --------------------------------------------------------------------------
+@router.get("/hospitals", response={200: page_of(HospitalOut), **READ_ERRORS})
+def hospital_list(request, filters: Query[HospitalFilter], paging: Query[PageIn]):
+    hospitals = Hospital.objects.for_user(request.user)
+    if filters.q:
+        hospitals = hospitals.filter(name__icontains=filters.q)
+    return page(hospitals, limit=paging.limit, offset=paging.offset)
+
+
+@router.post("/hospitals", response={201: HospitalOut, **WRITE_ERRORS})
+def hospital_create(request, payload: HospitalIn):
+    require_perm(request, "customers.add_hospital")
+    return Status(201, services.hospital_create(**payload.dict()))
+
+
+@router.get("/hospitals/{hospital_id}", response={200: HospitalOut, **READ_ERRORS})
+def hospital_read(request, hospital_id: int):
+    return get_object_or_404(Hospital.objects.for_user(request.user), pk=hospital_id)
+
+
+@router.patch("/hospitals/{hospital_id}", response={200: HospitalOut, **WRITE_ERRORS})
+def hospital_patch(request, hospital_id: int, payload: HospitalPatch):
+    hospital = get_object_or_404(Hospital.objects.for_user(request.user), pk=hospital_id)
+    require_perm(request, "customers.change_hospital", hospital)
+    return services.hospital_update(hospital=hospital, **payload.dict(exclude_unset=True))
+
+
+# --- departments ------------------------------------------------------------------------
+@router.get("/departments", response={200: page_of(DepartmentOut), **READ_ERRORS})
+def department_list(request, filters: Query[DepartmentFilter], paging: Query[PageIn]):
+    departments = Department.objects.for_user(request.user)
+    if filters.hospital_id:
+        departments = departments.filter(hospital_id=filters.hospital_id)
+    if filters.q:
+        departments = departments.filter(name__icontains=filters.q)
+    return page(departments, limit=paging.limit, offset=paging.offset)
+
+
+@router.post("/departments", response={201: DepartmentOut, **WRITE_ERRORS})
+def department_create(request, payload: DepartmentIn):
+    hospital = resolve(Hospital.objects.for_user(request.user), payload.hospital_id, "hospital_id")
+    require_perm(request, "customers.add_department", hospital)
+    contact = resolve(
+        Contact.objects.for_user(request.user),
+        payload.responsible_contact_id,
+        "responsible_contact_id",
+    )
+    department = services.department_create(
+        hospital=hospital, name=payload.name, responsible_contact=contact
+    )
+    return Status(201, department)
+
+
+@router.get("/departments/{department_id}", response={200: DepartmentOut, **READ_ERRORS})
+def department_read(request, department_id: int):
+    return get_object_or_404(Department.objects.for_user(request.user), pk=department_id)
+
+
+@router.patch("/departments/{department_id}", response={200: DepartmentOut, **WRITE_ERRORS})
+def department_patch(request, department_id: int, payload: DepartmentPatch):
+    department = get_object_or_404(Department.objects.for_user(request.user), pk=department_id)
+    require_perm(request, "customers.change_department", department)
+    data = payload.dict(exclude_unset=True)
+    if "responsible_contact_id" in data:
+        data["responsible_contact"] = resolve(
+            Contact.objects.for_user(request.user),
+            data.pop("responsible_contact_id"),
+            "responsible_contact_id",
+        )
+    return services.department_update(department=department, **data)
+
+
+# --- contacts ---------------------------------------------------------------------------
+@router.get("/contacts", response={200: page_of(ContactOut), **READ_ERRORS})
+def contact_list(request, filters: Query[ContactFilter], paging: Query[PageIn]):
+    contacts = Contact.objects.for_user(request.user)
+    if filters.hospital_id:
+        contacts = contacts.filter(hospital_id=filters.hospital_id)
+    if filters.department_id:
+        contacts = contacts.filter(department_id=filters.department_id)
+    return page(contacts, limit=paging.limit, offset=paging.offset)
+
+
+@router.post("/contacts", response={201: ContactOut, **WRITE_ERRORS})
+def contact_create(request, payload: ContactIn):
+    hospital = resolve(Hospital.objects.for_user(request.user), payload.hospital_id, "hospital_id")
+    require_perm(request, "customers.add_contact", hospital)
+    department = resolve(
+        Department.objects.for_user(request.user), payload.department_id, "department_id"
+    )
+    data = payload.dict(exclude={"hospital_id", "department_id"})
+    return Status(201, services.contact_create(hospital=hospital, department=department, **data))
+
+
+@router.get("/contacts/{contact_id}", response={200: ContactOut, **READ_ERRORS})
+def contact_read(request, contact_id: int):
+    return get_object_or_404(Contact.objects.for_user(request.user), pk=contact_id)
+
+
+@router.patch("/contacts/{contact_id}", response={200: ContactOut, **WRITE_ERRORS})
+def contact_patch(request, contact_id: int, payload: ContactPatch):
+    contact = get_object_or_404(Contact.objects.for_user(request.user), pk=contact_id)
+    require_perm(request, "customers.change_contact", contact)
+    data = payload.dict(exclude_unset=True)
+    if "department_id" in data:
+        data["department"] = resolve(
+            Department.objects.for_user(request.user), data.pop("department_id"), "department_id"
+        )
+    return services.contact_update(contact=contact, **data)

@@ -1,0 +1,66 @@
+"""Who sees which hospital data: the one place that turns a user into a scope.
+
+Every ``for_user`` queryset method of every app builds its WHERE clause from ``scope_for``.
+Vendor staff (and superusers) see every hospital; an equipment administrator sees one
+hospital; a department user sees the devices of their departments only. Anyone else sees
+nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Scope:
+    all_hospitals: bool = False
+    # Hospitals seen whole (equipment administrators).
+    hospital_ids: frozenset[int] = frozenset()
+    # Departments seen individually (department users).
+    department_ids: frozenset[int] = frozenset()
+    # Hospitals a department user belongs to: their name, zone and contacts are visible.
+    member_hospital_ids: frozenset[int] = frozenset()
+
+    @property
+    def visible_hospital_ids(self) -> frozenset[int]:
+        return self.hospital_ids | self.member_hospital_ids
+
+
+NOTHING = Scope()
+EVERYTHING = Scope(all_hospitals=True)
+
+
+def scope_for(user) -> Scope:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return NOTHING
+    cached = getattr(user, "_medservice_scope", None)
+    if cached is not None:
+        return cached
+    scope = _compute_scope(user)
+    user._medservice_scope = scope
+    return scope
+
+
+def _compute_scope(user) -> Scope:
+    if user.is_vendor_staff:
+        return EVERYTHING
+    # Imported here: the model module imports this one for its querysets.
+    from .models import HospitalMembership, HospitalRole
+
+    membership = HospitalMembership.objects.filter(user=user).first()
+    if membership is None:
+        return NOTHING
+    if membership.role == HospitalRole.EQUIPMENT_ADMIN:
+        return Scope(
+            hospital_ids=frozenset({membership.hospital_id}),
+            member_hospital_ids=frozenset({membership.hospital_id}),
+        )
+    department_ids = frozenset(
+        membership.departments.filter(hospital_id=membership.hospital_id).values_list(
+            "pk", flat=True
+        )
+    )
+    return Scope(
+        department_ids=department_ids,
+        member_hospital_ids=frozenset({membership.hospital_id}),
+    )

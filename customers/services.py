@@ -1,0 +1,125 @@
+"""Writes about the service organisation, hospitals, departments, contacts and memberships."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from core.modeling import model_update, validated_save
+
+from .models import (
+    Contact,
+    Department,
+    Hospital,
+    HospitalMembership,
+    HospitalRole,
+    ServiceOrganisation,
+)
+
+ORGANISATION_FIELDS = ("name", "address", "hotline", "manager_name", "manager_phone", "email")
+HOSPITAL_FIELDS = ("name", "code", "address", "phone", "time_zone", "notes")
+DEPARTMENT_FIELDS = ("name", "responsible_contact")
+CONTACT_FIELDS = ("department", "name", "title", "phone", "email")
+
+
+def service_organisation_get() -> ServiceOrganisation:
+    organisation, _created = ServiceOrganisation.objects.get_or_create(
+        pk=1, defaults={"name": "medservice"}
+    )
+    return organisation
+
+
+@transaction.atomic
+def service_organisation_update(**data: Any) -> ServiceOrganisation:
+    return model_update(instance=service_organisation_get(), data=data, fields=ORGANISATION_FIELDS)
+
+
+@transaction.atomic
+def hospital_create(**data: Any) -> Hospital:
+    return validated_save(Hospital(**{k: v for k, v in data.items() if k in HOSPITAL_FIELDS}))
+
+
+@transaction.atomic
+def hospital_update(*, hospital: Hospital, **data: Any) -> Hospital:
+    return model_update(instance=hospital, data=data, fields=HOSPITAL_FIELDS)
+
+
+def _check_contact_hospital(contact: Contact | None, hospital: Hospital, field: str) -> None:
+    if contact is not None and contact.hospital_id != hospital.pk:
+        raise ValidationError(
+            {field: _("This person belongs to another hospital.")}, code="other_hospital"
+        )
+
+
+@transaction.atomic
+def department_create(*, hospital: Hospital, **data: Any) -> Department:
+    department = Department(
+        hospital=hospital, **{k: v for k, v in data.items() if k in DEPARTMENT_FIELDS}
+    )
+    _check_contact_hospital(department.responsible_contact, hospital, "responsible_contact")
+    return validated_save(department)
+
+
+@transaction.atomic
+def department_update(*, department: Department, **data: Any) -> Department:
+    if "responsible_contact" in data:
+        _check_contact_hospital(
+            data["responsible_contact"], department.hospital, "responsible_contact"
+        )
+    return model_update(instance=department, data=data, fields=DEPARTMENT_FIELDS)
+
+
+def _check_department_hospital(department: Department | None, hospital: Hospital) -> None:
+    if department is not None and department.hospital_id != hospital.pk:
+        raise ValidationError(
+            {"department": _("This department belongs to another hospital.")},
+            code="other_hospital",
+        )
+
+
+@transaction.atomic
+def contact_create(*, hospital: Hospital, **data: Any) -> Contact:
+    contact = Contact(hospital=hospital, **{k: v for k, v in data.items() if k in CONTACT_FIELDS})
+    _check_department_hospital(contact.department, hospital)
+    return validated_save(contact)
+
+
+@transaction.atomic
+def contact_update(*, contact: Contact, **data: Any) -> Contact:
+    if "department" in data:
+        _check_department_hospital(data["department"], contact.hospital)
+    return model_update(instance=contact, data=data, fields=CONTACT_FIELDS)
+
+
+@transaction.atomic
+def hospital_membership_set(
+    *,
+    user: User,
+    hospital: Hospital,
+    role: str,
+    departments: Iterable[Department] = (),
+) -> HospitalMembership:
+    """Make ``user`` a hospital user (replacing any earlier membership)."""
+    if user.is_vendor_staff:
+        raise ValidationError(
+            {"user": _("Vendor staff cannot also be hospital users.")}, code="vendor_staff"
+        )
+    departments = list(departments)
+    for department in departments:
+        _check_department_hospital(department, hospital)
+    if role == HospitalRole.DEPARTMENT_USER and not departments:
+        raise ValidationError(
+            {"departments": _("A department user needs at least one department.")},
+            code="required",
+        )
+    membership, _created = HospitalMembership.objects.update_or_create(
+        user=user, defaults={"hospital": hospital, "role": role}
+    )
+    membership.full_clean()
+    membership.departments.set(departments if role == HospitalRole.DEPARTMENT_USER else [])
+    return membership

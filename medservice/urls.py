@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from core.views import healthz
+
+from .api import api
+from .views import home
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("healthz", healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("accounts/", include("accounts.urls")),
+    path("", include("customers.urls")),
+    path("", include("assets.urls")),
+    path("", include("contracts.urls")),
+]
+# Uploaded files are never served from MEDIA_URL: each is served by a view that checks
+# the viewer's scope first (a hospital's documents are that hospital's business).
