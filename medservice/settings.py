@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "customers",
     "assets",
     "contracts",
+    "demo",
 ]
 
 MIDDLEWARE = [
