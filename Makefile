@@ -13,7 +13,7 @@ APT_RUNTIME := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0
 APT_TEST := chromium poppler-utils
 
 .PHONY: run test install deps system-deps test-system-deps messages migrate demo lint check \
-        test-sqlite test-postgres bench clean
+        test-sqlite test-postgres clean
 
 run: install migrate demo
 	$(PY) manage.py serve --port $(PORT)
@@ -60,9 +60,6 @@ test-postgres:
 	else echo "PostgreSQL not reachable on 127.0.0.1:5432: PostgreSQL run skipped"; exit 0; fi; \
 	echo "pytest on PostgreSQL ($$url)"; \
 	TEST_DATABASE_URL="$$url" $(UV) run --frozen pytest -q -n 2 --dist loadfile
-
-bench: deps
-	$(PY) -m bench
 
 clean:
 	rm -rf var staticfiles .pytest_cache .ruff_cache .mypy_cache

@@ -17,3 +17,55 @@ def _media_root(settings, tmp_path):
 @pytest.fixture
 def api_client(client):
     return client
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def _chromium():
+    """Debian's chromium driven by Playwright (``playwright install`` cannot download)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def phone_page(_chromium, live_server):
+    """A 390-px-wide phone-sized page in zh-hans, pointed at the live server."""
+    context = _chromium.new_context(
+        viewport={"width": 390, "height": 844},
+        locale="zh-CN",
+        base_url=live_server.url,
+        has_touch=True,
+    )
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def desktop_page(_chromium, live_server):
+    context = _chromium.new_context(
+        viewport={"width": 1280, "height": 900}, locale="zh-CN", base_url=live_server.url
+    )
+    page = context.new_page()
+    yield page
+    context.close()

@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    # Listed so the interactive API docs use ninja's bundled Swagger UI, not a CDN.
+    "ninja",
     "simple_history",
     "rules.apps.AutodiscoverRulesConfig",
     "huey.contrib.djhuey",
@@ -127,7 +129,7 @@ _SQLITE_OPTIONS = {
 }
 
 
-def _database(url: str) -> dict:
+def _database(url: str) -> dj_database_url.DBConfig:
     config = dj_database_url.parse(url, conn_max_age=0 if TESTING else 60)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["OPTIONS"] = dict(_SQLITE_OPTIONS)
