@@ -38,6 +38,12 @@ class User(AbstractUser):
         full = self.get_full_name()
         return full or self.username
 
+    def get_full_name(self) -> str:
+        # Chinese names are written family name first, without a space: 张伟, not 伟 张.
+        if any("\u4e00" <= ch <= "\u9fff" for ch in self.last_name + self.first_name):
+            return f"{self.last_name}{self.first_name}".strip()
+        return super().get_full_name()
+
     @property
     def effective_vendor_role(self) -> str:
         """A Django superuser acts as a vendor admin."""

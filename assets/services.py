@@ -51,12 +51,21 @@ def _clean_component_names(names: Any) -> list[str]:
     return seen
 
 
-def _check_gtin(gtin: str) -> None:
-    if gtin:
-        try:
-            parse_udi(f"(01){gtin}")
-        except UdiError as exc:
-            raise ValidationError({"gtin": str(exc)}, code="invalid_gtin") from exc
+def _normalized_gtin(gtin: str) -> str:
+    """GTIN-8/12/13 as printed on a box become the 14 digits a UDI's (01) carries."""
+    gtin = (gtin or "").strip()
+    if not gtin:
+        return ""
+    if not gtin.isdigit() or len(gtin) not in (8, 12, 13, 14):
+        raise ValidationError(
+            {"gtin": _("A GTIN has 8, 12, 13 or 14 digits.")}, code="invalid_gtin"
+        )
+    gtin = gtin.zfill(14)
+    try:
+        parse_udi(f"(01){gtin}")
+    except UdiError as exc:
+        raise ValidationError({"gtin": str(exc)}, code="invalid_gtin") from exc
+    return gtin
 
 
 @transaction.atomic
@@ -65,7 +74,7 @@ def product_model_create(*, main_components: Any = (), **data: Any) -> ProductMo
         **{k: v for k, v in data.items() if k in PRODUCT_MODEL_FIELDS},
         main_components=_clean_component_names(main_components),
     )
-    _check_gtin(product_model.gtin)
+    product_model.gtin = _normalized_gtin(product_model.gtin)
     return validated_save(product_model)
 
 
@@ -76,7 +85,7 @@ def product_model_update(*, product_model: ProductModel, **data: Any) -> Product
             setattr(product_model, field, data[field])
     if "main_components" in data:
         product_model.main_components = _clean_component_names(data["main_components"])
-    _check_gtin(product_model.gtin)
+    product_model.gtin = _normalized_gtin(product_model.gtin)
     return validated_save(product_model)
 
 
@@ -131,11 +140,8 @@ def _check_device(device: Device, errors: dict[str, list[str]]) -> None:
         and (device.department.hospital_id != hospital.pk)
     ):
         add("department", _("This department belongs to another hospital."))
-    if (
-        hospital is not None
-        and device.responsible_contact_id is not None
-        and (device.responsible_contact.hospital_id != hospital.pk)
-    ):
+    contact = device.responsible_contact if device.responsible_contact_id else None
+    if hospital is not None and contact is not None and contact.hospital_id != hospital.pk:
         add("responsible_contact", _("This person belongs to another hospital."))
 
     today = hospital_today(hospital) if hospital else timezone.localdate()

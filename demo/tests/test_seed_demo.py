@@ -1,0 +1,198 @@
+import datetime as dt
+from io import StringIO
+
+import pytest
+import time_machine
+from django.core.management import call_command
+from django.test import TestCase
+from django.utils import timezone
+
+from accounts.models import User, VendorRole
+from assets.models import Device, EmergencyProcedure, MainComponent, ProductModel
+from assets.udi import parse_udi
+from contracts.models import Contract, MaintenanceAgreement
+from contracts.selectors import device_coverage
+from customers.models import (
+    Contact,
+    Department,
+    Hospital,
+    HospitalMembership,
+    HospitalRole,
+    ServiceOrganisation,
+)
+from demo.catalogue import DEMO_PASSWORD, PRODUCT_MODELS, gtin_with_check_digit
+from demo.plan import demo_plan
+
+MODELS = (
+    User,
+    Hospital,
+    Department,
+    Contact,
+    HospitalMembership,
+    ProductModel,
+    Device,
+    MainComponent,
+    EmergencyProcedure,
+    Contract,
+    MaintenanceAgreement,
+)
+ALL_BASES = {"warranty", "extended_warranty", "agreement", "none", "not_accepted"}
+
+
+def seed(*args: str) -> str:
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+def bases_today() -> set[str]:
+    now = timezone.now()
+    found = set()
+    for device in Device.objects.select_related("hospital"):
+        answer = device_coverage(device=device, at=now, cause="quality")
+        found |= {answer.cover.value, answer.basis.value}
+    return found
+
+
+class SeedDemoTests(TestCase):
+    output: str
+
+    @classmethod
+    def setUpTestData(cls):
+        cls.output = seed()
+
+    def test_counts(self):
+        assert Hospital.objects.count() == 3
+        assert ProductModel.objects.count() >= 10
+        assert Device.objects.count() >= 180
+        for hospital in Hospital.objects.all():
+            assert 5 <= hospital.departments.count() <= 7
+            assert hospital.contacts.exists()
+            assert not hospital.departments.filter(responsible_contact=None).exists()
+        assert Device.objects.exclude(responsible_contact=None).exists()
+
+    def test_vendor_profile_is_the_seeds_company(self):
+        organisation = ServiceOrganisation.objects.get(pk=1)
+        assert organisation.name == "青岛青盾医疗科技有限公司"
+        assert organisation.address.startswith("山东省青岛市城阳区夏庄街道")
+        assert organisation.hotline and organisation.manager_name
+
+    def test_users_of_every_role_share_the_demo_password(self):
+        roles = set(User.objects.values_list("vendor_role", flat=True))
+        assert {r.value for r in VendorRole} <= roles
+        hospital_roles = set(HospitalMembership.objects.values_list("role", flat=True))
+        assert hospital_roles == {r.value for r in HospitalRole}
+        admin = User.objects.get(username="admin")
+        assert admin.is_superuser and admin.is_staff
+        assert User.objects.get(username="manager").is_staff
+        assert User.objects.filter(username__startswith="engineer").count() == 6
+        for user in User.objects.all():
+            assert user.check_password(DEMO_PASSWORD), user.username
+            assert user.last_name and user.first_name
+        icu = HospitalMembership.objects.get(user__username="h1-icu")
+        assert icu.role == HospitalRole.DEPARTMENT_USER
+        assert icu.departments.count() >= 1
+
+    def test_every_cover_state_is_present_today(self):
+        assert bases_today() >= ALL_BASES
+
+    def test_installed_base_details(self):
+        assert Device.objects.exclude(udi="").exclude(udi_di="").exists()
+        assert Device.objects.exclude(asset_tag="").exists()
+        statuses = set(Device.objects.values_list("status", flat=True))
+        assert statuses == {"installed", "in_service", "down", "retired"}
+        assert MainComponent.objects.exclude(replaces=None).exists()
+        # A department without a received emergency procedure: accepted, not live.
+        assert Device.objects.filter(live_on=None).exclude(accepted_on=None).exists()
+        assert EmergencyProcedure.objects.filter(received_at=None).exists()
+        for device in Device.objects.exclude(live_on=None):
+            assert device.live_on <= timezone.localdate() + dt.timedelta(days=1)
+        assert ProductModel.objects.exclude(gtin="").count() >= 5
+        assert MaintenanceAgreement.objects.filter(covers_parts=True).exists()
+        assert MaintenanceAgreement.objects.filter(covers_parts=False).exists()
+
+    def test_every_contract_has_two_dedicated_engineers_and_devices(self):
+        for contract in Contract.objects.all():
+            engineers = list(contract.dedicated_engineers.all())
+            assert len(engineers) == 2, contract.number
+            assert {e.vendor_role for e in engineers} == {VendorRole.ENGINEER}
+            assert contract.service_manager is not None
+            assert contract.lines.exists()
+        assert Contract.objects.filter(extended_warranty_months__gt=0).exists()
+
+    def test_prints_the_logins(self):
+        for username in ("admin", "manager", "engineer1", "hotline", "h1-admin", "h1-icu"):
+            assert f"  {username} " in self.output
+        assert DEMO_PASSWORD in self.output
+
+    def test_second_run_creates_nothing(self):
+        before = counts()
+        output = seed()
+        assert counts() == before
+        assert "nothing created" in output
+
+    def test_once_exits_early_when_loaded(self):
+        with self.assertNumQueries(1):
+            output = seed("--once")
+        assert output.startswith("demo data already loaded")
+        assert "h3-icu" in output
+
+
+# --- the plan is deterministic and stays valid whatever the date ----------------------
+DATES = [
+    dt.date(2026, 1, 1),
+    dt.date(2026, 3, 31),
+    dt.date(2028, 2, 29),
+    dt.date(2029, 12, 31),
+    dt.date(2035, 7, 15),
+]
+
+
+def test_gtin_check_digit():
+    assert gtin_with_check_digit("400638133393") == "4006381333931"
+    for spec in PRODUCT_MODELS.values():
+        if spec.gtin:
+            assert parse_udi(f"(01){spec.gtin}").device_identifier == spec.gtin
+
+
+def test_plan_draws_do_not_depend_on_the_date():
+    def identity(plan):
+        return [(d.model, d.serial, d.department, d.contract, d.asset_tag) for d in plan.devices]
+
+    first = demo_plan(DATES[0])
+    assert identity(first) == identity(demo_plan(DATES[0]))
+    for day in DATES[1:]:
+        plan = demo_plan(day)
+        assert identity(plan) == identity(first)
+        assert plan.contacts == first.contacts
+        assert [a.serials for a in plan.agreements] == [a.serials for a in first.agreements]
+
+
+@pytest.mark.parametrize("today", DATES)
+def test_plan_dates_are_valid(today):
+    plan = demo_plan(today)
+    assert len({d.serial for d in plan.devices}) == len(plan.devices)
+    for device in plan.devices:
+        assert device.installed_on <= today
+        if device.accepted_on is not None:
+            assert device.installed_on <= device.accepted_on <= today
+        if device.live_on is not None:
+            assert device.accepted_on is not None
+            assert device.accepted_on <= device.live_on <= today
+        if device.replacement is not None:
+            assert device.installed_on <= device.replacement[1] <= today
+    for agreement in plan.agreements:
+        assert agreement.starts_on <= agreement.ends_on
+
+
+@pytest.mark.django_db
+def test_once_seeds_an_empty_database_on_a_leap_day():
+    with time_machine.travel(dt.datetime(2028, 2, 29, 1, 30, tzinfo=dt.UTC), tick=False):
+        output = seed("--once")
+        assert "demo data already loaded" not in output
+        assert Device.objects.count() >= 180
+        assert bases_today() >= ALL_BASES
