@@ -34,3 +34,45 @@ class DateTimeInput(forms.DateTimeInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs=attrs, format="%Y-%m-%dT%H:%M")
+
+
+FORM_TEMPLATE = "_form.html"
+
+
+class BootstrapFormMixin:
+    """Bootstrap 5 classes on every widget, ``is-invalid`` on fields with errors, and a
+    stacked rendering (``{{ form }}``) that stays comfortable on a phone."""
+
+    template_name = FORM_TEMPLATE
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
+                kind, css = "checks", "form-check-input"
+            elif isinstance(widget, forms.CheckboxInput):
+                kind, css = "check", "form-check-input"
+            elif isinstance(widget, forms.Select):
+                kind, css = "input", "form-select"
+            else:
+                kind, css = "input", "form-control"
+            field.widget_kind = kind
+            widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
+
+    def add_error(self, field, error) -> None:
+        super().add_error(field, error)
+        for name in self.errors:
+            if name in self.fields:
+                attrs = self.fields[name].widget.attrs
+                if "is-invalid" not in attrs.get("class", ""):
+                    attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
+
+
+class ServiceModelForm(BootstrapFormMixin, forms.ModelForm):
+    """A ModelForm used for its fields and widgets only: the model is validated and saved
+    by the app's service, so the form skips Django's own model validation (which would
+    check the half-built instance twice and differently)."""
+
+    def _post_clean(self) -> None:
+        pass

@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",
     "django_htmx",
     # Listed so the interactive API docs use ninja's bundled Swagger UI, not a CDN.
     "ninja",
@@ -115,6 +116,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Forms render with the project's templates too (templates/_form.html).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # --- database -------------------------------------------------------------------------
 _SQLITE_OPTIONS = {

@@ -1,8 +1,35 @@
+"""The home dashboard: what the user can see, a device search, quick links."""
+
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from assets.models import Device
+from contracts.models import Contract, MaintenanceAgreement
+from customers.models import Hospital
+from customers.scoping import scope_for
+
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    user = request.user
+    scope = scope_for(user)
+    # Contracts are commercial documents: vendor staff and equipment administrators only.
+    sees_contracts = scope.all_hospitals or bool(scope.hospital_ids)
+    membership = getattr(user, "hospital_membership", None) if not user.is_vendor_staff else None
+    context = {
+        "hospital_count": Hospital.objects.for_user(user).count(),
+        "device_count": Device.objects.for_user(user).count(),
+        "sees_contracts": sees_contracts,
+        "contract_count": Contract.objects.for_user(user).count() if sees_contracts else 0,
+        "agreement_count": (
+            MaintenanceAgreement.objects.for_user(user).count() if sees_contracts else 0
+        ),
+        "membership": membership,
+        "my_departments": membership.departments.all() if membership is not None else (),
+        "can_add_device": user.has_perm("assets.add_device"),
+        "can_add_hospital": user.has_perm("customers.add_hospital"),
+        "can_add_contract": user.has_perm("contracts.add_contract"),
+        "can_edit_organisation": user.has_perm("customers.change_serviceorganisation"),
+    }
+    return render(request, "home.html", context)

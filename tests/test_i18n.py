@@ -41,12 +41,14 @@ def test_every_message_is_translated(extracted):
     assert not missing, f"{len(missing)} messages lack a zh-hans translation: {missing[:20]}"
 
 
+@pytest.mark.django_db
 def test_pages_default_to_chinese(client):
     response = client.get("/accounts/login/")
     assert response.status_code == 200
     assert "登录" in response.content.decode()
 
 
+@pytest.mark.django_db
 def test_english_on_request(client):
     response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en")
     assert "Log in" in response.content.decode()

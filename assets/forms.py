@@ -1,0 +1,372 @@
+"""Forms of the installed-base pages. They only parse input and offer the viewer's own
+choices; every rule (UDI, dates, duplicates, R-5.1) is the services' job, whose errors
+``core.forms.add_service_errors`` puts next to these fields."""
+
+from __future__ import annotations
+
+from django import forms
+from django.db.models import Model, QuerySet
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from core.forms import BootstrapFormMixin, DateInput, DateTimeInput
+from customers.models import Contact, Department, Hospital
+
+from .models import Device, DeviceStatus, EmergencyProcedure, ProductCategory, ProductModel
+
+
+def _field(model: type[Model], name: str, **kwargs) -> forms.Field:
+    """The form field Django derives from the model field (label, help text, length)."""
+    return model._meta.get_field(name).formfield(**kwargs)
+
+
+def _bound_value(form: forms.BaseForm, name: str):
+    """The raw value of ``name`` as submitted, else as initially given."""
+    if form.is_bound:
+        return form.data.get(form.add_prefix(name)) or None
+    value = form.initial.get(name)
+    return getattr(value, "pk", value)
+
+
+def show_options(
+    field: forms.ModelChoiceField, queryset: QuerySet, *, group_by: str | None = None
+) -> None:
+    """Offer only ``queryset`` in the field's ``<select>`` (grouped by ``group_by`` when
+    given) while the field still accepts anything in its own, wider queryset: a wrong pick
+    then gets the service's explanation ("belongs to another hospital"), not a bare
+    "invalid choice"."""
+    empty = [("", field.empty_label)] if field.empty_label is not None else []
+    if group_by is None:
+        field.widget.choices = empty + [
+            (obj.pk, field.label_from_instance(obj)) for obj in queryset
+        ]
+        return
+    groups: dict[str, list] = {}
+    for obj in queryset:
+        groups.setdefault(str(getattr(obj, group_by)), []).append(
+            (obj.pk, field.label_from_instance(obj))
+        )
+    field.widget.choices = empty + list(groups.items())
+
+
+def _follow(field: forms.Field, kind: str, source: str) -> None:
+    """htmx: reload this ``<select>``'s options when the ``source`` select changes."""
+    field.widget.attrs.update(
+        {
+            "hx-get": f"{reverse('assets:options')}?kind={kind}",
+            "hx-trigger": f"change from:#id_{source}",
+            "hx-include": f"#id_{source}",
+            "hx-target": "this",
+            "hx-swap": "innerHTML",
+        }
+    )
+
+
+class DepartmentChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Department) -> str:
+        return obj.name
+
+
+# --- product models -------------------------------------------------------------------
+class ProductModelForm(BootstrapFormMixin, forms.Form):
+    manufacturer = _field(ProductModel, "manufacturer")
+    name = _field(ProductModel, "name")
+    gtin = _field(
+        ProductModel,
+        "gtin",
+        help_text=_("14 digits, as in (01) of the UDI; lets a scanned UDI find its model."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    category = _field(ProductModel, "category")
+    risk_class = _field(ProductModel, "risk_class")
+    main_components = forms.CharField(
+        label=_("Main components"),
+        required=False,
+        help_text=_("One name per line, e.g. X-ray tube, detector, main board."),
+        widget=forms.Textarea(attrs={"rows": 5}),
+    )
+
+    @staticmethod
+    def initial_for(product_model: ProductModel) -> dict:
+        return {
+            "manufacturer": product_model.manufacturer,
+            "name": product_model.name,
+            "gtin": product_model.gtin,
+            "category": product_model.category,
+            "risk_class": product_model.risk_class,
+            "main_components": "\n".join(product_model.main_components),
+        }
+
+
+class ProductModelFilterForm(BootstrapFormMixin, forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    category = forms.ChoiceField(
+        label=_("Category"),
+        required=False,
+        choices=[("", _("All categories")), *ProductCategory.choices],
+    )
+
+
+# --- devices --------------------------------------------------------------------------
+DATE_WIDGET = {"widget": DateInput}
+
+
+class DeviceEditForm(BootstrapFormMixin, forms.Form):
+    """Changes to a registered device. Its model and hospital stay as registered."""
+
+    udi = _field(
+        Device,
+        "udi",
+        label=_("UDI"),
+        help_text=_("Scan or type the UDI, e.g. (01)06971234567895(21)SN123."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "off"}),
+    )
+    serial_number = _field(
+        Device,
+        "serial_number",
+        required=False,
+        help_text=_("Optional when the UDI carries the serial number (21)."),
+    )
+    asset_tag = _field(Device, "asset_tag")
+    department = DepartmentChoiceField(label=_("Department"), queryset=Department.objects.none())
+    location = _field(Device, "location")
+    installed_on = _field(Device, "installed_on", **DATE_WIDGET)
+    acceptance_certificate_no = _field(Device, "acceptance_certificate_no")
+    accepted_on = _field(Device, "accepted_on", **DATE_WIDGET)
+    live_on = _field(Device, "live_on", **DATE_WIDGET)
+    status = _field(Device, "status")
+    responsible_contact = forms.ModelChoiceField(
+        label=_("Responsible person"),
+        required=False,
+        queryset=Contact.objects.none(),
+        help_text=_("Leave empty to use the department's responsible person."),
+    )
+    notes = _field(Device, "notes", widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, user, device: Device | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        departments = Department.objects.for_user(user).select_related("hospital")
+        contacts = Contact.objects.for_user(user).select_related("hospital")
+        self.fields["department"].queryset = departments
+        self.fields["responsible_contact"].queryset = contacts
+        hospital_id = device.hospital_id if device else self._chosen_hospital_id()
+        if hospital_id:
+            show_options(self.fields["department"], departments.filter(hospital_id=hospital_id))
+            show_options(
+                self.fields["responsible_contact"], contacts.filter(hospital_id=hospital_id)
+            )
+        else:
+            show_options(self.fields["department"], departments, group_by="hospital")
+            show_options(self.fields["responsible_contact"], contacts, group_by="hospital")
+
+    def _chosen_hospital_id(self) -> str | None:
+        return None
+
+    @staticmethod
+    def initial_for(device: Device) -> dict:
+        return {name: getattr(device, name) for name in DeviceEditForm.base_fields}
+
+
+class DeviceForm(DeviceEditForm):
+    """Registering a device: the UDI comes first, so a scan fills in model and serial."""
+
+    field_order = [
+        "udi",
+        "product_model",
+        "serial_number",
+        "asset_tag",
+        "hospital",
+        "department",
+        "location",
+        "installed_on",
+        "acceptance_certificate_no",
+        "accepted_on",
+        "live_on",
+        "responsible_contact",
+        "notes",
+    ]
+    product_model = forms.ModelChoiceField(
+        label=_("Product model"),
+        required=False,
+        queryset=ProductModel.objects.none(),
+        help_text=_("Optional when the UDI's device identifier (GTIN) belongs to a product model."),
+    )
+    hospital = forms.ModelChoiceField(label=_("Hospital"), queryset=Hospital.objects.none())
+    live_on = _field(
+        Device,
+        "live_on",
+        help_text=_("Leave empty until the department has received its emergency procedure."),
+        **DATE_WIDGET,
+    )
+    status = None  # a new device is installed; it goes into service by going live
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, user=user, **kwargs)
+        self.fields["udi"].widget.attrs["autofocus"] = True
+        self.fields["product_model"].queryset = ProductModel.objects.for_user(user)
+        self.fields["hospital"].queryset = Hospital.objects.for_user(user)
+        _follow(self.fields["department"], "departments", "hospital")
+        _follow(self.fields["responsible_contact"], "contacts", "hospital")
+
+    def _chosen_hospital_id(self) -> str | None:
+        value = _bound_value(self, "hospital")
+        return value if value and str(value).isdecimal() else None
+
+
+class GoLiveForm(BootstrapFormMixin, forms.Form):
+    live_on = _field(Device, "live_on", required=True, **DATE_WIDGET)
+
+
+class DeviceFilterForm(BootstrapFormMixin, forms.Form):
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        widget=forms.TextInput(
+            attrs={"placeholder": _("Serial, asset tag or scan UDI"), "autocomplete": "off"}
+        ),
+    )
+    hospital = forms.ModelChoiceField(
+        label=_("Hospital"),
+        required=False,
+        queryset=Hospital.objects.none(),
+        empty_label=_("All hospitals"),
+    )
+    department = DepartmentChoiceField(
+        label=_("Department"),
+        required=False,
+        queryset=Department.objects.none(),
+        empty_label=_("All departments"),
+    )
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("Any status")), *DeviceStatus.choices]
+    )
+    model = forms.ModelChoiceField(
+        label=_("Model"),
+        required=False,
+        queryset=ProductModel.objects.none(),
+        empty_label=_("All models"),
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        departments = Department.objects.for_user(user).select_related("hospital")
+        self.fields["hospital"].queryset = Hospital.objects.for_user(user)
+        self.fields["department"].queryset = departments
+        self.fields["model"].queryset = ProductModel.objects.for_user(user)
+        hospital_id = _bound_value(self, "hospital")
+        if hospital_id and str(hospital_id).isdecimal():
+            show_options(self.fields["department"], departments.filter(hospital_id=hospital_id))
+        else:
+            show_options(self.fields["department"], departments, group_by="hospital")
+
+
+# --- main components ------------------------------------------------------------------
+class ComponentAddForm(BootstrapFormMixin, forms.Form):
+    name = forms.CharField(
+        label=_("Component"),
+        max_length=120,
+        widget=forms.TextInput(attrs={"list": "component-names", "autocomplete": "off"}),
+    )
+    serial_number = forms.CharField(label=_("Serial number"), max_length=100)
+    installed_on = forms.DateField(
+        label=_("Installed on"),
+        required=False,
+        widget=DateInput,
+        help_text=_("Leave empty for the device's installation date."),
+    )
+
+
+class ComponentReplaceForm(BootstrapFormMixin, forms.Form):
+    new_serial_number = forms.CharField(
+        label=_("Serial number of the new component"), max_length=100
+    )
+    replaced_on = forms.DateField(label=_("Replacement date"), widget=DateInput)
+
+
+# --- emergency procedures (R-5.1) -----------------------------------------------------
+class DeviceChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Device) -> str:
+        tag = f" · {obj.asset_tag}" if obj.asset_tag else ""
+        return f"{obj.product_model} · {obj.serial_number}{tag}"
+
+
+class ReceiptForm(BootstrapFormMixin, forms.Form):
+    received_by = _field(
+        EmergencyProcedure,
+        "received_by",
+        required=True,
+        help_text=_("The name of the department's person who received the procedure."),
+    )
+    received_at = _field(EmergencyProcedure, "received_at", required=True, widget=DateTimeInput)
+
+
+class ProcedureForm(BootstrapFormMixin, forms.Form):
+    department = DepartmentChoiceField(label=_("Department"), queryset=Department.objects.none())
+    device = DeviceChoiceField(
+        label=_("Device"),
+        required=False,
+        queryset=Device.objects.none(),
+        help_text=_("For one device; leave empty and choose the product model for all of them."),
+    )
+    product_model = forms.ModelChoiceField(
+        label=_("Product model"),
+        required=False,
+        queryset=ProductModel.objects.none(),
+        help_text=_("Applies to every device of this model in the department."),
+    )
+    title = _field(EmergencyProcedure, "title")
+    text = _field(EmergencyProcedure, "text", widget=forms.Textarea(attrs={"rows": 8}))
+    document = forms.FileField(
+        label=_("Document"),
+        required=False,
+        help_text=_("Upload the signed or printed procedure (PDF, image, Word) instead of text."),
+    )
+    received_by = _field(
+        EmergencyProcedure,
+        "received_by",
+        help_text=_("Fill in when the department has already received it."),
+    )
+    received_at = _field(EmergencyProcedure, "received_at", widget=DateTimeInput)
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        departments = Department.objects.for_user(user).select_related("hospital")
+        devices = Device.objects.for_user(user).select_related("product_model")
+        self.fields["department"].queryset = departments
+        self.fields["device"].queryset = devices
+        self.fields["product_model"].queryset = ProductModel.objects.for_user(user)
+        show_options(self.fields["department"], departments, group_by="hospital")
+        department_id = _bound_value(self, "department")
+        if department_id and str(department_id).isdecimal():
+            show_options(self.fields["device"], devices.filter(department_id=department_id))
+        else:
+            show_options(self.fields["device"], devices.none())
+        _follow(self.fields["device"], "devices", "department")
+
+
+class ProcedureFilterForm(BootstrapFormMixin, forms.Form):
+    hospital = forms.ModelChoiceField(
+        label=_("Hospital"),
+        required=False,
+        queryset=Hospital.objects.none(),
+        empty_label=_("All hospitals"),
+    )
+    department = DepartmentChoiceField(
+        label=_("Department"),
+        required=False,
+        queryset=Department.objects.none(),
+        empty_label=_("All departments"),
+    )
+    received = forms.ChoiceField(
+        label=_("Receipt"),
+        required=False,
+        choices=[("", _("Any")), ("yes", _("Received")), ("no", _("Not yet received"))],
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        departments = Department.objects.for_user(user).select_related("hospital")
+        self.fields["hospital"].queryset = Hospital.objects.for_user(user)
+        self.fields["department"].queryset = departments
+        show_options(self.fields["department"], departments, group_by="hospital")

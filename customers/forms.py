@@ -1,0 +1,65 @@
+"""Web forms for the service organisation, hospitals, departments and contacts.
+
+The forms only parse input; the services validate the whole object and save it (a
+service ``ValidationError`` is shown on the form with ``core.forms.add_service_errors``).
+"""
+
+from __future__ import annotations
+
+from zoneinfo import available_timezones
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from core.forms import BootstrapFormMixin, ServiceModelForm
+
+from .models import Contact, Department, Hospital, ServiceOrganisation
+
+
+class ServiceOrganisationForm(ServiceModelForm):
+    class Meta:
+        model = ServiceOrganisation
+        fields = ["name", "address", "hotline", "manager_name", "manager_phone", "email"]
+
+
+class HospitalForm(ServiceModelForm):
+    class Meta:
+        model = Hospital
+        fields = ["name", "code", "address", "phone", "time_zone", "notes"]
+        widgets = {
+            "notes": forms.Textarea(attrs={"rows": 3}),
+            "time_zone": forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
+        }
+
+    @staticmethod
+    def time_zones() -> list[str]:
+        return sorted(available_timezones())
+
+
+class DepartmentForm(ServiceModelForm):
+    class Meta:
+        model = Department
+        fields = ["name", "responsible_contact"]
+
+    def __init__(self, *args, hospital: Hospital, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["responsible_contact"]
+        field.queryset = Contact.objects.filter(hospital=hospital)
+        field.empty_label = _("— nobody named yet —")
+
+
+class ContactForm(ServiceModelForm):
+    class Meta:
+        model = Contact
+        fields = ["name", "title", "department", "phone", "email"]
+        widgets = {"phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"})}
+
+    def __init__(self, *args, hospital: Hospital, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["department"]
+        field.queryset = Department.objects.filter(hospital=hospital)
+        field.empty_label = _("— whole hospital —")
+
+
+class SearchForm(BootstrapFormMixin, forms.Form):
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)

@@ -1,0 +1,454 @@
+"""The permission matrix: every web view and every API operation, walked as the users of
+hospital A, of hospital B and as each vendor role.
+
+Hospital A's users can neither read nor change anything of hospital B: B's records answer
+404 (never 403, which would tell them the record exists), B's data never appears in a list,
+and nothing of B changes. The walk is driven by the URL resolver and the OpenAPI schema, and
+a view or endpoint that the tables below do not know fails the test, so a new page cannot
+slip past the matrix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from django.core.files.base import ContentFile
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from accounts.models import VendorRole
+from accounts.services import api_token_create
+from accounts.tests.factories import vendor_user
+from assets.models import EmergencyProcedure
+from assets.services import main_component_replace
+from assets.tests.factories import DeviceFactory, MainComponentFactory, ProductModelFactory
+from contracts.tests.factories import ContractFactory, MaintenanceAgreementFactory
+from customers.models import HospitalRole
+from customers.tests.factories import (
+    ContactFactory,
+    DepartmentFactory,
+    HospitalFactory,
+    hospital_user,
+)
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "SECRET-B"  # appears in every name of hospital B's records
+
+
+class World:
+    """Two hospitals with one of everything; B's records carry SECRET in their names."""
+
+    def __init__(self) -> None:
+        self.model = ProductModelFactory(name="Catalogue model")
+        self.a = self._hospital("A", "甲")
+        self.b = self._hospital(SECRET, "乙")
+        self.vendor = {role: vendor_user(role, username=f"v-{role}") for role in VendorRole}
+        self.a_admin = hospital_user(self.a["hospital"], username="a-admin")
+        self.a_dept = hospital_user(
+            self.a["hospital"],
+            HospitalRole.DEPARTMENT_USER,
+            departments=[self.a["department"]],
+            username="a-dept",
+        )
+        self.b_admin = hospital_user(self.b["hospital"], username="b-admin")
+        self.b_token, _ = api_token_create(user=self.b_admin, name=f"{SECRET} token")
+
+    def _hospital(self, tag: str, zh: str) -> dict:
+        hospital = HospitalFactory(name=f"{zh}医院 {tag}")
+        department = DepartmentFactory(hospital=hospital, name=f"ICU {tag}")
+        contact = ContactFactory(hospital=hospital, department=department, name=f"Zhang {tag}")
+        device = DeviceFactory(
+            product_model=self.model,
+            department=department,
+            serial_number=f"SN-{tag}",
+            asset_tag=f"AT-{tag}",
+            location=f"Room {tag}",
+        )
+        component = MainComponentFactory(device=device, serial_number=f"MB-{tag}")
+        replacement = main_component_replace(
+            component=component, new_serial_number=f"MB2-{tag}", replaced_on=dt.date(2026, 6, 1)
+        )
+        procedure = EmergencyProcedure.objects.create(
+            department=department,
+            product_model=self.model,
+            title=f"Procedure {tag}",
+            text="Call the hotline.",
+        )
+        procedure.document.save("procedure.txt", ContentFile(f"{tag} document".encode()))
+        contract = ContractFactory(hospital=hospital, number=f"C-{tag}", devices=[device])
+        agreement = MaintenanceAgreementFactory(
+            hospital=hospital, number=f"MA-{tag}", devices=[device]
+        )
+        return {
+            "hospital": hospital,
+            "department": department,
+            "contact": contact,
+            "device": device,
+            "component": replacement,
+            "procedure": procedure,
+            "contract": contract,
+            "agreement": agreement,
+        }
+
+    def snapshot(self) -> dict:
+        """Everything of B that a write could change."""
+        b = self.b
+        return {
+            key: type(obj).objects.filter(pk=obj.pk).values().first()
+            for key, obj in b.items()
+        } | {
+            "departments": list(b["hospital"].departments.values_list("pk", flat=True)),
+            "contacts": list(b["hospital"].contacts.values_list("pk", flat=True)),
+            "devices": list(b["hospital"].devices.values_list("pk", flat=True)),
+            "contract_devices": list(b["contract"].lines.values_list("device_id", flat=True)),
+            "token_revoked": type(self.b_token).objects.get(pk=self.b_token.pk).revoked_at,
+        }
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+# --- web views --------------------------------------------------------------------------
+# Every named URL of the apps, with the record of B its keyword arguments point at.
+# None: the URL takes no record (lists, create forms).
+WEB_VIEWS: dict[str, dict[str, str] | None] = {
+    "customers:organisation_edit": None,
+    "customers:hospital_list": None,
+    "customers:hospital_create": None,
+    "customers:hospital_detail": {"pk": "hospital"},
+    "customers:hospital_edit": {"pk": "hospital"},
+    "customers:department_create": {"hospital_pk": "hospital"},
+    "customers:department_detail": {"pk": "department"},
+    "customers:department_edit": {"pk": "department"},
+    "customers:contact_create": {"hospital_pk": "hospital"},
+    "customers:contact_edit": {"pk": "contact"},
+    "assets:product_model_list": None,
+    "assets:product_model_create": None,
+    "assets:product_model_detail": "catalogue",
+    "assets:product_model_edit": "catalogue",
+    "assets:device_list": None,
+    "assets:device_create": None,
+    "assets:device_detail": {"pk": "device"},
+    "assets:device_edit": {"pk": "device"},
+    "assets:device_go_live": {"pk": "device"},
+    "assets:device_by_public_id": {"public_id": "device.public_id"},
+    "assets:device_label": {"pk": "device", "fmt": "=svg"},
+    "assets:device_labels": None,
+    "assets:options": None,
+    "assets:component_add": {"pk": "device"},
+    "assets:component_replace": {"pk": "component"},
+    "assets:procedure_list": None,
+    "assets:procedure_create": None,
+    "assets:procedure_detail": {"pk": "procedure"},
+    "assets:procedure_receipt": {"pk": "procedure"},
+    "assets:procedure_document": {"pk": "procedure"},
+    "contracts:contract_list": None,
+    "contracts:contract_create": None,
+    "contracts:contract_detail": {"pk": "contract"},
+    "contracts:contract_edit": {"pk": "contract"},
+    "contracts:agreement_list": None,
+    "contracts:agreement_create": None,
+    "contracts:agreement_detail": {"pk": "agreement"},
+    "contracts:agreement_edit": {"pk": "agreement"},
+    "contracts:device_coverage": {"device_pk": "device"},
+    "accounts:login": None,
+    "accounts:logout": None,
+    "accounts:token_list": None,
+    "accounts:token_revoke": {"pk": "token"},
+}
+# Create forms that accept a record of B in the query string (they must ignore it or 404).
+CREATE_QUERY = {
+    "assets:device_labels": "?ids={device}",
+    "assets:options": "?kind=departments&hospital={hospital}",
+    "assets:procedure_create": "?department={department}&device={device}",
+    "contracts:contract_create": "?hospital={hospital}",
+    "contracts:agreement_create": "?hospital={hospital}",
+    "assets:device_list": "?hospital={hospital}",
+}
+
+
+def _named_urls() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns, namespace):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                ns = pattern.namespace or namespace
+                if ns in {"customers", "assets", "contracts", "accounts"}:
+                    walk(pattern.url_patterns, ns)
+            elif isinstance(pattern, URLPattern) and pattern.name and namespace:
+                names.add(f"{namespace}:{pattern.name}")
+
+    walk(get_resolver().url_patterns, None)
+    return names
+
+
+def _b_record(world: World, ref: str):
+    if ref == "token":
+        return world.b_token
+    if ref == "device.public_id":
+        return world.b["device"].public_id
+    return world.b[ref]
+
+
+def _web_url(world: World, name: str) -> str:
+    spec = WEB_VIEWS[name]
+    if spec is None:
+        query = CREATE_QUERY.get(name, "")
+        return reverse(name) + query.format(**{k: v.pk for k, v in world.b.items()})
+    if spec == "catalogue":
+        return reverse(name, kwargs={"pk": world.model.pk})
+    kwargs = {}
+    for key, ref in spec.items():
+        kwargs[key] = ref[1:] if ref.startswith("=") else _b_record(world, ref)
+        if hasattr(kwargs[key], "pk"):
+            kwargs[key] = kwargs[key].pk
+    return reverse(name, kwargs=kwargs)
+
+
+def test_matrix_knows_every_view():
+    assert _named_urls() == set(WEB_VIEWS), (
+        "Add the new view to WEB_VIEWS: "
+        f"unknown {_named_urls() - set(WEB_VIEWS)}, stale {set(WEB_VIEWS) - _named_urls()}"
+    )
+
+
+@pytest.mark.parametrize("who", ["a_admin", "a_dept"])
+def test_hospital_a_cannot_read_or_change_hospital_b_in_the_ui(client, world, who):
+    client.force_login(getattr(world, who))
+    before = world.snapshot()
+    for name, spec in WEB_VIEWS.items():
+        if name in {"accounts:login", "accounts:logout"}:
+            continue
+        url = _web_url(world, name)
+        if spec is None or spec == "catalogue":
+            response = client.get(url)
+            assert response.status_code in {200, 302, 403, 404}, (name, response.status_code)
+            body = response.content.decode(errors="replace")
+            assert SECRET not in body, f"{name} shows hospital B's data to {who}"
+            continue
+        # 405 (a method the view never takes) says nothing about the record; every
+        # record URL must answer 404 to at least one of the two.
+        codes = [
+            getattr(client, method)(url, {"name": "x", "live_on": "2026-01-01"}).status_code
+            for method in ("get", "post")
+        ]
+        assert set(codes) <= {404, 405} and 404 in codes, (name, codes)
+    assert world.snapshot() == before
+
+
+def test_hospital_b_sees_its_own_records(client, world):
+    client.force_login(world.b_admin)
+    for name in ("customers:hospital_detail", "assets:device_detail", "contracts:contract_detail"):
+        assert client.get(_web_url(world, name)).status_code == 200, name
+
+
+# What each vendor role may open (GET) among the forms that change data.
+WRITE_FORMS_BY_ROLE = {
+    VendorRole.ADMIN: "all",
+    VendorRole.MANAGER: "all but organisation",
+    VendorRole.ENGINEER: {
+        "assets:product_model_create",
+        "assets:product_model_edit",
+        "assets:device_create",
+        "assets:device_edit",
+        "assets:component_add",
+        "assets:component_replace",
+        "assets:procedure_create",
+        "assets:procedure_receipt",
+        "customers:contact_create",
+        "customers:contact_edit",
+    },
+    VendorRole.DISPATCHER: {"customers:contact_create", "customers:contact_edit"},
+}
+WRITE_FORMS = {
+    name
+    for name in WEB_VIEWS
+    if name.endswith(("_create", "_edit", "_add", "_replace", "_receipt"))
+}
+
+
+@pytest.mark.parametrize("role", list(VendorRole))
+def test_vendor_roles_read_everything_and_write_what_their_role_allows(client, world, role):
+    client.force_login(world.vendor[role])
+    allowed = WRITE_FORMS_BY_ROLE[role]
+    for name, spec in WEB_VIEWS.items():
+        if name.startswith("accounts:") or name in {
+            "assets:device_go_live",
+            "assets:device_by_public_id",
+        }:
+            continue
+        url = _web_url(world, name)
+        response = client.get(url)
+        if name in WRITE_FORMS or name == "customers:organisation_edit":
+            if allowed == "all":
+                may = True
+            elif allowed == "all but organisation":
+                may = name != "customers:organisation_edit"
+            else:
+                may = name in allowed
+            expected = 200 if may else 403
+            assert response.status_code == expected, (role, name, response.status_code)
+        else:
+            assert response.status_code == 200, (role, name, response.status_code)
+
+
+# --- API --------------------------------------------------------------------------------
+# A valid body per write operation, so that a refusal is the scope's and not the schema's.
+API_BODIES = {
+    ("PATCH", "/api/v1/service-organisation"): {"hotline": "x"},
+    ("PATCH", "/api/v1/hospitals/{hospital_id}"): {"name": "x"},
+    ("PATCH", "/api/v1/departments/{department_id}"): {"name": "x"},
+    ("PATCH", "/api/v1/contacts/{contact_id}"): {"name": "x"},
+    ("PATCH", "/api/v1/product-models/{model_id}"): {"name": "Catalogue model"},
+    ("PATCH", "/api/v1/devices/{device_id}"): {"location": "x"},
+    ("POST", "/api/v1/devices/{device_id}/go-live"): {"live_on": "2026-02-01"},
+    ("POST", "/api/v1/devices/{device_id}/components"): {"name": "x", "serial_number": "x"},
+    ("POST", "/api/v1/components/{component_id}/replace"): {
+        "new_serial_number": "x",
+        "replaced_on": "2026-07-01",
+    },
+    ("POST", "/api/v1/emergency-procedures/{procedure_id}/receipt"): {
+        "received_by": "x",
+        "received_at": "2026-02-01T10:00:00+08:00",
+    },
+    ("PATCH", "/api/v1/contracts/{contract_id}"): {"title": "x"},
+    ("PATCH", "/api/v1/maintenance-agreements/{agreement_id}"): {"notes": "x"},
+}
+# Create operations: a body that points at B's records (the answer must be 422 or 403).
+API_CREATES = {
+    ("POST", "/api/v1/hospitals"): lambda b: {"name": "new"},
+    ("POST", "/api/v1/departments"): lambda b: {"hospital_id": b["hospital"].pk, "name": "x"},
+    ("POST", "/api/v1/contacts"): lambda b: {"hospital_id": b["hospital"].pk, "name": "x"},
+    ("POST", "/api/v1/product-models"): lambda b: {"manufacturer": "m", "name": "new"},
+    ("POST", "/api/v1/devices"): lambda b: {
+        "product_model_id": b["device"].product_model_id,
+        "serial_number": "new",
+        "hospital_id": b["hospital"].pk,
+        "department_id": b["department"].pk,
+    },
+    ("POST", "/api/v1/emergency-procedures"): lambda b: {
+        "department_id": b["department"].pk,
+        "device_id": b["device"].pk,
+        "title": "x",
+        "text": "x",
+    },
+    ("POST", "/api/v1/contracts"): lambda b: {
+        "hospital_id": b["hospital"].pk,
+        "number": "new",
+        "device_ids": [b["device"].pk],
+    },
+    ("POST", "/api/v1/maintenance-agreements"): lambda b: {
+        "hospital_id": b["hospital"].pk,
+        "starts_on": "2028-01-01",
+        "ends_on": "2028-12-31",
+        "device_ids": [b["device"].pk],
+    },
+}
+API_PARAMS = {
+    "hospital_id": "hospital",
+    "department_id": "department",
+    "contact_id": "contact",
+    "device_id": "device",
+    "component_id": "component",
+    "procedure_id": "procedure",
+    "contract_id": "contract",
+    "agreement_id": "agreement",
+}
+GLOBAL_READS = {"/api/v1/service-organisation", "/api/v1/me"}
+
+
+def _operations(client) -> list[tuple[str, str]]:
+    schema = client.get("/api/v1/openapi.json").json()
+    return [
+        (method.upper(), path)
+        for path, item in schema["paths"].items()
+        for method in item
+        if method in {"get", "post", "patch", "put", "delete"}
+    ]
+
+
+def _fill(world: World, path: str) -> str:
+    def sub(match: re.Match) -> str:
+        param = match.group(1)
+        if param == "model_id":
+            return str(world.model.pk)
+        return str(world.b[API_PARAMS[param]].pk)
+
+    return re.sub(r"\{(\w+)\}", sub, path)
+
+
+def test_api_matrix_knows_every_operation(client, world):
+    client.force_login(world.vendor[VendorRole.ADMIN])
+    for method, path in _operations(client):
+        params = re.findall(r"\{(\w+)\}", path)
+        if method == "GET":
+            assert all(p in API_PARAMS or p == "model_id" for p in params), path
+        else:
+            assert (method, path) in API_BODIES or (method, path) in API_CREATES, (method, path)
+
+
+@pytest.mark.parametrize("who", ["a_admin", "a_dept"])
+@pytest.mark.parametrize("auth", ["session", "token"])
+def test_hospital_a_cannot_read_or_change_hospital_b_in_the_api(client, world, who, auth):
+    user = getattr(world, who)
+    headers = {}
+    if auth == "session":
+        client.force_login(user)
+    else:
+        _, raw = api_token_create(user=user, name="matrix")
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    before = world.snapshot()
+    operations = _operations(client if auth == "session" else _logged_in(client, world))
+    if auth == "token":
+        client.logout()
+    for method, path in operations:
+        url = _fill(world, path)
+        b_scoped = any(p in API_PARAMS for p in re.findall(r"\{(\w+)\}", path))
+        if method == "GET":
+            response = client.get(url, **headers)
+            if b_scoped:
+                assert response.status_code == 404, (who, path, response.status_code)
+                assert response.json()["detail"]
+            else:
+                assert response.status_code == 200, (who, path, response.status_code)
+                assert SECRET not in response.content.decode(), f"{path} leaks B to {who}"
+            continue
+        if (method, path) in API_CREATES:
+            body = API_CREATES[(method, path)](world.b)
+            response = client.generic(
+                method, url, _json(body), content_type="application/json", **headers
+            )
+            assert response.status_code in {403, 422}, (who, path, response.status_code)
+            assert SECRET not in response.content.decode()
+            continue
+        body = API_BODIES[(method, path)]
+        response = client.generic(
+            method, url, _json(body), content_type="application/json", **headers
+        )
+        expected = 403 if not b_scoped else 404
+        assert response.status_code == expected, (who, method, path, response.status_code)
+    assert world.snapshot() == before
+
+
+def _logged_in(client, world):
+    client.force_login(world.vendor[VendorRole.ADMIN])
+    return client
+
+
+def _json(body) -> str:
+    import json
+
+    return json.dumps(body)
+
+
+def test_api_refuses_anonymous_callers(client, world):
+    for method, path in _operations(_logged_in(client, world)):
+        client.logout()
+        response = client.generic(method, _fill(world, path), "{}", content_type="application/json")
+        assert response.status_code == 401, (method, path, response.status_code)
+        client.force_login(world.vendor[VendorRole.ADMIN])
