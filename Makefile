@@ -12,7 +12,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/medservice
 APT_RUNTIME := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 gettext
 APT_TEST := chromium poppler-utils
 
-.PHONY: run test install deps system-deps test-system-deps messages migrate demo lint check \
+.PHONY: run test install deps system-deps test-system-deps messages messages-extract migrate demo lint check \
         test-sqlite test-postgres clean
 
 run: install migrate demo
@@ -34,6 +34,11 @@ test-system-deps:
 
 messages: deps
 	$(PY) manage.py compilemessages --ignore=.venv -v 0
+
+# For developers: refresh the zh-hans catalogue from the source, then translate what is new.
+messages-extract: deps
+	$(PY) manage.py makemessages -l zh_Hans --no-obsolete -v 1 \
+	  -i ".venv/*" -i "var/*" -i "static/*" -i "tests/*" -i "*/tests/*" -i "*/migrations/*"
 
 migrate: deps
 	$(PY) manage.py migrate --noinput -v 0
