@@ -7,7 +7,7 @@ import uuid
 
 from django.db.models import Q, QuerySet
 
-from .models import Device
+from .models import Device, EmergencyProcedure, MainComponent
 from .udi import UdiError, looks_like_udi, parse_udi
 
 # A scanned medservice label holds the device's URL: …/d/<uuid>
@@ -45,3 +45,67 @@ def device_search(*, devices: QuerySet[Device], text: str) -> QuerySet[Device]:
         | Q(product_model__name__icontains=text)
         | Q(location__icontains=text)
     )
+
+
+def emergency_procedures_for(device: Device) -> QuerySet[EmergencyProcedure]:
+    """The emergency procedures that apply to ``device`` in its department (R-5.1): its own,
+    and those written for its product model."""
+    return (
+        EmergencyProcedure.objects.filter(department_id=device.department_id)
+        .filter(
+            Q(device_id=device.pk)
+            | Q(device__isnull=True, product_model_id=device.product_model_id)
+        )
+        .select_related("device", "product_model")
+        .order_by("-received_at", "title")
+    )
+
+
+def device_components(device: Device) -> tuple[list[MainComponent], list[MainComponent], list[str]]:
+    """Installed and removed components (each removed one knows its replacement), and
+    the model's main components not registered yet."""
+    components = list(device.components.select_related("replaces").order_by("name", "pk"))
+    replacement_of = {c.replaces_id: c for c in components if c.replaces_id}
+    for component in components:
+        component.replacement = replacement_of.get(component.pk)
+    installed = [c for c in components if c.removed_on is None]
+    removed = [c for c in components if c.removed_on is not None]
+    names = {c.name for c in installed}
+    missing = [n for n in device.product_model.main_components if n not in names]
+    return installed, removed, missing
+
+
+HISTORY_HIDDEN = {"created_at", "updated_at", "public_id"}
+
+
+def device_history(*, device: Device, user, limit: int = 20) -> list[dict]:
+    """The latest changes to the device: who changed which field from what to what."""
+    records = list(device.history.select_related("history_user").all()[: limit + 1])
+    entries = []
+    for index, record in enumerate(records[:limit]):
+        previous = records[index + 1] if index + 1 < len(records) else None
+        changes = []
+        if previous is not None:
+            delta = record.diff_against(previous, excluded_fields=HISTORY_HIDDEN)
+            for change in delta.changes:
+                field = Device._meta.get_field(change.field)
+                changes.append(
+                    {
+                        "field": field.verbose_name,
+                        "old": _display(user, field, change.old),
+                        "new": _display(user, field, change.new),
+                    }
+                )
+        entries.append({"record": record, "changes": changes})
+    return entries
+
+
+def _display(user, field, value) -> str:
+    if value in (None, ""):
+        return "—"
+    if field.is_relation:
+        related = field.related_model.objects.for_user(user).filter(pk=value).first()
+        return str(related) if related else "—"
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    return str(value)

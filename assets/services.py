@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,6 +17,7 @@ from core.modeling import validated_save
 from customers.models import Department, Hospital
 
 from .models import Device, DeviceStatus, EmergencyProcedure, MainComponent, ProductModel
+from .selectors import emergency_procedures_for
 from .udi import UdiError, parse_udi
 
 PRODUCT_MODEL_FIELDS = ("manufacturer", "name", "gtin", "category", "risk_class")
@@ -68,6 +68,17 @@ def _normalized_gtin(gtin: str) -> str:
     return gtin
 
 
+def _check_product_model_name(product_model: ProductModel) -> None:
+    # The model's unique constraint would answer without a field; the name is the field.
+    clash = ProductModel.objects.filter(
+        manufacturer=product_model.manufacturer, name=product_model.name
+    ).exclude(pk=product_model.pk)
+    if product_model.name and clash.exists():
+        raise ValidationError(
+            {"name": _("This manufacturer already has a model with this name.")}, code="unique"
+        )
+
+
 @transaction.atomic
 def product_model_create(*, main_components: Any = (), **data: Any) -> ProductModel:
     product_model = ProductModel(
@@ -75,6 +86,7 @@ def product_model_create(*, main_components: Any = (), **data: Any) -> ProductMo
         main_components=_clean_component_names(main_components),
     )
     product_model.gtin = _normalized_gtin(product_model.gtin)
+    _check_product_model_name(product_model)
     return validated_save(product_model)
 
 
@@ -86,6 +98,7 @@ def product_model_update(*, product_model: ProductModel, **data: Any) -> Product
     if "main_components" in data:
         product_model.main_components = _clean_component_names(data["main_components"])
     product_model.gtin = _normalized_gtin(product_model.gtin)
+    _check_product_model_name(product_model)
     return validated_save(product_model)
 
 
@@ -96,7 +109,7 @@ def hospital_today(hospital: Hospital) -> date:
 
 def _apply_udi(device: Device, errors: dict[str, list[str]]) -> None:
     """Parse the scanned UDI into its identifiers; the serial may come from it."""
-    if not device.udi.strip():
+    if not (device.udi or "").strip():
         device.udi = ""
         device.udi_di = device.udi_lot = device.udi_serial = ""
         device.udi_production_date = device.udi_expiry_date = None
@@ -186,14 +199,7 @@ def _goes_live(device: Device, before: Device | None) -> bool:
 
 def emergency_procedure_received_for(device: Device) -> bool:
     """Has the device's department received an emergency procedure for it (R-5.1)?"""
-    return (
-        EmergencyProcedure.objects.received()
-        .filter(department_id=device.department_id)
-        .filter(
-            Q(device_id=device.pk) | Q(device__isnull=True, product_model=device.product_model_id)
-        )
-        .exists()
-    )
+    return emergency_procedures_for(device).filter(received_at__isnull=False).exists()
 
 
 def _check_go_live(device: Device, errors: dict[str, list[str]]) -> None:
@@ -256,7 +262,18 @@ def main_component_add(
         serial_number=serial_number.strip(),
         installed_on=installed_on or device.installed_on,
     )
+    taken = _component_serial_taken(component.name, component.serial_number)
+    if taken:
+        raise ValidationError({"serial_number": taken}, code="unique")
     return validated_save(component)
+
+
+def _component_serial_taken(name: str, serial_number: str) -> str:
+    """The error for a (name, serial) pair already registered, else "": the model's
+    constraint would answer without naming the serial field."""
+    if MainComponent.objects.filter(name=name, serial_number=serial_number).exists():
+        return _("A %(name)s with this serial number is already registered.") % {"name": name}
+    return ""
 
 
 @transaction.atomic
@@ -275,6 +292,10 @@ def main_component_replace(
         errors["replaced_on"] = _(
             "The replacement date cannot be before the component was installed."
         )
+    new_serial_number = new_serial_number.strip()
+    taken = _component_serial_taken(component.name, new_serial_number)
+    if taken:
+        errors["new_serial_number"] = taken
     if errors:
         raise ValidationError(errors)
     component.removed_on = replaced_on
@@ -282,7 +303,7 @@ def main_component_replace(
     replacement = MainComponent(
         device=component.device,
         name=component.name,
-        serial_number=new_serial_number.strip(),
+        serial_number=new_serial_number,
         installed_on=replaced_on,
         replaced_on=replaced_on,
         replaces=component,

@@ -1,0 +1,50 @@
+"""What the installed-base pages share: scoping, permissions, paging.
+
+Every page reads through ``for_user`` (another hospital's object is a 404), checks the
+``rules`` permission before a write (403) and makes exactly one service call per write.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+
+from ..models import Device
+
+PAGE_SIZE = 50
+LABEL_SHEET_MAX = 500
+# Uploaded procedures a browser may show in the page; anything else is downloaded.
+INLINE_DOCUMENT_TYPES = {".pdf", ".png", ".jpg", ".jpeg", ".gif", ".webp"}
+GET_POST = require_http_methods(["GET", "POST"])
+
+
+def _require(request: HttpRequest, perm: str, obj=None) -> None:
+    if not request.user.has_perm(perm, obj):
+        raise PermissionDenied
+
+
+def _page(request: HttpRequest, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _devices(request: HttpRequest):
+    return Device.objects.for_user(request.user).select_related(
+        "product_model", "hospital", "department"
+    )
+
+
+def _device_or_404(request: HttpRequest, pk: int) -> Device:
+    return get_object_or_404(_devices(request), pk=pk)
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback

@@ -1,0 +1,212 @@
+"""Device pages: list and search (serial, asset tag, scanned UDI or label), register,
+edit, go live (R-5.1), the device page, and the options of dependent selects."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from core.forms import add_service_errors
+from customers.models import Contact, Department
+
+from .. import services
+from ..forms import (
+    DeviceEditForm,
+    DeviceFilterForm,
+    DeviceForm,
+    GoLiveForm,
+)
+from ..models import Device, EmergencyProcedure
+from ..selectors import (
+    device_components,
+    device_history,
+    device_search,
+    emergency_procedures_for,
+)
+from ._common import (
+    GET_POST,
+    _device_or_404,
+    _devices,
+    _page,
+    _require,
+)
+
+
+# --- devices: list, search, register, edit ----------------------------------------------
+@login_required
+def device_list(request: HttpRequest) -> HttpResponse:
+    form = DeviceFilterForm(request.GET, user=request.user)
+    form.is_valid()  # a filter value outside the viewer's scope is simply ignored
+    data = form.cleaned_data
+    devices = _devices(request)
+    text = data.get("q", "")
+    if text:
+        devices = device_search(devices=devices, text=text)
+    for name, lookup in (
+        ("hospital", "hospital"),
+        ("department", "department"),
+        ("status", "status"),
+        ("model", "product_model"),
+    ):
+        if data.get(name):
+            devices = devices.filter(**{lookup: data[name]})
+    if text:
+        first_two = list(devices[:2])
+        if len(first_two) == 1:
+            return redirect("assets:device_detail", pk=first_two[0].pk)
+    return render(
+        request,
+        "assets/device_list.html",
+        {
+            "form": form,
+            "page": _page(request, devices),
+            "q": text,
+            "can_add": request.user.has_perm("assets.add_device"),
+        },
+    )
+
+
+@login_required
+@GET_POST
+def device_create(request: HttpRequest) -> HttpResponse:
+    _require(request, "assets.add_device")
+    if request.method == "POST":
+        form = DeviceForm(request.POST, user=request.user)
+    else:
+        initial = {k: request.GET[k] for k in ("udi", "hospital", "department") if k in request.GET}
+        form = DeviceForm(initial=initial, user=request.user)
+    if form.is_bound and form.is_valid():
+        _require(request, "assets.add_device", form.cleaned_data["hospital"])
+        try:
+            device = services.device_register(**form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Device %(device)s registered.") % {"device": device})
+            return redirect("assets:device_detail", pk=device.pk)
+    return render(request, "assets/device_form.html", {"form": form})
+
+
+@login_required
+@GET_POST
+def device_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    device = _device_or_404(request, pk)
+    _require(request, "assets.change_device", device)
+    if request.method == "POST":
+        form = DeviceEditForm(request.POST, user=request.user, device=device)
+    else:
+        form = DeviceEditForm(
+            initial=DeviceEditForm.initial_for(device), user=request.user, device=device
+        )
+    if form.is_bound and form.is_valid():
+        try:
+            services.device_update(device=device, **form.cleaned_data)
+        except ValidationError as exc:
+            device.refresh_from_db()
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Device saved."))
+            return redirect("assets:device_detail", pk=device.pk)
+    return render(request, "assets/device_form.html", {"form": form, "device": device})
+
+
+@login_required
+@GET_POST
+def device_go_live(request: HttpRequest, pk: int) -> HttpResponse:
+    device = _device_or_404(request, pk)
+    _require(request, "assets.change_device", device)
+    if request.method == "POST":
+        form = GoLiveForm(request.POST)
+    else:
+        form = GoLiveForm(initial={"live_on": services.hospital_today(device.hospital)})
+    if form.is_bound and form.is_valid():
+        try:
+            services.device_go_live(device=device, **form.cleaned_data)
+        except ValidationError as exc:
+            device.refresh_from_db()
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The device is live."))
+            return redirect("assets:device_detail", pk=device.pk)
+    return render(
+        request,
+        "assets/device_go_live.html",
+        {
+            "form": form,
+            "device": device,
+            "procedure_received": services.emergency_procedure_received_for(device),
+            "can_add_procedure": request.user.has_perm("assets.add_emergencyprocedure"),
+        },
+    )
+
+
+# --- devices: the device page ---------------------------------------------------------
+@login_required
+def device_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    device = get_object_or_404(
+        _devices(request).select_related("responsible_contact", "department__responsible_contact"),
+        pk=pk,
+    )
+    installed, removed, missing = device_components(device)
+    user = request.user
+    can_change = user.has_perm("assets.change_device", device)
+    return render(
+        request,
+        "assets/device_detail.html",
+        {
+            "device": device,
+            "installed_components": installed,
+            "removed_components": removed,
+            "missing_components": missing,
+            "procedures": emergency_procedures_for(device).filter(
+                pk__in=EmergencyProcedure.objects.for_user(request.user)
+            ),
+            "procedure_received": services.emergency_procedure_received_for(device),
+            "history": device_history(device=device, user=request.user),
+            "go_live_form": (
+                GoLiveForm(initial={"live_on": services.hospital_today(device.hospital)})
+                if can_change and device.live_on is None
+                else None
+            ),
+            "can_change": can_change,
+            "can_add_component": user.has_perm("assets.add_maincomponent", device),
+            "can_add_procedure": user.has_perm("assets.add_emergencyprocedure"),
+            "can_record_receipt": user.has_perm("assets.change_emergencyprocedure", device),
+        },
+    )
+
+
+@login_required
+def device_by_public_id(request: HttpRequest, public_id) -> HttpResponse:
+    """Where a scanned QR label lands: the device's page, for those who may see it."""
+    device = get_object_or_404(Device.objects.for_user(request.user), public_id=public_id)
+    return redirect("assets:device_detail", pk=device.pk)
+
+
+# --- options for dependent <select>s (htmx) -------------------------------------------
+@login_required
+def options(request: HttpRequest) -> HttpResponse:
+    """``<option>``s of the departments or contacts of ``?hospital=``, or of the devices of
+    ``?department=`` (``?kind=departments|contacts|devices``), within the viewer's scope."""
+    user = request.user
+    kind = request.GET.get("kind", "")
+    if kind in ("departments", "contacts"):
+        parent, value = "hospital_id", request.GET.get("hospital", "")
+        queryset = (Department if kind == "departments" else Contact).objects.for_user(user)
+    elif kind == "devices":
+        parent, value = "department_id", request.GET.get("department", "")
+        queryset = Device.objects.for_user(user).select_related("product_model")
+    else:
+        raise Http404
+    items = queryset.filter(**{parent: value}) if value.isdecimal() else queryset.none()
+    label = {
+        "departments": lambda obj: obj.name,
+        "contacts": str,
+        "devices": lambda obj: f"{obj.product_model} · {obj.serial_number}",
+    }[kind]
+    choices = [(obj.pk, label(obj)) for obj in items]
+    return render(request, "assets/_options.html", {"choices": choices})

@@ -1,0 +1,115 @@
+"""Product model pages: the vendor's catalogue."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from core.forms import add_service_errors
+
+from .. import services
+from ..forms import (
+    ProductModelFilterForm,
+    ProductModelForm,
+)
+from ..models import EmergencyProcedure, ProductModel
+from ._common import (
+    GET_POST,
+    _devices,
+    _page,
+    _require,
+)
+
+
+# --- product models -------------------------------------------------------------------
+@login_required
+def product_model_list(request: HttpRequest) -> HttpResponse:
+    form = ProductModelFilterForm(request.GET)
+    product_models = ProductModel.objects.for_user(request.user)
+    if form.is_valid():
+        if text := form.cleaned_data["q"]:
+            product_models = product_models.filter(
+                Q(manufacturer__icontains=text) | Q(name__icontains=text) | Q(gtin=text)
+            )
+        if category := form.cleaned_data["category"]:
+            product_models = product_models.filter(category=category)
+    return render(
+        request,
+        "assets/product_model_list.html",
+        {
+            "form": form,
+            "page": _page(request, product_models),
+            "can_add": request.user.has_perm("assets.add_productmodel"),
+        },
+    )
+
+
+@login_required
+def product_model_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    product_model = get_object_or_404(ProductModel.objects.for_user(request.user), pk=pk)
+    devices = _devices(request).filter(product_model=product_model)
+    procedures = (
+        EmergencyProcedure.objects.for_user(request.user)
+        .filter(product_model=product_model, device__isnull=True)
+        .select_related("department__hospital")
+    )
+    return render(
+        request,
+        "assets/product_model_detail.html",
+        {
+            "product_model": product_model,
+            "device_count": devices.count(),
+            "devices": devices[:20],
+            "procedures": procedures,
+            "can_change": request.user.has_perm("assets.change_productmodel", product_model),
+            "can_add_device": request.user.has_perm("assets.add_device"),
+        },
+    )
+
+
+@login_required
+@GET_POST
+def product_model_create(request: HttpRequest) -> HttpResponse:
+    _require(request, "assets.add_productmodel")
+    form = ProductModelForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
+        try:
+            product_model = services.product_model_create(**form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request, _("Product model %(name)s created.") % {"name": product_model}
+            )
+            return redirect("assets:product_model_detail", pk=product_model.pk)
+    return render(request, "assets/product_model_form.html", {"form": form})
+
+
+@login_required
+@GET_POST
+def product_model_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    product_model = get_object_or_404(ProductModel.objects.for_user(request.user), pk=pk)
+    _require(request, "assets.change_productmodel", product_model)
+    if request.method == "POST":
+        form = ProductModelForm(request.POST)
+    else:
+        form = ProductModelForm(initial=ProductModelForm.initial_for(product_model))
+    if form.is_bound and form.is_valid():
+        try:
+            services.product_model_update(product_model=product_model, **form.cleaned_data)
+        except ValidationError as exc:
+            product_model.refresh_from_db()
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Product model saved."))
+            return redirect("assets:product_model_detail", pk=product_model.pk)
+    return render(
+        request,
+        "assets/product_model_form.html",
+        {"form": form, "product_model": product_model},
+    )
