@@ -14,9 +14,22 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture(autouse=True)
+def _english():
+    """Tests read English messages; the zh-hans default is tested on purpose in
+    ``tests/test_i18n.py`` and the browser tests (which ask for zh-CN)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
-def api_client(client):
-    return client
+def client():
+    """pytest-django's client, asking for English pages (see ``_english``)."""
+    from django.test import Client
+
+    return Client(HTTP_ACCEPT_LANGUAGE="en")
 
 
 CHROMIUM = "/usr/bin/chromium"

@@ -8,7 +8,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
 
-from core.api import READ_ERRORS, WRITE_ERRORS, PageIn, page, page_of, require_perm, resolve
+from core.api import READ_ERRORS, WRITE_ERRORS, PageIn, page, page_of, resolve
+from core.permissions import require_perm
 from customers.models import Contact, Department, Hospital
 
 from . import services

@@ -91,7 +91,7 @@ def device_history(*, device: Device, user, limit: int = 20) -> list[dict]:
                 field = Device._meta.get_field(change.field)
                 changes.append(
                     {
-                        "field": field.verbose_name,
+                        "field": getattr(field, "verbose_name", change.field),
                         "old": _display(user, field, change.old),
                         "new": _display(user, field, change.new),
                     }

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.modeling import validated_save
+from core.timeutil import local_today
 from customers.models import Department, Hospital
 
 from .models import Device, DeviceStatus, EmergencyProcedure, MainComponent, ProductModel
@@ -104,7 +104,7 @@ def product_model_update(*, product_model: ProductModel, **data: Any) -> Product
 
 # --- devices --------------------------------------------------------------------------
 def hospital_today(hospital: Hospital) -> date:
-    return timezone.now().astimezone(ZoneInfo(hospital.time_zone)).date()
+    return local_today(hospital.time_zone)
 
 
 def _apply_udi(device: Device, errors: dict[str, list[str]]) -> None:

@@ -19,10 +19,10 @@ from core.api import (
     PageIn,
     page,
     page_of,
-    require_perm,
     resolve,
     resolve_many,
 )
+from core.permissions import require_perm
 from customers.models import Hospital
 
 from . import services

@@ -29,7 +29,7 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from dateutil.relativedelta import relativedelta
+from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
 
 
 class _Choices(StrEnum):
@@ -173,7 +173,10 @@ class NaiveDatetimeError(ValueError):
 
 def term_last_day(start: date, months: int) -> date:
     """The last covered day of a term of ``months`` counted from ``start`` (art. 202)."""
-    return start + relativedelta(months=months)
+    try:
+        return start + relativedelta(months=months)
+    except (ValueError, OverflowError):  # past year 9999: the calendar's last day
+        return date.max
 
 
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
@@ -181,6 +184,8 @@ def local_midnight(day: date, zone: ZoneInfo) -> datetime:
 
 
 def _end_instant(last_day: date, zone: ZoneInfo) -> datetime:
+    if last_day == date.max:  # "until 9999-12-31", i.e. open-ended: its last instant
+        return datetime.combine(last_day, time.max, tzinfo=zone)
     return local_midnight(last_day + timedelta(days=1), zone)
 
 

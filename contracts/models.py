@@ -62,7 +62,7 @@ class Contract(TimeStampedModel):
         verbose_name=_("dedicated engineers"),
         help_text=_("Two named engineers dedicated to this customer's system (R-6.8)."),
     )
-    devices = models.ManyToManyField(
+    devices: models.ManyToManyField[Device, ContractDevice] = models.ManyToManyField(
         Device,
         through="ContractDevice",
         blank=True,

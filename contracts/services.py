@@ -39,12 +39,14 @@ AGREEMENT_FIELDS = (
     "notes",
 )
 DEDICATED_ENGINEERS = 2
+# A sanity bound, not a policy: it keeps every term inside the calendar and the column.
+MAX_TERM_MONTHS = 1200
 
 
 def _check_devices(hospital: Hospital, devices: list[Device], errors: dict) -> None:
     foreign = [d for d in devices if d.hospital_id != hospital.pk]
     if foreign:
-        errors["device_ids"] = _("These devices belong to another hospital: %(serials)s.") % {
+        errors["devices"] = _("These devices belong to another hospital: %(serials)s.") % {
             "serials": ", ".join(d.serial_number for d in foreign)
         }
 
@@ -57,18 +59,23 @@ def _check_people(service_manager: User | None, engineers: list[User], errors: d
         errors["service_manager"] = _("The service manager must be a vendor service manager.")
     not_engineers = [u for u in engineers if u.effective_vendor_role != VendorRole.ENGINEER]
     if not_engineers:
-        errors["dedicated_engineer_ids"] = _("Only service engineers can be dedicated engineers.")
+        errors["dedicated_engineers"] = _("Only service engineers can be dedicated engineers.")
     elif len(engineers) > DEDICATED_ENGINEERS:
-        errors["dedicated_engineer_ids"] = _(
+        errors["dedicated_engineers"] = _(
             "A contract has at most %(count)d dedicated engineers."
         ) % {"count": DEDICATED_ENGINEERS}
 
 
 def _check_terms(contract: Contract, errors: dict) -> None:
+    too_long = _("A term cannot be longer than %(months)d months.") % {"months": MAX_TERM_MONTHS}
     if contract.warranty_months is None or contract.warranty_months < 1:
         errors["warranty_months"] = _("The warranty must be at least one month.")
+    elif contract.warranty_months > MAX_TERM_MONTHS:
+        errors["warranty_months"] = too_long
     if contract.extended_warranty_months is None or contract.extended_warranty_months < 0:
         errors["extended_warranty_months"] = _("The extended warranty cannot be negative.")
+    elif contract.extended_warranty_months > MAX_TERM_MONTHS:
+        errors["extended_warranty_months"] = too_long
 
 
 def _set_contract_devices(contract: Contract, devices: list[Device], errors: dict) -> None:
@@ -76,7 +83,7 @@ def _set_contract_devices(contract: Contract, devices: list[Device], errors: dic
     if contract.pk is not None:
         taken = taken.exclude(contract_id=contract.pk)
     if taken:
-        errors["device_ids"] = _("Already on another contract: %(lines)s.") % {
+        errors["devices"] = _("Already on another contract: %(lines)s.") % {
             "lines": ", ".join(f"{line.device.serial_number} ({line.contract})" for line in taken)
         }
 
@@ -98,7 +105,7 @@ def _save_contract(
     else:
         current = list(contract.dedicated_engineers.all()) if contract.pk else []
         _check_people(contract.service_manager, current, errors)
-    if device_list is not None and "device_ids" not in errors:
+    if device_list is not None and "devices" not in errors:
         _set_contract_devices(contract, device_list, errors)
     if errors:
         raise ValidationError(errors)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -22,6 +22,8 @@ from django.views.decorators.http import require_GET
 
 from assets.models import Device
 from core.forms import add_service_errors
+from core.permissions import require_perm
+from core.timeutil import local_today
 from customers.models import Hospital
 
 from . import selectors, services
@@ -32,15 +34,6 @@ from .reasons import CAUSE_LABELS, COVER_LABELS, PRICING_LABELS, coverage_reason
 
 PAGE_SIZE = 50
 DEDICATED_ENGINEERS = services.DEDICATED_ENGINEERS
-
-
-def _require(request: HttpRequest, perm: str, obj=None) -> None:
-    if not request.user.has_perm(perm, obj):
-        raise PermissionDenied
-
-
-def _local_today(hospital: Hospital) -> date:
-    return timezone.now().astimezone(ZoneInfo(hospital.time_zone)).date()
 
 
 def _filtered(request: HttpRequest, queryset):
@@ -83,7 +76,7 @@ def contract_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def contract_create(request: HttpRequest) -> HttpResponse:
-    _require(request, "contracts.add_contract")
+    require_perm(request, "contracts.add_contract")
     hospital, choice = _chosen_hospital(request)
     if hospital is None:
         return render(
@@ -91,7 +84,7 @@ def contract_create(request: HttpRequest) -> HttpResponse:
             "contracts/choose_hospital.html",
             {"form": choice, "title": _("New contract")},
         )
-    _require(request, "contracts.add_contract", hospital)
+    require_perm(request, "contracts.add_contract", hospital)
     form = ContractForm(request.POST or None, hospital=hospital, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -150,7 +143,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("product_model", "department")
         .order_by("department__name", "serial_number")
     )
-    today = _local_today(contract.hospital)
+    today = local_today(contract.hospital.time_zone)
     engineers = list(contract.dedicated_engineers.order_by("first_name", "username"))
     context = {
         "contract": contract,
@@ -169,7 +162,7 @@ def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
     contract = get_object_or_404(
         Contract.objects.for_user(request.user).select_related("hospital"), pk=pk
     )
-    _require(request, "contracts.change_contract", contract)
+    require_perm(request, "contracts.change_contract", contract)
     form = ContractForm(
         request.POST or None, instance=contract, hospital=contract.hospital, user=request.user
     )
@@ -207,7 +200,7 @@ def agreement_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def agreement_create(request: HttpRequest) -> HttpResponse:
-    _require(request, "contracts.add_maintenanceagreement")
+    require_perm(request, "contracts.add_maintenanceagreement")
     hospital, choice = _chosen_hospital(request)
     if hospital is None:
         return render(
@@ -215,7 +208,7 @@ def agreement_create(request: HttpRequest) -> HttpResponse:
             "contracts/choose_hospital.html",
             {"form": choice, "title": _("New maintenance agreement")},
         )
-    _require(request, "contracts.add_maintenanceagreement", hospital)
+    require_perm(request, "contracts.add_maintenanceagreement", hospital)
     form = AgreementForm(request.POST or None, hospital=hospital, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -242,7 +235,7 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
     agreement = get_object_or_404(
         MaintenanceAgreement.objects.for_user(request.user).select_related("hospital"), pk=pk
     )
-    today = _local_today(agreement.hospital)
+    today = local_today(agreement.hospital.time_zone)
     if today < agreement.starts_on:
         state = "future"
     elif today <= agreement.ends_on:
@@ -270,7 +263,7 @@ def agreement_edit(request: HttpRequest, pk: int) -> HttpResponse:
     agreement = get_object_or_404(
         MaintenanceAgreement.objects.for_user(request.user).select_related("hospital"), pk=pk
     )
-    _require(request, "contracts.change_maintenanceagreement", agreement)
+    require_perm(request, "contracts.change_maintenanceagreement", agreement)
     form = AgreementForm(
         request.POST or None, instance=agreement, hospital=agreement.hospital, user=request.user
     )

@@ -44,20 +44,39 @@ class BearerTokenAuth(HttpBearer):
         return user
 
 
-def _body_loc(field: str) -> list[str | int]:
+# Services name a model's fields; the API sends relations as ``<name>_id`` / ``<name>_ids``.
+API_FIELD_NAMES = {
+    "hospital": "hospital_id",
+    "department": "department_id",
+    "product_model": "product_model_id",
+    "responsible_contact": "responsible_contact_id",
+    "service_manager": "service_manager_id",
+    "device": "device_id",
+    "component": "component_id",
+    "devices": "device_ids",
+    "dedicated_engineers": "dedicated_engineer_ids",
+}
+
+
+def _loc(field: str, query: set[str]) -> list[str | int]:
     if field == NON_FIELD_ERRORS:
         return ["body"]
-    return ["body", *field.split(".")]
+    name = API_FIELD_NAMES.get(field, field)
+    # A reference resolved from the query string (``?component_id=``) is located there.
+    return ["query" if name in query else "body", name]
 
 
-def validation_error_items(exc: ValidationError) -> list[dict[str, Any]]:
+def validation_error_items(
+    exc: ValidationError, request: HttpRequest | None = None
+) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     if hasattr(exc, "error_dict"):
+        query = set(request.GET) if request is not None else set()
         for field, errors in exc.error_dict.items():
             for error in errors:
                 items.append(
                     {
-                        "loc": _body_loc(field),
+                        "loc": _loc(field, query),
                         "msg": " ".join(error.messages),
                         "type": error.code or "invalid",
                     }
@@ -95,7 +114,9 @@ def install_error_handlers(api) -> None:
 
     @api.exception_handler(ValidationError)
     def _django_validation(request, exc):
-        return respond(request, 422, _("The request is not valid."), validation_error_items(exc))
+        return respond(
+            request, 422, _("The request is not valid."), validation_error_items(exc, request)
+        )
 
     @api.exception_handler(Http404)
     def _not_found(request, exc):
@@ -111,6 +132,11 @@ def install_error_handlers(api) -> None:
 
     @api.exception_handler(HttpError)
     def _http_error(request, exc):
+        if exc.status_code == 400:
+            # ninja's only 400 is a body it cannot parse: bad input like any other, so the
+            # documented 422 with the body as its location.
+            error = {"loc": ["body"], "msg": str(exc), "type": "json_invalid"}
+            return respond(request, 422, _("The request is not valid."), [error])
         return respond(request, exc.status_code, str(exc))
 
 
@@ -140,11 +166,6 @@ def resolve_many(queryset, pks, field: str) -> list:
             }
         )
     return [found[pk] for pk in pks]
-
-
-def require_perm(request, perm: str, obj=None) -> None:
-    if not request.user.has_perm(perm, obj):
-        raise PermissionDenied
 
 
 class PageIn(Schema):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-
-# API field names that differ from the form field names.
-_FIELD_ALIASES = {"device_ids": "devices", "dedicated_engineer_ids": "dedicated_engineers"}
 
 
 def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
@@ -16,7 +15,6 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
         form.add_error(None, exc)
         return
     for field, errors in exc.error_dict.items():
-        field = _FIELD_ALIASES.get(field, field)
         target = field if field in form.fields and field != NON_FIELD_ERRORS else None
         for error in errors:
             form.add_error(target, error)
@@ -39,7 +37,13 @@ class DateTimeInput(forms.DateTimeInput):
 FORM_TEMPLATE = "_form.html"
 
 
-class BootstrapFormMixin:
+if TYPE_CHECKING:
+    _FormBase = forms.BaseForm
+else:
+    _FormBase = object
+
+
+class BootstrapFormMixin(_FormBase):
     """Bootstrap 5 classes on every widget, ``is-invalid`` on fields with errors, and a
     stacked rendering (``{{ form }}``) that stays comfortable on a phone."""
 
@@ -57,7 +61,7 @@ class BootstrapFormMixin:
                 kind, css = "input", "form-select"
             else:
                 kind, css = "input", "form-control"
-            field.widget_kind = kind
+            field.widget_kind = kind  # type: ignore[attr-defined]  # read by _form.html
             widget.attrs["class"] = f"{widget.attrs.get('class', '')} {css}".strip()
 
     def add_error(self, field, error) -> None:

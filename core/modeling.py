@@ -16,6 +16,12 @@ def validated_save(instance: M, *, exclude: Iterable[str] = ()) -> M:
     Raises ``django.core.exceptions.ValidationError`` with per-field messages, which forms
     show next to the field and the API answers as 422 with the field path.
     """
+    for f in instance._meta.concrete_fields:
+        # ``null`` for an optional text field (an API PATCH) means empty: full_clean would
+        # let None through to a NOT NULL column.
+        optional_text = f.empty_strings_allowed and f.blank and not f.null
+        if optional_text and getattr(instance, f.attname) is None:
+            setattr(instance, f.attname, "")
     instance.full_clean(exclude=list(exclude) or None)
     instance.save()
     return instance

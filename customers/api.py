@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
-from core.api import READ_ERRORS, WRITE_ERRORS, PageIn, page, page_of, require_perm, resolve
+from core.api import READ_ERRORS, WRITE_ERRORS, PageIn, page, page_of, resolve
+from core.permissions import require_perm
 
 from . import services
 from .models import Contact, Department, Hospital

@@ -56,12 +56,25 @@ def _check_contact_hospital(contact: Contact | None, hospital: Hospital, field: 
         )
 
 
+def _check_department_name(department: Department, name: str | None) -> None:
+    # The (hospital, name) constraint would answer without a field; the name is the field.
+    clash = Department.objects.filter(hospital_id=department.hospital_id, name=name).exclude(
+        pk=department.pk
+    )
+    if name and clash.exists():
+        raise ValidationError(
+            {"name": _("This hospital already has a department with this name.")},
+            code="unique",
+        )
+
+
 @transaction.atomic
 def department_create(*, hospital: Hospital, **data: Any) -> Department:
     department = Department(
         hospital=hospital, **{k: v for k, v in data.items() if k in DEPARTMENT_FIELDS}
     )
     _check_contact_hospital(department.responsible_contact, hospital, "responsible_contact")
+    _check_department_name(department, department.name)
     return validated_save(department)
 
 
@@ -71,6 +84,8 @@ def department_update(*, department: Department, **data: Any) -> Department:
         _check_contact_hospital(
             data["responsible_contact"], department.hospital, "responsible_contact"
         )
+    if "name" in data:
+        _check_department_name(department, data["name"])
     return model_update(instance=department, data=data, fields=DEPARTMENT_FIELDS)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
@@ -18,6 +18,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from core.forms import add_service_errors
+from core.permissions import require_perm
 
 from . import services
 from .forms import ContactForm, DepartmentForm, HospitalForm, SearchForm, ServiceOrganisationForm
@@ -25,11 +26,6 @@ from .models import Contact, Department, Hospital
 from .scoping import scope_for
 
 PAGE_SIZE = 50
-
-
-def _require(request: HttpRequest, perm: str, obj=None) -> None:
-    if not request.user.has_perm(perm, obj):
-        raise PermissionDenied
 
 
 def _sees_commercial_documents(user, hospital: Hospital) -> bool:
@@ -42,7 +38,7 @@ def _sees_commercial_documents(user, hospital: Hospital) -> bool:
 # --- the service organisation (R-1.1) ---------------------------------------------------
 @login_required
 def organisation_edit(request: HttpRequest) -> HttpResponse:
-    _require(request, "customers.change_serviceorganisation")
+    require_perm(request, "customers.change_serviceorganisation")
     organisation = services.service_organisation_get()
     form = ServiceOrganisationForm(request.POST or None, instance=organisation)
     if request.method == "POST" and form.is_valid():
@@ -78,7 +74,7 @@ def hospital_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def hospital_create(request: HttpRequest) -> HttpResponse:
-    _require(request, "customers.add_hospital")
+    require_perm(request, "customers.add_hospital")
     form = HospitalForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -121,7 +117,7 @@ def hospital_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def hospital_edit(request: HttpRequest, pk: int) -> HttpResponse:
     hospital = get_object_or_404(Hospital.objects.for_user(request.user), pk=pk)
-    _require(request, "customers.change_hospital", hospital)
+    require_perm(request, "customers.change_hospital", hospital)
     form = HospitalForm(request.POST or None, instance=hospital)
     if request.method == "POST" and form.is_valid():
         try:
@@ -139,7 +135,7 @@ def hospital_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def department_create(request: HttpRequest, hospital_pk: int) -> HttpResponse:
     hospital = get_object_or_404(Hospital.objects.for_user(request.user), pk=hospital_pk)
-    _require(request, "customers.add_department", hospital)
+    require_perm(request, "customers.add_department", hospital)
     form = DepartmentForm(request.POST or None, hospital=hospital)
     if request.method == "POST" and form.is_valid():
         try:
@@ -181,7 +177,7 @@ def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
     department = get_object_or_404(
         Department.objects.for_user(request.user).select_related("hospital"), pk=pk
     )
-    _require(request, "customers.change_department", department)
+    require_perm(request, "customers.change_department", department)
     form = DepartmentForm(request.POST or None, instance=department, hospital=department.hospital)
     if request.method == "POST" and form.is_valid():
         try:
@@ -203,7 +199,7 @@ def department_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def contact_create(request: HttpRequest, hospital_pk: int) -> HttpResponse:
     hospital = get_object_or_404(Hospital.objects.for_user(request.user), pk=hospital_pk)
-    _require(request, "customers.add_contact", hospital)
+    require_perm(request, "customers.add_contact", hospital)
     initial = {}
     department_pk = request.GET.get("department", "")
     if department_pk.isdigit():
@@ -229,7 +225,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(
         Contact.objects.for_user(request.user).select_related("hospital"), pk=pk
     )
-    _require(request, "customers.change_contact", contact)
+    require_perm(request, "customers.change_contact", contact)
     form = ContactForm(request.POST or None, instance=contact, hospital=contact.hospital)
     if request.method == "POST" and form.is_valid():
         try:

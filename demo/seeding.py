@@ -27,6 +27,7 @@ from assets.models import Device, DeviceStatus, EmergencyProcedure, ProductModel
 from contracts import services as contracts
 from contracts.models import Contract, MaintenanceAgreement
 from contracts.selectors import device_coverage
+from core.timeutil import local_today
 from customers import services as customers
 from customers.models import Contact, Department, Hospital, HospitalRole, ServiceOrganisation
 
@@ -65,7 +66,7 @@ class SeedReport:
 
 
 def demo_today() -> date:
-    return timezone.now().astimezone(ZoneInfo(settings.DEFAULT_HOSPITAL_TIME_ZONE)).date()
+    return local_today(settings.DEFAULT_HOSPITAL_TIME_ZONE)
 
 
 def demo_data_loaded() -> bool:

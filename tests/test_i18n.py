@@ -9,6 +9,7 @@ from pathlib import Path
 import polib
 import pytest
 from django.conf import settings
+from django.test import Client
 
 LOCALE = "zh_Hans"
 CATALOGUE = Path(settings.BASE_DIR) / "locale" / LOCALE / "LC_MESSAGES" / "django.po"
@@ -56,8 +57,8 @@ def test_every_message_is_translated(extracted):
 
 
 @pytest.mark.django_db
-def test_pages_default_to_chinese(client):
-    response = client.get("/accounts/login/")
+def test_pages_default_to_chinese():
+    response = Client().get("/accounts/login/")
     assert response.status_code == 200
     assert "登录" in response.content.decode()
 

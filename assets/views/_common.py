@@ -6,7 +6,6 @@ Every page reads through ``for_user`` (another hospital's object is a 404), chec
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
@@ -20,11 +19,6 @@ LABEL_SHEET_MAX = 500
 # Uploaded procedures a browser may show in the page; anything else is downloaded.
 INLINE_DOCUMENT_TYPES = {".pdf", ".png", ".jpg", ".jpeg", ".gif", ".webp"}
 GET_POST = require_http_methods(["GET", "POST"])
-
-
-def _require(request: HttpRequest, perm: str, obj=None) -> None:
-    if not request.user.has_perm(perm, obj):
-        raise PermissionDenied
 
 
 def _page(request: HttpRequest, queryset):

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from core.forms import add_service_errors
+from core.permissions import require_perm
 
 from .. import services
 from ..forms import (
@@ -21,7 +22,6 @@ from ..models import MainComponent
 from ._common import (
     GET_POST,
     _device_or_404,
-    _require,
 )
 
 
@@ -30,7 +30,7 @@ from ._common import (
 @GET_POST
 def component_add(request: HttpRequest, pk: int) -> HttpResponse:
     device = _device_or_404(request, pk)
-    _require(request, "assets.add_maincomponent", device)
+    require_perm(request, "assets.add_maincomponent", device)
     if request.method == "POST":
         form = ComponentAddForm(request.POST)
     else:
@@ -56,7 +56,7 @@ def component_replace(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     device = component.device
-    _require(request, "assets.add_maincomponent", device)
+    require_perm(request, "assets.add_maincomponent", device)
     if request.method == "POST":
         form = ComponentReplaceForm(request.POST)
     else:

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from core.forms import add_service_errors
+from core.permissions import require_perm
 from customers.models import Contact, Department
 
 from .. import services
@@ -32,7 +33,6 @@ from ._common import (
     _device_or_404,
     _devices,
     _page,
-    _require,
 )
 
 
@@ -73,14 +73,14 @@ def device_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @GET_POST
 def device_create(request: HttpRequest) -> HttpResponse:
-    _require(request, "assets.add_device")
+    require_perm(request, "assets.add_device")
     if request.method == "POST":
         form = DeviceForm(request.POST, user=request.user)
     else:
         initial = {k: request.GET[k] for k in ("udi", "hospital", "department") if k in request.GET}
         form = DeviceForm(initial=initial, user=request.user)
     if form.is_bound and form.is_valid():
-        _require(request, "assets.add_device", form.cleaned_data["hospital"])
+        require_perm(request, "assets.add_device", form.cleaned_data["hospital"])
         try:
             device = services.device_register(**form.cleaned_data)
         except ValidationError as exc:
@@ -95,7 +95,7 @@ def device_create(request: HttpRequest) -> HttpResponse:
 @GET_POST
 def device_edit(request: HttpRequest, pk: int) -> HttpResponse:
     device = _device_or_404(request, pk)
-    _require(request, "assets.change_device", device)
+    require_perm(request, "assets.change_device", device)
     if request.method == "POST":
         form = DeviceEditForm(request.POST, user=request.user, device=device)
     else:
@@ -118,7 +118,7 @@ def device_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @GET_POST
 def device_go_live(request: HttpRequest, pk: int) -> HttpResponse:
     device = _device_or_404(request, pk)
-    _require(request, "assets.change_device", device)
+    require_perm(request, "assets.change_device", device)
     if request.method == "POST":
         form = GoLiveForm(request.POST)
     else:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.forms import add_service_errors
+from core.permissions import require_perm
 from customers.models import Department
 
 from .. import services
@@ -30,7 +31,6 @@ from ._common import (
     INLINE_DOCUMENT_TYPES,
     _devices,
     _page,
-    _require,
     _safe_next,
 )
 
@@ -82,7 +82,7 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @GET_POST
 def procedure_create(request: HttpRequest) -> HttpResponse:
-    _require(request, "assets.add_emergencyprocedure")
+    require_perm(request, "assets.add_emergencyprocedure")
     user = request.user
     source = request.POST if request.method == "POST" else request.GET
     department = device = None
@@ -151,7 +151,7 @@ def procedure_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @GET_POST
 def procedure_receipt(request: HttpRequest, pk: int) -> HttpResponse:
     procedure = _procedure_or_404(request, pk)
-    _require(request, "assets.change_emergencyprocedure", procedure)
+    require_perm(request, "assets.change_emergencyprocedure", procedure)
     with timezone.override(_zone_of(procedure.department)):
         if request.method == "POST":
             form = ReceiptForm(request.POST)

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
 from core.forms import add_service_errors
+from core.permissions import require_perm
 
 from .. import services
 from ..forms import (
@@ -22,7 +23,6 @@ from ._common import (
     GET_POST,
     _devices,
     _page,
-    _require,
 )
 
 
@@ -75,7 +75,7 @@ def product_model_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @GET_POST
 def product_model_create(request: HttpRequest) -> HttpResponse:
-    _require(request, "assets.add_productmodel")
+    require_perm(request, "assets.add_productmodel")
     form = ProductModelForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
         try:
@@ -94,7 +94,7 @@ def product_model_create(request: HttpRequest) -> HttpResponse:
 @GET_POST
 def product_model_edit(request: HttpRequest, pk: int) -> HttpResponse:
     product_model = get_object_or_404(ProductModel.objects.for_user(request.user), pk=pk)
-    _require(request, "assets.change_productmodel", product_model)
+    require_perm(request, "assets.change_productmodel", product_model)
     if request.method == "POST":
         form = ProductModelForm(request.POST)
     else:

@@ -12,7 +12,7 @@ class ContractFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     hospital = factory.SubFactory(HospitalFactory)
-    number = factory.Sequence(lambda n: f"QD-2026-{n:04d}")
+    number = factory.Sequence(lambda n: f"F-QD-{n:05d}")
     signed_on = dt.date(2025, 12, 1)
     warranty_months = 12
 
@@ -28,7 +28,7 @@ class MaintenanceAgreementFactory(factory.django.DjangoModelFactory):
         skip_postgeneration_save = True
 
     hospital = factory.SubFactory(HospitalFactory)
-    number = factory.Sequence(lambda n: f"MA-2027-{n:04d}")
+    number = factory.Sequence(lambda n: f"F-MA-{n:05d}")
     starts_on = dt.date(2027, 1, 11)
     ends_on = dt.date(2028, 1, 10)
 
