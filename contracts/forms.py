@@ -178,7 +178,7 @@ class CoverageQueryForm(BootstrapFormMixin, forms.Form):
     zone active (``timezone.override``)."""
 
     at = forms.DateTimeField(
-        label=_("At"),
+        label=_("Moment"),
         required=False,
         input_formats=DATETIME_LOCAL_FORMATS,
         widget=DateTimeInput(),

@@ -123,7 +123,7 @@ class MaintenanceAgreement(TimeStampedModel):
         _("agreement number"),
         max_length=60,
         unique=True,
-        help_text=_("Left empty, the next MA-<year>-<n> number is given."),
+        help_text=_("Left empty, the next number (MA-2026-0001, …) is given."),
     )
     signed_on = models.DateField(_("signing date"), null=True, blank=True)
     starts_on = models.DateField(_("starts on"))

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from .coverage import Cause, Cover, CoverageAnswer, Pricing, Reason
 
@@ -98,4 +98,5 @@ def coverage_reason_text(answer: CoverageAnswer, time_zone: str) -> str:
         "labor": PRICING_LABELS[answer.labor],
         "travel": PRICING_LABELS[answer.travel],
     }
-    return "; ".join([*main, lines, *extra])
+    # The separator is a message too: Chinese joins clauses with a full-width semicolon.
+    return pgettext("clause separator", "; ").join([*main, lines, *extra])
