@@ -179,6 +179,37 @@ def term_last_day(start: date, months: int) -> date:
         return date.max
 
 
+@dataclass(frozen=True)
+class WarrantyDays:
+    """A device's warranty in calendar days of its hospital, for lists and pages."""
+
+    state: str  # not_accepted | not_started | warranty | extended | expired
+    warranty_last_day: date | None = None
+    extended_last_day: date | None = None
+
+
+def warranty_days(warranty: WarrantyTerms, today: date) -> WarrantyDays:
+    """Where ``today`` (the hospital's local date) falls in the device's warranty terms."""
+    accepted_on = warranty.accepted_on
+    if accepted_on is None:
+        return WarrantyDays("not_accepted")
+    warranty_last = term_last_day(accepted_on, warranty.warranty_months)
+    extended_last = (
+        term_last_day(accepted_on, warranty.warranty_months + warranty.extended_months)
+        if warranty.extended_months
+        else None
+    )
+    if today < accepted_on:
+        state = "not_started"
+    elif today <= warranty_last:
+        state = "warranty"
+    elif extended_last is not None and today <= extended_last:
+        state = "extended"
+    else:
+        state = "expired"
+    return WarrantyDays(state, warranty_last, extended_last)
+
+
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone)
 

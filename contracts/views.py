@@ -7,6 +7,7 @@ for the vendor's office (``rules``, 403) and go through one service each.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -27,7 +28,7 @@ from core.timeutil import local_today
 from customers.models import Hospital
 
 from . import selectors, services
-from .coverage import Cause, Cover, term_last_day
+from .coverage import Cause, Cover, WarrantyTerms, warranty_days
 from .forms import AgreementForm, ContractForm, CoverageQueryForm, HospitalChoiceForm
 from .models import Contract, MaintenanceAgreement
 from .reasons import CAUSE_LABELS, COVER_LABELS, PRICING_LABELS, coverage_reason_text
@@ -109,26 +110,12 @@ def contract_create(request: HttpRequest) -> HttpResponse:
 
 def _warranty_row(device: Device, contract: Contract, today: date) -> dict:
     """The device's last day of warranty (and of extended warranty) under ``contract``."""
-    row: dict = {"device": device, "warranty_last_day": None, "extended_last_day": None}
-    if device.accepted_on is None:
-        row["state"] = "not_accepted"
-        return row
-    row["warranty_last_day"] = term_last_day(device.accepted_on, contract.warranty_months)
-    last_day = row["warranty_last_day"]
-    if contract.extended_warranty_months:
-        row["extended_last_day"] = term_last_day(
-            device.accepted_on, contract.warranty_months + contract.extended_warranty_months
-        )
-        last_day = row["extended_last_day"]
-    if today < device.accepted_on:
-        row["state"] = "not_started"
-    elif today <= row["warranty_last_day"]:
-        row["state"] = "warranty"
-    elif today <= last_day:
-        row["state"] = "extended"
-    else:
-        row["state"] = "expired"
-    return row
+    terms = WarrantyTerms(
+        accepted_on=device.accepted_on,
+        warranty_months=contract.warranty_months,
+        extended_months=contract.extended_warranty_months,
+    )
+    return {"device": device, **asdict(warranty_days(terms, today))}
 
 
 @login_required

@@ -30,6 +30,7 @@ from contracts.coverage import (
     WarrantyTerms,
     coverage_at,
     term_last_day,
+    warranty_days,
 )
 
 SHANGHAI = "Asia/Shanghai"
@@ -629,3 +630,23 @@ def test_property_same_instant_any_representation(at, warranty):
         b.labor,
         b.travel,
     )
+
+
+@pytest.mark.parametrize(
+    ("accepted_on", "extended", "today", "state"),
+    [
+        (None, 0, date(2026, 5, 1), "not_accepted"),
+        (date(2026, 3, 1), 0, date(2026, 2, 28), "not_started"),
+        (date(2026, 3, 1), 0, date(2026, 3, 1), "warranty"),
+        (date(2026, 3, 1), 0, date(2027, 3, 1), "warranty"),  # the last day is covered
+        (date(2026, 3, 1), 0, date(2027, 3, 2), "expired"),
+        (date(2026, 3, 1), 12, date(2027, 3, 2), "extended"),
+        (date(2026, 3, 1), 12, date(2028, 3, 1), "extended"),
+        (date(2026, 3, 1), 12, date(2028, 3, 2), "expired"),
+        (date(2024, 2, 29), 0, date(2025, 2, 28), "warranty"),  # leap day: month end
+        (date(2024, 2, 29), 0, date(2025, 3, 1), "expired"),
+    ],
+)
+def test_warranty_days(accepted_on, extended, today, state):
+    terms = WarrantyTerms(accepted_on=accepted_on, warranty_months=12, extended_months=extended)
+    assert warranty_days(terms, today).state == state
