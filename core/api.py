@@ -12,6 +12,8 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
 
+from .errors import Conflict
+
 
 class ErrorItem(Schema):
     loc: list[str | int]
@@ -117,6 +119,11 @@ def install_error_handlers(api) -> None:
         return respond(
             request, 422, _("The request is not valid."), validation_error_items(exc, request)
         )
+
+    @api.exception_handler(Conflict)
+    def _conflict(request, exc):
+        error = {"loc": ["body", "type"], "msg": exc.message, "type": exc.code}
+        return respond(request, 409, exc.message, [error])
 
     @api.exception_handler(Http404)
     def _not_found(request, exc):

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "customers",
     "assets",
     "contracts",
+    "service",
     "demo",
 ]
 

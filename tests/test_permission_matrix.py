@@ -31,6 +31,7 @@ from customers.tests.factories import (
     HospitalFactory,
     hospital_user,
 )
+from service.services import service_request_open
 
 pytestmark = pytest.mark.django_db
 
@@ -81,6 +82,14 @@ class World:
         agreement = MaintenanceAgreementFactory(
             hospital=hospital, number=f"MA-{tag}", devices=[device]
         )
+        request = service_request_open(
+            device=device,
+            severity="normal",
+            channel="hotline",
+            description=f"Fault {tag}",
+            reporter_name=f"Reporter {tag}",
+            recorded_by=vendor_user(VendorRole.DISPATCHER, username=f"recorder-{tag}"),
+        )
         return {
             "hospital": hospital,
             "department": department,
@@ -90,6 +99,7 @@ class World:
             "procedure": procedure,
             "contract": contract,
             "agreement": agreement,
+            "request": request,
         }
 
     def snapshot(self) -> dict:
@@ -103,6 +113,7 @@ class World:
             "devices": list(b["hospital"].devices.values_list("pk", flat=True)),
             "contract_devices": list(b["contract"].lines.values_list("device_id", flat=True)),
             "token_revoked": type(self.b_token).objects.get(pk=self.b_token.pk).revoked_at,
+            "events": list(b["request"].events.values_list("pk", flat=True)),
         }
 
 
@@ -317,6 +328,14 @@ API_BODIES = {
     },
     ("PATCH", "/api/v1/contracts/{contract_id}"): {"title": "x"},
     ("PATCH", "/api/v1/maintenance-agreements/{agreement_id}"): {"notes": "x"},
+    ("PATCH", "/api/v1/service-requests/{request_id}"): {"fault_cause": "quality"},
+    ("POST", "/api/v1/service-requests/{request_id}/events"): {"type": "callback"},
+    ("PUT", "/api/v1/service-requests/{request_id}/root-cause"): {
+        "cause": "x",
+        "measures": "x",
+        "explained_to": "x",
+        "explained_at": "2026-02-01T10:00:00+08:00",
+    },
 }
 # Create operations: a body that points at B's records (the answer must be 422 or 403).
 API_CREATES = {
@@ -341,6 +360,10 @@ API_CREATES = {
         "number": "new",
         "device_ids": [b["device"].pk],
     },
+    ("POST", "/api/v1/service-requests"): lambda b: {
+        "device_id": b["device"].pk,
+        "description": "x",
+    },
     ("POST", "/api/v1/maintenance-agreements"): lambda b: {
         "hospital_id": b["hospital"].pk,
         "starts_on": "2028-01-01",
@@ -357,6 +380,7 @@ API_PARAMS = {
     "procedure_id": "procedure",
     "contract_id": "contract",
     "agreement_id": "agreement",
+    "request_id": "request",
 }
 GLOBAL_READS = {"/api/v1/service-organisation", "/api/v1/me"}
 

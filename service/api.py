@@ -1,0 +1,333 @@
+"""API: service requests and their timeline (an integration contract: keep these names)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from django.contrib.auth import get_user_model
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Field, Header, Query, Router, Schema, Status
+from pydantic import AwareDatetime
+
+from accounts.models import VendorRole
+from assets.models import Device
+from contracts.reasons import coverage_reason_text
+from contracts.selectors import device_coverage
+from core.api import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    ErrorOut,
+    PageIn,
+    page,
+    page_of,
+    resolve,
+    resolve_many,
+)
+from core.permissions import require_perm
+
+from . import selectors, services
+from .models import Channel, FaultCause, ServiceRequest, Severity
+from .timeline import EventType, PauseReason
+
+router = Router(tags=["service requests"])
+User = get_user_model()
+EVENT_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 409: ErrorOut}
+
+
+class RequestIn(Schema):
+    device_id: int
+    severity: Severity = Severity.NORMAL
+    reported_at: AwareDatetime | None = Field(
+        None, description="When the vendor was notified; default now; never in the future"
+    )
+    channel: Channel = Channel.API
+    description: str = Field(min_length=1, max_length=5000)
+    reporter_name: str = Field("", max_length=100)
+    reporter_phone: str = Field("", max_length=60)
+
+
+class RequestPatch(Schema):
+    fault_cause: FaultCause
+
+
+class EventIn(Schema):
+    type: EventType
+    occurred_at: AwareDatetime | None = Field(None, description="Default now; ≤ 5 min ahead")
+    reason: PauseReason | None = Field(None, description="paused: why the clock stops")
+    note: str = Field("", max_length=2000)
+    engineer_ids: list[int] | None = Field(None, description="dispatched: who goes")
+    parts: list[str] = Field([], description="dispatched: parts to carry")
+
+
+class RootCauseIn(Schema):
+    cause: str = Field(min_length=1)
+    measures: str = Field(min_length=1)
+    explained_to: str = Field(min_length=1, max_length=200)
+    explained_at: AwareDatetime
+
+
+class CoverageOut(Schema):
+    cover: str
+    ends_at: datetime | None
+    parts: str
+    labor: str
+    travel: str
+    reason: str
+
+
+class EventOut(Schema):
+    type: str
+    occurred_at: datetime
+    recorded_at: datetime
+    actor: str | None
+    data: dict[str, Any]
+
+
+class MilestoneOut(Schema):
+    key: str
+    name: str
+    target_seconds: int
+    due_at: datetime | None
+    met_at: datetime | None
+    paused_seconds: int
+    state: str
+    at_risk: bool
+
+
+class RequestOut(Schema):
+    id: int
+    number: str
+    status: str
+    severity: str
+    channel: str
+    reported_at: datetime
+    device_id: int
+    hospital_id: int
+    department_id: int
+    description: str
+    reporter_name: str
+    reporter_phone: str
+    fault_cause: str
+    engineer_ids: list[int]
+    next_due_at: datetime | None
+    coverage: CoverageOut
+    events: list[EventOut]
+    milestones: list[MilestoneOut]
+
+
+class RequestSummaryOut(Schema):
+    id: int
+    number: str
+    status: str
+    severity: str
+    reported_at: datetime
+    device_id: int
+    hospital_id: int
+    next_due_at: datetime | None
+    milestones: list[MilestoneOut]
+
+
+class RequestFilter(Schema):
+    state: Literal["open", "breached", "at_risk"] = "open"
+    hospital_id: int | None = None
+    engineer_id: int | None = None
+    severity: Severity | None = None
+
+
+def _milestones(request: ServiceRequest, now) -> list[dict]:
+    names = {m.key: m.name for m in request.policy.milestones.all()}
+    return [
+        {
+            "key": m.key,
+            "name": names.get(m.key, m.key),
+            "target_seconds": m.target_seconds,
+            "due_at": m.due_at,
+            "met_at": m.met_at,
+            "paused_seconds": m.paused_seconds,
+            "state": m.state.value,
+            "at_risk": m.at_risk,
+        }
+        for m in selectors.request_clock(request, now=now)
+    ]
+
+
+def request_body(request: ServiceRequest) -> dict:
+    """The whole request as the API shows it, its promises as of now."""
+    now = timezone.now()
+    device = request.device
+    answer = device_coverage(device=device, at=request.reported_at, cause=request.fault_cause)
+    events = request.events.select_related("actor").order_by("occurred_at", "pk")
+    return {
+        "id": request.pk,
+        "number": request.number,
+        "status": request.status,
+        "severity": request.severity,
+        "channel": request.channel,
+        "reported_at": request.reported_at,
+        "device_id": request.device_id,
+        "hospital_id": request.hospital_id,
+        "department_id": request.department_id,
+        "description": request.description,
+        "reporter_name": request.reporter_name,
+        "reporter_phone": request.reporter_phone,
+        "fault_cause": request.fault_cause,
+        "engineer_ids": sorted(u.pk for u in request.engineers.all()),
+        "next_due_at": request.next_due_at,
+        "coverage": {
+            "cover": answer.cover.value,
+            "ends_at": answer.ends_at,
+            "parts": answer.parts.value,
+            "labor": answer.labor.value,
+            "travel": answer.travel.value,
+            "reason": coverage_reason_text(answer, request.hospital.time_zone),
+        },
+        "events": [
+            {
+                "type": e.type,
+                "occurred_at": e.occurred_at,
+                "recorded_at": e.recorded_at,
+                "actor": e.actor.username if e.actor else None,
+                "data": e.data,
+            }
+            for e in events
+        ],
+        "milestones": _milestones(request, now),
+    }
+
+
+def _requests(request):
+    return ServiceRequest.objects.for_user(request.user).select_related(
+        "device__hospital", "hospital", "policy__calendar"
+    )
+
+
+@router.post("/service-requests", response={201: RequestOut, **WRITE_ERRORS})
+def service_request_create(request, payload: RequestIn):
+    device = resolve(
+        Device.objects.for_user(request.user).select_related("hospital"),
+        payload.device_id,
+        "device_id",
+    )
+    require_perm(request, "service.add_servicerequest", device)
+    created = services.service_request_open(
+        device=device,
+        severity=payload.severity,
+        channel=payload.channel,
+        description=payload.description,
+        reported_at=payload.reported_at,
+        reporter_name=payload.reporter_name,
+        reporter_phone=payload.reporter_phone,
+        recorded_by=request.user,
+    )
+    return Status(201, request_body(_requests(request).get(pk=created.pk)))
+
+
+@router.get("/service-requests", response={200: page_of(RequestSummaryOut), **READ_ERRORS})
+def service_request_list(request, filters: Query[RequestFilter], paging: Query[PageIn]):
+    """Paginated, nearest open deadline first."""
+    now = timezone.now()
+    requests = selectors.requests_in_state(_requests(request), state=filters.state, now=now)
+    if filters.hospital_id:
+        requests = requests.filter(hospital_id=filters.hospital_id)
+    if filters.engineer_id:
+        requests = requests.filter(engineers=filters.engineer_id)
+    if filters.severity:
+        requests = requests.filter(severity=filters.severity)
+    result = page(
+        selectors.dispatch_board(requests=requests), limit=paging.limit, offset=paging.offset
+    )
+    result["items"] = [
+        {
+            "id": r.pk,
+            "number": r.number,
+            "status": r.status,
+            "severity": r.severity,
+            "reported_at": r.reported_at,
+            "device_id": r.device_id,
+            "hospital_id": r.hospital_id,
+            "next_due_at": r.next_due_at,
+            "milestones": [
+                {
+                    "key": m.key,
+                    "name": m.name,
+                    "target_seconds": m.target_seconds,
+                    "due_at": m.due_at,
+                    "met_at": m.met_at,
+                    "paused_seconds": m.paused_seconds,
+                    "state": _live_state(m, now),
+                    "at_risk": bool(
+                        m.met_at is None
+                        and not m.paused
+                        and m.warn_at is not None
+                        and m.warn_at <= now <= m.due_at
+                    ),
+                }
+                for m in r.milestones.all()
+            ],
+        }
+        for r in result["items"]
+    ]
+    return result
+
+
+def _live_state(milestone, now) -> str:
+    """A stored pending milestone whose deadline has passed since is breached now."""
+    running = milestone.met_at is None and not milestone.paused and milestone.due_at
+    if milestone.state == "pending" and running and milestone.due_at < now:
+        return "breached"
+    return milestone.state
+
+
+@router.get("/service-requests/{request_id}", response={200: RequestOut, **READ_ERRORS})
+def service_request_read(request, request_id: int):
+    return request_body(get_object_or_404(_requests(request), pk=request_id))
+
+
+@router.patch("/service-requests/{request_id}", response={200: RequestOut, **WRITE_ERRORS})
+def service_request_patch(request, request_id: int, payload: RequestPatch):
+    """Classify the fault cause (it decides the charges; it may change)."""
+    service_request = get_object_or_404(_requests(request), pk=request_id)
+    require_perm(request, "service.change_servicerequest", service_request)
+    services.service_request_set_fault_cause(request=service_request, cause=payload.fault_cause)
+    return request_body(_requests(request).get(pk=request_id))
+
+
+@router.post("/service-requests/{request_id}/events", response={201: RequestOut, **EVENT_ERRORS})
+def service_request_event(
+    request,
+    request_id: int,
+    payload: EventIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+):
+    """Record one step; 409 when it contradicts the timeline, and nothing changes. The
+    same ``Idempotency-Key`` twice records the step once."""
+    service_request = get_object_or_404(_requests(request), pk=request_id)
+    require_perm(request, "service.add_serviceevent", service_request)
+    engineers = None
+    if payload.engineer_ids is not None:
+        engineers = resolve_many(
+            User.objects.filter(is_active=True, vendor_role=VendorRole.ENGINEER),
+            payload.engineer_ids,
+            "engineer_ids",
+        )
+    services.service_request_record_event(
+        request=service_request,
+        type=payload.type,
+        occurred_at=payload.occurred_at,
+        actor=request.user,
+        data={"reason": payload.reason, "note": payload.note, "parts": payload.parts},
+        engineers=engineers,
+        idempotency_key=idempotency_key,
+    )
+    return Status(201, request_body(_requests(request).get(pk=request_id)))
+
+
+@router.put("/service-requests/{request_id}/root-cause", response={200: RequestOut, **WRITE_ERRORS})
+def service_request_root_cause(request, request_id: int, payload: RootCauseIn):
+    """The root-cause report of an emergency (R-5.5)."""
+    service_request = get_object_or_404(_requests(request), pk=request_id)
+    require_perm(request, "service.add_rootcausereport", service_request)
+    services.root_cause_report_save(request=service_request, author=request.user, **payload.dict())
+    return request_body(_requests(request).get(pk=request_id))

@@ -1,0 +1,380 @@
+"""Service requests, their append-only event timeline, the SLA policies that turn the
+vendor's promises into milestones, and the milestone rows the escalation sweep reads."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from assets.models import Device
+from contracts.models import Contract
+from core.models import TimeStampedModel
+from customers.models import Department, Hospital
+from customers.scoping import scope_for
+
+from .timeline import EventType, Status
+
+
+class Severity(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    EMERGENCY = "emergency", _("Emergency")
+
+
+class Channel(models.TextChoices):
+    HOTLINE = "hotline", _("Hotline call")
+    WEB = "web", _("Hospital web portal")
+    VISIT = "visit", _("Found on a visit")
+    API = "api", _("Integration (API)")
+
+
+class FaultCause(models.TextChoices):
+    UNDETERMINED = "undetermined", _("Not yet determined")
+    QUALITY = "quality", _("Quality fault")
+    NON_QUALITY = "non_quality", _("Non-quality fault (misuse, accident, external cause)")
+
+
+class Bilingual(models.Model):
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def name(self) -> str:
+        return self.name_en if (get_language() or "").startswith("en") else self.name_zh
+
+
+class CalendarKind(models.TextChoices):
+    AROUND_THE_CLOCK = "around_the_clock", _("24×7")
+    WORKING_HOURS = "working_hours", _("Working hours")
+
+
+class SlaCalendar(Bilingual):
+    """Which time counts towards a deadline. 24×7 by default (R-6.2); a working-hours
+    calendar follows China's holidays and make-up working days, and ``CalendarDay`` rows
+    override single days."""
+
+    key = models.SlugField(_("key"), unique=True)
+    kind = models.CharField(
+        _("kind"),
+        max_length=20,
+        choices=CalendarKind.choices,
+        default=CalendarKind.AROUND_THE_CLOCK,
+    )
+    opens = models.TimeField(_("opens"), null=True, blank=True)
+    closes = models.TimeField(_("closes"), null=True, blank=True)
+    china_holidays = models.BooleanField(_("follow China's public holidays"), default=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("SLA calendar")
+        verbose_name_plural = _("SLA calendars")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind="around_the_clock")
+                | Q(opens__isnull=False, closes__isnull=False, opens__lt=models.F("closes")),
+                name="sla_calendar_working_hours_set",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CalendarDay(models.Model):
+    calendar = models.ForeignKey(SlaCalendar, on_delete=models.CASCADE, related_name="days")
+    day = models.DateField(_("day"))
+    is_working_day = models.BooleanField(_("working day"))
+    note = models.CharField(_("note"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar day override")
+        verbose_name_plural = _("calendar day overrides")
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "day"], name="calendar_day_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.calendar}: {self.day}"
+
+
+class SlaPolicy(Bilingual):
+    """A list of milestones, chosen per contract and severity (``ContractSlaPolicy``), or
+    the default of its severity."""
+
+    key = models.SlugField(_("key"), unique=True)
+    calendar = models.ForeignKey(
+        SlaCalendar, on_delete=models.PROTECT, related_name="policies", verbose_name=_("calendar")
+    )
+    default_for = models.CharField(
+        _("default for severity"),
+        max_length=20,
+        choices=Severity.choices,
+        blank=True,
+        help_text=_("Used for requests of this severity when the contract names no policy."),
+    )
+    at_risk_fraction = models.FloatField(
+        _("at risk below this share of the target left"),
+        default=0.25,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("SLA policy")
+        verbose_name_plural = _("SLA policies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["default_for"],
+                condition=~Q(default_for=""),
+                name="sla_policy_one_default_per_severity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MilestoneStart(models.TextChoices):
+    REPORTED = "reported", _("the fault report")
+    ARRIVED = "arrived", _("the first arrival on site")
+
+
+class MilestoneDefinition(Bilingual):
+    policy = models.ForeignKey(
+        SlaPolicy, on_delete=models.CASCADE, related_name="milestones", verbose_name=_("policy")
+    )
+    key = models.SlugField(_("key"))
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    starts_at = models.CharField(
+        _("clock starts at"), max_length=20, choices=MilestoneStart.choices, default="reported"
+    )
+    met_by = models.JSONField(_("met by events"), default=list)
+    target = models.DurationField(_("target"))
+    skipped_by_remote = models.BooleanField(
+        _("not applicable after a remote fix before arrival"), default=False
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("milestone definition")
+        verbose_name_plural = _("milestone definitions")
+        ordering = ["policy", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["policy", "key"], name="milestone_definition_unique"),
+            models.CheckConstraint(
+                condition=Q(target__gt=timedelta(0)), name="milestone_target_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.policy.key}/{self.key}"
+
+
+class ContractSlaPolicy(models.Model):
+    """The policy a contract uses for one severity (else the severity's default)."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="sla_policies")
+    severity = models.CharField(_("severity"), max_length=20, choices=Severity.choices)
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("contract SLA policy")
+        verbose_name_plural = _("contract SLA policies")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "severity"], name="contract_sla_policy_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract} · {self.severity}: {self.policy}"
+
+
+class ServiceRequestQuerySet(models.QuerySet):
+    def for_user(self, user) -> ServiceRequestQuerySet:
+        scope = scope_for(user)
+        if scope.all_hospitals:
+            return self
+        return self.filter(
+            Q(hospital_id__in=scope.hospital_ids) | Q(department_id__in=scope.department_ids)
+        )
+
+    def open(self) -> ServiceRequestQuerySet:
+        return self.filter(is_open=True)
+
+
+class ServiceRequest(TimeStampedModel):
+    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    device = models.ForeignKey(
+        Device, on_delete=models.PROTECT, related_name="service_requests", verbose_name=_("device")
+    )
+    # Copied from the device when the request opens: the request stays where it was
+    # reported even if the device moves later, and scoping is one WHERE clause.
+    hospital = models.ForeignKey(
+        Hospital, on_delete=models.PROTECT, related_name="service_requests"
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="service_requests"
+    )
+    contract = models.ForeignKey(
+        Contract, on_delete=models.PROTECT, null=True, blank=True, related_name="service_requests"
+    )
+    policy = models.ForeignKey(SlaPolicy, on_delete=models.PROTECT, related_name="requests")
+    severity = models.CharField(_("severity"), max_length=20, choices=Severity.choices)
+    channel = models.CharField(_("channel"), max_length=20, choices=Channel.choices)
+    status = models.CharField(
+        _("status"), max_length=20, choices=[(s.value, s.value) for s in Status], default="new"
+    )
+    is_open = models.BooleanField(default=True)
+    reported_at = models.DateTimeField(
+        _("reported at"), help_text=_("When the vendor was notified of the fault.")
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    reporter_name = models.CharField(_("reported by"), max_length=100, blank=True)
+    reporter_phone = models.CharField(_("reporter phone"), max_length=60, blank=True)
+    description = models.TextField(_("symptom"))
+    fault_cause = models.CharField(
+        _("fault cause"), max_length=20, choices=FaultCause.choices, default="undetermined"
+    )
+    engineers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="assigned_requests",
+        verbose_name=_("engineers"),
+    )
+    next_due_at = models.DateTimeField(_("next deadline"), null=True, blank=True)
+    history = HistoricalRecords(excluded_fields=["next_due_at", "status", "is_open"])
+
+    objects = ServiceRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("service request")
+        verbose_name_plural = _("service requests")
+        ordering = ["-reported_at"]
+        indexes = [
+            # The dispatch board: open requests by their nearest deadline, one index scan.
+            models.Index(
+                fields=["next_due_at"], condition=Q(is_open=True), name="request_open_due_idx"
+            ),
+            models.Index(fields=["hospital", "-reported_at"], name="request_hospital_idx"),
+            models.Index(fields=["device", "-reported_at"], name="request_device_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class ServiceEvent(models.Model):
+    """One step of a request. Append-only: nothing updates or deletes a row."""
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="events")
+    type = models.CharField(
+        _("event"), max_length=30, choices=[(t.value, t.value) for t in EventType]
+    )
+    occurred_at = models.DateTimeField(_("occurred at"))
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    data = models.JSONField(default=dict, blank=True)
+    idempotency_key = models.CharField(max_length=100, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("service event")
+        verbose_name_plural = _("service events")
+        ordering = ["occurred_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="service_event_idempotency",
+            ),
+        ]
+        indexes = [models.Index(fields=["request", "occurred_at"], name="event_request_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.request} {self.type} @ {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class Milestone(Bilingual):
+    """A promise of one request: recomputed from the timeline after every event. The
+    sweep claims rows through ``at_risk_notified_at`` / ``breach_notified_at``."""
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.CASCADE, related_name="milestones")
+    key = models.SlugField()
+    position = models.PositiveSmallIntegerField(default=0)
+    target_seconds = models.PositiveIntegerField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
+    warn_at = models.DateTimeField(null=True, blank=True)
+    met_at = models.DateTimeField(null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(default=0)
+    state = models.CharField(max_length=20, default="pending")
+    at_risk = models.BooleanField(default=False)
+    paused = models.BooleanField(default=False)
+    at_risk_notified_at = models.DateTimeField(null=True, blank=True)
+    breach_notified_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
+        ordering = ["request", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["request", "key"], name="milestone_unique_key"),
+        ]
+        indexes = [
+            # The sweep's two questions, each answered from the open rows only.
+            models.Index(
+                fields=["warn_at"],
+                condition=Q(met_at__isnull=True, at_risk_notified_at__isnull=True),
+                name="milestone_open_warn_idx",
+            ),
+            models.Index(
+                fields=["due_at"],
+                condition=Q(met_at__isnull=True, breach_notified_at__isnull=True),
+                name="milestone_open_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request} {self.key}: {self.state}"
+
+
+class RootCauseReport(TimeStampedModel):
+    """故障成因分析 (R-5.5): an emergency request cannot be closed without one."""
+
+    request = models.OneToOneField(
+        ServiceRequest, on_delete=models.CASCADE, related_name="root_cause_report"
+    )
+    cause = models.TextField(_("root cause"))
+    measures = models.TextField(_("measures taken"))
+    explained_to = models.CharField(_("explained to"), max_length=200)
+    explained_at = models.DateTimeField(_("explained at"))
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("root-cause report")
+        verbose_name_plural = _("root-cause reports")
+
+    def __str__(self) -> str:
+        return f"{self.request}: {self.cause[:40]}"

@@ -1,0 +1,138 @@
+"""Reads about service requests: the policy and calendar of a request, its clock as pure
+inputs, the dispatch board."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import holidays
+from django.db.models import QuerySet
+
+from contracts.models import ContractDevice
+from core.calendars import AroundTheClock, Calendar, WorkingHours
+
+from . import sla
+from .models import (
+    CalendarKind,
+    ContractSlaPolicy,
+    ServiceEvent,
+    ServiceRequest,
+    SlaCalendar,
+    SlaPolicy,
+)
+
+
+def contract_of(device) -> ContractDevice | None:
+    return ContractDevice.objects.select_related("contract").filter(device=device).first()
+
+
+def policy_for(*, contract, severity: str) -> SlaPolicy:
+    """The contract's policy for this severity, else the severity's default."""
+    if contract is not None:
+        chosen = ContractSlaPolicy.objects.filter(contract=contract, severity=severity).first()
+        if chosen is not None:
+            return chosen.policy
+    return SlaPolicy.objects.get(default_for=severity)
+
+
+class _WorkingDays:
+    """Is a day a working day: the override table first, then China's calendar (with its
+    make-up working days), then Monday to Friday. Picklable and cheap to build."""
+
+    def __init__(self, calendar: SlaCalendar) -> None:
+        self.overrides = dict(calendar.days.values_list("day", "is_working_day"))
+        self.china = holidays.China() if calendar.china_holidays else None
+
+    def __call__(self, day: date) -> bool:
+        if day in self.overrides:
+            return self.overrides[day]
+        if self.china is not None:
+            return bool(self.china.is_working_day(day))
+        return day.weekday() < 5
+
+
+def calendar_for(calendar: SlaCalendar, *, time_zone: str) -> Calendar:
+    if calendar.kind == CalendarKind.AROUND_THE_CLOCK:
+        return AroundTheClock()
+    return WorkingHours(
+        time_zone=time_zone,
+        opens=calendar.opens,
+        closes=calendar.closes,
+        is_working_day=_WorkingDays(calendar),
+    )
+
+
+def milestone_rules(policy: SlaPolicy) -> list[sla.MilestoneRule]:
+    return [
+        sla.MilestoneRule(
+            key=m.key,
+            target=m.target,
+            met_by=frozenset(m.met_by),
+            starts_at=m.starts_at,
+            skipped_by_remote=m.skipped_by_remote,
+        )
+        for m in policy.milestones.all()
+    ]
+
+
+def timeline_of(request: ServiceRequest) -> list[sla.Event]:
+    return [
+        sla.Event(type=e.type, occurred_at=e.occurred_at, data=e.data, sequence=e.pk)
+        for e in ServiceEvent.objects.filter(request=request).order_by("occurred_at", "pk")
+    ]
+
+
+def needs_arrival(policy: SlaPolicy) -> bool:
+    """Does the policy promise someone on site (a milestone met by an arrival)?"""
+    return any("arrived" in m.met_by for m in policy.milestones.all())
+
+
+def dispatch_board(*, requests: QuerySet[ServiceRequest]) -> QuerySet[ServiceRequest]:
+    """Open requests, nearest deadline first (one scan of ``request_open_due_idx``);
+    those with no running clock last."""
+    from django.db.models import F
+
+    return (
+        requests.open()
+        .select_related("device__product_model", "hospital", "department")
+        .prefetch_related("milestones", "engineers")
+        .order_by(F("next_due_at").asc(nulls_last=True), "reported_at")
+    )
+
+
+def request_clock(request: ServiceRequest, *, now) -> list[sla.MilestoneStatus]:
+    """The milestones as of ``now``, computed from the timeline without writing anything
+    (the stored rows are as of the last event; time has moved since)."""
+    policy = request.policy
+    return sla.compute_milestones(
+        rules=milestone_rules(policy),
+        events=timeline_of(request),
+        reported_at=request.reported_at,
+        now=now,
+        calendar=calendar_for(policy.calendar, time_zone=request.hospital.time_zone),
+        at_risk_fraction=policy.at_risk_fraction,
+    )
+
+
+def requests_in_state(requests: QuerySet[ServiceRequest], *, state: str, now):
+    """Filter by the live state of the promises: ``open``, ``breached`` (a promise kept
+    late, or an unmet one past its deadline) or ``at_risk`` (an unmet promise past its
+    warning, not yet due, and none broken)."""
+    from django.db.models import Exists, OuterRef
+
+    from .models import Milestone
+
+    open_requests = requests.open()
+    running = Milestone.objects.filter(
+        request=OuterRef("pk"), met_at__isnull=True, paused=False, due_at__isnull=False
+    ).exclude(state="not_applicable")
+    broken = Exists(running.filter(due_at__lt=now)) | Exists(
+        Milestone.objects.filter(request=OuterRef("pk"), state="breached")
+    )
+    if state == "breached":
+        return open_requests.filter(broken)
+    if state == "at_risk":
+        return open_requests.filter(
+            Exists(running.filter(warn_at__lte=now, due_at__gte=now))
+        ).exclude(broken)
+    return open_requests

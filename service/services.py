@@ -1,0 +1,307 @@
+"""Writes about service requests: open one, record a step of its timeline, recompute its
+milestones, classify its fault cause, write its root-cause report."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User, VendorRole
+from assets.models import Device
+from core.errors import Conflict
+from core.numbering import next_number
+
+from . import selectors, sla
+from .messages import timeline_message
+from .models import (
+    Channel,
+    FaultCause,
+    Milestone,
+    RootCauseReport,
+    ServiceEvent,
+    ServiceRequest,
+    Severity,
+)
+from .timeline import EventType, PauseReason, Status, TimelineError, check_timeline, status_of
+
+# Engineers log steps when they are back online, but a phone's clock may run a little fast.
+MAX_FUTURE = timedelta(minutes=5)
+
+
+class TimelineConflict(Conflict):
+    """The event contradicts the request's timeline (HTTP 409): nothing was recorded."""
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or timezone.now()
+
+
+@transaction.atomic
+def service_request_open(
+    *,
+    device: Device,
+    severity: str,
+    channel: str,
+    description: str,
+    recorded_by: User,
+    reported_at: datetime | None = None,
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    now: datetime | None = None,
+) -> ServiceRequest:
+    """Open a request for ``device``. ``reported_at`` is when the vendor was notified; an
+    agent logging a call afterwards may set it, never in the future (R-3.5)."""
+    now = _now(now)
+    reported_at = reported_at or now
+    errors: dict[str, str] = {}
+    if severity not in Severity.values:
+        errors["severity"] = _("Choose normal or emergency.")
+    if channel not in Channel.values:
+        errors["channel"] = _("Unknown channel.")
+    if not description.strip():
+        errors["description"] = _("Describe the fault.")
+    if timezone.is_naive(reported_at):
+        errors["reported_at"] = _("Give the time with its time zone.")
+    elif reported_at > now:
+        errors["reported_at"] = _("The report time cannot be in the future.")
+    if errors:
+        raise ValidationError(errors)
+
+    line = selectors.contract_of(device)
+    contract = line.contract if line else None
+    vendor_year = reported_at.astimezone(ZoneInfo(settings.TIME_ZONE)).year
+    request = ServiceRequest.objects.create(
+        number=next_number(key="SR", year=vendor_year, width=6),
+        device=device,
+        hospital_id=device.hospital_id,
+        department_id=device.department_id,
+        contract=contract,
+        policy=selectors.policy_for(contract=contract, severity=severity),
+        severity=severity,
+        channel=channel,
+        reported_at=reported_at,
+        recorded_by=recorded_by,
+        reporter_name=reporter_name.strip(),
+        reporter_phone=reporter_phone.strip(),
+        description=description.strip(),
+    )
+    if contract is not None:
+        # The contract's dedicated engineers take the request unless dispatch says otherwise.
+        request.engineers.set(contract.dedicated_engineers.all())
+    milestones_recompute(request=request, now=now)
+    return request
+
+
+def _event_data(kind: str, data: Mapping[str, Any], engineers: list[User] | None) -> dict[str, Any]:
+    """Check and normalise the data an event type carries."""
+    clean: dict[str, Any] = {}
+    note = str(data.get("note", "") or "").strip()
+    if note:
+        clean["note"] = note[:2000]
+    if kind == EventType.PAUSED:
+        reason = data.get("reason")
+        if reason not in {r.value for r in PauseReason}:
+            raise ValidationError(
+                {
+                    "reason": _(
+                        "Say why the clock stops: waiting for the customer, site not "
+                        "accessible, delay asked by the customer, or other. Waiting for our "
+                        "own parts does not stop the clock."
+                    )
+                }
+            )
+        clean["reason"] = reason
+        if reason == PauseReason.OTHER and not note:
+            raise ValidationError({"note": _("Explain the pause.")})
+    if kind == EventType.DISPATCHED:
+        if engineers is not None:
+            not_engineers = [u for u in engineers if u.effective_vendor_role != VendorRole.ENGINEER]
+            if not_engineers:
+                raise ValidationError({"engineers": _("Only service engineers can be dispatched.")})
+            clean["engineer_ids"] = [u.pk for u in engineers]
+        parts = data.get("parts") or []
+        if not isinstance(parts, list) or not all(isinstance(p, str) for p in parts):
+            raise ValidationError({"parts": _("List the parts to carry as text lines.")})
+        clean["parts"] = [p.strip() for p in parts if p.strip()]
+    return clean
+
+
+@transaction.atomic
+def service_request_record_event(
+    *,
+    request: ServiceRequest,
+    type: str,
+    occurred_at: datetime | None,
+    actor: User | None,
+    data: Mapping[str, Any] | None = None,
+    engineers: Iterable[User] | None = None,
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> ServiceRequest:
+    """Append one step to the timeline and recompute the milestones.
+
+    Raises ``ValidationError`` for malformed input (422) and ``TimelineConflict`` for an
+    event that contradicts the timeline (409). The same ``idempotency_key`` twice records
+    the event once: a phone that sends a form twice changes nothing the second time.
+    """
+    now = _now(now)
+    # One writer per request at a time: the timeline check sees every earlier event.
+    request = ServiceRequest.objects.select_for_update().get(pk=request.pk)
+    if idempotency_key and request.events.filter(idempotency_key=idempotency_key).exists():
+        return request
+    if type not in {t.value for t in EventType}:
+        raise ValidationError({"type": _("Unknown event type “%(type)s”.") % {"type": type}})
+    occurred_at = occurred_at or now
+    if timezone.is_naive(occurred_at):
+        raise ValidationError({"occurred_at": _("Give the time with its time zone.")})
+    if occurred_at > now + MAX_FUTURE:
+        raise ValidationError({"occurred_at": _("The time cannot be in the future.")})
+    if occurred_at < request.reported_at:
+        raise ValidationError(
+            {"occurred_at": _("The time cannot be before the fault was reported.")}
+        )
+    engineer_list = list(engineers) if engineers is not None else None
+    clean = _event_data(type, data or {}, engineer_list)
+
+    timeline = selectors.timeline_of(request)
+    candidate = sla.Event(type=type, occurred_at=occurred_at, data=clean, sequence=2**62)
+    try:
+        check_timeline(
+            [*timeline, candidate], needs_arrival=selectors.needs_arrival(request.policy)
+        )
+    except TimelineError as exc:
+        raise TimelineConflict(exc.code, timeline_message(exc.code, exc.event_type)) from exc
+    missing_root_cause = (
+        type == EventType.CLOSED
+        and request.severity == Severity.EMERGENCY
+        and not RootCauseReport.objects.filter(request=request).exists()
+    )
+    if missing_root_cause:
+        code = "root_cause_missing"
+        raise TimelineConflict(code, timeline_message(code, type))
+
+    ServiceEvent.objects.create(
+        request=request,
+        type=type,
+        occurred_at=occurred_at,
+        actor=actor,
+        data=clean,
+        idempotency_key=idempotency_key or None,
+    )
+    if engineer_list:
+        request.engineers.set(engineer_list)
+    milestones_recompute(request=request, now=now)
+    return request
+
+
+@transaction.atomic
+def milestones_recompute(*, request: ServiceRequest, now: datetime | None = None) -> None:
+    """Derive the milestones, the status and the nearest deadline from the timeline."""
+    now = _now(now)
+    policy = request.policy
+    definitions = {m.key: m for m in policy.milestones.all()}
+    events = selectors.timeline_of(request)
+    results = sla.compute_milestones(
+        rules=selectors.milestone_rules(policy),
+        events=events,
+        reported_at=request.reported_at,
+        now=now,
+        calendar=selectors.calendar_for(policy.calendar, time_zone=request.hospital.time_zone),
+        at_risk_fraction=policy.at_risk_fraction,
+    )
+    existing = {m.key: m for m in Milestone.objects.filter(request=request)}
+    fields = [
+        "started_at",
+        "due_at",
+        "warn_at",
+        "met_at",
+        "paused_seconds",
+        "state",
+        "at_risk",
+        "paused",
+        "target_seconds",
+    ]
+    to_create, to_update = [], []
+    for result in results:
+        definition = definitions[result.key]
+        row = existing.get(result.key) or Milestone(
+            request=request,
+            key=result.key,
+            name_zh=definition.name_zh,
+            name_en=definition.name_en,
+            position=definition.position,
+        )
+        row.target_seconds = result.target_seconds
+        row.started_at, row.due_at, row.warn_at = result.started_at, result.due_at, result.warn_at
+        row.met_at, row.paused_seconds = result.met_at, result.paused_seconds
+        row.state, row.at_risk, row.paused = result.state.value, result.at_risk, result.paused
+        (to_update if row.pk else to_create).append(row)
+    Milestone.objects.bulk_create(to_create)
+    if to_update:
+        Milestone.objects.bulk_update(to_update, fields)
+
+    running = [
+        r.due_at
+        for r in results
+        if r.state == sla.State.PENDING and r.due_at is not None and not r.paused
+    ]
+    status = status_of(events)
+    ServiceRequest.objects.filter(pk=request.pk).update(
+        status=status.value,
+        is_open=status != Status.CLOSED,
+        next_due_at=min(running) if running else None,
+    )
+    request.refresh_from_db(fields=["status", "is_open", "next_due_at"])
+
+
+@transaction.atomic
+def service_request_set_fault_cause(*, request: ServiceRequest, cause: str) -> ServiceRequest:
+    """Classify the fault (set during diagnosis, may change): it decides the charges."""
+    if cause not in FaultCause.values:
+        raise ValidationError({"fault_cause": _("Choose quality, non-quality or undetermined.")})
+    request.fault_cause = cause
+    request.save(update_fields=["fault_cause", "updated_at"])
+    return request
+
+
+@transaction.atomic
+def root_cause_report_save(
+    *,
+    request: ServiceRequest,
+    cause: str,
+    measures: str,
+    explained_to: str,
+    explained_at: datetime,
+    author: User,
+) -> RootCauseReport:
+    """The root-cause analysis explained to the hospital's staff after an emergency (R-5.5)."""
+    errors: dict[str, str] = {}
+    if not cause.strip():
+        errors["cause"] = _("State the root cause.")
+    if not measures.strip():
+        errors["measures"] = _("State the measures taken.")
+    if not explained_to.strip():
+        errors["explained_to"] = _("Say to whom it was explained.")
+    if explained_at > timezone.now() + MAX_FUTURE:
+        errors["explained_at"] = _("The time cannot be in the future.")
+    if errors:
+        raise ValidationError(errors)
+    report, _created = RootCauseReport.objects.update_or_create(
+        request=request,
+        defaults={
+            "cause": cause.strip(),
+            "measures": measures.strip(),
+            "explained_to": explained_to.strip(),
+            "explained_at": explained_at,
+            "author": author,
+        },
+    )
+    return report
