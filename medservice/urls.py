@@ -16,6 +16,9 @@ urlpatterns = [
     path("", include("customers.urls")),
     path("", include("assets.urls")),
     path("", include("contracts.urls")),
+    path("", include("service.urls")),
+    path("", include("service.record_urls")),
+    path("", include("notify.urls")),
 ]
 # Uploaded files are never served from MEDIA_URL: each is served by a view that checks
 # the viewer's scope first (a hospital's documents are that hospital's business).
