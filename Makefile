@@ -13,7 +13,7 @@ APT_RUNTIME := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0
 APT_TEST := chromium poppler-utils
 
 .PHONY: run test install deps system-deps test-system-deps messages messages-extract migrate demo lint check \
-        test-sqlite test-postgres clean
+        test-sqlite test-postgres clean bench
 
 run: install migrate demo
 	$(PY) manage.py serve --port $(PORT)
@@ -68,3 +68,7 @@ test-postgres:
 
 clean:
 	rm -rf var staticfiles .pytest_cache .ruff_cache .mypy_cache
+
+# Not a test: figures for docs/benchmarks.md, on PostgreSQL (BENCH_DATABASE_URL).
+bench: deps
+	$(PY) -m bench

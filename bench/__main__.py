@@ -1,0 +1,321 @@
+"""`make bench`: the service-request figures of docs/benchmarks.md, measured on PostgreSQL.
+
+    python -m bench [--rebuild] [--runs N]
+
+Builds (once; `--rebuild` to start over) a database `medservice_bench` with 1,000,000 closed
+and 20,000 open service requests and their milestones, then reports:
+- one tick of the escalation sweep (idle, and with freshly due milestones to claim);
+- p50/p95 of the dispatch board (the API list and the HTML board, first page of 50);
+- p50/p95 of `POST /api/v1/service-requests/{id}/events`.
+
+Not a test: nothing here asserts a time. The figures go into docs/benchmarks.md by hand,
+with the machine and the date.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+BENCH_URL = os.environ.get(
+    "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/medservice_bench"
+)
+CLOSED = 1_000_000
+OPEN = 20_000
+DEVICES = 2_000
+
+
+def _setup_django() -> None:
+    os.environ["DATABASE_URL"] = BENCH_URL
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "medservice.settings")
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import django
+
+    django.setup()
+
+
+def _ensure_database(*, rebuild: bool) -> None:
+    import psycopg
+    from dj_database_url import parse
+
+    config = parse(BENCH_URL)
+    admin = psycopg.connect(
+        host=config["HOST"], port=config["PORT"] or 5432, user=config["USER"],
+        dbname="postgres", autocommit=True,
+    )  # fmt: skip
+    with admin:
+        if rebuild:
+            admin.execute(f'DROP DATABASE IF EXISTS "{config["NAME"]}" WITH (FORCE)')
+        exists = admin.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]
+        ).fetchone()
+        if not exists:
+            admin.execute(f'CREATE DATABASE "{config["NAME"]}"')
+
+
+def _built() -> bool:
+    from service.models import ServiceRequest
+
+    try:
+        return ServiceRequest.objects.count() >= CLOSED + OPEN
+    except Exception:
+        return False
+
+
+def build() -> None:
+    from django.core.management import call_command
+    from django.db import connection
+
+    t0 = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    from accounts.models import User
+    from assets.models import Device, ProductModel
+    from customers.models import Department, Hospital
+    from service.models import SlaPolicy
+
+    manager = User.objects.create_user("bench-manager", password="x", vendor_role="manager")
+    engineer = User.objects.create_user("bench-engineer", password="x", vendor_role="engineer")
+    hospitals = [Hospital.objects.create(name=f"Bench hospital {i}") for i in range(3)]
+    departments = [
+        Department.objects.create(hospital=hospital, name=f"Dept {j}")
+        for hospital in hospitals
+        for j in range(10)
+    ]
+    model = ProductModel.objects.create(manufacturer="Bench", name="Monitor")
+    Device.objects.bulk_create(
+        Device(
+            product_model=model,
+            serial_number=f"B{i:06d}",
+            hospital_id=departments[i % len(departments)].hospital_id,
+            department=departments[i % len(departments)],
+        )
+        for i in range(DEVICES)
+    )
+    policy = SlaPolicy.objects.get(key="standard")
+    params = {
+        "policy": policy.pk,
+        "user": manager.pk,
+        "engineer": engineer.pk,
+        "closed": CLOSED,
+        "open": OPEN,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMP TABLE bench_devices AS "
+            "SELECT row_number() OVER (ORDER BY id) - 1 AS rn, id, hospital_id, department_id "
+            "FROM assets_device"
+        )
+        cursor.execute("SELECT count(*) FROM bench_devices")
+        params["devices"] = cursor.fetchone()[0]
+        # 1,000,000 closed requests over the past year, their four promises all kept.
+        cursor.execute(
+            """
+            INSERT INTO service_servicerequest
+              (created_at, updated_at, number, severity, channel, status, is_open, reported_at,
+               reporter_name, reporter_phone, description, fault_cause, next_due_at,
+               contract_id, department_id, device_id, hospital_id, recorded_by_id, policy_id)
+            SELECT now(), now(), 'SR-B-' || lpad(g::text, 7, '0'), 'normal', 'hotline',
+                   'closed', false, now() - (g * interval '31 seconds') - interval '2 days',
+                   'caller', '', 'bench fault', 'quality', NULL,
+                   NULL, d.department_id, d.id, d.hospital_id, %(user)s, %(policy)s
+            FROM generate_series(1, %(closed)s) g
+            JOIN bench_devices d ON d.rn = g %% %(devices)s
+            """,
+            params,
+        )
+        # 20,000 open ones reported over the last 20 hours: some fine, some at risk,
+        # some breached.
+        cursor.execute(
+            """
+            INSERT INTO service_servicerequest
+              (created_at, updated_at, number, severity, channel, status, is_open, reported_at,
+               reporter_name, reporter_phone, description, fault_cause, next_due_at,
+               contract_id, department_id, device_id, hospital_id, recorded_by_id, policy_id)
+            SELECT now(), now(), 'SR-O-' || lpad(g::text, 7, '0'), 'normal', 'hotline',
+                   'dispatched', true, now() - (g * interval '3.6 seconds'),
+                   'caller', '', 'bench fault', 'undetermined',
+                   now() - (g * interval '3.6 seconds') + interval '4 hours',
+                   NULL, d.department_id, d.id, d.hospital_id, %(user)s, %(policy)s
+            FROM generate_series(1, %(open)s) g
+            JOIN bench_devices d ON d.rn = g %% %(devices)s
+            """,
+            params,
+        )
+        cursor.execute(
+            """
+            INSERT INTO service_milestone
+              (request_id, key, name_zh, name_en, position, target_seconds, started_at,
+               due_at, warn_at, met_at, paused_seconds, state, at_risk, paused,
+               at_risk_notified_at, breach_notified_at)
+            SELECT r.id, m.key, m.key, m.key, m.position, m.target,
+                   CASE WHEN m.key = 'solution' AND r.is_open THEN NULL ELSE r.reported_at END,
+                   CASE WHEN m.key = 'solution' AND r.is_open THEN NULL
+                        ELSE r.reported_at + m.target * interval '1 second' END,
+                   CASE WHEN m.key = 'solution' AND r.is_open THEN NULL
+                        ELSE r.reported_at + m.target * 0.75 * interval '1 second' END,
+                   CASE WHEN r.is_open THEN NULL
+                        ELSE r.reported_at + m.target * 0.5 * interval '1 second' END,
+                   0, CASE WHEN r.is_open THEN 'pending' ELSE 'met' END, false, false,
+                   NULL, NULL
+            FROM service_servicerequest r
+            CROSS JOIN (VALUES ('on_site', 0, 14400), ('solution', 1, 3600),
+                               ('resolved', 2, 43200), ('restored', 3, 86400))
+                       AS m(key, position, target)
+            """
+        )
+        # As if the sweep had been running: what is already due was announced.
+        cursor.execute(
+            "UPDATE service_milestone SET at_risk_notified_at = now() "
+            "WHERE met_at IS NULL AND warn_at <= now()"
+        )
+        cursor.execute(
+            "UPDATE service_milestone SET breach_notified_at = now() "
+            "WHERE met_at IS NULL AND due_at < now()"
+        )
+        cursor.execute(
+            """
+            INSERT INTO service_serviceevent
+              (request_id, type, occurred_at, recorded_at, actor_id, data, idempotency_key)
+            SELECT id, 'dispatched', reported_at + interval '5 minutes', now(), %(user)s,
+                   jsonb_build_object('engineer_ids', jsonb_build_array(%(engineer)s),
+                                      'parts', jsonb_build_array()),
+                   NULL
+            FROM service_servicerequest WHERE is_open
+            """,
+            params,
+        )
+        cursor.execute(
+            "INSERT INTO service_servicerequest_engineers (servicerequest_id, user_id) "
+            "SELECT id, %(engineer)s FROM service_servicerequest WHERE is_open",
+            params,
+        )
+        cursor.execute("ANALYZE")
+    print(f"built in {time.perf_counter() - t0:.0f} s", flush=True)
+
+
+def _percentiles(samples: list[float]) -> str:
+    samples = sorted(samples)
+    p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
+    return (
+        f"p50 {statistics.median(samples) * 1000:6.1f} ms · p95 {p95 * 1000:6.1f} ms · "
+        f"max {samples[-1] * 1000:6.1f} ms · n={len(samples)}"
+    )
+
+
+def _timed(fn, runs: int) -> list[float]:
+    fn()  # warm up
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - t0)
+    return samples
+
+
+def measure(runs: int) -> dict[str, str]:
+    from django.db import connection
+    from django.test import Client
+    from django.urls import NoReverseMatch, reverse
+
+    from accounts.models import User
+    from service.models import Milestone, ServiceRequest
+
+    results: dict[str, str] = {}
+    manager = User.objects.get(username="bench-manager")
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(manager)
+
+    def board_api():
+        response = client.get("/api/v1/service-requests?state=open&limit=50")
+        assert response.status_code == 200, response.content[:300]
+
+    results["dispatch board (API, 50 rows)"] = _percentiles(_timed(board_api, runs))
+
+    try:
+        board_url = reverse("service:board")
+    except NoReverseMatch:
+        board_url = None
+    if board_url:
+
+        def board_page():
+            response = client.get(board_url)
+            assert response.status_code == 200
+
+        results["dispatch board (HTML page)"] = _percentiles(_timed(board_page, runs))
+
+    open_ids = list(
+        ServiceRequest.objects.filter(is_open=True).order_by("pk").values_list("pk", flat=True)
+    )
+    targets = iter(open_ids[: runs + 1])
+
+    def post_event():
+        request_id = next(targets)
+        response = client.post(
+            f"/api/v1/service-requests/{request_id}/events",
+            json.dumps({"type": "callback"}),
+            content_type="application/json",
+        )
+        assert response.status_code == 201, response.content[:300]
+
+    results["POST .../events"] = _percentiles(_timed(post_event, runs))
+
+    try:
+        from service.escalation import sweep
+    except ImportError:
+        sweep = None
+    if sweep is not None:
+        results["sweep tick, nothing due"] = _percentiles(_timed(sweep, runs))
+        samples = []
+        for _ in range(5):
+            # 200 milestones fall due between two ticks.
+            batch = list(
+                Milestone.objects.filter(
+                    met_at__isnull=True, due_at__isnull=False, request__is_open=True
+                )
+                .exclude(breach_notified_at__isnull=True)
+                .values_list("pk", flat=True)[:200]
+            )
+            Milestone.objects.filter(pk__in=batch).update(
+                at_risk_notified_at=None, breach_notified_at=None
+            )
+            t0 = time.perf_counter()
+            sweep()
+            samples.append(time.perf_counter() - t0)
+        results["sweep tick, 200 newly due"] = _percentiles(samples)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM service_servicerequest")
+        total = cursor.fetchone()[0]
+        cursor.execute("SELECT count(*) FROM service_milestone")
+        milestones = cursor.fetchone()[0]
+    results["data"] = f"{total:,} requests ({OPEN:,} open), {milestones:,} milestones"
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--runs", type=int, default=200)
+    args = parser.parse_args()
+    _ensure_database(rebuild=args.rebuild)
+    _setup_django()
+    if not _built():
+        from django.db import connection
+
+        # Start from an empty database (a run may have been interrupted halfway).
+        connection.close()
+        _ensure_database(rebuild=True)
+        build()
+    print(f"{platform.node()} · {os.cpu_count()} cores · {platform.python_version()}")
+    for name, figure in measure(args.runs).items():
+        print(f"{name:32} {figure}")
+
+
+if __name__ == "__main__":
+    main()
