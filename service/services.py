@@ -30,7 +30,14 @@ from .models import (
     ServiceRequest,
     Severity,
 )
-from .timeline import EventType, PauseReason, Status, TimelineError, check_timeline, status_of
+from .timeline import (
+    OPEN_STATUSES,
+    EventType,
+    PauseReason,
+    TimelineError,
+    check_timeline,
+    status_of,
+)
 
 # Engineers log steps when they are back online, but a phone's clock may run a little fast.
 MAX_FUTURE = timedelta(minutes=5)
@@ -248,15 +255,20 @@ def milestones_recompute(*, request: ServiceRequest, now: datetime | None = None
     if to_update:
         Milestone.objects.bulk_update(to_update, fields)
 
+    # Every unmet promise whose clock runs, one already missed included: a request logged
+    # after its on-site deadline passed is the most urgent on the board, not the last.
     running = [
         r.due_at
         for r in results
-        if r.state == sla.State.PENDING and r.due_at is not None and not r.paused
+        if r.met_at is None
+        and r.state in (sla.State.PENDING, sla.State.BREACHED)
+        and r.due_at is not None
+        and not r.paused
     ]
     status = status_of(events)
     ServiceRequest.objects.filter(pk=request.pk).update(
         status=status.value,
-        is_open=status != Status.CLOSED,
+        is_open=status in OPEN_STATUSES,
         next_due_at=min(running) if running else None,
     )
     request.refresh_from_db(fields=["status", "is_open", "next_due_at"])

@@ -8,9 +8,10 @@ contradicts itself"):
   at or after that start.
 - Met exactly at the deadline is met; a second late is breached; a pending milestone past
   its deadline is breached.
-- A pause (``paused`` … ``resumed``) stops every pending clock: the deadline moves back by
-  the paused time, counted in the calendar's time. A pause that begins after the deadline
-  has passed does not undo the breach.
+- A pause (``paused`` … ``resumed``, or a resolution or reopening, which also end it) stops
+  every pending clock: the deadline moves back by the paused time, counted in the calendar's
+  time. A pause that begins after the deadline has passed does not undo the breach; one that
+  begins exactly at the deadline still stops the clock (the deadline has not passed yet).
 - ``remote_resolved`` (fixed by phone guidance) before anyone arrived makes the on-site
   milestones not applicable; it meets the milestones that list it.
 - ``reopened`` voids the resolutions recorded before it: the fault was not fixed.
@@ -28,6 +29,7 @@ from core.calendars import ZERO, AroundTheClock, Calendar
 
 REPORTED = "reported"
 RESOLUTION_EVENTS = frozenset({"resolved", "remote_resolved"})
+PAUSE_ENDERS = RESOLUTION_EVENTS | {"resumed", "reopened"}
 
 
 class State(StrEnum):
@@ -84,13 +86,17 @@ def effective_events(events: Sequence[Event]) -> list[Event]:
 
 
 def pause_intervals(events: Sequence[Event]) -> list[tuple[datetime, datetime | None]]:
-    """[paused, resumed) intervals in time order; the last may still be open (None)."""
+    """[paused, resumed) intervals in time order; the last may still be open (None).
+
+    As in the timeline's rules (``service.timeline``), a resolution or a reopening also ends
+    a pause; pass every event, voided resolutions included: the pause did end there.
+    """
     intervals: list[tuple[datetime, datetime | None]] = []
     open_since: datetime | None = None
     for event in ordered(events):
         if event.type == "paused" and open_since is None:
             open_since = event.occurred_at
-        elif event.type == "resumed" and open_since is not None:
+        elif event.type in PAUSE_ENDERS and open_since is not None:
             intervals.append((open_since, event.occurred_at))
             open_since = None
     if open_since is not None:
@@ -117,7 +123,7 @@ def compute_milestones(
 ) -> list[MilestoneStatus]:
     calendar = calendar or AroundTheClock()
     timeline = effective_events(events)
-    pauses = pause_intervals(timeline)
+    pauses = pause_intervals(events)
     first_arrival = _first(timeline, ["arrived"], reported_at)
     remote_at = _first(timeline, ["remote_resolved"], reported_at)
     remote_before_arrival = remote_at is not None and (
@@ -184,7 +190,7 @@ def _milestone(
         segment_end = min(end if end is not None else horizon, horizon)
         if segment_end <= segment_start:
             continue
-        if segment_start >= due_at:
+        if segment_start > due_at:
             break  # already late when the pause began: the pause does not undo that
         paused_time += calendar.elapsed(segment_start, segment_end)
         due_at = calendar.add(started_at, rule.target + paused_time)

@@ -50,9 +50,8 @@ class Status(StrEnum):
     CLOSED = "closed"
 
 
-OPEN_STATUSES = frozenset(
-    {Status.NEW, Status.DISPATCHED, Status.ON_SITE, Status.PAUSED, Status.RESOLVED}
-)
+# Everything before closing is open: a signed or filed request still waits to be closed.
+OPEN_STATUSES = frozenset(set(Status) - {Status.CLOSED})
 
 
 @dataclass(frozen=True)
@@ -130,17 +129,24 @@ def check_timeline(events: Sequence[Event], *, needs_arrival: bool) -> None:
 
 
 def status_of(events: Sequence[Event]) -> Status:
-    """The request's status after its (valid) timeline."""
+    """The request's status after its (valid) timeline. A dispatch or an arrival during a
+    pause shows once the pause ends."""
     status = before_pause = Status.NEW
-    arrived = False
+    dispatched = arrived = False
     for event in ordered(events):
         kind = event.type
-        if kind == EventType.DISPATCHED and status == Status.NEW:
-            status = Status.DISPATCHED
+        if kind == EventType.DISPATCHED:
+            dispatched = True
+            if status == Status.NEW:
+                status = Status.DISPATCHED
+            elif status == Status.PAUSED and before_pause == Status.NEW:
+                before_pause = Status.DISPATCHED
         elif kind == EventType.ARRIVED:
             arrived = True
             if status in (Status.NEW, Status.DISPATCHED):
                 status = Status.ON_SITE
+            elif status == Status.PAUSED and before_pause in (Status.NEW, Status.DISPATCHED):
+                before_pause = Status.ON_SITE
         elif kind == EventType.PAUSED:
             status, before_pause = Status.PAUSED, status
         elif kind == EventType.RESUMED:
@@ -154,5 +160,5 @@ def status_of(events: Sequence[Event]) -> Status:
         elif kind == EventType.CLOSED:
             status = Status.CLOSED
         elif kind == EventType.REOPENED:
-            status = Status.ON_SITE if arrived else Status.DISPATCHED
+            status = Status.ON_SITE if arrived else Status.DISPATCHED if dispatched else Status.NEW
     return status

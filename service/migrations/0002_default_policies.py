@@ -33,7 +33,8 @@ POLICIES = {
         "names": ("紧急报修", "Emergency"),
         "default_for": "emergency",
         "milestones": [
-            ("callback", "回电", "Called back", "reported", ["callback"], 15 * M, False),
+            ("callback", "回电", "Called back", "reported",
+             ["callback", "remote_resolved"], 15 * M, False),
             ("on_site", "到场", "Engineer on site", "reported", ["arrived"], 8 * H, True),
             ("resolved", "排除故障", "Fault cleared", "reported",
              ["resolved", "remote_resolved"], 12 * H, False),
