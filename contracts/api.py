@@ -45,6 +45,7 @@ class ContractIn(Schema):
     service_manager_id: int | None = None
     dedicated_engineer_ids: list[int] = []
     device_ids: list[int] = []
+    notify_hospital_on_breach: bool = False
     notes: str = ""
 
 
@@ -57,6 +58,7 @@ class ContractPatch(Schema):
     service_manager_id: int | None = None
     dedicated_engineer_ids: list[int] | None = None
     device_ids: list[int] | None = None
+    notify_hospital_on_breach: bool | None = None
     notes: str | None = None
 
 
@@ -71,6 +73,7 @@ class ContractOut(Schema):
     service_manager_id: int | None
     dedicated_engineer_ids: list[int]
     device_ids: list[int]
+    notify_hospital_on_breach: bool
     notes: str
 
     @staticmethod

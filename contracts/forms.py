@@ -105,6 +105,7 @@ class ContractForm(ServiceModelForm):
             "service_manager",
             "dedicated_engineers",
             "devices",
+            "notify_hospital_on_breach",
             "notes",
         ]
         widgets = {

@@ -62,6 +62,13 @@ class Contract(TimeStampedModel):
         verbose_name=_("dedicated engineers"),
         help_text=_("Two named engineers dedicated to this customer's system (R-6.8)."),
     )
+    notify_hospital_on_breach = models.BooleanField(
+        _("tell the hospital when a promise is broken"),
+        default=False,
+        help_text=_(
+            "E-mail the department's responsible person when a service deadline is missed."
+        ),
+    )
     devices: models.ManyToManyField[Device, ContractDevice] = models.ManyToManyField(
         Device,
         through="ContractDevice",

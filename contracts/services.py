@@ -24,6 +24,7 @@ CONTRACT_FIELDS = (
     "warranty_months",
     "extended_warranty_months",
     "service_manager",
+    "notify_hospital_on_breach",
     "notes",
 )
 AGREEMENT_FIELDS = (

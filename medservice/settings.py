@@ -114,6 +114,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "customers.context_processors.service_organisation",
+                "notify.context_processors.inbox",
             ],
         },
     },

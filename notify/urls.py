@@ -1,4 +1,10 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "notify"
-urlpatterns: list = []
+urlpatterns = [
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/read-all/", views.mark_all_read, name="mark_all_read"),
+    path("inbox/<int:pk>/", views.message, name="message"),
+]

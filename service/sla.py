@@ -187,15 +187,16 @@ def _milestone(
     stopped_now = False
     for begin, end in pauses:
         segment_start = max(begin, started_at)
+        if segment_start > due_at:
+            break  # already late when the pause began: the pause does not undo that
+        if end is None and met_at is None and begin <= now:
+            # Stopped right now, even if the pause began this very instant.
+            stopped_now = True
         segment_end = min(end if end is not None else horizon, horizon)
         if segment_end <= segment_start:
             continue
-        if segment_start > due_at:
-            break  # already late when the pause began: the pause does not undo that
         paused_time += calendar.elapsed(segment_start, segment_end)
         due_at = calendar.add(started_at, rule.target + paused_time)
-        if end is None and met_at is None:
-            stopped_now = True
 
     values = {
         "started_at": started_at,

@@ -1,0 +1,50 @@
+"""The inbox pages: a person's own messages only (another's answers 404)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from . import selectors, services
+from .models import InboxMessage
+
+PAGE_SIZE = 50
+
+
+@login_required
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.inbox_of(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "notify/inbox.html",
+        {"page_obj": page, "unread": selectors.unread_count(request.user)},
+    )
+
+
+@login_required
+@require_GET
+def message(request: HttpRequest, pk: int) -> HttpResponse:
+    """Open one message: it is read now, and the reader goes where it points."""
+    item = get_object_or_404(InboxMessage.objects.for_user(request.user), pk=pk)
+    services.inbox_message_mark_read(message=item)
+    if item.url and url_has_allowed_host_and_scheme(
+        item.url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(item.url)
+    return render(request, "notify/message.html", {"message": item})
+
+
+@login_required
+@require_POST
+def mark_all_read(request: HttpRequest) -> HttpResponse:
+    count = services.inbox_mark_all_read(user=request.user)
+    if count:
+        messages.success(request, _("All messages marked as read."))
+    return redirect("notify:inbox")
