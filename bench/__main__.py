@@ -305,6 +305,9 @@ def main() -> None:
     args = parser.parse_args()
     _ensure_database(rebuild=args.rebuild)
     _setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)  # a database built by an older checkout
     if not _built():
         from django.db import connection
 

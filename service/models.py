@@ -378,3 +378,158 @@ class RootCauseReport(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.request}: {self.cause[:40]}"
+
+
+def _repair_record_upload(instance: models.Model, filename: str) -> str:
+    # Under the request's number: an archivist finds a record's files together.
+    record = instance if isinstance(instance, RepairRecord) else instance.record
+    return f"repair-records/{record.request.number}/{filename}"
+
+
+class RepairRecord(TimeStampedModel):
+    """客户维修记录表 / 维修记录单 (R-3.5, R-3.6, R-5.4): one per request. Editable until the
+    customer signs; then frozen (``frozen_at``), and a correction is an amendment."""
+
+    request = models.OneToOneField(
+        ServiceRequest,
+        on_delete=models.PROTECT,
+        related_name="repair_record",
+        verbose_name=_("service request"),
+    )
+    state_before_fault = models.TextField(_("working state before the fault"), blank=True)
+    fault_at = models.DateTimeField(_("time of the fault"), null=True, blank=True)
+    symptoms = models.TextField(_("symptoms and current state"), blank=True)
+    checks_done = models.TextField(_("checks done (incl. operation records)"), blank=True)
+    diagnosis = models.TextField(_("diagnosis"), blank=True)
+    solution = models.TextField(_("solution and work done"), blank=True)
+    parts_replaced = models.JSONField(
+        _("parts replaced"),
+        default=list,
+        blank=True,
+        help_text=_("A list of {name, serial_removed, serial_fitted}."),
+    )
+    labor_hours = models.DecimalField(
+        _("labor hours"),
+        max_digits=5,
+        decimal_places=2,
+        default=0,
+        validators=[MinValueValidator(0)],
+    )
+    fault_cause = models.CharField(
+        _("fault cause"), max_length=20, choices=FaultCause.choices, default="undetermined"
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("written by"),
+    )
+    frozen_at = models.DateTimeField(_("frozen at"), null=True, blank=True, editable=False)
+    content_hash = models.CharField(_("content hash"), max_length=64, blank=True, editable=False)
+    pdf = models.FileField(_("PDF"), upload_to=_repair_record_upload, blank=True, editable=False)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("repair record")
+        verbose_name_plural = _("repair records")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(labor_hours__gte=0), name="repair_record_labor_hours_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request}: {_('repair record')}"
+
+    @property
+    def is_frozen(self) -> bool:
+        return self.frozen_at is not None
+
+
+class RepairRecordAmendment(models.Model):
+    """A correction of a frozen record: the record itself never changes (GUIDE 7)."""
+
+    record = models.ForeignKey(
+        RepairRecord,
+        on_delete=models.PROTECT,
+        related_name="amendments",
+        verbose_name=_("repair record"),
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("written by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    reason = models.TextField(_("reason for the correction"))
+    changes = models.JSONField(_("changed fields"), default=dict)
+    content_hash = models.CharField(_("content hash"), max_length=64, editable=False)
+
+    class Meta:
+        verbose_name = _("repair record amendment")
+        verbose_name_plural = _("repair record amendments")
+        ordering = ["record", "created_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.record.request}: {_('amendment')} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SignatureRole(models.TextChoices):
+    ENGINEER = "engineer", _("Engineer")
+    CUSTOMER = "customer", _("Customer")
+
+
+class Signature(models.Model):
+    """A signature drawn on screen. ``content_hash`` is the SHA-256 of the signed content
+    (the record's, or the amendment's when ``amendment`` is set) and of the image, so a
+    later change to either is visible."""
+
+    record = models.ForeignKey(
+        RepairRecord,
+        on_delete=models.PROTECT,
+        related_name="signatures",
+        verbose_name=_("repair record"),
+    )
+    amendment = models.ForeignKey(
+        RepairRecordAmendment,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="signatures",
+        verbose_name=_("amendment"),
+    )
+    role = models.CharField(_("signed as"), max_length=20, choices=SignatureRole.choices)
+    signer_name = models.CharField(_("signer name"), max_length=100)
+    signed_at = models.DateTimeField(_("signed at"))
+    image = models.FileField(_("signature image"), upload_to=_repair_record_upload)
+    content_hash = models.CharField(_("content hash"), max_length=64)
+    # Empty when the customer signs on the engineer's phone: the signer has no account.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+
+    class Meta:
+        verbose_name = _("signature")
+        verbose_name_plural = _("signatures")
+        ordering = ["record", "signed_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["record", "role"],
+                condition=Q(amendment__isnull=True),
+                name="signature_one_per_role_on_record",
+            ),
+            models.UniqueConstraint(
+                fields=["amendment", "role"],
+                condition=Q(amendment__isnull=False),
+                name="signature_one_per_role_on_amendment",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.record.request}: {self.get_role_display()} {self.signer_name}"

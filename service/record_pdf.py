@@ -1,0 +1,180 @@
+"""What the repair record shows, on its page and in its PDF: times in the hospital's zone,
+corrections spelled out, signatures with their hashes. Reads only."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
+
+from assets.labels import qr_png
+from customers.services import service_organisation_get
+
+from .models import (
+    FaultCause,
+    RepairRecord,
+    RepairRecordAmendment,
+    RootCauseReport,
+    ServiceEvent,
+    Signature,
+    SignatureRole,
+)
+from .sla import RESOLUTION_EVENTS
+from .timeline import EventType
+
+TIME_FORMAT = "%Y-%m-%d %H:%M"
+
+
+def zone_of(record: RepairRecord) -> ZoneInfo:
+    return ZoneInfo(record.request.hospital.time_zone)
+
+
+def local_text(value: datetime | None, zone: ZoneInfo) -> str:
+    """``2026-03-02 14:05`` in the hospital's zone (printed records use the hospital's)."""
+    if value is None:
+        return ""
+    return timezone.localtime(value, zone).strftime(TIME_FORMAT)
+
+
+def parts_text(parts: list[dict[str, str]]) -> str:
+    lines = []
+    for part in parts or []:
+        serials = " → ".join(
+            s for s in (part.get("serial_removed"), part.get("serial_fitted")) if s
+        )
+        lines.append(f"{part.get('name', '')} ({serials})" if serials else part.get("name", ""))
+    return "; ".join(lines)
+
+
+def field_label(name: str) -> str:
+    return str(getattr(RepairRecord._meta.get_field(name), "verbose_name", name))
+
+
+def display_value(name: str, value: Any, zone: ZoneInfo) -> str:
+    """A content value (as stored in an amendment's JSON) for people."""
+    if name == "fault_at":
+        parsed = parse_datetime(value) if isinstance(value, str) else value
+        return local_text(parsed, zone)
+    if name == "parts_replaced":
+        return parts_text(value)
+    if name == "fault_cause":
+        return str(FaultCause(value).label) if value in FaultCause.values else str(value)
+    return "" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str
+    value: str
+
+
+def amendment_changes(amendment: RepairRecordAmendment, zone: ZoneInfo) -> list[Change]:
+    return [
+        Change(field_label(name), display_value(name, value, zone))
+        for name, value in amendment.changes.items()
+    ]
+
+
+def image_data_uri(signature: Signature) -> str:
+    try:
+        with signature.image.open("rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError:
+        return ""
+    return "data:image/png;base64," + base64.b64encode(raw).decode("ascii")
+
+
+def _signature_row(signature: Signature, zone: ZoneInfo, *, with_image: bool) -> dict[str, Any]:
+    return {
+        "signature": signature,
+        "role": signature.get_role_display(),
+        "signer_name": signature.signer_name,
+        "signed_at": local_text(signature.signed_at, zone),
+        "content_hash": signature.content_hash,
+        "image": image_data_uri(signature) if with_image else "",
+    }
+
+
+def site_times(record: RepairRecord) -> dict[str, datetime | None]:
+    """Arrival (first) and resolution (last) from the request's timeline."""
+    events = ServiceEvent.objects.filter(request=record.request).order_by("occurred_at", "pk")
+    arrived = events.filter(type=EventType.ARRIVED).values_list("occurred_at", flat=True).first()
+    resolved = (
+        events.filter(type__in=[str(t) for t in RESOLUTION_EVENTS])
+        .values_list("occurred_at", flat=True)
+        .last()
+    )
+    return {"arrived_at": arrived, "resolved_at": resolved}
+
+
+def repair_record_context(record: RepairRecord, *, with_images: bool = True) -> dict[str, Any]:
+    """Everything the record shows, its times already written in the hospital's zone."""
+    zone = zone_of(record)
+    request = record.request
+    times = site_times(record)
+    signatures = [
+        _signature_row(s, zone, with_image=with_images)
+        for s in record.signatures.filter(amendment__isnull=True).order_by("signed_at", "pk")
+    ]
+    amendments = []
+    for amendment in record.amendments.select_related("author").order_by("created_at", "pk"):
+        amendments.append(
+            {
+                "amendment": amendment,
+                "created_at": local_text(amendment.created_at, zone),
+                "author": amendment.author.get_full_name() or amendment.author.get_username(),
+                "reason": amendment.reason,
+                "changes": amendment_changes(amendment, zone),
+                "content_hash": amendment.content_hash,
+                "signatures": [
+                    _signature_row(s, zone, with_image=with_images)
+                    for s in amendment.signatures.order_by("signed_at", "pk")
+                ],
+            }
+        )
+    root_cause = RootCauseReport.objects.filter(request=request).first()
+    return {
+        "record": record,
+        "service_request": request,
+        "device": request.device,
+        "zone_name": request.hospital.time_zone,
+        "reported_at": local_text(request.reported_at, zone),
+        "fault_at": local_text(record.fault_at, zone),
+        "arrived_at": local_text(times["arrived_at"], zone),
+        "resolved_at": local_text(times["resolved_at"], zone),
+        "frozen_at": local_text(record.frozen_at, zone),
+        "parts": record.parts_replaced or [],
+        "signatures": signatures,
+        "signature_roles": SignatureRole.choices,
+        "engineer_signed": any(s["signature"].role == "engineer" for s in signatures),
+        "customer_signed": any(s["signature"].role == "customer" for s in signatures),
+        "amendments": amendments,
+        "root_cause": root_cause,
+        "root_cause_explained_at": local_text(root_cause.explained_at, zone) if root_cause else "",
+    }
+
+
+def repair_record_pdf_bytes(record: RepairRecord) -> bytes:
+    """The record as an A4 PDF in the vendor's language (the hospital's, zh-hans)."""
+    from core.pdf import render_pdf  # loads WeasyPrint: only when a PDF is made
+
+    number = record.request.number
+    context = repair_record_context(record)
+    context.update(
+        {
+            "organisation": service_organisation_get(),
+            "qr": "data:image/png;base64,"
+            + base64.b64encode(qr_png(number, scale=4, border=2)).decode("ascii"),
+            "generated_at": local_text(timezone.now(), zone_of(record)),
+        }
+    )
+    # The archived document does not depend on who clicked: the site's language and the
+    # hospital's zone, whoever renders it.
+    with translation.override(settings.LANGUAGE_CODE), timezone.override(zone_of(record)):
+        return render_pdf("records/repair_record_pdf.html", context)
