@@ -14,6 +14,22 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
+@pytest.fixture
+def data_migration_rows(transactional_db):
+    """Transactional tests flush the database after each test, and with it the rows that
+    data migrations load (charge rules, SLA policies). Load them again; the loaders are
+    idempotent. (serialized_rollback would clash with the content types a flush recreates.)"""
+    import importlib
+
+    from django.apps import apps
+
+    for module in (
+        "contracts.migrations.0002_default_charge_rules",
+        "service.migrations.0002_default_policies",
+    ):
+        importlib.import_module(module).load(apps, None)
+
+
 @pytest.fixture(autouse=True)
 def _english():
     """Tests read English messages; the zh-hans default is tested on purpose in

@@ -19,6 +19,7 @@ from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
 from assets.models import DeviceStatus
 
 from .catalogue import HOSPITALS, PRODUCT_MODELS, ContractSpec, HospitalSpec
+from .service_plan import RequestPlan, request_plans
 
 SEED = 2026
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩"  # one character each
@@ -74,6 +75,7 @@ class DemoPlan:
     contacts: dict[str, list[ContactPlan]] = field(default_factory=dict)
     devices: list[DevicePlan] = field(default_factory=list)
     agreements: list[AgreementPlan] = field(default_factory=list)
+    requests: list[RequestPlan] = field(default_factory=list)
 
 
 def demo_plan(today: date) -> DemoPlan:
@@ -92,6 +94,7 @@ def demo_plan(today: date) -> DemoPlan:
                 )
                 plan.devices.append(device)
         plan.agreements += _agreement_plans(rng, today, hospital, plan.devices)
+    plan.requests = request_plans(rng, today, plan.devices, plan.contacts)
     return plan
 
 

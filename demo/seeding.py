@@ -1,6 +1,7 @@
 """Demo data built through the services (GUIDE convention 11): the seed's vendor, three
 hospitals in Qingdao, their people, ~200 devices over every cover state, contracts with
-dedicated engineers and maintenance agreements.
+dedicated engineers and maintenance agreements, and ~40 service requests in every state of
+their promises (``demo.service_seeding``).
 
 What to create comes from ``demo.plan`` (deterministic, dates relative to today). Here every
 object is looked up by its natural key (username, hospital name, department name,
@@ -41,6 +42,7 @@ from .catalogue import (
     HospitalSpec,
 )
 from .plan import AgreementPlan, DemoPlan, DevicePlan, demo_plan
+from .service_seeding import RequestSeeder
 
 PROCEDURE_TEXT = (
     "1. 立即停止使用故障设备，启用备用设备或替代方案，确保患者安全。\n"
@@ -130,6 +132,13 @@ class _Seeder:
                 self.contract(hospital, contract)
         for agreement in self.plan.agreements:
             self.agreement(agreement)
+        RequestSeeder(
+            now=self.now,
+            users=self.users,
+            devices=self.devices,
+            hospitals=self.hospitals,
+            created=self.created,
+        ).run(self.plan.requests)
 
     # people and organisations
     def organisation(self) -> None:

@@ -236,7 +236,8 @@ def milestones_recompute(*, request: ServiceRequest, now: datetime | None = None
         "paused",
         "target_seconds",
     ]
-    to_create, to_update = [], []
+    to_create: list[Milestone] = []
+    to_update: list[Milestone] = []
     for result in results:
         definition = definitions[result.key]
         row = existing.get(result.key) or Milestone(
@@ -246,11 +247,15 @@ def milestones_recompute(*, request: ServiceRequest, now: datetime | None = None
             name_en=definition.name_en,
             position=definition.position,
         )
+        before = [getattr(row, f) for f in fields]
         row.target_seconds = result.target_seconds
         row.started_at, row.due_at, row.warn_at = result.started_at, result.due_at, result.warn_at
         row.met_at, row.paused_seconds = result.met_at, result.paused_seconds
         row.state, row.at_risk, row.paused = result.state.value, result.at_risk, result.paused
-        (to_update if row.pk else to_create).append(row)
+        if row.pk is None:
+            to_create.append(row)
+        elif [getattr(row, f) for f in fields] != before:  # most steps move one promise only
+            to_update.append(row)
     Milestone.objects.bulk_create(to_create)
     if to_update:
         Milestone.objects.bulk_update(to_update, fields)

@@ -20,8 +20,10 @@ from customers.models import (
     HospitalRole,
     ServiceOrganisation,
 )
-from demo.catalogue import DEMO_PASSWORD, PRODUCT_MODELS, gtin_with_check_digit
+from demo.catalogue import DEMO_PASSWORD, PRODUCT_MODELS, SYMPTOMS, gtin_with_check_digit
 from demo.plan import demo_plan
+from service import selectors
+from service.models import Milestone, RootCauseReport, ServiceEvent, ServiceRequest
 
 MODELS = (
     User,
@@ -35,6 +37,10 @@ MODELS = (
     EmergencyProcedure,
     Contract,
     MaintenanceAgreement,
+    ServiceRequest,
+    ServiceEvent,
+    Milestone,
+    RootCauseReport,
 )
 ALL_BASES = {"warranty", "extended_warranty", "agreement", "none", "not_accepted"}
 
@@ -124,6 +130,63 @@ class SeedDemoTests(TestCase):
             assert contract.lines.exists()
         assert Contract.objects.filter(extended_warranty_months__gt=0).exists()
 
+    def test_service_requests_over_the_three_hospitals(self):
+        requests = ServiceRequest.objects.all()
+        assert 35 <= requests.count() <= 45
+        for hospital in Hospital.objects.all():
+            assert requests.filter(hospital=hospital).count() >= 10, hospital.name
+        # Numbered in the order they were reported, each with its engineers (R-6.8).
+        numbers = list(requests.order_by("reported_at").values_list("number", flat=True))
+        assert numbers == sorted(numbers)
+        assert not requests.filter(engineers=None).exists()
+        channels = set(requests.values_list("channel", flat=True))
+        assert channels == {"hotline", "web", "visit"}
+
+    def test_every_live_state_is_present_now(self):
+        """Right after seeding the board shows fine, at-risk, breached and paused requests,
+        a loaner in place, and every status of the timeline."""
+        now = timezone.now()
+        requests = ServiceRequest.objects.all()
+        statuses = set(requests.values_list("status", flat=True))
+        assert statuses == {"new", "dispatched", "on_site", "paused", "resolved", "signed"} | {
+            "closed"
+        }
+        open_ = selectors.requests_in_state(requests, state="open", now=now)
+        breached = selectors.requests_in_state(requests, state="breached", now=now)
+        at_risk = selectors.requests_in_state(requests, state="at_risk", now=now)
+        assert breached.count() >= 3 and at_risk.count() >= 2
+        fine = open_.exclude(pk__in=breached).exclude(pk__in=at_risk).exclude(status="paused")
+        assert fine.count() >= 3
+        paused = open_.filter(status="paused")
+        assert paused.filter(events__data__reason="waiting_for_customer").exists()
+        assert open_.filter(events__type="loaner_installed").exists()
+        assert open_.filter(events__type="reopened").exists()
+        states = set(Milestone.objects.values_list("state", flat=True))
+        assert states == {"pending", "met", "breached", "not_applicable"}
+        # The board's order: a request with a missed promise comes first.
+        first = selectors.dispatch_board(requests=requests).first()
+        assert first in breached
+
+    def test_closed_requests_went_all_the_way(self):
+        closed = ServiceRequest.objects.filter(status="closed")
+        assert closed.count() >= 15
+        repaired = closed.filter(events__type="customer_signed").distinct()
+        for request in repaired:
+            kinds = set(request.events.values_list("type", flat=True))
+            assert {"arrived", "solution_proposed", "resolved", "filed", "closed"} <= kinds
+            assert request.fault_cause in ("quality", "non_quality")
+        assert closed.filter(fault_cause="non_quality").exists()
+        remote = closed.filter(events__type="remote_resolved").distinct()
+        assert remote.count() >= 3
+        assert not remote.filter(events__type="arrived").exists()
+        emergencies = closed.filter(severity="emergency")
+        assert emergencies.count() >= 3
+        for request in emergencies:  # R-5.5
+            assert RootCauseReport.objects.filter(request=request).exists()
+        called_back = ServiceRequest.objects.filter(severity="emergency", events__type="callback")
+        assert called_back.distinct().count() >= 2
+        assert ServiceEvent.objects.filter(type="remote_resolved", request__is_open=True).exists()
+
     def test_prints_the_logins(self):
         for username in ("admin", "manager", "engineer1", "hotline", "h1-admin", "h1-icu"):
             assert f"  {username} " in self.output
@@ -170,6 +233,14 @@ def test_plan_draws_do_not_depend_on_the_date():
         assert identity(plan) == identity(first)
         assert plan.contacts == first.contacts
         assert [a.serials for a in plan.agreements] == [a.serials for a in first.agreements]
+        assert requests(plan) == requests(first)
+
+
+def requests(plan):
+    return [
+        (r.story, r.serial, r.description, r.reporter_name, [(s.type, s.after) for s in r.steps])
+        for r in plan.requests
+    ]
 
 
 @pytest.mark.parametrize("today", DATES)
@@ -189,6 +260,31 @@ def test_plan_dates_are_valid(today):
         assert agreement.starts_on <= agreement.ends_on
 
 
+@pytest.mark.parametrize("today", DATES)
+def test_request_plan_is_valid(today):
+    """Each request is on a device in use at its hospital, before today, with its steps
+    after its report; one symptom per device at most once (the seed's natural key)."""
+    plan = demo_plan(today)
+    devices = {d.serial: d for d in plan.devices}
+    keys = [(r.serial, r.description) for r in plan.requests]
+    assert len(set(keys)) == len(keys)
+    for request in plan.requests:
+        device = devices[request.serial]
+        assert device.hospital == request.hospital
+        assert device.status in ("in_service", "down")
+        assert request.description in SYMPTOMS[device.model]
+        last = max((s.after for s in request.steps), default=dt.timedelta(0))
+        assert min((s.after for s in request.steps), default=dt.timedelta(0)) >= dt.timedelta(0)
+        if request.reported_ago is not None:
+            assert last <= request.reported_ago
+        else:
+            assert device.live_on < request.reported_on < today - dt.timedelta(days=5)
+            assert last < dt.timedelta(days=5)
+            assert [s.type for s in request.steps][-1] == "closed"
+        if request.severity == "emergency" and request.steps[-1].type == "closed":
+            assert request.root_cause is not None
+
+
 @pytest.mark.django_db
 def test_once_seeds_an_empty_database_on_a_leap_day():
     with time_machine.travel(dt.datetime(2028, 2, 29, 1, 30, tzinfo=dt.UTC), tick=False):
@@ -196,3 +292,6 @@ def test_once_seeds_an_empty_database_on_a_leap_day():
         assert "demo data already loaded" not in output
         assert Device.objects.count() >= 180
         assert bases_today() >= ALL_BASES
+        plan = demo_plan(dt.date(2028, 2, 29))
+        assert ServiceRequest.objects.count() == len(plan.requests)
+        assert ServiceRequest.objects.filter(number__startswith="SR-2028-").exists()

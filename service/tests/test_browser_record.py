@@ -4,7 +4,6 @@ get a PDF that embeds a CJK font (R-3.5, R-3.6)."""
 
 from __future__ import annotations
 
-import importlib
 import re
 import subprocess
 from datetime import timedelta
@@ -20,16 +19,11 @@ from customers.tests.factories import DepartmentFactory, HospitalFactory
 from service.models import RepairRecord, ServiceEvent, Signature
 from service.services import service_request_open, service_request_record_event
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def _default_policies():
-    """The default SLA policies come from a data migration, which an earlier transactional
-    test may have flushed: load them again (the migration's loader is idempotent)."""
-    from django.apps import apps
-
-    importlib.import_module("service.migrations.0002_default_policies").load(apps, None)
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("data_migration_rows"),
+]
 
 
 def _resolved_request(engineer):

@@ -409,7 +409,8 @@ def smtp_server(settings):
         controller.stop()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("data_migration_rows")
 def test_alerts_reach_a_real_smtp_server_after_commit(smtp_server, contract, agent):
     contract.notify_hospital_on_breach = True
     contract.save()
@@ -488,7 +489,8 @@ def _bulk_world(agent, manager, engineer, now):
 
 
 @pytest.mark.postgres_only
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("data_migration_rows")
 def test_concurrent_sweepers_send_every_alert_exactly_once(agent, manager):
     if connection.vendor != "postgresql":
         pytest.skip("row locks and SKIP LOCKED under concurrency: PostgreSQL only")

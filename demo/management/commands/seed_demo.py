@@ -10,7 +10,8 @@ from demo.seeding import demo_data_loaded, demo_logins, seed_demo
 
 class Command(BaseCommand):
     help = (
-        "Load the demo data (the seed's vendor, three hospitals, ~200 devices, contracts) "
+        "Load the demo data (the seed's vendor, three hospitals, ~200 devices, contracts, "
+        "~40 service requests) "
         "through the services. Idempotent: a second run creates nothing."
     )
 
