@@ -49,8 +49,10 @@ demo: migrate
 lint: deps
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
-	$(UV) run --frozen mypy core/ accounts/services.py customers/services.py assets/services.py \
-	  assets/selectors.py contracts/services.py contracts/selectors.py contracts/coverage.py
+	$(UV) run --frozen mypy core/ accounts/services.py customers/services.py \
+	  assets/services.py assets/selectors.py contracts/services.py contracts/selectors.py \
+	  contracts/coverage.py service/sla.py service/timeline.py service/services.py \
+	  service/selectors.py service/escalation.py service/records.py notify/services.py
 	$(PY) manage.py makemigrations --check --dry-run
 
 test: deps test-system-deps messages lint test-sqlite test-postgres

@@ -48,4 +48,4 @@ def qr_png(url: str, *, scale: int = 8, border: int = 4) -> bytes:
 def qr_png_size(url: str, *, scale: int = 8, border: int = 4) -> int:
     """Width (= height) in pixels of ``qr_png(url, scale=scale, border=border)``."""
     width, _height = _qr(url).symbol_size(scale=scale, border=border)
-    return width
+    return int(width)

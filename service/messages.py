@@ -21,7 +21,11 @@ def event_label(event_type: str) -> str:
         EventType.CLOSED: _("closing"),
         EventType.REOPENED: _("reopening"),
     }
-    return str(labels.get(event_type, event_type))
+    return (
+        str(labels.get(EventType(event_type), event_type))
+        if event_type in set(EventType)
+        else event_type
+    )
 
 
 def timeline_message(code: str, event_type: str) -> str:

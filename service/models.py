@@ -382,7 +382,7 @@ class RootCauseReport(TimeStampedModel):
 
 def _repair_record_upload(instance: models.Model, filename: str) -> str:
     # Under the request's number: an archivist finds a record's files together.
-    record = instance if isinstance(instance, RepairRecord) else instance.record
+    record = instance if isinstance(instance, RepairRecord) else instance.record  # type: ignore[attr-defined]
     return f"repair-records/{record.request.number}/{filename}"
 
 

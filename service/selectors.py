@@ -17,6 +17,7 @@ from .models import (
     ContractSlaPolicy,
     ServiceEvent,
     ServiceRequest,
+    ServiceRequestQuerySet,
     SlaCalendar,
     SlaPolicy,
 )
@@ -52,8 +53,8 @@ class _WorkingDays:
 
 
 def calendar_for(calendar: SlaCalendar, *, time_zone: str) -> Calendar:
-    if calendar.kind == CalendarKind.AROUND_THE_CLOCK:
-        return AroundTheClock()
+    if calendar.kind == CalendarKind.AROUND_THE_CLOCK or not (calendar.opens and calendar.closes):
+        return AroundTheClock()  # a working-hours calendar always has both (a DB constraint)
     return WorkingHours(
         time_zone=time_zone,
         opens=calendar.opens,
@@ -87,7 +88,7 @@ def needs_arrival(policy: SlaPolicy) -> bool:
     return any("arrived" in m.met_by for m in policy.milestones.all())
 
 
-def dispatch_board(*, requests: QuerySet[ServiceRequest]) -> QuerySet[ServiceRequest]:
+def dispatch_board(*, requests: ServiceRequestQuerySet) -> QuerySet[ServiceRequest]:
     """Open requests, nearest deadline first (one scan of ``request_open_due_idx``);
     those with no running clock last."""
     from django.db.models import F
@@ -114,7 +115,7 @@ def request_clock(request: ServiceRequest, *, now) -> list[sla.MilestoneStatus]:
     )
 
 
-def requests_in_state(requests: QuerySet[ServiceRequest], *, state: str, now):
+def requests_in_state(requests: ServiceRequestQuerySet, *, state: str, now):
     """Filter by the live state of the promises: ``open``, ``breached`` (a promise kept
     late, or an unmet one past its deadline) or ``at_risk`` (an unmet promise past its
     warning, not yet due, and none broken)."""
