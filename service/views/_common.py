@@ -1,0 +1,177 @@
+"""What the service-request pages share: scoping, the live state of the promises as a page
+shows them, countdowns.
+
+Every page reads through ``ServiceRequest.objects.for_user`` (another hospital's request
+is a 404), checks the ``rules`` permission before a write (403) and makes exactly one
+service call per write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods
+
+from ..forms import MILESTONE_STATE_LABELS, STATUS_LABELS
+from ..models import Milestone, ServiceRequest
+
+PAGE_SIZE = 50
+GET_POST = require_http_methods(["GET", "POST"])
+# Which row of a table or which card a countdown colours, by the state of the promises.
+ROW_CLASSES = {"breached": "table-danger", "at_risk": "table-warning", "": ""}
+CARD_CLASSES = {"breached": "border-danger", "at_risk": "border-warning", "": ""}
+BADGE_CLASSES = {"breached": "text-bg-danger", "at_risk": "text-bg-warning", "": "text-bg-light"}
+
+
+def page_of(request: HttpRequest, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def requests_for(request: HttpRequest):
+    return ServiceRequest.objects.for_user(request.user).select_related(
+        "device__product_model", "hospital", "department", "policy__calendar", "recorded_by"
+    )
+
+
+def request_or_404(request: HttpRequest, pk: int) -> ServiceRequest:
+    return get_object_or_404(requests_for(request), pk=pk)
+
+
+def safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return fallback
+
+
+def iso(moment: datetime | None) -> str:
+    """An instant for ``data-`` attributes: ISO 8601 in UTC to the second."""
+    if moment is None:
+        return ""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def countdown_text(seconds: float) -> str:
+    """``H:MM:SS`` left, the same after a minus sign (U+2212) when overdue: what
+    static/js/service.js writes every second."""
+    whole = int(abs(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    sign = "\u2212" if seconds < 0 else ""
+    return f"{sign}{hours}:{minutes:02d}:{secs:02d}"
+
+
+@dataclass(frozen=True)
+class Countdown:
+    """The nearest running promise of a request, as a live countdown."""
+
+    name: str
+    due_at: datetime
+    warn_at: datetime | None
+    seconds_left: float
+    level: str  # "", "at_risk" or "breached"
+
+    @property
+    def text(self) -> str:
+        return countdown_text(self.seconds_left)
+
+    @property
+    def overdue(self) -> bool:
+        return self.seconds_left < 0
+
+    @property
+    def due_iso(self) -> str:
+        return iso(self.due_at)
+
+    @property
+    def warn_iso(self) -> str:
+        return iso(self.warn_at)
+
+    @property
+    def badge_class(self) -> str:
+        return BADGE_CLASSES[self.level]
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """The promises of a request as of now, from its stored milestone rows (as of its
+    last event): a pending promise whose deadline has passed since is breached now."""
+
+    milestones: list[dict]
+    level: str  # "", "at_risk" or "breached": the worst of them
+    countdown: Countdown | None
+
+    @property
+    def row_class(self) -> str:
+        return ROW_CLASSES[self.level]
+
+    @property
+    def card_class(self) -> str:
+        return CARD_CLASSES[self.level]
+
+    @property
+    def badge_class(self) -> str:
+        return BADGE_CLASSES[self.level]
+
+
+def _running(milestone: Milestone) -> bool:
+    return (
+        milestone.met_at is None
+        and not milestone.paused
+        and milestone.due_at is not None
+        and milestone.state in ("pending", "breached")
+    )
+
+
+def live_state(milestones: list[Milestone], *, now: datetime) -> LiveState:
+    rows = []
+    for m in milestones:
+        running = _running(m)
+        state = "breached" if running and m.due_at < now else m.state
+        at_risk = bool(
+            running and state == "pending" and m.warn_at is not None and m.warn_at <= now
+        )
+        rows.append(
+            {
+                "key": m.key,
+                "name": m.name,
+                "state": state,
+                "state_label": MILESTONE_STATE_LABELS.get(state, state),
+                "at_risk": at_risk,
+            }
+        )
+    level = ""
+    if any(r["state"] == "breached" for r in rows):
+        level = "breached"
+    elif any(r["at_risk"] for r in rows):
+        level = "at_risk"
+    running_rows = [m for m in milestones if _running(m)]
+    countdown = None
+    if running_rows:
+        nearest = min(running_rows, key=lambda m: m.due_at)
+        left = (nearest.due_at - now).total_seconds()
+        warned = nearest.warn_at is not None and nearest.warn_at <= now
+        countdown = Countdown(
+            name=nearest.name,
+            due_at=nearest.due_at,
+            warn_at=nearest.warn_at,
+            seconds_left=left,
+            level="breached" if left < 0 else ("at_risk" if warned else ""),
+        )
+    return LiveState(milestones=rows, level=level, countdown=countdown)
+
+
+def with_live_state(requests, *, now: datetime) -> list[ServiceRequest]:
+    """Attach ``.live`` and ``.status_label`` to each request (milestones prefetched)."""
+    items = list(requests)
+    for item in items:
+        item.live = live_state(list(item.milestones.all()), now=now)
+        item.status_label = STATUS_LABELS.get(item.status, item.status)
+    return items

@@ -1,0 +1,60 @@
+"""The dispatch board: open requests by their nearest deadline, live countdowns, filters,
+engineers assigned from the row. htmx reloads the table every 30 s."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET
+
+from core.permissions import require_perm
+
+from .. import selectors
+from ..forms import BoardFilterForm, engineers_queryset, new_idempotency_key
+from ._common import iso, page_of, requests_for, with_live_state
+
+
+def filtered_requests(request: HttpRequest, form: BoardFilterForm, *, now):
+    """The viewer's requests narrowed by the board's filters (a value outside the viewer's
+    scope is simply ignored by the form)."""
+    form.is_valid()
+    data = form.cleaned_data
+    requests = requests_for(request)
+    state = data.get("state") or "open"
+    requests = selectors.requests_in_state(requests, state=state, now=now)
+    if data.get("hospital"):
+        requests = requests.filter(hospital=data["hospital"])
+    if data.get("engineer"):
+        requests = requests.filter(engineers=data["engineer"])
+    if data.get("severity"):
+        requests = requests.filter(severity=data["severity"])
+    return requests
+
+
+@login_required
+@require_GET
+def dispatch_board(request: HttpRequest) -> HttpResponse:
+    # The board is where steps are dispatched: the people who record steps use it.
+    require_perm(request, "service.add_serviceevent")
+    now = timezone.now()
+    form = BoardFilterForm(request.GET, user=request.user)
+    requests = selectors.dispatch_board(requests=filtered_requests(request, form, now=now))
+    page = page_of(request, requests)
+    rows = with_live_state(page.object_list, now=now)
+    for row in rows:
+        row.assign_key = new_idempotency_key()
+        row.engineer_ids = {u.pk for u in row.engineers.all()}
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "engineers": list(engineers_queryset()),
+        "server_now": iso(now),
+    }
+    template = "service/_board_table.html" if request.htmx else "service/board.html"
+    response = render(request, template, context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response

@@ -1,0 +1,79 @@
+"""My jobs: an engineer's open requests on a phone, nearest deadline first, with a large
+button for each next step that makes sense. Each button is its own form with a fresh
+idempotency key, so a double tap or a resent form records the step once."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET
+
+from .. import selectors
+from ..forms import PAUSE_REASON_LABELS, new_idempotency_key
+from ..models import ServiceRequest
+from ..timeline import EventType, Status
+from ._common import iso, with_live_state
+
+# (event, button text, icon, Bootstrap style), in the order an engineer meets them.
+ACTIONS = [
+    (EventType.ARRIVED, _("Arrived on site"), "geo-alt-fill", "btn-primary"),
+    (EventType.SOLUTION_PROPOSED, _("Solution proposed"), "lightbulb", "btn-primary"),
+    (EventType.PAUSED, _("Pause the clock"), "pause-circle", "btn-outline-warning"),
+    (EventType.RESUMED, _("Resume"), "play-circle", "btn-primary"),
+    (EventType.RESOLVED, _("Repair done"), "check-circle", "btn-success"),
+    (EventType.LOANER_INSTALLED, _("Loaner installed"), "arrow-left-right", "btn-outline-primary"),
+    (EventType.REMOTE_RESOLVED, _("Fixed by phone"), "telephone", "btn-outline-success"),
+]
+
+
+def next_steps(status: str, done: set[str]) -> set[str]:
+    """The steps that make sense after a timeline in ``status`` with the events ``done``."""
+    if status == Status.PAUSED:
+        return {EventType.RESUMED}
+    if status in (Status.NEW, Status.DISPATCHED):
+        steps = {EventType.ARRIVED, EventType.REMOTE_RESOLVED, EventType.PAUSED}
+    elif status == Status.ON_SITE:
+        steps = {EventType.RESOLVED, EventType.PAUSED}
+        if EventType.SOLUTION_PROPOSED not in done:
+            steps.add(EventType.SOLUTION_PROPOSED)
+    else:
+        return set()
+    if EventType.LOANER_INSTALLED not in done:
+        steps.add(EventType.LOANER_INSTALLED)
+    return steps
+
+
+@login_required
+@require_GET
+def my_jobs(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    mine = ServiceRequest.objects.for_user(request.user).filter(engineers=request.user)
+    jobs = with_live_state(
+        selectors.dispatch_board(requests=mine).prefetch_related("events"), now=now
+    )
+    for job in jobs:
+        done = {e.type for e in job.events.all()}
+        steps = next_steps(job.status, done)
+        job.actions = [
+            {
+                "type": kind.value,
+                "label": label,
+                "icon": icon,
+                "style": style,
+                "key": new_idempotency_key(),
+            }
+            for kind, label, icon, style in ACTIONS
+            if kind in steps
+        ]
+    return render(
+        request,
+        "service/my_jobs.html",
+        {
+            "jobs": jobs,
+            "pause_reasons": list(PAUSE_REASON_LABELS.items()),
+            "server_now": iso(now),
+        },
+    )

@@ -1,0 +1,338 @@
+"""The request list and the request page: header, coverage, fault cause, one bar per
+promise, the timeline, and the form that adds a step (one service call per write)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from contracts.reasons import COVER_LABELS, PRICING_LABELS, coverage_reason_text
+from contracts.selectors import device_coverage
+from core.forms import add_service_errors
+from core.permissions import require_perm
+
+from .. import selectors, services
+from ..forms import (
+    MILESTONE_STATE_LABELS,
+    PAUSE_REASON_LABELS,
+    STATUS_LABELS,
+    EventForm,
+    FaultCauseForm,
+    RequestFilterForm,
+)
+from ..messages import event_label
+from ..models import FaultCause, ServiceRequest
+from ..services import TimelineConflict
+from ._common import (
+    Countdown,
+    iso,
+    page_of,
+    request_or_404,
+    requests_for,
+    safe_next,
+    with_live_state,
+)
+
+User = get_user_model()
+COVER_BADGES = {
+    "warranty": "text-bg-success",
+    "extended_warranty": "text-bg-info",
+    "agreement": "text-bg-primary",
+    "none": "text-bg-secondary",
+}
+BAR_CLASSES = {"met": "bg-success", "breached": "bg-danger", "not_applicable": "bg-secondary"}
+
+
+# --- the list -----------------------------------------------------------------------------
+@login_required
+@require_GET
+def request_list(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    form = RequestFilterForm(request.GET, user=request.user)
+    form.is_valid()  # a filter value outside the viewer's scope is simply ignored
+    data = form.cleaned_data
+    requests = requests_for(request).prefetch_related("milestones")
+    state = data.get("state") or ""
+    if state == "closed":
+        requests = requests.filter(is_open=False)
+    elif state:
+        requests = selectors.dispatch_board(
+            requests=selectors.requests_in_state(requests, state=state, now=now)
+        )
+    if data.get("q"):
+        text = data["q"].strip()
+        requests = requests.filter(
+            Q(number__icontains=text)
+            | Q(device__serial_number__icontains=text)
+            | Q(device__asset_tag__icontains=text)
+        )
+    if data.get("hospital"):
+        requests = requests.filter(hospital=data["hospital"])
+    if data.get("engineer"):
+        requests = requests.filter(engineers=data["engineer"])
+    if data.get("severity"):
+        requests = requests.filter(severity=data["severity"])
+    page = page_of(request, requests)
+    return render(
+        request,
+        "service/request_list.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": with_live_state(page.object_list, now=now),
+            "server_now": iso(now),
+            "can_add": request.user.has_perm("service.add_servicerequest"),
+        },
+    )
+
+
+# --- the request page --------------------------------------------------------------------
+def duration_text(seconds: float) -> str:
+    minutes = int(abs(seconds)) // 60
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return _("%(hours)d h %(minutes)02d min") % {"hours": hours, "minutes": minutes}
+    return _("%(minutes)d min") % {"minutes": minutes}
+
+
+def milestone_bars(service_request: ServiceRequest, *, now) -> list[dict]:
+    """One bar per promise, live: time worked against the target, the paused time beside
+    it, the state in words (it must read without colour)."""
+    policy = service_request.policy
+    names = {m.key: m.name for m in policy.milestones.all()}
+    calendar = selectors.calendar_for(policy.calendar, time_zone=service_request.hospital.time_zone)
+    bars = []
+    for m in selectors.request_clock(service_request, now=now):
+        state = m.state.value
+        bar = {
+            "key": m.key,
+            "name": names.get(m.key, m.key),
+            "state": state,
+            "state_label": MILESTONE_STATE_LABELS[state],
+            "at_risk": m.at_risk,
+            "paused": m.paused,
+            "started": m.started_at is not None,
+            "target": duration_text(m.target_seconds),
+            "due_at": m.due_at,
+            "met_at": m.met_at,
+            "countdown": None,
+            "worked_pct": 0,
+            "paused_pct": 0,
+        }
+        if m.started_at is not None and state != "not_applicable":
+            horizon = m.met_at or now
+            paused = m.paused_seconds
+            worked = max(calendar.elapsed(m.started_at, horizon).total_seconds() - paused, 0)
+            scale = max(m.target_seconds, worked + paused) or 1
+            bar |= {
+                "worked": duration_text(worked),
+                "paused_for": duration_text(paused) if paused else "",
+                "worked_pct": round(100 * worked / scale, 1),
+                "paused_pct": round(100 * paused / scale, 1),
+            }
+        if m.met_at is None and m.due_at is not None and not m.paused and state != "not_applicable":
+            left = (m.due_at - now).total_seconds()
+            bar["countdown"] = Countdown(
+                name=bar["name"],
+                due_at=m.due_at,
+                warn_at=m.warn_at,
+                seconds_left=left,
+                level="breached" if left < 0 else ("at_risk" if m.at_risk else ""),
+            )
+        if state == "pending":
+            bar["bar_class"] = (
+                "bg-secondary" if m.paused else ("bg-warning" if m.at_risk else "bg-primary")
+            )
+        else:
+            bar["bar_class"] = BAR_CLASSES[state]
+        bars.append(bar)
+    return bars
+
+
+def timeline_entries(service_request: ServiceRequest) -> list[dict]:
+    events = list(service_request.events.select_related("actor").order_by("occurred_at", "pk"))
+    engineer_ids = {pk for e in events for pk in e.data.get("engineer_ids", [])}
+    names = {u.pk: str(u) for u in User.objects.filter(pk__in=engineer_ids)}
+    entries = []
+    for event in events:
+        data = event.data or {}
+        details = []
+        if data.get("reason"):
+            details.append(
+                (_("Reason"), str(PAUSE_REASON_LABELS.get(data["reason"], data["reason"])))
+            )
+        if data.get("engineer_ids"):
+            details.append(
+                (_("Engineers"), ", ".join(names.get(pk, f"#{pk}") for pk in data["engineer_ids"]))
+            )
+        if data.get("parts"):
+            details.append((_("Parts"), ", ".join(data["parts"])))
+        if data.get("note"):
+            details.append((_("Note"), data["note"]))
+        entries.append(
+            {
+                "event": event,
+                "type": event.type,
+                "label": event_label(event.type),
+                "details": details,
+            }
+        )
+    return entries
+
+
+def coverage_of(service_request: ServiceRequest) -> dict:
+    """The cover at the report time for the current fault cause, as the API computes it."""
+    answer = device_coverage(
+        device=service_request.device,
+        at=service_request.reported_at,
+        cause=service_request.fault_cause,
+    )
+    return {
+        "answer": answer,
+        "label": COVER_LABELS[answer.cover],
+        "badge": COVER_BADGES.get(answer.cover, "text-bg-secondary"),
+        "pricing": [
+            (_("Parts"), PRICING_LABELS[answer.parts], answer.parts),
+            (_("Labor"), PRICING_LABELS[answer.labor], answer.labor),
+            (_("Travel"), PRICING_LABELS[answer.travel], answer.travel),
+        ],
+        "reason": coverage_reason_text(answer, service_request.hospital.time_zone),
+    }
+
+
+def _detail(
+    request: HttpRequest,
+    service_request: ServiceRequest,
+    *,
+    event_form: EventForm | None = None,
+    conflict: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    """The request page; rendered in the hospital's zone (the caller activates it)."""
+    now = timezone.now()
+    user = request.user
+    can_add_event = user.has_perm("service.add_serviceevent", service_request)
+    can_change = user.has_perm("service.change_servicerequest", service_request)
+    if event_form is None and can_add_event:
+        event_form = EventForm(
+            initial={
+                "occurred_at": timezone.localtime(now).replace(microsecond=0),
+                "engineers": list(service_request.engineers.all()),
+            },
+            time_zone=service_request.hospital.time_zone,
+        )
+    root_cause = getattr(service_request, "root_cause_report", None)
+    return render(
+        request,
+        "service/request_detail.html",
+        {
+            "sr": service_request,
+            "status_label": STATUS_LABELS.get(service_request.status, service_request.status),
+            "bars": milestone_bars(service_request, now=now),
+            "timeline": timeline_entries(service_request),
+            "coverage": coverage_of(service_request),
+            "fault_cause_label": FaultCause(service_request.fault_cause).label,
+            "engineers": list(service_request.engineers.all()),
+            "event_form": event_form if can_add_event else None,
+            "fault_cause_form": (
+                FaultCauseForm(initial={"fault_cause": service_request.fault_cause})
+                if can_change
+                else None
+            ),
+            "conflict": conflict,
+            "root_cause": root_cause,
+            "server_now": iso(now),
+            "zone": service_request.hospital.time_zone,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    service_request = request_or_404(request, pk)
+    with timezone.override(ZoneInfo(service_request.hospital.time_zone)):
+        return _detail(request, service_request)
+
+
+def _error_summary(form: EventForm) -> str:
+    return " ".join(str(error) for errors in form.errors.values() for error in errors)
+
+
+@login_required
+@require_POST
+def request_event(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record one step. From the request page an error comes back on its form (a timeline
+    conflict as an alert, nothing recorded); from my jobs or the board (``next``) it comes
+    back as a message on that page."""
+    service_request = request_or_404(request, pk)
+    require_perm(request, "service.add_serviceevent", service_request)
+    detail_url = reverse("service:request_detail", args=[service_request.pk])
+    back = safe_next(request, "")
+    with timezone.override(ZoneInfo(service_request.hospital.time_zone)):
+        form = EventForm(request.POST, time_zone=service_request.hospital.time_zone)
+        conflict = ""
+        if form.is_valid():
+            arguments = form.service_arguments()
+            try:
+                services.service_request_record_event(
+                    request=service_request, actor=request.user, **arguments
+                )
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            except TimelineConflict as exc:
+                conflict = exc.message
+            else:
+                messages.success(
+                    request,
+                    _("%(number)s: %(step)s recorded.")
+                    % {"number": service_request.number, "step": event_label(arguments["type"])},
+                )
+                return redirect(back or detail_url)
+        if back:
+            messages.error(
+                request,
+                _("%(number)s: nothing recorded. %(reason)s")
+                % {"number": service_request.number, "reason": conflict or _error_summary(form)},
+            )
+            return redirect(back)
+        service_request = request_or_404(request, pk)  # as it is now: nothing changed
+        return _detail(
+            request,
+            service_request,
+            event_form=form,
+            conflict=conflict,
+            status=409 if conflict else 422,
+        )
+
+
+@login_required
+@require_POST
+def request_fault_cause(request: HttpRequest, pk: int) -> HttpResponse:
+    service_request = request_or_404(request, pk)
+    require_perm(request, "service.change_servicerequest", service_request)
+    form = FaultCauseForm(request.POST)
+    if form.is_valid():
+        try:
+            services.service_request_set_fault_cause(
+                request=service_request, cause=form.cleaned_data["fault_cause"]
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Fault cause saved."))
+    else:
+        messages.error(request, _error_summary(form))
+    return redirect("service:request_detail", pk=service_request.pk)
