@@ -256,28 +256,16 @@ def service_request_list(request, filters: Query[RequestFilter], paging: Query[P
                     "due_at": m.due_at,
                     "met_at": m.met_at,
                     "paused_seconds": m.paused_seconds,
-                    "state": _live_state(m, now),
-                    "at_risk": bool(
-                        m.met_at is None
-                        and not m.paused
-                        and m.warn_at is not None
-                        and m.warn_at <= now <= m.due_at
-                    ),
+                    "state": state,
+                    "at_risk": at_risk,
                 }
                 for m in r.milestones.all()
+                for state, at_risk in [selectors.milestone_live_state(m, now=now)]
             ],
         }
         for r in result["items"]
     ]
     return result
-
-
-def _live_state(milestone, now) -> str:
-    """A stored pending milestone whose deadline has passed since is breached now."""
-    running = milestone.met_at is None and not milestone.paused and milestone.due_at
-    if milestone.state == "pending" and running and milestone.due_at < now:
-        return "breached"
-    return milestone.state
 
 
 @router.get("/service-requests/{request_id}", response={200: RequestOut, **READ_ERRORS})

@@ -15,6 +15,7 @@ from . import sla
 from .models import (
     CalendarKind,
     ContractSlaPolicy,
+    Milestone,
     ServiceEvent,
     ServiceRequest,
     ServiceRequestQuerySet,
@@ -137,3 +138,26 @@ def requests_in_state(requests: ServiceRequestQuerySet, *, state: str, now):
             Exists(running.filter(warn_at__lte=now, due_at__gte=now))
         ).exclude(broken)
     return open_requests
+
+
+def milestone_running(milestone: Milestone) -> bool:
+    """The stored row's clock is running: unmet, not paused, started."""
+    return (
+        milestone.met_at is None
+        and not milestone.paused
+        and milestone.due_at is not None
+        and milestone.state in ("pending", "breached")
+    )
+
+
+def milestone_live_state(milestone: Milestone, *, now) -> tuple[str, bool]:
+    """(state, at_risk) of a stored row as of ``now``. The row is as of the request's last
+    event: a pending promise whose deadline has passed since is breached now."""
+    late = milestone_running(milestone) and milestone.due_at is not None and milestone.due_at < now
+    state = "breached" if late else milestone.state
+    running = milestone_running(milestone)
+    at_risk = bool(
+        running and state == "pending" and milestone.warn_at is not None
+        and milestone.warn_at <= now
+    )  # fmt: skip
+    return state, at_risk

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods
 
 from ..forms import MILESTONE_STATE_LABELS, STATUS_LABELS
 from ..models import Milestone, ServiceRequest
+from ..selectors import milestone_live_state, milestone_running
 
 PAGE_SIZE = 50
 GET_POST = require_http_methods(["GET", "POST"])
@@ -121,23 +122,10 @@ class LiveState:
         return BADGE_CLASSES[self.level]
 
 
-def _running(milestone: Milestone) -> bool:
-    return (
-        milestone.met_at is None
-        and not milestone.paused
-        and milestone.due_at is not None
-        and milestone.state in ("pending", "breached")
-    )
-
-
 def live_state(milestones: list[Milestone], *, now: datetime) -> LiveState:
     rows = []
     for m in milestones:
-        running = _running(m)
-        state = "breached" if running and m.due_at < now else m.state
-        at_risk = bool(
-            running and state == "pending" and m.warn_at is not None and m.warn_at <= now
-        )
+        state, at_risk = milestone_live_state(m, now=now)
         rows.append(
             {
                 "key": m.key,
@@ -152,7 +140,7 @@ def live_state(milestones: list[Milestone], *, now: datetime) -> LiveState:
         level = "breached"
     elif any(r["at_risk"] for r in rows):
         level = "at_risk"
-    running_rows = [m for m in milestones if _running(m)]
+    running_rows = [m for m in milestones if milestone_running(m)]
     countdown = None
     if running_rows:
         nearest = min(running_rows, key=lambda m: m.due_at)
