@@ -213,7 +213,7 @@ class ServiceRequestQuerySet(models.QuerySet):
 
 
 class ServiceRequest(TimeStampedModel):
-    number = models.CharField(_("number"), max_length=20, unique=True, editable=False)
+    number = models.CharField(_("request number"), max_length=20, unique=True, editable=False)
     device = models.ForeignKey(
         Device, on_delete=models.PROTECT, related_name="service_requests", verbose_name=_("device")
     )
