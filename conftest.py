@@ -14,20 +14,33 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-@pytest.fixture
-def data_migration_rows(transactional_db):
-    """Transactional tests flush the database after each test, and with it the rows that
-    data migrations load (charge rules, SLA policies). Load them again; the loaders are
-    idempotent. (serialized_rollback would clash with the content types a flush recreates.)"""
+DATA_MIGRATIONS = (
+    "contracts.migrations.0002_default_charge_rules",
+    "service.migrations.0002_default_policies",
+)
+
+
+@pytest.fixture(autouse=True)
+def _data_migration_rows(request):
+    """Rows that data migrations load (charge rules, SLA policies) are part of the schema's
+    promise, but a transactional test flushes them, and xdist runs a file's tests together,
+    so a later test of any kind may find them gone. Put them back before each database test;
+    the loaders are idempotent and the check costs one query."""
+    uses_db = request.node.get_closest_marker("django_db") or (
+        {"db", "transactional_db", "live_server"} & set(request.fixturenames)
+    )
+    if not uses_db:
+        return
+    request.getfixturevalue("_django_db_helper")  # pytest-django's database access
     import importlib
 
     from django.apps import apps
 
-    for module in (
-        "contracts.migrations.0002_default_charge_rules",
-        "service.migrations.0002_default_policies",
-    ):
-        importlib.import_module(module).load(apps, None)
+    from service.models import SlaPolicy
+
+    if not SlaPolicy.objects.exists():
+        for module in DATA_MIGRATIONS:
+            importlib.import_module(module).load(apps, None)
 
 
 @pytest.fixture(autouse=True)

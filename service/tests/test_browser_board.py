@@ -18,7 +18,6 @@ from service import services
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("data_migration_rows"),
 ]
 
 

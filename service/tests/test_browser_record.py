@@ -22,7 +22,6 @@ from service.services import service_request_open, service_request_record_event
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("data_migration_rows"),
 ]
 
 

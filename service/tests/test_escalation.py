@@ -410,7 +410,6 @@ def smtp_server(settings):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("data_migration_rows")
 def test_alerts_reach_a_real_smtp_server_after_commit(smtp_server, contract, agent):
     contract.notify_hospital_on_breach = True
     contract.save()
@@ -490,7 +489,6 @@ def _bulk_world(agent, manager, engineer, now):
 
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("data_migration_rows")
 def test_concurrent_sweepers_send_every_alert_exactly_once(agent, manager):
     if connection.vendor != "postgresql":
         pytest.skip("row locks and SKIP LOCKED under concurrency: PostgreSQL only")

@@ -138,7 +138,7 @@ postgres_only = pytest.mark.skipif(
 @pytest.mark.postgres_only
 @postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_opens_get_consecutive_numbers(data_migration_rows):
+def test_concurrent_opens_get_consecutive_numbers(transactional_db):
     """Eight agents log calls at the same instant: numbers 1..8, no gap, no duplicate."""
     device = DeviceFactory()
     agents = [vendor_user(VendorRole.DISPATCHER, username=f"agent{i}") for i in range(8)]
@@ -160,7 +160,7 @@ def test_concurrent_opens_get_consecutive_numbers(data_migration_rows):
 @pytest.mark.postgres_only
 @postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_posts_with_one_idempotency_key_record_once(data_migration_rows, agent):
+def test_concurrent_posts_with_one_idempotency_key_record_once(transactional_db, agent):
     """A phone retrying the same step from several connections at once: one event."""
     request = open_request(DeviceFactory(), agent, reported_at=None)
     barrier = Barrier(6)
