@@ -22,6 +22,8 @@ from ..models import Milestone, ServiceRequest
 from ..selectors import milestone_live_state, milestone_running
 
 PAGE_SIZE = 50
+# The board is read at a glance and refreshed every 30 s: the 25 nearest deadlines a page.
+BOARD_PAGE_SIZE = 25
 GET_POST = require_http_methods(["GET", "POST"])
 # Which row of a table or which card a countdown colours, by the state of the promises.
 ROW_CLASSES = {"breached": "table-danger", "at_risk": "table-warning", "": ""}
@@ -29,8 +31,8 @@ CARD_CLASSES = {"breached": "border-danger", "at_risk": "border-warning", "": ""
 BADGE_CLASSES = {"breached": "text-bg-danger", "at_risk": "text-bg-warning", "": "text-bg-light"}
 
 
-def page_of(request: HttpRequest, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+def page_of(request: HttpRequest, queryset, *, per_page: int = PAGE_SIZE):
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
 def requests_for(request: HttpRequest):

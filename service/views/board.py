@@ -14,7 +14,7 @@ from core.permissions import require_perm
 
 from .. import selectors
 from ..forms import BoardFilterForm, engineers_queryset, new_idempotency_key
-from ._common import iso, page_of, requests_for, with_live_state
+from ._common import BOARD_PAGE_SIZE, iso, page_of, requests_for, with_live_state
 
 
 def filtered_requests(request: HttpRequest, form: BoardFilterForm, *, now):
@@ -42,7 +42,7 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     form = BoardFilterForm(request.GET, user=request.user)
     requests = selectors.dispatch_board(requests=filtered_requests(request, form, now=now))
-    page = page_of(request, requests)
+    page = page_of(request, requests, per_page=BOARD_PAGE_SIZE)
     rows = with_live_state(page.object_list, now=now)
     for row in rows:
         row.assign_key = new_idempotency_key()

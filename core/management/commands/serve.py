@@ -29,6 +29,7 @@ class Command(BaseCommand):
             python, "-m", "gunicorn", "medservice.wsgi:application",
             "--bind", f"{host}:{port}", "--workers", str(workers),
             "--worker-class", "gthread", "--threads", "4", "--access-logfile", "-",
+            "--config", "python:medservice.gunicorn_conf",
         ]  # fmt: skip
         worker = [python, "manage.py", "run_huey", "--quiet"]
         cwd = str(settings.BASE_DIR)
