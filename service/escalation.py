@@ -90,34 +90,40 @@ def _lock(candidates: QuerySet[Milestone], *, order: str, size: int) -> list[tup
     ]
 
 
+def _claim(
+    locked: list[tuple[int, bool]], unclaimed: QuerySet[Milestone], **stamp
+) -> dict[int, bool]:
+    """Stamp the locked rows in one UPDATE. The rows are locked until our commit and the
+    lock re-checked the "not yet notified" condition, so the UPDATE takes them all; should
+    it not, fall back to claiming row by row, each only if its stamp was still empty."""
+    pks = [pk for pk, _warned in locked]
+    if not pks:
+        return {}
+    if unclaimed.filter(pk__in=pks).update(**stamp) == len(pks):
+        return dict(locked)
+    return {  # pragma: no cover - a claim outside the locking protocol
+        pk: warned for pk, warned in locked if unclaimed.filter(pk=pk).update(**stamp) == 1
+    }
+
+
 def _claim_at_risk(now: datetime, size: int) -> dict[int, bool]:
     """The claimed at-risk alerts (none was warned before: that is what we look for)."""
-    claimed = {}
-    for pk, warned in _lock(turned_at_risk(now), order="warn_at", size=size):
-        if (
-            Milestone.objects.filter(pk=pk, at_risk_notified_at__isnull=True).update(
-                at_risk_notified_at=now
-            )
-            == 1
-        ):
-            claimed[pk] = warned
-    return claimed
+    return _claim(
+        _lock(turned_at_risk(now), order="warn_at", size=size),
+        Milestone.objects.filter(at_risk_notified_at__isnull=True),
+        at_risk_notified_at=now,
+    )
 
 
 def _claim_breached(now: datetime, size: int) -> dict[int, bool]:
     """The claimed breaches, each with whether its "at risk" alert had gone out. A breach
     also stamps ``at_risk_notified_at``: past the deadline, "at risk" is old news."""
-    claimed = {}
-    for pk, warned in _lock(turned_breached(now), order="due_at", size=size):
-        if (
-            Milestone.objects.filter(pk=pk, breach_notified_at__isnull=True).update(
-                breach_notified_at=now,
-                at_risk_notified_at=Coalesce("at_risk_notified_at", Value(now, DateTimeField())),
-            )
-            == 1
-        ):
-            claimed[pk] = warned
-    return claimed
+    return _claim(
+        _lock(turned_breached(now), order="due_at", size=size),
+        Milestone.objects.filter(breach_notified_at__isnull=True),
+        breach_notified_at=now,
+        at_risk_notified_at=Coalesce("at_risk_notified_at", Value(now, DateTimeField())),
+    )
 
 
 def request_url(pk: int) -> str:
