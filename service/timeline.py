@@ -162,3 +162,21 @@ def status_of(events: Sequence[Event]) -> Status:
         elif kind == EventType.REOPENED:
             status = Status.ON_SITE if arrived else Status.DISPATCHED if dispatched else Status.NEW
     return status
+
+
+def next_steps(status: str, done: set[str]) -> set[EventType]:
+    """The on-site steps that make sense next for a request in ``status`` that has seen the
+    events ``done``: what "my jobs" offers as buttons (the timeline check still decides)."""
+    if status == Status.PAUSED:
+        return {EventType.RESUMED}
+    if status in (Status.NEW, Status.DISPATCHED):
+        steps = {EventType.ARRIVED, EventType.REMOTE_RESOLVED, EventType.PAUSED}
+    elif status == Status.ON_SITE:
+        steps = {EventType.RESOLVED, EventType.PAUSED}
+        if EventType.SOLUTION_PROPOSED not in done:
+            steps.add(EventType.SOLUTION_PROPOSED)
+    else:
+        return set()
+    if EventType.LOANER_INSTALLED not in done:
+        steps.add(EventType.LOANER_INSTALLED)
+    return steps

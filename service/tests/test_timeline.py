@@ -393,3 +393,23 @@ def test_a_clock_is_stopped_exactly_when_the_request_is_paused(
             assert request_paused, milestone.key
         if request_paused and milestone.state == State.PENDING and milestone.started_at:
             assert milestone.paused, milestone.key
+
+
+@pytest.mark.parametrize(
+    ("status", "done", "expected"),
+    [
+        ("new", set(), {"arrived", "remote_resolved", "paused", "loaner_installed"}),
+        ("paused", {"arrived", "paused"}, {"resumed"}),
+        (
+            "on_site",
+            {"arrived"},
+            {"resolved", "paused", "solution_proposed", "loaner_installed"},
+        ),
+        ("on_site", {"arrived", "solution_proposed", "loaner_installed"}, {"resolved", "paused"}),
+        ("resolved", {"arrived", "resolved"}, set()),
+    ],
+)
+def test_next_steps_offered_on_site(status, done, expected):
+    from service.timeline import next_steps
+
+    assert next_steps(status, done) == expected

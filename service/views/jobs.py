@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET
 from .. import selectors
 from ..forms import PAUSE_REASON_LABELS, new_idempotency_key
 from ..models import ServiceRequest
-from ..timeline import EventType, Status
+from ..timeline import EventType, next_steps
 from ._common import iso, with_live_state
 
 # (event, button text, icon, Bootstrap style), in the order an engineer meets them.
@@ -27,23 +27,6 @@ ACTIONS = [
     (EventType.LOANER_INSTALLED, _("Loaner installed"), "arrow-left-right", "btn-outline-primary"),
     (EventType.REMOTE_RESOLVED, _("Fixed by phone"), "telephone", "btn-outline-success"),
 ]
-
-
-def next_steps(status: str, done: set[str]) -> set[str]:
-    """The steps that make sense after a timeline in ``status`` with the events ``done``."""
-    if status == Status.PAUSED:
-        return {EventType.RESUMED}
-    if status in (Status.NEW, Status.DISPATCHED):
-        steps = {EventType.ARRIVED, EventType.REMOTE_RESOLVED, EventType.PAUSED}
-    elif status == Status.ON_SITE:
-        steps = {EventType.RESOLVED, EventType.PAUSED}
-        if EventType.SOLUTION_PROPOSED not in done:
-            steps.add(EventType.SOLUTION_PROPOSED)
-    else:
-        return set()
-    if EventType.LOANER_INSTALLED not in done:
-        steps.add(EventType.LOANER_INSTALLED)
-    return steps
 
 
 @login_required
