@@ -52,7 +52,8 @@ lint: deps
 	$(UV) run --frozen mypy core/ accounts/services.py customers/services.py \
 	  assets/services.py assets/selectors.py contracts/services.py contracts/selectors.py \
 	  contracts/coverage.py service/sla.py service/timeline.py service/services.py \
-	  service/selectors.py service/escalation.py service/records.py notify/services.py
+	  service/selectors.py service/escalation.py service/records.py notify/services.py \
+	  maintenance/schedule.py maintenance/services.py maintenance/selectors.py
 	$(PY) manage.py makemigrations --check --dry-run
 
 test: deps test-system-deps messages lint test-sqlite test-postgres

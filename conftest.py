@@ -17,6 +17,7 @@ def _media_root(settings, tmp_path):
 DATA_MIGRATIONS = (
     "contracts.migrations.0002_default_charge_rules",
     "service.migrations.0002_default_policies",
+    "maintenance.migrations.0002_default_plan_templates",
 )
 
 

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "assets",
     "contracts",
     "service",
+    "maintenance",
     "notify",
     "demo",
 ]
