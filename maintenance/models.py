@@ -20,6 +20,11 @@ from customers.scoping import scope_for
 from .schedule import VisitKind
 
 
+def _visit_upload(instance: models.Model, filename: str) -> str:
+    # Under the device: an archivist finds a device's visit records together.
+    return f"visits/{instance.device_id}/{filename}"  # type: ignore[attr-defined]
+
+
 class Kind(models.TextChoices):
     """The kinds of ``maintenance.schedule.VisitKind``, with labels people read."""
 
@@ -191,6 +196,15 @@ class Visit(TimeStampedModel):
         verbose_name=_("engineers"),
     )
     overdue_notified_at = models.DateTimeField(null=True, blank=True)
+    # Completion (issue 4 §1): per checklist item {"value", "ok", "note"}, and the
+    # hospital's confirmation signature over them (R-2.4).
+    results = models.JSONField(_("results"), default=dict, blank=True)
+    signer_name = models.CharField(_("signed by (hospital)"), max_length=100, blank=True)
+    signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
+    signature_image = models.FileField(
+        _("signature image"), upload_to=_visit_upload, blank=True, editable=False
+    )
+    content_hash = models.CharField(_("content hash"), max_length=64, blank=True, editable=False)
 
     objects = VisitQuerySet.as_manager()
 
@@ -242,3 +256,30 @@ class VisitObligation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.due_on}"
+
+
+class VisitFinding(models.Model):
+    """A failed item or an out-of-limit reading of a completed visit that raised a service
+    request on the spot ("found on a visit")."""
+
+    visit = models.ForeignKey(
+        Visit, on_delete=models.CASCADE, related_name="findings", verbose_name=_("visit")
+    )
+    item_key = models.CharField(_("checklist item"), max_length=100)
+    request = models.OneToOneField(
+        "service.ServiceRequest",
+        on_delete=models.PROTECT,
+        related_name="visit_finding",
+        verbose_name=_("service request"),
+    )
+
+    class Meta:
+        verbose_name = _("visit finding")
+        verbose_name_plural = _("visit findings")
+        ordering = ["visit", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["visit", "item_key"], name="visit_finding_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.visit_id} · {self.item_key}"

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from assets.models import Device, DeviceStatus
 
-from .models import ContractPlanOverride, MaintenancePlanTemplate
+from .models import ContractPlanOverride, MaintenancePlanTemplate, Visit
 from .schedule import PlanRule, VisitKind
 
 
@@ -85,3 +86,16 @@ def plan_rules_for(device: Device) -> list[PlanRule]:
     contract_id = device_contract_id(device)
     book = plan_book(contract_ids=[contract_id] if contract_id else [])
     return book.rules_for(device, contract_id)
+
+
+def checklist_for(visit: Visit, *, book: PlanBook | None = None) -> list[dict[str, Any]]:
+    """The union of the checklists of the templates of the visit's kinds for its device,
+    by item key, the larger kind first (an overhaul's item wins over a patrol's)."""
+    book = book or plan_book()
+    kinds = sorted(visit.kinds or [visit.main_kind], key=lambda k: -VisitKind(k).rank)
+    items: dict[str, dict[str, Any]] = {}
+    for kind in kinds:
+        template = book.template_for(visit.device, kind)
+        for item in template.checklist if template is not None else []:
+            items.setdefault(item["key"], dict(item))
+    return list(items.values())

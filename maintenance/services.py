@@ -11,13 +11,18 @@ cancelled; past, done and started visits are never touched.
 from __future__ import annotations
 
 import logging
+import math
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import reverse
@@ -27,20 +32,25 @@ from django.utils.translation import gettext as _
 from accounts.models import User, VendorRole
 from assets.models import Device, ProductModel
 from contracts.models import Contract
+from core.signatures import SignatureImageError, content_hash, decode_signature_data_url
 from core.timeutil import local_today
 from customers.models import Hospital
 from notify.services import Notice, notices_send
+from service.models import Channel, Severity
+from service.records import signature_error_message
+from service.services import service_request_open
 
 from .models import (
     ChecklistItemType,
     ContractPlanOverride,
     MaintenancePlanTemplate,
     Visit,
+    VisitFinding,
     VisitObligation,
     VisitState,
 )
 from .schedule import PlannedVisit, VisitKind, plan_visits, visit_key
-from .selectors import PlanBook, device_contract_id, plan_book
+from .selectors import PlanBook, checklist_for, device_contract_id, plan_book
 
 logger = logging.getLogger(__name__)
 
@@ -396,3 +406,230 @@ def visits_sweep_overdue(*, today: date | None = None, batch_size: int = SWEEP_B
     if total:
         logger.info("overdue visits reported: %s", total)
     return total
+
+
+# --- completing a visit --------------------------------------------------------------------
+
+REQUIRED_TYPES = {ChecklistItemType.PASS_FAIL.value, ChecklistItemType.NUMBER.value}
+PASS_VALUES = {True, "pass"}
+FAIL_VALUES = {False, "fail"}
+
+
+def _number(value: Any) -> int | float | None:
+    """The reading as a finite number, or None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        try:
+            parsed = Decimal(value.strip().replace(",", "."))
+        except InvalidOperation:
+            return None
+        if not parsed.is_finite():
+            return None
+        return int(parsed) if parsed == parsed.to_integral_value() else float(parsed)
+    return None
+
+
+def _within(item: dict[str, Any], value: int | float) -> bool:
+    low, high = item.get("min"), item.get("max")
+    return (low is None or value >= low) and (high is None or value <= high)
+
+
+def _results_clean(
+    checklist: list[dict[str, Any]], results: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """Each item's {"value", "ok", "note"}, or a ValidationError keyed by item."""
+    errors: dict[str, str] = {}
+    known = {item["key"] for item in checklist}
+    unknown = sorted(str(key) for key in results if key not in known)
+    if unknown:
+        errors["results"] = _("Unknown checklist items: %(keys)s.") % {"keys": ", ".join(unknown)}
+    cleaned: dict[str, dict[str, Any]] = {}
+    for item in checklist:
+        key, kind = item["key"], item["type"]
+        given = results.get(key)
+        entry = given if isinstance(given, dict) else {"value": given}
+        value, note = entry.get("value"), str(entry.get("note") or "").strip()
+        if isinstance(value, str):
+            value = value.strip()
+        if value is None or value == "":
+            if kind in REQUIRED_TYPES:
+                errors[key] = _("“%(label)s” is required.") % {"label": item["label"]}
+            elif note:
+                cleaned[key] = {"value": None, "ok": True, "note": note}
+            continue
+        if kind == ChecklistItemType.PASS_FAIL:
+            normalised = value.lower() if isinstance(value, str) else value
+            if normalised not in PASS_VALUES | FAIL_VALUES:
+                errors[key] = _("“%(label)s”: choose pass or fail.") % {"label": item["label"]}
+                continue
+            cleaned[key] = {"value": normalised in PASS_VALUES, "ok": normalised in PASS_VALUES}
+        elif kind == ChecklistItemType.NUMBER:
+            number = _number(value)
+            if number is None:
+                errors[key] = _("“%(label)s” must be a number.") % {"label": item["label"]}
+                continue
+            cleaned[key] = {"value": number, "ok": _within(item, number)}
+        else:
+            cleaned[key] = {"value": str(value), "ok": True}
+        cleaned[key]["note"] = note
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _limits(item: dict[str, Any]) -> str:
+    low, high = item.get("min"), item.get("max")
+    if low is not None and high is not None:
+        return _("between %(min)s and %(max)s") % {"min": low, "max": high}
+    if high is not None:
+        return _("at most %(max)s") % {"max": high}
+    return _("at least %(min)s") % {"min": low}
+
+
+def _finding_description(
+    visit: Visit, item: dict[str, Any], result: dict[str, Any], day: date
+) -> str:
+    facts = {
+        "label": item["label"],
+        "value": result["value"],
+        "unit": item.get("unit") or "",
+        "kind": visit.get_main_kind_display(),
+        "date": day.isoformat(),
+    }
+    if item["type"] == ChecklistItemType.NUMBER:
+        facts["limits"] = _limits(item)
+        text = (
+            _(
+                "%(label)s: %(value)s %(unit)s, expected %(limits)s %(unit)s. "
+                "Found on the %(kind)s of %(date)s."
+            )
+            % facts
+        )
+    else:
+        text = _("%(label)s: failed. Found on the %(kind)s of %(date)s.") % facts
+    if result.get("note"):
+        text += " " + _("Note: %(note)s") % {"note": result["note"]}
+    return " ".join(text.split())
+
+
+def visit_content(visit: Visit) -> dict[str, Any]:
+    """What the hospital's signature vouches for: the visit, who did it, when, the results."""
+    return {
+        "visit": visit.key,
+        "device": visit.device_id,
+        "kinds": visit.kinds,
+        "done_by": visit.done_by_id,
+        "done_at": visit.done_at,
+        "signer_name": visit.signer_name,
+        "signed_at": visit.signed_at,
+        "results": visit.results,
+    }
+
+
+def visit_signature_matches(visit: Visit) -> bool:
+    if not visit.content_hash or not visit.signature_image:
+        return False
+    with visit.signature_image.open("rb") as handle:
+        image = handle.read()
+    return content_hash(visit_content(visit), image) == visit.content_hash
+
+
+def visit_complete(
+    *,
+    visit: Visit,
+    user: User,
+    results: dict[str, Any],
+    signer_name: str,
+    signature_data_url: str,
+    raise_requests_for: Iterable[str] = (),
+    now: datetime | None = None,
+) -> Visit:
+    """Record a planned visit as done: who, when, the checklist results and the hospital's
+    confirmation signature (R-2.4); every obligation it covers is fulfilled. Each item of
+    ``raise_requests_for`` (a failed item or an out-of-limit reading) opens a service request
+    found on the visit, linked to it. Everything is checked before anything is written."""
+    now = now or timezone.now()
+    raise_for = list(dict.fromkeys(raise_requests_for))
+    if visit.state != VisitState.PLANNED:
+        raise ValidationError({"state": _("Only a planned visit can be completed.")})
+    checklist = checklist_for(visit)
+    by_key = {item["key"]: item for item in checklist}
+    errors: dict[str, str] = {}
+    try:
+        cleaned = _results_clean(checklist, results or {})
+    except ValidationError as exc:
+        errors.update({field: messages[0] for field, messages in exc.message_dict.items()})
+        cleaned = {}
+    signer_name = (signer_name or "").strip()
+    if not signer_name:
+        errors["signer_name"] = _("Give the name of the person signing for the hospital.")
+    try:
+        image = decode_signature_data_url(signature_data_url)
+    except SignatureImageError as exc:
+        errors["signature"] = signature_error_message(exc.code)
+    if not errors:
+        not_failed = [k for k in raise_for if k not in by_key or cleaned.get(k, {}).get("ok", True)]
+        if not_failed:
+            errors["raise_requests_for"] = _(
+                "Only a failed item or an out-of-limit reading can raise a service request: "
+                "%(keys)s."
+            ) % {"keys": ", ".join(not_failed)}
+    if errors:
+        raise ValidationError(errors)
+
+    with transaction.atomic():
+        # A second completion (or a concurrent one) finds the visit no longer planned.
+        locked = Visit.objects.select_for_update().get(pk=visit.pk)
+        if locked.state != VisitState.PLANNED:
+            raise ValidationError({"state": _("Only a planned visit can be completed.")})
+        locked.state = VisitState.DONE
+        locked.done_at = now
+        locked.done_by = user
+        locked.results = cleaned
+        locked.signer_name = signer_name
+        locked.signed_at = now
+        locked.content_hash = content_hash(visit_content(locked), image)
+        locked.signature_image.save(
+            f"visit-signature-{uuid.uuid4().hex[:12]}.png", ContentFile(image), save=False
+        )
+        try:
+            locked.save(
+                update_fields=[
+                    "state",
+                    "done_at",
+                    "done_by",
+                    "results",
+                    "signer_name",
+                    "signed_at",
+                    "content_hash",
+                    "signature_image",
+                    "updated_at",
+                ]
+            )
+            VisitObligation.objects.filter(visit=locked).update(fulfilled_at=now)
+            if raise_for:
+                day = now.astimezone(ZoneInfo(locked.hospital.time_zone)).date()
+                with translation.override(settings.LANGUAGE_CODE):
+                    descriptions = {
+                        key: _finding_description(locked, by_key[key], cleaned[key], day)
+                        for key in raise_for
+                    }
+                for key in raise_for:
+                    request = service_request_open(
+                        device=locked.device,
+                        severity=Severity.NORMAL,
+                        channel=Channel.VISIT,
+                        description=descriptions[key],
+                        recorded_by=user,
+                        reported_at=now,
+                        now=now,
+                    )
+                    VisitFinding.objects.create(visit=locked, item_key=key, request=request)
+        except Exception:
+            locked.signature_image.storage.delete(locked.signature_image.name)
+            raise
+    visit.refresh_from_db()
+    return visit
