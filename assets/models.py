@@ -13,7 +13,7 @@ from simple_history.models import HistoricalRecords
 
 from core.models import TimeStampedModel
 from customers.models import Contact, Department, Hospital
-from customers.scoping import scope_for
+from customers.scoping import scope_q
 
 
 class RiskClass(models.TextChoices):
@@ -89,12 +89,7 @@ class DeviceStatus(models.TextChoices):
 
 class DeviceQuerySet(models.QuerySet):
     def for_user(self, user) -> DeviceQuerySet:
-        scope = scope_for(user)
-        if scope.all_hospitals:
-            return self
-        return self.filter(
-            Q(hospital_id__in=scope.hospital_ids) | Q(department_id__in=scope.department_ids)
-        )
+        return self.filter(scope_q(user))
 
 
 class Device(TimeStampedModel):
@@ -225,13 +220,7 @@ class MainComponent(TimeStampedModel):
 
 class EmergencyProcedureQuerySet(models.QuerySet):
     def for_user(self, user) -> EmergencyProcedureQuerySet:
-        scope = scope_for(user)
-        if scope.all_hospitals:
-            return self
-        return self.filter(
-            Q(department__hospital_id__in=scope.hospital_ids)
-            | Q(department_id__in=scope.department_ids)
-        )
+        return self.filter(scope_q(user, hospital="department__hospital_id"))
 
     def received(self) -> EmergencyProcedureQuerySet:
         return self.filter(received_at__isnull=False)

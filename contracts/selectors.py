@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from accounts.models import User, VendorRole
 from assets.models import Device, MainComponent
 
 from .coverage import (
@@ -18,7 +19,13 @@ from .coverage import (
     WarrantyTerms,
     coverage_at,
 )
-from .models import ChargeRule, ContractDevice, CoverageSettings, MaintenanceAgreement
+from .models import (
+    ChargeRule,
+    Contract,
+    ContractDevice,
+    CoverageSettings,
+    MaintenanceAgreement,
+)
 
 
 def charge_rules_current() -> ChargeRules:
@@ -90,3 +97,21 @@ def device_coverage(
         component=component_terms,
         rules=charge_rules_current(),
     )
+
+
+class ServiceManagers:
+    """Who answers for a contract: its service manager, else every active service manager
+    (read once per instance, so a sweep over many requests asks once)."""
+
+    def __init__(self) -> None:
+        self._all: list[User] | None = None
+
+    def of(self, contract: Contract | None) -> list[User]:
+        manager = contract.service_manager if contract is not None else None
+        if manager is not None and manager.is_active:
+            return [manager]
+        if self._all is None:
+            self._all = list(
+                User.objects.filter(is_active=True, vendor_role=VendorRole.MANAGER).order_by("pk")
+            )
+        return self._all

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 
 @dataclass(frozen=True)
 class Scope:
@@ -63,4 +65,16 @@ def _compute_scope(user) -> Scope:
     return Scope(
         department_ids=department_ids,
         member_hospital_ids=frozenset({membership.hospital_id}),
+    )
+
+
+def scope_q(user, *, hospital: str = "hospital_id", department: str = "department_id") -> Q:
+    """The WHERE clause of a model family whose rows belong to a hospital and a department:
+    all of them for vendor staff, a whole hospital for its equipment administrator, the
+    listed departments for a department user, nothing for anyone else."""
+    scope = scope_for(user)
+    if scope.all_hospitals:
+        return Q()
+    return Q(**{f"{hospital}__in": scope.hospital_ids}) | Q(
+        **{f"{department}__in": scope.department_ids}
     )

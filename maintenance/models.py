@@ -15,7 +15,7 @@ from assets.models import Device, ProductCategory, ProductModel
 from contracts.models import Contract
 from core.models import TimeStampedModel
 from customers.models import Department, Hospital
-from customers.scoping import scope_for
+from customers.scoping import scope_q
 
 from .schedule import VisitKind
 
@@ -142,12 +142,7 @@ class VisitState(models.TextChoices):
 
 class VisitQuerySet(models.QuerySet):
     def for_user(self, user) -> VisitQuerySet:
-        scope = scope_for(user)
-        if scope.all_hospitals:
-            return self
-        return self.filter(
-            Q(hospital_id__in=scope.hospital_ids) | Q(department_id__in=scope.department_ids)
-        )
+        return self.filter(scope_q(user))
 
 
 class Visit(TimeStampedModel):

@@ -29,9 +29,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import User, VendorRole
+from accounts.models import User
 from assets.models import Device, ProductModel
 from contracts.models import Contract
+from contracts.selectors import ServiceManagers
 from core.signatures import SignatureImageError, content_hash, decode_signature_data_url
 from core.timeutil import local_today
 from customers.models import Hospital
@@ -312,25 +313,8 @@ def visits_generate(
 # --- the overdue sweep ---------------------------------------------------------------------
 
 
-class _Managers:
-    """The contract's service manager, else every active manager (read once)."""
-
-    def __init__(self) -> None:
-        self._all: list[User] | None = None
-
-    def of(self, visit: Visit) -> list[User]:
-        manager = visit.contract.service_manager if visit.contract else None
-        if manager is not None and manager.is_active:
-            return [manager]
-        if self._all is None:
-            self._all = list(
-                User.objects.filter(is_active=True, vendor_role=VendorRole.MANAGER).order_by("pk")
-            )
-        return self._all
-
-
-def _overdue_notice(visit: Visit, managers: _Managers) -> Notice:
-    people = [u for u in visit.engineers.all() if u.is_active] + managers.of(visit)
+def _overdue_notice(visit: Visit, managers: ServiceManagers) -> Notice:
+    people = [u for u in visit.engineers.all() if u.is_active] + managers.of(visit.contract)
     facts = {
         "kind": visit.get_main_kind_display(),
         "device": str(visit.device),
@@ -354,7 +338,7 @@ def _overdue_notice(visit: Visit, managers: _Managers) -> Notice:
     )
 
 
-def _sweep_batch(candidates: QuerySet[Visit], *, now, size: int, managers: _Managers) -> int:
+def _sweep_batch(candidates: QuerySet[Visit], *, now, size: int, managers: ServiceManagers) -> int:
     """Claim up to ``size`` overdue visits and tell their people, in one transaction."""
     with transaction.atomic():
         locked = list(
@@ -390,7 +374,7 @@ def visits_sweep_overdue(*, today: date | None = None, batch_size: int = SWEEP_B
     the hospital's today (in its own zone), once: a conditional UPDATE claims each alert, so
     many sweepers at once send each one exactly once. Returns how many visits were claimed."""
     now = timezone.now()
-    managers = _Managers()
+    managers = ServiceManagers()
     total = 0
     zones = sorted(set(Hospital.objects.values_list("time_zone", flat=True)))
     for zone in zones:

@@ -32,7 +32,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import User, VendorRole
+from accounts.models import User
+from contracts.selectors import ServiceManagers
 from notify.services import Notice, notices_send
 
 from .models import Milestone, ServiceEvent, ServiceRequest
@@ -134,17 +135,10 @@ class _Recipients:
     """Who hears about a request's promises; the fallback managers are read once."""
 
     def __init__(self) -> None:
-        self._all_managers: list[User] | None = None
+        self._managers = ServiceManagers()
 
     def managers(self, request: ServiceRequest) -> list[User]:
-        manager = request.contract.service_manager if request.contract else None
-        if manager is not None and manager.is_active:
-            return [manager]
-        if self._all_managers is None:
-            self._all_managers = list(
-                User.objects.filter(is_active=True, vendor_role=VendorRole.MANAGER).order_by("pk")
-            )
-        return self._all_managers
+        return self._managers.of(request.contract)
 
     def team(self, request: ServiceRequest) -> list[User]:
         """The assigned engineers and the manager(s), each once."""

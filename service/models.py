@@ -17,7 +17,7 @@ from assets.models import Device
 from contracts.models import Contract
 from core.models import TimeStampedModel
 from customers.models import Department, Hospital
-from customers.scoping import scope_for
+from customers.scoping import scope_q
 
 from .timeline import EventType, Status
 
@@ -201,12 +201,7 @@ class ContractSlaPolicy(models.Model):
 
 class ServiceRequestQuerySet(models.QuerySet):
     def for_user(self, user) -> ServiceRequestQuerySet:
-        scope = scope_for(user)
-        if scope.all_hospitals:
-            return self
-        return self.filter(
-            Q(hospital_id__in=scope.hospital_ids) | Q(department_id__in=scope.department_ids)
-        )
+        return self.filter(scope_q(user))
 
     def open(self) -> ServiceRequestQuerySet:
         return self.filter(is_open=True)
