@@ -53,7 +53,13 @@ lint: deps
 	  assets/services.py assets/selectors.py contracts/services.py contracts/selectors.py \
 	  contracts/coverage.py service/sla.py service/timeline.py service/services.py \
 	  service/selectors.py service/escalation.py service/records.py notify/services.py \
-	  maintenance/schedule.py maintenance/services.py maintenance/selectors.py
+	  agenda/services.py agenda/selectors.py agenda/grid.py agenda/ics.py agenda/sources.py \
+	  maintenance/agenda.py \
+	  training/services.py training/selectors.py training/agenda.py \
+	  regimes/services.py regimes/selectors.py regimes/files.py \
+	  maintenance/schedule.py maintenance/services.py maintenance/generation.py maintenance/visit_records.py maintenance/selectors.py \
+	  return_visits/schedule.py return_visits/services.py return_visits/selectors.py \
+	  return_visits/sheet.py return_visits/sheet_input.py return_visits/agenda.py
 	$(PY) manage.py makemigrations --check --dry-run
 
 test: deps test-system-deps messages lint test-sqlite test-postgres
@@ -72,6 +78,7 @@ test-postgres:
 clean:
 	rm -rf var staticfiles .pytest_cache .ruff_cache .mypy_cache
 
-# Not a test: figures for docs/benchmarks.md, on PostgreSQL (BENCH_DATABASE_URL).
+# Not a test: figures for docs/benchmarks.md, on PostgreSQL (BENCH_DATABASE_URL; visit
+# generation: BENCH_MAINTENANCE_DATABASE_URL, BENCH_DEVICES=100000).
 bench: deps
 	$(PY) -m bench

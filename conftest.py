@@ -18,6 +18,7 @@ DATA_MIGRATIONS = (
     "contracts.migrations.0002_default_charge_rules",
     "service.migrations.0002_default_policies",
     "maintenance.migrations.0002_default_plan_templates",
+    "training.migrations.0002_standard_topics",
 )
 
 

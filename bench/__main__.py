@@ -1,6 +1,10 @@
-"""`make bench`: the service-request figures of docs/benchmarks.md, measured on PostgreSQL.
+"""`make bench`: the figures of docs/benchmarks.md, measured on PostgreSQL.
 
-    python -m bench [--rebuild] [--runs N]
+    python -m bench [--rebuild] [--runs N] [--only service|maintenance] [--devices N]
+
+The planned-maintenance benchmark (visit generation for 100,000 devices, or
+``--devices``/``BENCH_DEVICES``) is ``bench/maintenance.py``, in its own database. What
+follows is the service-request one.
 
 Builds (once; `--rebuild` to start over) a database `medservice_bench` with 1,000,000 closed
 and 20,000 open service requests and their milestones, then reports:
@@ -310,7 +314,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--only", choices=["service", "maintenance"])
+    parser.add_argument("--devices", type=int, default=None, help="maintenance: devices")
     args = parser.parse_args()
+    print(f"{platform.node()} · {os.cpu_count()} cores · {platform.python_version()}", flush=True)
+    if args.only != "service":
+        from bench import maintenance
+
+        print("planned maintenance: visits_generate(horizon_days=90)", flush=True)
+        figures = maintenance.measure(
+            devices=args.devices or maintenance.DEVICES, rebuild=args.rebuild
+        )
+        for name, figure in figures.items():
+            print(f"{name:32} {figure}", flush=True)
+        if args.only == "maintenance":
+            return
     _ensure_database(rebuild=args.rebuild)
     _setup_django()
     from django.core.management import call_command
@@ -323,7 +341,7 @@ def main() -> None:
         connection.close()
         _ensure_database(rebuild=True)
         build()
-    print(f"{platform.node()} · {os.cpu_count()} cores · {platform.python_version()}")
+    print("service requests", flush=True)
     for name, figure in measure(args.runs).items():
         print(f"{name:32} {figure}")
 

@@ -32,6 +32,7 @@ from core.timeutil import local_today
 from customers import services as customers
 from customers.models import Contact, Department, Hospital, HospitalRole, ServiceOrganisation
 
+from .agenda_seeding import seed_agenda
 from .catalogue import (
     DEMO_PASSWORD,
     HOSPITALS,
@@ -41,8 +42,12 @@ from .catalogue import (
     ContractSpec,
     HospitalSpec,
 )
+from .maintenance_seeding import seed_maintenance
 from .plan import AgreementPlan, DemoPlan, DevicePlan, demo_plan
+from .regimes_seeding import seed_regimes
+from .return_visits_seeding import seed_return_visits
 from .service_seeding import RequestSeeder
+from .training_seeding import seed_training
 
 PROCEDURE_TEXT = (
     "1. 立即停止使用故障设备，启用备用设备或替代方案，确保患者安全。\n"
@@ -81,7 +86,7 @@ def seed_demo() -> SeedReport:
     with transaction.atomic():
         seeder = _Seeder(plan)
         seeder.run()
-    report = SeedReport(created=seeder.created)
+    report = SeedReport(created=+seeder.created)  # unary plus drops the zero counts
     now = timezone.now()
     for device in seeder.devices.values():
         answer = device_coverage(device=device, at=now, cause="quality")
@@ -139,6 +144,13 @@ class _Seeder:
             hospitals=self.hospitals,
             created=self.created,
         ).run(self.plan.requests)
+        today = self.plan.today
+        seed_maintenance(users=self.users, devices=self.devices, today=today, created=self.created)
+        people = {"users": self.users, "hospitals": self.hospitals, "created": self.created}
+        seed_return_visits(today=today, **people)
+        seed_training(today=today, **people)
+        seed_regimes(today=today, **people)
+        seed_agenda(**people)
 
     # people and organisations
     def organisation(self) -> None:

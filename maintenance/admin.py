@@ -1,9 +1,17 @@
-"""Plan templates and per-contract numbers are configuration (GUIDE convention 9)."""
+"""Plan templates and per-contract numbers are configuration (GUIDE convention 9). Visits
+and their photos are shown, not edited: a signed visit is frozen (GUIDE 7), and the services
+write everything a visit records."""
 
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import ContractPlanOverride, MaintenancePlanTemplate, Visit, VisitObligation
+from .models import (
+    ContractPlanOverride,
+    MaintenancePlanTemplate,
+    Visit,
+    VisitObligation,
+    VisitPhoto,
+)
 
 
 @admin.register(MaintenancePlanTemplate)
@@ -28,14 +36,48 @@ class VisitObligationInline(admin.TabularInline):
         return False  # generated with the visit
 
 
+class VisitPhotoInline(admin.TabularInline):
+    model = VisitPhoto
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ("item_key", "image", "sha256", "uploaded_by", "uploaded_at")
+
+    def has_add_permission(self, request, obj=None):
+        return False  # uploaded through the visit's checklist (visit_photo_add)
+
+
 @admin.register(Visit)
 class VisitAdmin(admin.ModelAdmin):
     list_display = ("key", "main_kind", "due_on", "window_end", "state", "hospital")
     list_filter = ("main_kind", "state", "hospital")
     search_fields = ("key", "device__serial_number")
-    raw_id_fields = ("device", "contract")
+    raw_id_fields = ("device", "contract", "created_by")
     readonly_fields = ("key", "overdue_notified_at")
-    inlines = [VisitObligationInline]
+    inlines = [VisitObligationInline, VisitPhotoInline]
 
     def has_add_permission(self, request):
         return False  # the daily generation creates visits (idempotently, by key)
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.is_signed:  # signed means frozen
+            return [f.name for f in self.model._meta.fields] + ["engineers"]
+        return super().get_readonly_fields(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not (obj and obj.is_signed)
+
+
+@admin.register(VisitPhoto)
+class VisitPhotoAdmin(admin.ModelAdmin):
+    list_display = ("visit", "item_key", "uploaded_by", "uploaded_at", "sha256")
+    search_fields = ("visit__key", "sha256")
+    readonly_fields = ("visit", "item_key", "image", "sha256", "uploaded_by", "uploaded_at")
+
+    def has_add_permission(self, request):
+        return False  # uploaded through the visit's checklist (visit_photo_add)
+
+    def has_change_permission(self, request, obj=None):
+        return False  # part of what the hospital signs
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # taken back through the visit (visit_photo_remove) while planned

@@ -25,12 +25,24 @@ def _visit_upload(instance: models.Model, filename: str) -> str:
     return f"visits/{instance.device_id}/{filename}"  # type: ignore[attr-defined]
 
 
+def _visit_photo_upload(instance: models.Model, filename: str) -> str:
+    return f"visits/{instance.visit.device_id}/photos/{filename}"  # type: ignore[attr-defined]
+
+
 class Kind(models.TextChoices):
-    """The kinds of ``maintenance.schedule.VisitKind``, with labels people read."""
+    """The kinds of ``maintenance.schedule.VisitKind``, with labels people read, and the
+    special inspection (R-4.1: when something abnormal shows), which no plan schedules."""
 
     PATROL = VisitKind.PATROL.value, _("Monthly patrol")
     INSPECTION = VisitKind.INSPECTION.value, _("Quarterly comprehensive inspection")
     OVERHAUL = VisitKind.OVERHAUL.value, _("Annual maintenance overhaul")
+    SPECIAL = "special", _("Special inspection")
+
+
+# What a plan (a template, a contract's numbers, an obligation) can be: never special.
+PLAN_KIND_CHOICES = [
+    (kind.value, kind.label) for kind in (Kind.PATROL, Kind.INSPECTION, Kind.OVERHAUL)
+]
 
 
 class ChecklistItemType(models.TextChoices):
@@ -45,7 +57,7 @@ class MaintenancePlanTemplate(TimeStampedModel):
     model, a category, or (both empty) every device. The most specific active template of
     each kind applies to a device."""
 
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=PLAN_KIND_CHOICES)
     product_model = models.ForeignKey(
         ProductModel,
         on_delete=models.CASCADE,
@@ -112,7 +124,7 @@ class ContractPlanOverride(TimeStampedModel):
         related_name="plan_overrides",
         verbose_name=_("contract"),
     )
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=PLAN_KIND_CHOICES)
     interval_months = models.PositiveSmallIntegerField(
         _("every (months)"), validators=[MinValueValidator(1)]
     )
@@ -191,8 +203,19 @@ class Visit(TimeStampedModel):
         verbose_name=_("engineers"),
     )
     overdue_notified_at = models.DateTimeField(null=True, blank=True)
+    # Ad-hoc (special) visits: why and by whom; empty for generated ones.
+    reason = models.TextField(_("reason"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
     # Completion (issue 4 §1): per checklist item {"value", "ok", "note"}, and the
-    # hospital's confirmation signature over them (R-2.4).
+    # hospital's confirmation signature over them (R-2.4), given at once or later: a done
+    # visit without a content hash awaits the hospital's signature.
     results = models.JSONField(_("results"), default=dict, blank=True)
     signer_name = models.CharField(_("signed by (hospital)"), max_length=100, blank=True)
     signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
@@ -228,6 +251,11 @@ class Visit(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.get_main_kind_display()} · {self.device_id} · {self.due_on}"
 
+    @property
+    def is_signed(self) -> bool:
+        """Signed by the hospital, hence frozen (GUIDE 7)."""
+        return bool(self.content_hash)
+
 
 class VisitObligation(models.Model):
     """One occurrence of a plan that the visit fulfils (the coincidence rule)."""
@@ -235,7 +263,7 @@ class VisitObligation(models.Model):
     visit = models.ForeignKey(
         Visit, on_delete=models.CASCADE, related_name="obligations", verbose_name=_("visit")
     )
-    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=PLAN_KIND_CHOICES)
     due_on = models.DateField(_("due on"))
     fulfilled_at = models.DateTimeField(_("fulfilled at"), null=True, blank=True)
 
@@ -278,3 +306,30 @@ class VisitFinding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.visit_id} · {self.item_key}"
+
+
+class VisitPhoto(models.Model):
+    """A photo taken for a checklist item of type photo while the visit is under way; its
+    SHA-256 is part of what the hospital's signature vouches for."""
+
+    visit = models.ForeignKey(
+        Visit, on_delete=models.CASCADE, related_name="photos", verbose_name=_("visit")
+    )
+    item_key = models.CharField(_("checklist item"), max_length=100)
+    image = models.FileField(_("image"), upload_to=_visit_photo_upload)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+
+    class Meta:
+        verbose_name = _("visit photo")
+        verbose_name_plural = _("visit photos")
+        ordering = ["visit", "item_key", "uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.visit_id} · {self.item_key} · {self.sha256[:12]}"

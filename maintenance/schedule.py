@@ -33,8 +33,6 @@ from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
-
 DEFAULT = -1  # in a PlanRule: use the kind's default
 
 
@@ -92,8 +90,21 @@ class PlanRule:
             raise ValueError(f"tolerance_days must not be negative, not {self.tolerance_days}")
 
     def due_date(self, k: int) -> date:
-        """The k-th due date (k = 0 is the anchor), clamped to the month's last day."""
-        return self.anchor + relativedelta(months=k * self.interval_months)  # type: ignore[no-any-return]
+        """The k-th due date (k = 0 is the anchor), clamped to the month's last day: what
+        ``anchor + relativedelta(months=k * n)`` gives, seven times faster (generating for
+        100,000 devices asks for about a million of these; docs/benchmarks.md)."""
+        months = self.anchor.month - 1 + k * self.interval_months
+        year, month = self.anchor.year + months // 12, months % 12 + 1
+        return date(year, month, min(self.anchor.day, _month_days(year, month)))
+
+
+def _month_days(year: int, month: int) -> int:
+    if month == 2:
+        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    return _DAYS_IN_MONTH[month - 1]
+
+
+_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def occurrences(rule: PlanRule, *, start: date, end: date) -> list[date]:

@@ -5,7 +5,8 @@ keys; claimed alerts)."""
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
-from .services import visits_generate, visits_sweep_overdue
+from .generation import visits_generate
+from .services import visits_sweep_overdue
 
 
 @db_periodic_task(crontab(hour="2", minute="0"))

@@ -81,6 +81,10 @@ INSTALLED_APPS = [
     "contracts",
     "service",
     "maintenance",
+    "training",
+    "agenda",
+    "regimes",
+    "return_visits",
     "notify",
     "demo",
 ]

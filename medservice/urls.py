@@ -18,7 +18,12 @@ urlpatterns = [
     path("", include("contracts.urls")),
     path("", include("service.urls")),
     path("", include("service.record_urls")),
+    path("", include("maintenance.urls")),
+    path("", include("regimes.urls")),
+    path("", include("training.urls")),
+    path("", include("return_visits.urls")),
     path("", include("notify.urls")),
+    path("", include("agenda.urls")),
 ]
 # Uploaded files are never served from MEDIA_URL: each is served by a view that checks
 # the viewer's scope first (a hospital's documents are that hospital's business).

@@ -24,10 +24,12 @@ from PIL import Image, ImageDraw
 from accounts.models import VendorRole
 from accounts.services import api_token_create
 from accounts.tests.factories import vendor_user
+from agenda.services import calendar_feed_create
 from assets.models import EmergencyProcedure
 from assets.services import main_component_replace
 from assets.tests.factories import DeviceFactory, MainComponentFactory, ProductModelFactory
 from contracts.tests.factories import ContractFactory, MaintenanceAgreementFactory
+from core.timeutil import local_today
 from customers.models import HospitalRole
 from customers.tests.factories import (
     ContactFactory,
@@ -35,9 +37,14 @@ from customers.tests.factories import (
     HospitalFactory,
     hospital_user,
 )
+from maintenance.models import VisitPhoto
+from maintenance.services import visit_special_create
 from notify.services import notify_users
+from regimes.services import regime_document_create, regime_receipt_record, regime_version_add
+from return_visits.services import return_visit_create, return_visit_record
 from service.records import repair_record_save, repair_record_sign
 from service.services import service_request_open
+from training import services as training_services
 
 pytestmark = pytest.mark.django_db
 
@@ -113,6 +120,15 @@ class World:
             image_data_url=_signature_data_url(),
             user=engineer,
         )
+        visit = visit_special_create(device=device, user=engineer, reason=f"Abnormal {tag}")
+        visit_photo = VisitPhoto.objects.create(
+            visit=visit,
+            item_key="photo",
+            image=ContentFile(b"photo", name="photo.png"),
+            sha256="0" * 64,
+            uploaded_by=engineer,
+            uploaded_at=timezone.now(),
+        )
         member = hospital_user(hospital, username=f"inbox-{tag}")
         (message,) = notify_users(
             users=[member],
@@ -121,6 +137,61 @@ class World:
             body=f"Body {tag}",
             url="/",
             dedupe_key_prefix=f"matrix-{tag}",
+        )
+        feed, _ = calendar_feed_create(
+            owner=member, scope="hospital", hospital=hospital, name=f"Feed {tag}"
+        )
+        regime_document = regime_document_create(
+            hospital=hospital, kind="inspection", title=f"Regime {tag}", created_by=engineer
+        )
+        regime_version = regime_version_add(
+            document=regime_document,
+            effective_from=dt.date(2026, 1, 1),
+            file=ContentFile(b"%PDF-1.4 regime", name="regime.pdf"),
+            created_by=engineer,
+        )
+        regime_receipt = regime_receipt_record(
+            document=regime_document,
+            version=regime_version,
+            recipient_name=f"Reader {tag}",
+            department=department,
+            signature_data_url=_signature_data_url(),
+            recorded_by=engineer,
+        )
+        training_plan = training_services.training_plan_create(
+            contract=contract, title=f"Training plan {tag}"
+        )
+        training_session = training_services.training_session_create(
+            plan=training_plan,
+            lecturer=engineer,
+            starts_at=timezone.now() - dt.timedelta(hours=1),
+            duration=dt.timedelta(hours=2),
+            place=f"Training room {tag}",
+            topic_text=f"Topic {tag}",
+        )
+        attendance = training_services.attendance_record(
+            session=training_session,
+            name=f"Attendee {tag}",
+            department=department,
+            signature_data_url=_signature_data_url(),
+            recorded_by=engineer,
+        )
+        training_services.training_sheet_upload(
+            session=training_session, file=ContentFile(b"%PDF-1.4 sheet", name="sheet.pdf")
+        )
+        training_material = training_services.training_material_add(
+            session=training_session, file=ContentFile(b"%PDF-1.4 slides", name="slides.pdf")
+        )
+        return_visit = return_visit_create(
+            department=department, month=local_today(hospital.time_zone), user=engineer
+        )
+        return_visit_record(
+            visit=return_visit,
+            user=engineer,
+            participants=[{"name": f"Participant {tag}", "role": "head nurse"}],
+            devices=[{"device": device.pk, "state": "normal"}],
+            satisfaction=4,
+            comments=f"Comments {tag}",
         )
         return {
             "hospital": hospital,
@@ -135,6 +206,17 @@ class World:
             "record": record,
             "signature": signature,
             "message": message,
+            "calendar_feed": feed,
+            "visit": visit,
+            "visit_photo": visit_photo,
+            "regime_document": regime_document,
+            "regime_version": regime_version,
+            "regime_receipt": regime_receipt,
+            "training_plan": training_plan,
+            "training_session": training_session,
+            "training_material": training_material,
+            "attendance": attendance,
+            "return_visit": return_visit,
         }
 
     def snapshot(self) -> dict:
@@ -227,10 +309,61 @@ WEB_VIEWS: dict[str, dict[str, str] | None] = {
     "notify:inbox": None,
     "notify:mark_all_read": None,
     "notify:message": {"pk": "message"},
+    "regimes:overview": None,
+    "regimes:hospital_regime": {"hospital_pk": "hospital"},
+    "regimes:document_create": {"hospital_pk": "hospital"},
+    "regimes:document_detail": {"pk": "regime_document"},
+    "regimes:version_create": {"pk": "regime_document"},
+    "regimes:receipt_create": {"pk": "regime_document"},
+    "regimes:version_file": {"pk": "regime_version"},
+    "regimes:receipt_signature": {"pk": "regime_receipt"},
     "accounts:login": None,
     "accounts:logout": None,
     "accounts:token_list": None,
     "accounts:token_revoke": {"pk": "token"},
+    "agenda:month": None,
+    "agenda:week": None,
+    "agenda:feed_list": None,
+    "agenda:feed_create": None,
+    "agenda:feed_revoke": {"pk": "calendar_feed"},
+    # The public feed: its token is its key, so the matrix asks with one nobody holds.
+    "agenda:feed_ics": {"token": "=cal_unknown"},
+    "maintenance:visit_list": None,
+    "maintenance:visits_today": None,
+    "maintenance:trips": None,
+    "maintenance:completion": None,
+    "maintenance:special_create": None,
+    "maintenance:visit_detail": {"pk": "visit"},
+    "maintenance:checklist_edit": {"pk": "visit"},
+    "maintenance:visit_sign": {"pk": "visit"},
+    "maintenance:visit_photo_add": {"pk": "visit"},
+    "maintenance:visit_photo": {"pk": "visit", "photo_pk": "visit_photo"},
+    "maintenance:visit_photo_remove": {"pk": "visit", "photo_pk": "visit_photo"},
+    "maintenance:device_visits": {"device_pk": "device"},
+    "training:plan_list": None,
+    "training:plan_create": None,
+    "training:plan_detail": {"pk": "training_plan"},
+    "training:plan_edit": {"pk": "training_plan"},
+    "training:session_list": None,
+    "training:session_create": {"plan_pk": "training_plan"},
+    "training:session_detail": {"pk": "training_session"},
+    "training:session_edit": {"pk": "training_session"},
+    "training:session_state": {"pk": "training_session"},
+    "training:attendance_sign": {"pk": "training_session"},
+    "training:sheet_upload": {"pk": "training_session"},
+    "training:sheet_file": {"pk": "training_session"},
+    "training:material_add": {"pk": "training_session"},
+    "training:material_file": {"pk": "training_material"},
+    "training:attendance_pdf": {"pk": "training_session"},
+    "training:attendance_certificate": {"pk": "attendance"},
+    "training:signature_image": {"pk": "attendance"},
+    "training:attendance_score": {"pk": "attendance"},
+    "return_visits:return_visit_list": None,
+    "return_visits:return_visit_detail": {"pk": "return_visit"},
+    "return_visits:sheet_edit": {"pk": "return_visit"},
+    "return_visits:return_visit_sign": {"pk": "return_visit", "role": "=engineer"},
+    "return_visits:return_visit_pdf": {"pk": "return_visit"},
+    "return_visits:return_visit_cancel": {"pk": "return_visit"},
 }
 # Create forms that accept a record of B in the query string (they must ignore it or 404).
 CREATE_QUERY = {
@@ -242,6 +375,16 @@ CREATE_QUERY = {
     "assets:device_list": "?hospital={hospital}",
     "service:intake_device": "?device={device}",
     "service:request_list": "?hospital={hospital}",
+    "agenda:month": "?hospital={hospital}",
+    "agenda:week": "?hospital={hospital}",
+    "agenda:feed_create": "?hospital={hospital}&scope=hospital",
+    "maintenance:visit_list": "?hospital={hospital}&device={device}",
+    "maintenance:completion": "?hospital={hospital}",
+    "maintenance:special_create": "?device={device}",
+    "training:plan_list": "?hospital={hospital}",
+    "training:plan_create": "?contract={contract}",
+    "training:session_list": "?hospital={hospital}&when=all",
+    "return_visits:return_visit_list": "?hospital={hospital}&month=2026-01",
 }
 
 
@@ -257,7 +400,8 @@ def _named_urls() -> set[str]:
             if isinstance(pattern, URLResolver):
                 ns = pattern.namespace or namespace
                 if ns in {"customers", "assets", "contracts", "accounts", "service", "records",
-                          "notify"}:  # fmt: skip
+                          "notify", "agenda", "regimes", "maintenance", "training",
+                          "return_visits"}:  # fmt: skip
                     walk(pattern.url_patterns, ns)
             elif isinstance(pattern, URLPattern) and pattern.name and namespace:
                 names.add(f"{namespace}:{pattern.name}")
@@ -347,6 +491,16 @@ WRITE_FORMS_BY_ROLE = {
         "records:record_amend",
         "records:record_sign",
         "records:root_cause",
+        "regimes:document_create",
+        "regimes:version_create",
+        "regimes:receipt_create",
+        "agenda:feed_create",
+        "maintenance:checklist_edit",
+        "maintenance:visit_sign",
+        "maintenance:special_create",
+        "training:attendance_sign",
+        "return_visits:sheet_edit",
+        "return_visits:return_visit_sign",
     },
     VendorRole.DISPATCHER: {
         "customers:contact_create",
@@ -360,6 +514,14 @@ POST_ONLY = {
     "service:request_fault_cause",
     "records:record_file",
     "notify:mark_all_read",
+    "agenda:feed_revoke",
+    "maintenance:visit_photo_add",
+    "maintenance:visit_photo_remove",
+    "training:session_state",
+    "training:sheet_upload",
+    "training:material_add",
+    "training:attendance_score",
+    "return_visits:return_visit_cancel",
 }
 WRITE_FORMS = {
     name
@@ -378,7 +540,9 @@ def test_vendor_roles_read_everything_and_write_what_their_role_allows(client, w
             "assets:device_go_live",
             "assets:device_by_public_id",
             "records:record_pdf",  # exists once the customer signed; B's record is unsigned
+            "return_visits:return_visit_pdf",  # exists once both sides signed; B's has not
             "notify:message",  # a message is its addressee's only, vendor staff included
+            "agenda:feed_ics",  # a secret address: an unknown token is a 404 to anyone
         }:
             continue
         url = _web_url(world, name)
@@ -416,10 +580,34 @@ API_BODIES = {
         "received_by": "x",
         "received_at": "2026-02-01T10:00:00+08:00",
     },
+    ("POST", "/api/v1/regime-documents/{regime_document_id}/versions"): {
+        "effective_from": "2026-02-01",
+        "text": "x",
+    },
+    ("POST", "/api/v1/regime-documents/{regime_document_id}/receipts"): {"recipient_name": "x"},
     ("PATCH", "/api/v1/contracts/{contract_id}"): {"title": "x"},
     ("PATCH", "/api/v1/maintenance-agreements/{agreement_id}"): {"notes": "x"},
     ("PATCH", "/api/v1/service-requests/{request_id}"): {"fault_cause": "quality"},
     ("POST", "/api/v1/service-requests/{request_id}/events"): {"type": "callback"},
+    ("POST", "/api/v1/visits/{visit_id}/complete"): {"results": {"appearance": "pass"}},
+    ("POST", "/api/v1/visits/{visit_id}/sign"): {"signer_name": "x", "signature": "x"},
+    ("POST", "/api/v1/training-sessions/{training_session_id}/attendance"): {
+        "name": "x",
+        "department_text": "x",
+    },
+    ("PATCH", "/api/v1/training-sessions/{training_session_id}/attendance/{attendance_id}"): {
+        "score": 1
+    },
+    ("POST", "/api/v1/return-visits/{return_visit_id}/sheet"): {
+        "participants": [{"name": "x"}],
+        "devices": [],
+        "satisfaction": 5,
+    },
+    ("POST", "/api/v1/return-visits/{return_visit_id}/sign"): {
+        "role": "hospital",
+        "signer_name": "x",
+        "signature": "x",
+    },
     ("PUT", "/api/v1/service-requests/{request_id}/root-cause"): {
         "cause": "x",
         "measures": "x",
@@ -445,6 +633,11 @@ API_CREATES = {
         "title": "x",
         "text": "x",
     },
+    ("POST", "/api/v1/regime-documents"): lambda b: {
+        "hospital_id": b["hospital"].pk,
+        "kind": "inspection",
+        "title": "x",
+    },
     ("POST", "/api/v1/contracts"): lambda b: {
         "hospital_id": b["hospital"].pk,
         "number": "new",
@@ -453,6 +646,25 @@ API_CREATES = {
     ("POST", "/api/v1/service-requests"): lambda b: {
         "device_id": b["device"].pk,
         "description": "x",
+    },
+    ("POST", "/api/v1/maintenance-plans"): lambda b: {
+        "kind": "patrol",
+        "contract_id": b["contract"].pk,
+        "interval_months": 2,
+    },
+    ("POST", "/api/v1/visits/special"): lambda b: {"device_id": b["device"].pk, "reason": "x"},
+    ("POST", "/api/v1/training-plans"): lambda b: {"contract_id": b["contract"].pk, "title": "x"},
+    ("POST", "/api/v1/training-sessions"): lambda b: {
+        "plan_id": b["training_plan"].pk,
+        "lecturer_id": b["training_session"].lecturer_id,
+        "starts_at": "2026-03-02T09:30:00+08:00",
+        "duration": "PT1H",
+        "place": "x",
+        "topic_text": "x",
+    },
+    ("POST", "/api/v1/return-visits"): lambda b: {
+        "department_id": b["department"].pk,
+        "month": "2030-01",
     },
     ("POST", "/api/v1/maintenance-agreements"): lambda b: {
         "hospital_id": b["hospital"].pk,
@@ -471,6 +683,12 @@ API_PARAMS = {
     "contract_id": "contract",
     "agreement_id": "agreement",
     "request_id": "request",
+    "regime_document_id": "regime_document",
+    "visit_id": "visit",
+    "training_plan_id": "training_plan",
+    "training_session_id": "training_session",
+    "attendance_id": "attendance",
+    "return_visit_id": "return_visit",
 }
 GLOBAL_READS = {"/api/v1/service-organisation", "/api/v1/me"}
 

@@ -15,9 +15,10 @@ from PIL import Image, ImageDraw
 from accounts.models import VendorRole
 from accounts.tests.factories import vendor_user
 from assets.tests.factories import DeviceFactory
+from maintenance.generation import visits_generate
 from maintenance.models import Visit, VisitFinding, VisitState
 from maintenance.selectors import checklist_for
-from maintenance.services import visit_complete, visit_signature_matches, visits_generate
+from maintenance.visit_records import visit_complete, visit_signature_matches
 from service.models import ServiceRequest
 
 pytestmark = pytest.mark.django_db

@@ -450,6 +450,21 @@ def test_every_occurrence_lies_in_the_horizon(rule: PlanRule, horizon: tuple[dat
     assert dates == reference
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    anchor=st.dates(min_value=date(1990, 1, 1), max_value=date(2200, 12, 31)),
+    k=st.integers(0, 600),
+    months=st.integers(1, 24),
+)
+def test_due_date_is_relativedelta_months(anchor: date, k: int, months: int) -> None:
+    """The hand-rolled month arithmetic gives what dateutil does (clamped month ends,
+    leap years, 2100 and 2000 included)."""
+    from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
+
+    rule = PlanRule(PATROL, anchor, interval_months=months)
+    assert rule.due_date(k) == anchor + relativedelta(months=k * months)
+
+
 @settings(max_examples=200, deadline=None)
 @given(anchor=anchors, horizon=horizons, picks=st.lists(rules_st, min_size=1, max_size=3))
 def test_each_occurrence_fulfilled_by_exactly_one_visit(

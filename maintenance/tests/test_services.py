@@ -13,13 +13,10 @@ from assets.models import DeviceStatus
 from assets.tests.factories import DeviceFactory
 from contracts.tests.factories import ContractFactory
 from customers.tests.factories import hospital_user
+from maintenance.generation import visits_generate
 from maintenance.models import MaintenancePlanTemplate, Visit, VisitObligation, VisitState
 from maintenance.selectors import plan_rules_for
-from maintenance.services import (
-    contract_plan_override_set,
-    visits_generate,
-    visits_sweep_overdue,
-)
+from maintenance.services import contract_plan_override_set, visits_sweep_overdue
 from notify.models import InboxMessage
 
 pytestmark = pytest.mark.django_db
@@ -76,6 +73,23 @@ def test_second_run_creates_nothing():
     assert first.created == count > 0
     assert (second.created, second.updated, second.cancelled) == (0, 0, 0)
     assert (Visit.objects.count(), VisitObligation.objects.count()) == (count, obligations)
+
+
+def test_every_device_by_pk_ranges_covers_each_once():
+    """The daily job (no ``devices``) reads each batch as a pk range: a gap left by a
+    deleted device and a batch boundary change nothing, and nothing is made twice."""
+    devices = [DeviceFactory(live_on=date(2026, 1, 15)) for _ in range(5)]
+    gone = devices.pop(2)
+    gone.delete()
+    first = visits_generate(today=TODAY, batch_size=2)
+    per_device = {d.pk: dues(d) for d in devices}
+    assert first.created == Visit.objects.count() == 3 * len(devices)
+    assert set(Visit.objects.values_list("device_id", flat=True)) == set(per_device)
+    assert len({tuple(v) for v in per_device.values()}) == 1  # same anchor, same visits
+    assert VisitObligation.objects.count() == 4 * len(devices)  # April: inspection + patrol
+    again = visits_generate(today=TODAY, batch_size=3)
+    assert (again.created, again.updated, again.cancelled) == (0, 0, 0)
+    assert Visit.objects.count() == 3 * len(devices)
 
 
 def test_plan_change_touches_only_future_untouched_visits():

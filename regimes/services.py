@@ -1,0 +1,290 @@
+"""Writes of the management regime (R-2.3, R-7.5): regime documents, their append-only
+versions, and receipts (who received which version when, optionally signed on screen).
+
+Every function validates all of its input before it writes anything: bad input raises one
+``ValidationError`` naming the fields, and nothing is saved (GUIDE 8).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from core.modeling import validated_save
+from core.signatures import SignatureImageError, content_hash, decode_signature_data_url
+from customers.models import Contact, Department, Hospital
+
+from .files import ALLOWED_TYPES, DEFAULT_MAX_BYTES, DocumentFileError, check_document_file
+from .models import RegimeDocument, RegimeKind, RegimeReceipt, RegimeVersion
+from .selectors import current_version, hospital_today
+
+
+def max_file_bytes() -> int:
+    return int(getattr(settings, "REGIME_DOCUMENT_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def file_error_message(code: str) -> str:
+    if code == "too_large":
+        return _("The file is too large: at most %(size)s MB.") % {
+            "size": f"{max_file_bytes() / (1024 * 1024):g}"
+        }
+    if code == "empty":
+        return _("The file is empty.")
+    if code == "content":
+        return _("The file's content does not match its type: upload the document itself.")
+    return _("This file type is not accepted: upload one of %(types)s.") % {
+        "types": ", ".join(sorted(ext.lstrip(".").upper() for ext in ALLOWED_TYPES))
+    }
+
+
+def signature_error_message(code: str) -> str:
+    messages = {
+        "missing": _("Sign in the box before saving."),
+        "blank": _("The signature box is empty: sign in the box before saving."),
+        "not_png": _("The signature must be a PNG image drawn in the box."),
+        "too_large": _("The signature image is too large."),
+        "malformed": _("The signature image could not be read: clear the box and sign again."),
+    }
+    return messages.get(code, messages["malformed"])
+
+
+# --- documents ------------------------------------------------------------------------
+@transaction.atomic
+def regime_document_create(
+    *,
+    hospital: Hospital,
+    kind: str,
+    title: str,
+    created_by: User | None,
+    department: Department | None = None,
+) -> RegimeDocument:
+    errors: dict[str, str] = {}
+    title = (title or "").strip()
+    if kind not in RegimeKind.values:
+        errors["kind"] = _("Choose the kind of regime.")
+    if not title:
+        errors["title"] = _("Give the document a title.")
+    elif RegimeDocument.objects.filter(hospital=hospital, title=title).exists():
+        errors["title"] = _("This hospital already has a regime document with this title.")
+    if department is not None and department.hospital_id != hospital.pk:
+        errors["department"] = _("This department belongs to another hospital.")
+    if errors:
+        raise ValidationError(errors)
+    return validated_save(
+        RegimeDocument(
+            hospital=hospital,
+            kind=kind,
+            title=title,
+            department=department,
+            created_by=created_by,
+        )
+    )
+
+
+# --- versions -------------------------------------------------------------------------
+@transaction.atomic
+def regime_version_add(
+    *,
+    document: RegimeDocument,
+    effective_from: date | None,
+    created_by: User | None,
+    file: Any = None,
+    text: str = "",
+    summary: str = "",
+) -> RegimeVersion:
+    """Append the next version (1, 2, … without gaps) of ``document``.
+
+    Versions take effect in the order of their numbers: a new version cannot take effect
+    before the version it follows (it could never be current, or would silently rewrite
+    which version was in force). The same day is allowed: a same-day correction.
+    """
+    errors: dict[str, str] = {}
+    text = (text or "").strip()
+    summary = (summary or "").strip()
+    checked = None
+    if file:
+        try:
+            checked = check_document_file(
+                file, name=getattr(file, "name", "") or "", max_bytes=max_file_bytes()
+            )
+        except DocumentFileError as exc:
+            errors["file"] = file_error_message(exc.code)
+    elif not text:
+        errors["text"] = _("Upload the document or write its text.")
+    if effective_from is None:
+        errors["effective_from"] = _("Say from which day this version applies.")
+    if errors or effective_from is None:
+        raise ValidationError(errors)
+
+    # The document row is the version counter's lock: two uploads at once queue here and
+    # get consecutive numbers.
+    locked = RegimeDocument.objects.select_for_update().get(pk=document.pk)
+    previous = locked.versions.order_by("-number").first()
+    if previous is not None and effective_from < previous.effective_from:
+        raise ValidationError(
+            {
+                "effective_from": _(
+                    "Version %(number)s takes effect on %(date)s: a newer version cannot "
+                    "take effect before it."
+                )
+                % {"number": previous.number, "date": previous.effective_from.isoformat()}
+            },
+            code="effective_before_previous",
+        )
+    version = RegimeVersion(
+        document=locked,
+        number=previous.number + 1 if previous is not None else 1,
+        text=text,
+        effective_from=effective_from,
+        summary=summary,
+        created_by=created_by,
+    )
+    if checked is not None:
+        version.file_sha256 = checked.sha256
+        version.file.save(checked.name, file, save=False)
+    try:
+        validated_save(version)
+    except Exception:
+        if version.file:
+            version.file.storage.delete(version.file.name)
+        raise
+    return version
+
+
+# --- receipts -------------------------------------------------------------------------
+def receipt_content(receipt: RegimeReceipt) -> dict[str, Any]:
+    """What a recipient's signature vouches for: this version of this document, received
+    by this person on this day."""
+    version = receipt.version
+    document = version.document
+    return {
+        "hospital": document.hospital_id,
+        "document": document.pk,
+        "title": document.title,
+        "version": version.number,
+        "effective_from": version.effective_from,
+        "file_sha256": version.file_sha256,
+        "text_sha256": hashlib.sha256(version.text.encode("utf-8")).hexdigest(),
+        "recipient_name": receipt.recipient_name,
+        "department": receipt.department.name if receipt.department is not None else "",
+        "received_at": receipt.received_at,
+    }
+
+
+def receipt_signature_matches(receipt: RegimeReceipt) -> bool:
+    if not receipt.signature:
+        return False
+    with receipt.signature.open("rb") as handle:
+        image = handle.read()
+    return content_hash(receipt_content(receipt), image) == receipt.signature_hash
+
+
+def _recipient_user_error(user: User, hospital: Hospital) -> str:
+    membership = getattr(user, "hospital_membership", None)
+    if membership is None or membership.hospital_id != hospital.pk:
+        return _("This user is not a member of this hospital.")
+    return ""
+
+
+@transaction.atomic
+def regime_receipt_record(
+    *,
+    document: RegimeDocument,
+    recorded_by: User | None,
+    version: RegimeVersion | None = None,
+    recipient_name: str = "",
+    department: Department | None = None,
+    recipient_contact: Contact | None = None,
+    recipient_user: User | None = None,
+    received_at: datetime | None = None,
+    signature_data_url: str = "",
+    now: datetime | None = None,
+) -> RegimeReceipt:
+    """Record that someone of the hospital received a version of ``document``: the one
+    given, else the current one (else the newest, announced ahead of taking effect)."""
+    now = now or timezone.now()
+    hospital = document.hospital
+    errors: dict[str, str] = {}
+    if version is None:
+        versions = list(document.versions.all())
+        version = current_version(versions, hospital_today(hospital)) or (
+            versions[-1] if versions else None
+        )
+        if version is None:
+            errors["version"] = _("This document has no version yet: upload one first.")
+    elif version.document_id != document.pk:
+        if version.document.hospital_id != hospital.pk:
+            errors["version"] = _(
+                "This version belongs to another hospital's regime: a receipt is recorded "
+                "on the document it belongs to."
+            )
+        else:
+            errors["version"] = _("This version belongs to another document.")
+    if department is not None and department.hospital_id != hospital.pk:
+        errors["department"] = _("This department belongs to another hospital.")
+    if recipient_contact is not None and recipient_contact.hospital_id != hospital.pk:
+        errors["recipient_contact"] = _("This person belongs to another hospital.")
+    if recipient_user is not None:
+        problem = _recipient_user_error(recipient_user, hospital)
+        if problem:
+            errors["recipient_user"] = problem
+    recipient_name = (recipient_name or "").strip()
+    if not recipient_name and "recipient_contact" not in errors and recipient_contact:
+        recipient_name = recipient_contact.name
+    if not recipient_name and "recipient_user" not in errors and recipient_user:
+        recipient_name = recipient_user.get_full_name() or recipient_user.username
+    if not recipient_name:
+        errors["recipient_name"] = _("Say who received the document.")
+    elif len(recipient_name) > 100:
+        errors["recipient_name"] = _("The name is too long.")
+    if received_at is None:
+        received_at = now
+    elif timezone.is_naive(received_at):
+        errors["received_at"] = _("Give the time with its time zone.")
+    elif received_at > now:
+        errors["received_at"] = _("The receipt cannot be in the future.")
+    image = b""
+    if signature_data_url and signature_data_url.strip():
+        try:
+            image = decode_signature_data_url(signature_data_url)
+        except SignatureImageError as exc:
+            errors["signature"] = signature_error_message(exc.code)
+    if errors:
+        raise ValidationError(errors)
+
+    if department is None:
+        if recipient_contact is not None and recipient_contact.department_id:
+            department = recipient_contact.department
+        elif document.department_id:
+            department = document.department
+    receipt = RegimeReceipt(
+        version=version,
+        recipient_name=recipient_name,
+        recipient_contact=recipient_contact,
+        recipient_user=recipient_user,
+        department=department,
+        received_at=received_at,
+        recorded_by=recorded_by,
+    )
+    if image:
+        receipt.signature_hash = content_hash(receipt_content(receipt), image)
+        receipt.signature.save(
+            f"signature-{uuid.uuid4().hex[:12]}.png", ContentFile(image), save=False
+        )
+    try:
+        validated_save(receipt)
+    except Exception:
+        if receipt.signature:
+            receipt.signature.storage.delete(receipt.signature.name)
+        raise
+    return receipt

@@ -1,0 +1,307 @@
+"""The return-visit sheet (设备回访单, R-7.1): record it while it is not signed by both
+sides, sign it on screen (the vendor's engineer and the hospital's representative, in
+either order), freeze it when both have signed, and archive its PDF.
+
+Everything given is checked before anything is written; a ``ValidationError`` names the
+field by its path (``devices.2.state``), which the API reports as
+``["body", "devices", 2, "state"]``. A change of content after a signature withdraws it
+(each side signs what is written), and a fault or hidden risk that raised a service request
+stays on the sheet: the request exists.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from assets.models import Device
+from core.errors import Conflict
+from core.signatures import SignatureImageError, content_hash, decode_signature_data_url
+from service.models import Channel, Severity
+from service.records import signature_error_message
+from service.services import service_request_open
+
+from .models import (
+    FindingKind,
+    ReturnVisit,
+    ReturnVisitDeviceCheck,
+    ReturnVisitFinding,
+    ReturnVisitParticipant,
+    ReturnVisitSignature,
+    ReturnVisitState,
+    SignatureRole,
+)
+from .rules import is_return_visit_customer
+from .selectors import department_devices, sheet_content
+from .sheet_input import (
+    MAX_NAME,
+    MAX_TEXT,
+    clean_text,
+    devices_clean,
+    findings_clean,
+    participants_clean,
+    satisfaction_clean,
+    visited_on_clean,
+)
+
+logger = logging.getLogger(__name__)
+
+
+# --- helpers ------------------------------------------------------------------------------
+def _require_open(visit: ReturnVisit) -> None:
+    if visit.state == ReturnVisitState.CANCELLED:
+        raise Conflict("cancelled", _("This return visit is cancelled."))
+    if visit.is_frozen or visit.state == ReturnVisitState.DONE:
+        raise Conflict("frozen", _("Both sides have signed this sheet: it can no longer change."))
+
+
+def _delete_files_on_commit(files: list[tuple[Any, str]]) -> None:
+    def delete() -> None:
+        for storage, name in files:
+            storage.delete(name)
+
+    if files:
+        transaction.on_commit(delete)
+
+
+def _withdraw_signatures(visit: ReturnVisit, *, role: str | None = None) -> None:
+    stale = list(visit.signatures.all() if role is None else visit.signatures.filter(role=role))
+    _delete_files_on_commit([(s.image.storage, s.image.name) for s in stale])
+    ReturnVisitSignature.objects.filter(pk__in=[s.pk for s in stale]).delete()
+
+
+def _request_description(visit: ReturnVisit, finding: dict[str, Any], day: date) -> str:
+    facts = {
+        "kind": FindingKind(finding["kind"]).label,
+        "month": visit.month.strftime("%Y-%m"),
+        "date": day.isoformat(),
+        "description": finding["description"],
+    }
+    return _("%(kind)s found on the return visit of %(month)s (%(date)s): %(description)s") % facts
+
+
+# --- writes -------------------------------------------------------------------------------
+def return_visit_record(
+    *,
+    visit: ReturnVisit,
+    user: User,
+    participants: Iterable[Mapping[str, Any]],
+    devices: Iterable[Mapping[str, Any]],
+    satisfaction: int | None,
+    findings: Iterable[Mapping[str, Any]] = (),
+    training_given: str = "",
+    comments: str = "",
+    visited_on: date | str | None = None,
+    now: datetime | None = None,
+) -> ReturnVisit:
+    """Write the sheet of a return visit that both sides have not signed yet.
+
+    ``participants``: ``{"name", "role"}``, at least one. ``devices``: ``{"device", "state",
+    "note"}`` for every device of the department (``state``: normal, attention,
+    out_of_service). ``findings``: ``{"device", "kind", "description", "raise_request"}``; a
+    line with ``raise_request`` opens a service request found on a visit, linked to the
+    line. ``satisfaction``: 1-5. ``visited_on``: default the hospital's today.
+    """
+    now = now or timezone.now()
+    zone = ZoneInfo(visit.hospital.time_zone)
+    today = timezone.localtime(now, zone).date()
+    errors: dict[str, str] = {}
+    department_ids = set(
+        Device.objects.filter(department_id=visit.department_id).values_list("pk", flat=True)
+    )
+    expected = {d.pk: d for d in department_devices(visit.department)}
+    clean_participants = participants_clean(participants, errors)
+    clean_devices = devices_clean(devices, department_ids, expected, errors)
+    clean_findings = findings_clean(findings, department_ids, errors)
+    clean_satisfaction = satisfaction_clean(satisfaction, errors)
+    training = clean_text(training_given, limit=MAX_TEXT, key="training_given", errors=errors)
+    remarks = clean_text(comments, limit=MAX_TEXT, key="comments", errors=errors)
+    day = visited_on_clean(visited_on, visit, today, errors)
+    if errors:
+        raise ValidationError(errors)
+
+    with transaction.atomic():
+        locked = (
+            ReturnVisit.objects.select_for_update()
+            .select_related("hospital", "department")
+            .get(pk=visit.pk)
+        )
+        _require_open(locked)
+        before = sheet_content(locked) if locked.is_recorded else None
+        locked.visited_on = day
+        locked.training_given = training
+        locked.satisfaction = clean_satisfaction
+        locked.comments = remarks
+        locked.recorded_at = now
+        locked.recorded_by = user
+        locked.save(
+            update_fields=[
+                "visited_on",
+                "training_given",
+                "satisfaction",
+                "comments",
+                "recorded_at",
+                "recorded_by",
+                "updated_at",
+            ]
+        )
+        locked.participants.all().delete()
+        ReturnVisitParticipant.objects.bulk_create(
+            [
+                ReturnVisitParticipant(visit=locked, position=n, **row)
+                for n, row in enumerate(clean_participants)
+            ]
+        )
+        locked.device_checks.all().delete()
+        ReturnVisitDeviceCheck.objects.bulk_create(
+            [
+                ReturnVisitDeviceCheck(
+                    visit=locked, device_id=row["device"], state=row["state"], note=row["note"]
+                )
+                for row in clean_devices
+            ]
+        )
+        raised = list(locked.findings.filter(request__isnull=False))
+        locked.findings.filter(request__isnull=True).delete()
+        position = max((f.position for f in raised), default=-1) + 1
+        by_id = Device.objects.in_bulk({f["device"] for f in clean_findings if f["raise_request"]})
+        for n, row in enumerate(clean_findings, start=position):
+            request = None
+            if row["raise_request"]:
+                with translation.override(settings.LANGUAGE_CODE):
+                    description = _request_description(locked, row, day or today)
+                request = service_request_open(
+                    device=by_id[row["device"]],
+                    severity=Severity.NORMAL,
+                    channel=Channel.VISIT,
+                    description=description,
+                    recorded_by=user,
+                    reported_at=now,
+                    now=now,
+                )
+            ReturnVisitFinding.objects.create(
+                visit=locked,
+                position=n,
+                device_id=row["device"],
+                kind=row["kind"],
+                description=row["description"],
+                request=request,
+            )
+        if before is not None and sheet_content(locked) != before:
+            _withdraw_signatures(locked)
+    visit.refresh_from_db()
+    return visit
+
+
+def return_visit_sign(
+    *,
+    visit: ReturnVisit,
+    role: str,
+    signer_name: str,
+    signature_data_url: str,
+    user: User,
+    now: datetime | None = None,
+) -> ReturnVisitSignature:
+    """A signature drawn on screen, as the vendor's engineer or the hospital's
+    representative, in either order; signing again in the same role replaces the earlier
+    signature. The second side's signature freezes the sheet (state done, content hash) and
+    its PDF is archived after commit."""
+    now = now or timezone.now()
+    errors: dict[str, str] = {}
+    if role not in SignatureRole.values:
+        errors["role"] = _("Sign as the vendor's engineer or as the hospital.")
+    signer_name = (signer_name or "").strip() if isinstance(signer_name, str) else ""
+    if not signer_name:
+        errors["signer_name"] = _("Write the signer's name.")
+    elif len(signer_name) > MAX_NAME:
+        errors["signer_name"] = _("The name is too long.")
+    image = b""
+    try:
+        image = decode_signature_data_url(signature_data_url)
+    except SignatureImageError as exc:
+        errors["signature"] = signature_error_message(exc.code)
+    if errors:
+        raise ValidationError(errors)
+
+    with transaction.atomic():
+        locked = (
+            ReturnVisit.objects.select_for_update()
+            .select_related("hospital", "department")
+            .get(pk=visit.pk)
+        )
+        _require_open(locked)
+        if not locked.is_recorded:
+            raise Conflict("not_recorded", _("Record the sheet before signing it."))
+        content = sheet_content(locked)
+        _withdraw_signatures(locked, role=role)
+        on_own_account = role == SignatureRole.ENGINEER or is_return_visit_customer(user, locked)
+        signature = ReturnVisitSignature(
+            visit=locked,
+            role=role,
+            signer_name=signer_name,
+            signed_at=now,
+            user=user if on_own_account else None,  # else signed on the engineer's phone
+            content_hash=content_hash(content, image),
+        )
+        signature.image.save(
+            f"signature-{role}-{uuid.uuid4().hex[:12]}.png", ContentFile(image), save=False
+        )
+        try:
+            signature.save()
+        except Exception:
+            signature.image.storage.delete(signature.image.name)
+            raise
+        if locked.signatures.exclude(role=role).exists():
+            locked.state = ReturnVisitState.DONE
+            locked.frozen_at = now
+            locked.content_hash = content_hash(content)
+            locked.save(update_fields=["state", "frozen_at", "content_hash", "updated_at"])
+            visit_id = locked.pk
+            # Rendering takes a moment: after commit, outside the write lock. A failure is
+            # logged; the PDF view renders a missing PDF on demand.
+            transaction.on_commit(lambda: _archive_quietly(visit_id), robust=True)
+    visit.refresh_from_db()
+    return signature
+
+
+def signature_matches(signature: ReturnVisitSignature) -> bool:
+    """Does the stored hash still match the sheet and the image? (An audit check.)"""
+    with signature.image.open("rb") as handle:
+        image = handle.read()
+    return content_hash(sheet_content(signature.visit), image) == signature.content_hash
+
+
+def _archive_quietly(visit_id: int) -> None:
+    visit = ReturnVisit.objects.select_related("hospital", "department").get(pk=visit_id)
+    return_visit_pdf(visit=visit)
+
+
+def return_visit_pdf(*, visit: ReturnVisit) -> ReturnVisit:
+    """Render the signed sheet (Chinese, the vendor's header) and archive it with the
+    visit, replacing an earlier file. ``Conflict`` while both sides have not signed."""
+    if not visit.is_frozen:
+        raise Conflict("not_signed", _("The PDF is archived once both sides have signed."))
+    from .pdf import sheet_pdf_bytes  # loads WeasyPrint: only when a PDF is made
+
+    content = sheet_pdf_bytes(visit)
+    old_name = visit.pdf.name if visit.pdf else ""
+    visit.pdf.save(
+        f"return-visit-{visit.month:%Y-%m}-{visit.pk}.pdf", ContentFile(content), save=False
+    )
+    # Only the file column: the signed content of a frozen sheet never changes.
+    ReturnVisit.objects.filter(pk=visit.pk).update(pdf=visit.pdf.name)
+    if old_name and old_name != visit.pdf.name:
+        visit.pdf.storage.delete(old_name)
+    return visit
