@@ -28,6 +28,7 @@ from accounts.models import User, VendorRole
 from contracts.models import Contract
 from contracts.selectors import ServiceManagers
 from core.errors import Conflict
+from core.sweeps import claim_batch
 from core.timeutil import local_today
 from customers.models import Department, Hospital
 from notify.services import Notice, notices_send
@@ -269,20 +270,15 @@ def _sweep_batch(
 ) -> int:
     """Claim up to ``size`` overdue visits and tell their people, in one transaction."""
     with transaction.atomic():
-        locked = list(
-            candidates.select_for_update(skip_locked=True, of=("self",))
-            .order_by("window_end", "pk")
-            .values_list("pk", flat=True)[:size]
+        claimed = claim_batch(
+            candidates,
+            flag="overdue_notified_at",
+            now=now,
+            size=size,
+            order_by=("window_end", "pk"),
         )
-        if not locked:
+        if not claimed:
             return 0
-        unclaimed = ReturnVisit.objects.filter(overdue_notified_at__isnull=True)
-        if unclaimed.filter(pk__in=locked).update(overdue_notified_at=now) == len(locked):
-            claimed = locked
-        else:  # pragma: no cover - a claim outside the locking protocol
-            claimed = [
-                pk for pk in locked if unclaimed.filter(pk=pk).update(overdue_notified_at=now)
-            ]
         visits = (
             ReturnVisit.objects.filter(pk__in=claimed)
             .select_related("hospital", "department")
