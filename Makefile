@@ -51,12 +51,14 @@ lint: deps
 	$(UV) run --frozen ruff format --check .
 	$(UV) run --frozen mypy core/ accounts/services.py customers/services.py \
 	  assets/services.py assets/selectors.py contracts/services.py contracts/selectors.py \
-	  contracts/coverage.py service/sla.py service/timeline.py service/services.py \
+	  contracts/coverage.py contracts/reasons.py service/sla.py service/timeline.py service/services.py \
 	  service/selectors.py service/escalation.py service/records.py notify/services.py \
 	  agenda/services.py agenda/selectors.py agenda/grid.py agenda/ics.py agenda/sources.py \
 	  maintenance/agenda.py \
 	  training/services.py training/selectors.py training/agenda.py \
 	  regimes/services.py regimes/selectors.py regimes/files.py \
+	  charges/pricing.py charges/services.py charges/selectors.py \
+	  parts/services.py parts/selectors.py parts/loans.py parts/importing.py parts/import_jobs.py \
 	  maintenance/schedule.py maintenance/services.py maintenance/generation.py maintenance/visit_records.py maintenance/selectors.py \
 	  return_visits/schedule.py return_visits/services.py return_visits/selectors.py \
 	  return_visits/sheet.py return_visits/sheet_input.py return_visits/agenda.py
@@ -79,6 +81,7 @@ clean:
 	rm -rf var staticfiles .pytest_cache .ruff_cache .mypy_cache
 
 # Not a test: figures for docs/benchmarks.md, on PostgreSQL (BENCH_DATABASE_URL; visit
-# generation: BENCH_MAINTENANCE_DATABASE_URL, BENCH_DEVICES=100000).
+# generation: BENCH_MAINTENANCE_DATABASE_URL, BENCH_DEVICES=100000; spare parts:
+# BENCH_STOCK_DATABASE_URL, BENCH_STOCK_MOVEMENTS=5000000; one of them: python -m bench --only stock).
 bench: deps
 	$(PY) -m bench

@@ -19,6 +19,7 @@ DATA_MIGRATIONS = (
     "service.migrations.0002_default_policies",
     "maintenance.migrations.0002_default_plan_templates",
     "training.migrations.0002_standard_topics",
+    "charges.migrations.0002_default_charge_settings",
 )
 
 

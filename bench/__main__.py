@@ -1,10 +1,12 @@
 """`make bench`: the figures of docs/benchmarks.md, measured on PostgreSQL.
 
-    python -m bench [--rebuild] [--runs N] [--only service|maintenance] [--devices N]
+    python -m bench [--rebuild] [--runs N] [--only service|maintenance|stock] [--devices N]
+                    [--movements N]
 
 The planned-maintenance benchmark (visit generation for 100,000 devices, or
-``--devices``/``BENCH_DEVICES``) is ``bench/maintenance.py``, in its own database. What
-follows is the service-request one.
+``--devices``/``BENCH_DEVICES``) is ``bench/maintenance.py``, and the spare-parts one (stock
+page and reservation over 5,000,000 movements, or ``--movements``/``BENCH_STOCK_MOVEMENTS``)
+``bench/stock.py``, each in its own database. What follows is the service-request one.
 
 Builds (once; `--rebuild` to start over) a database `medservice_bench` with 1,000,000 closed
 and 20,000 open service requests and their milestones, then reports:
@@ -314,10 +316,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--only", choices=["service", "maintenance"])
+    parser.add_argument("--only", choices=["service", "maintenance", "stock"])
     parser.add_argument("--devices", type=int, default=None, help="maintenance: devices")
+    parser.add_argument("--movements", type=int, default=None, help="stock: ledger rows")
     args = parser.parse_args()
     print(f"{platform.node()} · {os.cpu_count()} cores · {platform.python_version()}", flush=True)
+    if args.only in (None, "stock"):
+        from bench import stock
+
+        print("spare parts: stock page, stock API, stock_reserve", flush=True)
+        figures = stock.measure(
+            movements=args.movements or stock.MOVEMENTS,
+            runs=args.runs,
+            rebuild=args.rebuild,
+        )
+        for name, figure in figures.items():
+            print(f"{name:48} {figure}", flush=True)
+        if args.only == "stock":
+            return
     if args.only != "service":
         from bench import maintenance
 

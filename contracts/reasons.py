@@ -34,14 +34,15 @@ def _last_day(until: datetime, zone: ZoneInfo) -> date:
 
 
 def reason_sentence(reason: Reason, zone: ZoneInfo) -> str:
-    p = dict(reason.params)
-    if isinstance(p.get("until"), datetime):
-        p["until"] = _last_day(p["until"], zone).isoformat()
-    if isinstance(p.get("since"), datetime):
-        p["since"] = _last_day(p["since"], zone).isoformat()
+    p: dict[str, object] = dict(reason.params)
+    for key in ("until", "since"):
+        instant = p.get(key)
+        if isinstance(instant, datetime):
+            p[key] = _last_day(instant, zone).isoformat()
     for key in ("accepted_on", "replaced_on"):
-        if isinstance(p.get(key), date):
-            p[key] = p[key].isoformat()
+        day = p.get(key)
+        if isinstance(day, date):
+            p[key] = day.isoformat()
     match reason.code:
         case "warranty":
             if p.get("contract"):
@@ -81,7 +82,7 @@ def reason_sentence(reason: Reason, zone: ZoneInfo) -> str:
             }
         case "cause_undetermined":
             return _("cause not yet determined, priced as a %(cause)s until classified") % {
-                "cause": CAUSE_LABELS[Cause(p["priced_as"])]
+                "cause": CAUSE_LABELS[Cause(str(p["priced_as"]))]
             }
     return reason.code
 

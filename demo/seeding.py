@@ -42,7 +42,10 @@ from .catalogue import (
     ContractSpec,
     HospitalSpec,
 )
+from .charges_seeding import seed_charges
+from .loaners_seeding import seed_loaners
 from .maintenance_seeding import seed_maintenance
+from .parts_seeding import seed_parts
 from .plan import AgreementPlan, DemoPlan, DevicePlan, demo_plan
 from .regimes_seeding import seed_regimes
 from .return_visits_seeding import seed_return_visits
@@ -151,6 +154,9 @@ class _Seeder:
         seed_training(today=today, **people)
         seed_regimes(today=today, **people)
         seed_agenda(**people)
+        seed_parts(users=self.users, devices=self.devices, created=self.created)
+        seed_loaners(users=self.users, created=self.created)
+        seed_charges(created=self.created)
 
     # people and organisations
     def organisation(self) -> None:

@@ -80,6 +80,8 @@ INSTALLED_APPS = [
     "assets",
     "contracts",
     "service",
+    "parts",
+    "charges",
     "maintenance",
     "training",
     "agenda",

@@ -18,6 +18,8 @@ urlpatterns = [
     path("", include("contracts.urls")),
     path("", include("service.urls")),
     path("", include("service.record_urls")),
+    path("", include("parts.urls")),
+    path("", include("charges.urls")),
     path("", include("maintenance.urls")),
     path("", include("regimes.urls")),
     path("", include("training.urls")),

@@ -40,6 +40,8 @@ from customers.tests.factories import (
 from maintenance.models import VisitPhoto
 from maintenance.services import visit_special_create
 from notify.services import notify_users
+from parts.loans import loaner_create
+from parts.services import part_create, stock_location_create
 from regimes.services import regime_document_create, regime_receipt_record, regime_version_add
 from return_visits.services import return_visit_create, return_visit_record
 from service.records import repair_record_save, repair_record_sign
@@ -193,7 +195,17 @@ class World:
             satisfaction=4,
             comments=f"Comments {tag}",
         )
+        spare_part = part_create(
+            part_number=f"P-{tag}", name_zh=f"备件 {tag}", name_en=f"Part {tag}"
+        )
+        loaner = loaner_create(
+            product_model=self.model,
+            serial_number=f"LN-{tag}",
+            location=stock_location_create(kind="central", name=f"Loaner shelf {tag}"),
+        )
         return {
+            "spare_part": spare_part,
+            "loaner": loaner,
             "hospital": hospital,
             "department": department,
             "contact": contact,
@@ -306,6 +318,12 @@ WEB_VIEWS: dict[str, dict[str, str] | None] = {
     "records:record_file": {"pk": "request"},
     "records:signature_image": {"pk": "request", "signature_pk": "signature"},
     "records:root_cause": {"pk": "request"},
+    "charges:statement_list": None,
+    "charges:statement": {"pk": "request"},
+    "charges:statement_accept": {"pk": "request"},
+    "charges:statement_dispute": {"pk": "request"},
+    "charges:statement_pdf": {"pk": "request"},
+    "charges:credit_note_create": {"pk": "request"},
     "notify:inbox": None,
     "notify:mark_all_read": None,
     "notify:message": {"pk": "message"},
@@ -364,6 +382,26 @@ WEB_VIEWS: dict[str, dict[str, str] | None] = {
     "return_visits:return_visit_sign": {"pk": "return_visit", "role": "=engineer"},
     "return_visits:return_visit_pdf": {"pk": "return_visit"},
     "return_visits:return_visit_cancel": {"pk": "return_visit"},
+    "parts:part_list": None,
+    "parts:part_create": None,
+    "parts:part_detail": {"pk": "spare_part"},
+    "parts:part_edit": {"pk": "spare_part"},
+    "parts:import_create": None,
+    "parts:import_review": None,
+    "parts:import_confirm": None,
+    "parts:import_template": None,
+    "parts:stock": None,
+    "parts:movement_create": None,
+    "parts:my_bag": None,
+    "parts:bag_issue": None,
+    "parts:bag_reserve": None,
+    "parts:loaner_list": None,
+    "parts:loaner_create": None,
+    "parts:loans_out": None,
+    "parts:loans_board": None,
+    "parts:loaner_detail": {"pk": "loaner"},
+    "parts:loan_create": {"pk": "loaner"},
+    "parts:loan_return": {"pk": "loaner"},
 }
 # Create forms that accept a record of B in the query string (they must ignore it or 404).
 CREATE_QUERY = {
@@ -400,8 +438,8 @@ def _named_urls() -> set[str]:
             if isinstance(pattern, URLResolver):
                 ns = pattern.namespace or namespace
                 if ns in {"customers", "assets", "contracts", "accounts", "service", "records",
-                          "notify", "agenda", "regimes", "maintenance", "training",
-                          "return_visits"}:  # fmt: skip
+                          "notify", "agenda", "regimes", "maintenance", "training", "charges",
+                          "return_visits", "parts"}:  # fmt: skip
                     walk(pattern.url_patterns, ns)
             elif isinstance(pattern, URLPattern) and pattern.name and namespace:
                 names.add(f"{namespace}:{pattern.name}")
@@ -501,6 +539,8 @@ WRITE_FORMS_BY_ROLE = {
         "training:attendance_sign",
         "return_visits:sheet_edit",
         "return_visits:return_visit_sign",
+        "parts:movement_create",
+        "parts:loan_create",
     },
     VendorRole.DISPATCHER: {
         "customers:contact_create",
@@ -513,6 +553,8 @@ POST_ONLY = {
     "service:request_event",
     "service:request_fault_cause",
     "records:record_file",
+    "charges:statement_accept",
+    "charges:statement_dispute",
     "notify:mark_all_read",
     "agenda:feed_revoke",
     "maintenance:visit_photo_add",
@@ -522,12 +564,16 @@ POST_ONLY = {
     "training:material_add",
     "training:attendance_score",
     "return_visits:return_visit_cancel",
+    "parts:bag_issue",
+    "parts:bag_reserve",
+    "parts:import_confirm",
+    "parts:loan_return",
 }
 WRITE_FORMS = {
     name
     for name in WEB_VIEWS
     if name.endswith(("_create", "_edit", "_add", "_replace", "_receipt", "_amend", "_sign"))
-    or name == "records:root_cause"
+    or name in {"records:root_cause", "parts:import_review"}
 } - {"records:record_edit"}  # the record page: read-only for those who may not fill it
 
 
@@ -540,6 +586,7 @@ def test_vendor_roles_read_everything_and_write_what_their_role_allows(client, w
             "assets:device_go_live",
             "assets:device_by_public_id",
             "records:record_pdf",  # exists once the customer signed; B's record is unsigned
+            "charges:statement_pdf",  # exists once accepted; B's request is not even resolved
             "return_visits:return_visit_pdf",  # exists once both sides signed; B's has not
             "notify:message",  # a message is its addressee's only, vendor staff included
             "agenda:feed_ics",  # a secret address: an unknown token is a 404 to anyone
@@ -589,6 +636,8 @@ API_BODIES = {
     ("PATCH", "/api/v1/maintenance-agreements/{agreement_id}"): {"notes": "x"},
     ("PATCH", "/api/v1/service-requests/{request_id}"): {"fault_cause": "quality"},
     ("POST", "/api/v1/service-requests/{request_id}/events"): {"type": "callback"},
+    ("POST", "/api/v1/service-requests/{request_id}/charges/accept"): {},
+    ("POST", "/api/v1/service-requests/{request_id}/charges/dispute"): {"comment": "x"},
     ("POST", "/api/v1/visits/{visit_id}/complete"): {"results": {"appearance": "pass"}},
     ("POST", "/api/v1/visits/{visit_id}/sign"): {"signer_name": "x", "signature": "x"},
     ("POST", "/api/v1/training-sessions/{training_session_id}/attendance"): {
@@ -608,6 +657,8 @@ API_BODIES = {
         "signer_name": "x",
         "signature": "x",
     },
+    ("POST", "/api/v1/loaners/{loaner_id}/install"): {"request_id": 1},
+    ("POST", "/api/v1/loaners/{loaner_id}/return"): {},
     ("PUT", "/api/v1/service-requests/{request_id}/root-cause"): {
         "cause": "x",
         "measures": "x",
@@ -666,6 +717,25 @@ API_CREATES = {
         "department_id": b["department"].pk,
         "month": "2030-01",
     },
+    ("POST", "/api/v1/parts"): lambda b: {
+        "part_number": "new",
+        "name_zh": "x",
+        "cost_price": "1.00",
+        "list_price": "2.00",
+    },
+    ("POST", "/api/v1/stock-locations"): lambda b: {"kind": "central", "name": "new"},
+    ("POST", "/api/v1/loaners"): lambda b: {
+        "product_model_id": b["loaner"].product_model_id,
+        "serial_number": "new",
+        "location_id": b["loaner"].location_id,
+    },
+    ("POST", "/api/v1/stock-movements"): lambda b: {
+        "kind": "issue",
+        "part_id": b["spare_part"].pk,
+        "quantity": 1,
+        "location_id": 1,
+        "request_id": b["request"].pk,
+    },
     ("POST", "/api/v1/maintenance-agreements"): lambda b: {
         "hospital_id": b["hospital"].pk,
         "starts_on": "2028-01-01",
@@ -689,8 +759,16 @@ API_PARAMS = {
     "training_session_id": "training_session",
     "attendance_id": "attendance",
     "return_visit_id": "return_visit",
+    "loaner_id": "loaner",
 }
 GLOBAL_READS = {"/api/v1/service-organisation", "/api/v1/me"}
+# The vendor's own business (parts, prices, stock): hospital users are refused outright.
+VENDOR_ONLY_READS = {
+    "/api/v1/parts",
+    "/api/v1/stock-locations",
+    "/api/v1/stock",
+    "/api/v1/loaners",
+}
 
 
 def _operations(client) -> list[tuple[str, str]]:
@@ -746,7 +824,8 @@ def test_hospital_a_cannot_read_or_change_hospital_b_in_the_api(client, world, w
                 assert response.status_code == 404, (who, path, response.status_code)
                 assert response.json()["detail"]
             else:
-                assert response.status_code == 200, (who, path, response.status_code)
+                expected = 403 if path in VENDOR_ONLY_READS else 200
+                assert response.status_code == expected, (who, path, response.status_code)
                 assert SECRET not in response.content.decode(), f"{path} leaks B to {who}"
             continue
         if (method, path) in API_CREATES:

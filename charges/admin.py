@@ -1,0 +1,52 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import ChargeLine, ChargeSettings, ChargeStatement, CreditNote, CreditNoteLine
+
+
+@admin.register(ChargeSettings)
+class ChargeSettingsAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "__str__",
+        "labor_hour_cost",
+        "labor_hour_list",
+        "travel_trip_cost",
+        "travel_trip_list",
+        "currency",
+    ]
+
+
+class ChargeLineInline(admin.TabularInline):
+    model = ChargeLine
+    extra = 0
+    can_delete = False
+    readonly_fields = [f.name for f in ChargeLine._meta.fields]
+
+
+@admin.register(ChargeStatement)
+class ChargeStatementAdmin(SimpleHistoryAdmin):
+    list_display = ["number", "request", "state", "total", "drafted_at", "accepted_at"]
+    list_filter = ["state"]
+    search_fields = ["number", "request__number"]
+    inlines = [ChargeLineInline]
+    readonly_fields = [f.name for f in ChargeStatement._meta.fields]
+
+    def has_add_permission(self, request):
+        return False  # statements come from the service (charge_statement_draft)
+
+
+class CreditNoteLineInline(admin.TabularInline):
+    model = CreditNoteLine
+    extra = 0
+    can_delete = False
+    readonly_fields = [f.name for f in CreditNoteLine._meta.fields]
+
+
+@admin.register(CreditNote)
+class CreditNoteAdmin(admin.ModelAdmin):
+    list_display = ["number", "statement", "total", "created_at"]
+    inlines = [CreditNoteLineInline]
+    readonly_fields = [f.name for f in CreditNote._meta.fields]
+
+    def has_add_permission(self, request):
+        return False

@@ -1,0 +1,18 @@
+"""Who may do what with charge statements: the hospital (its equipment administrator, or a
+user of the request's department) accepts or disputes; the vendor's office issues credit
+notes. Seeing a statement is seeing its request (``ChargeStatement.objects.for_user``)."""
+
+import rules
+
+from accounts.rules import is_vendor_office
+from service.records import is_request_customer
+
+
+@rules.predicate
+def is_statement_customer(user, statement) -> bool:
+    return statement is not None and is_request_customer(user, statement.request)
+
+
+rules.add_perm("charges.accept_chargestatement", is_statement_customer)
+rules.add_perm("charges.dispute_chargestatement", is_statement_customer)
+rules.add_perm("charges.add_creditnote", is_vendor_office)

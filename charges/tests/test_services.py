@@ -1,0 +1,321 @@
+"""Charge statements through the services (issue 5 §4; R-3.4, R-6.5, R-7.7, R-7.8): drafted
+from the repair record, the timeline and the parts issued, re-priced before acceptance,
+frozen after it with a content hash and a Chinese PDF, adjusted by credit notes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.core.exceptions import ValidationError
+
+from accounts.models import VendorRole
+from accounts.tests.factories import vendor_user
+from assets.services import main_component_replace
+from assets.tests.factories import MainComponentFactory
+from charges import services
+from charges.models import ChargeSettings, ChargeStatement, StatementState
+from charges.services import StatementConflict
+from charges.tests.factories import covered_device, resolved_request
+from core.signatures import content_hash
+from customers.services import service_organisation_update
+from customers.tests.factories import hospital_user
+from maintenance.services import visit_special_create
+from parts.services import stock_issue, stock_receive
+from parts.tests.factories import SparePartFactory, StockLocationFactory
+from service.records import repair_record_save
+
+pytestmark = pytest.mark.django_db
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+D = Decimal
+
+
+def lines_of(statement):
+    return [(line.kind, line.pricing, line.quantity, line.amount) for line in statement.lines.all()]
+
+
+def issue_parts(part, quantity):
+    def issue(request):
+        location = StockLocationFactory()
+        stock_receive(part=part, location=location, quantity=quantity, user=None)
+        stock_issue(request=request, part=part, location=location, quantity=quantity, user=None)
+
+    return issue
+
+
+def test_warranty_quality_fault_is_free_including_travel_with_why():
+    device = covered_device(accepted_on=dt.date(2026, 3, 1))
+    with time_machine.travel(dt.datetime(2026, 9, 1, 10, tzinfo=SHANGHAI), tick=False):
+        request = resolved_request(
+            device, parts_replaced=[{"name": "电源板", "serial_removed": "PS-1"}], arrivals=2
+        )
+        statement = services.charge_statement_for_read(request=request)
+    assert statement.number.startswith("CS-2026-")
+    assert statement.state == StatementState.DRAFT
+    assert lines_of(statement) == [
+        ("parts", "free", D("1.00"), D("0.00")),
+        ("labor", "free", D("1.50"), D("0.00")),
+        ("travel", "free", D("2.00"), D("0.00")),  # one trip per arrival
+    ]
+    assert statement.total == D("0.00")
+    labor = statement.lines.get(kind="labor")
+    assert labor.reason_code == "warranty"
+    assert labor.reason_params["until"] == "2027-03-01"
+    # The archived wording is the site's language (zh-hans).
+    assert "2027-03-01" in labor.reason_text and "质量" in labor.reason_text
+
+
+def test_out_of_warranty_non_quality_parts_at_cost_labor_and_travel_at_list():
+    device = covered_device(accepted_on=dt.date(2024, 1, 1))
+    part = SparePartFactory(cost_price=D("33.33"), list_price=D("50.00"))
+    request = resolved_request(
+        device, fault_cause="non_quality", before_resolve=issue_parts(part, 3)
+    )
+    statement = services.charge_statement_draft(request=request)
+    assert lines_of(statement) == [
+        ("parts", "cost", D("3.00"), D("99.99")),
+        ("labor", "list", D("1.50"), D("270.00")),
+        ("travel", "list", D("1.00"), D("300.00")),
+    ]
+    assert (statement.parts_total, statement.labor_total, statement.travel_total) == (
+        D("99.99"),
+        D("270.00"),
+        D("300.00"),
+    )
+    assert statement.total == D("669.99")
+    assert statement.lines.get(kind="labor").reason_code == "out_of_cover"
+
+
+def test_record_parts_without_catalogue_price_are_zero_with_a_reason():
+    device = covered_device(accepted_on=dt.date(2024, 1, 1))
+    request = resolved_request(device, parts_replaced=[{"name": "保险丝"}], labor_hours=D(0))
+    statement = services.charge_statement_draft(request=request)
+    parts = statement.lines.get(kind="parts")
+    assert (parts.pricing, parts.amount, parts.reason_code) == (
+        "cost",
+        D("0.00"),
+        "no_catalogue_price",
+    )
+    assert not statement.lines.filter(kind="labor").exists()  # no hours, no labor line
+
+
+def test_rates_are_data():
+    ChargeSettings.objects.filter(pk=1).update(labor_hour_list=D("200.00"))
+    device = covered_device(accepted_on=dt.date(2024, 1, 1))
+    statement = services.charge_statement_draft(request=resolved_request(device, arrivals=1))
+    assert statement.labor_total == D("300.00")
+
+
+def test_remote_fix_has_no_travel_and_undetermined_is_priced_as_quality():
+    device = covered_device(accepted_on=dt.date(2026, 3, 1))
+    with time_machine.travel(dt.datetime(2026, 9, 1, 10, tzinfo=SHANGHAI), tick=False):
+        request = resolved_request(device, arrivals=0, fault_cause="undetermined")
+        statement = services.charge_statement_draft(request=request)
+    assert lines_of(statement) == [("labor", "free", D("1.50"), D("0.00"))]
+    assert (statement.cause, statement.priced_as) == ("undetermined", "quality")
+
+
+@pytest.mark.parametrize(
+    ("reported", "pricing"),
+    [
+        (dt.datetime(2027, 3, 1, 23, 30, tzinfo=SHANGHAI), "free"),  # the last day
+        (dt.datetime(2027, 3, 2, 0, 10, tzinfo=SHANGHAI), "list"),  # the next local day
+    ],
+)
+def test_last_day_of_warranty_in_the_hospitals_day(reported, pricing):
+    device = covered_device(accepted_on=dt.date(2026, 3, 1))
+    with time_machine.travel(dt.datetime(2027, 3, 5, 10, tzinfo=SHANGHAI), tick=False):
+        request = resolved_request(device, reported_at=reported)
+        statement = services.charge_statement_draft(request=request)
+    assert {line.pricing for line in statement.lines.all()} == {pricing}
+
+
+def test_replaced_component_in_warranty_on_a_device_out_of_it():
+    device = covered_device(accepted_on=dt.date(2024, 1, 1))
+    old = MainComponentFactory(device=device, serial_number="MB-1", name="主板")
+    main_component_replace(component=old, new_serial_number="MB-2", replaced_on=dt.date(2026, 6, 1))
+    with time_machine.travel(dt.datetime(2027, 1, 20, 10, tzinfo=SHANGHAI), tick=False):
+        request = resolved_request(
+            device,
+            parts_replaced=[{"name": "主板", "serial_removed": "MB-2", "serial_fitted": "MB-3"}],
+        )
+        statement = services.charge_statement_draft(request=request)
+        plain = services.charge_statement_draft(request=resolved_request(device))
+    assert statement.total == D("0.00")
+    assert statement.lines.get(kind="parts").reason_code == "component_warranty"
+    assert statement.lines.get(kind="labor").reason_params["serial"] == "MB-2"
+    assert plain.total == D("570.00")  # the same device without the component: list price
+
+
+def test_changing_the_fault_cause_before_acceptance_reprices():
+    device = covered_device(accepted_on=dt.date(2026, 3, 1))
+    part = SparePartFactory(cost_price=D("100.00"), list_price=D("150.00"))
+    with time_machine.travel(dt.datetime(2026, 9, 1, 10, tzinfo=SHANGHAI), tick=False):
+        request = resolved_request(device, before_resolve=issue_parts(part, 2))
+        statement = services.charge_statement_for_read(request=request)
+        assert statement.total == D("0.00")
+        user = hospital_user(request.hospital)
+        services.charge_statement_dispute(statement=statement, user=user, comment="为何收费？")
+        repair_record_save(
+            request=request, author=request.repair_record.author, fault_cause="non_quality"
+        )
+        repriced = services.charge_statement_for_read(request=request)
+    assert repriced.pk == statement.pk and repriced.number == statement.number
+    assert repriced.total == D("200.00")  # parts at cost, labor and travel still free
+    assert repriced.state == StatementState.DRAFT  # re-priced after the dispute
+    assert repriced.dispute_comment == "为何收费？"
+
+
+def test_a_read_without_changes_does_not_rewrite():
+    device = covered_device(accepted_on=dt.date(2024, 1, 1))
+    statement = services.charge_statement_draft(request=resolved_request(device))
+    again = services.charge_statement_for_read(request=statement.request)
+    assert again.drafted_at == statement.drafted_at
+    assert list(again.lines.values_list("pk", flat=True)) == list(
+        statement.lines.values_list("pk", flat=True)
+    )
+
+
+def test_unresolved_request_has_no_statement():
+    device = covered_device(accepted_on=dt.date(2024, 1, 1))
+    request = resolved_request(device, resolve=False)
+    assert services.charge_statement_for_read(request=request) is None
+    with pytest.raises(StatementConflict):
+        services.charge_statement_draft(request=request)
+    assert services.draft_missing_statements() == 0
+
+
+def test_periodic_path_drafts_missing_statements_once():
+    device = covered_device(accepted_on=dt.date(2024, 1, 1))
+    request = resolved_request(device)
+    assert services.draft_missing_statements() == 1
+    assert services.draft_missing_statements() == 0
+    assert ChargeStatement.objects.get().request == request
+
+
+def test_maintenance_visits_and_training_never_produce_a_charge():
+    device = covered_device(accepted_on=dt.date(2024, 1, 1))
+    visit_special_create(device=device, user=vendor_user(VendorRole.ENGINEER), reason="异常")
+    assert services.draft_missing_statements() == 0
+    assert not ChargeStatement.objects.exists()
+
+
+def pdffonts(path) -> str:
+    return subprocess.run(
+        ["pdffonts", str(path)], check=True, capture_output=True, text=True
+    ).stdout
+
+
+def test_accept_freezes_hashes_and_stores_a_chinese_pdf(
+    tmp_path, django_capture_on_commit_callbacks
+):
+    service_organisation_update(name="青岛青盾医疗设备有限公司", hotline="400-800-1234")
+    device = covered_device(accepted_on=dt.date(2024, 1, 1))
+    request = resolved_request(device)
+    statement = services.charge_statement_draft(request=request)
+    admin = hospital_user(request.hospital)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.charge_statement_accept(statement=statement, user=admin)
+    statement.refresh_from_db()
+    assert statement.state == StatementState.ACCEPTED and statement.accepted_by == admin
+    assert statement.content_hash == content_hash(services.statement_content(statement))
+    path = tmp_path / "statement.pdf"
+    path.write_bytes(statement.pdf.read())
+    fonts = pdffonts(path)
+    cjk = [line for line in fonts.splitlines() if "CJK" in line]
+    assert cjk, fonts
+    assert all(line.split()[-5] == "yes" for line in cjk), fonts  # embedded
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    assert "费用结算单" in text and statement.number in text and "570.00" in text
+    assert "青岛青盾医疗设备有限公司" in text
+
+    # Frozen: a later change of the record does not touch it.
+    repair_record_save(request=request, author=request.repair_record.author, labor_hours=D(3))
+    assert services.charge_statement_for_read(request=request).total == D("570.00")
+    with pytest.raises(StatementConflict) as exc:
+        services.charge_statement_draft(request=request)
+    assert exc.value.code == "frozen"
+    with pytest.raises(StatementConflict):
+        services.charge_statement_accept(statement=statement, user=admin)
+    with pytest.raises(StatementConflict):
+        services.charge_statement_dispute(statement=statement, user=admin, comment="x")
+
+
+def test_credit_note_after_acceptance_records_the_difference():
+    device = covered_device(accepted_on=dt.date(2026, 3, 1))
+    part = SparePartFactory(cost_price=D("100.00"), list_price=D("150.00"))
+    with time_machine.travel(dt.datetime(2026, 9, 1, 10, tzinfo=SHANGHAI), tick=False):
+        request = resolved_request(
+            device, fault_cause="non_quality", before_resolve=issue_parts(part, 2)
+        )
+        statement = services.charge_statement_draft(request=request)
+        assert statement.total == D("200.00")
+        services.charge_statement_accept(statement=statement, user=hospital_user(request.hospital))
+        repair_record_save(
+            request=request, author=request.repair_record.author, fault_cause="quality"
+        )
+        office = vendor_user(VendorRole.MANAGER)
+        with pytest.raises(ValidationError):
+            services.credit_note_issue(statement=statement, user=office, reason="  ")
+        note = services.credit_note_issue(
+            statement=statement, user=office, reason="经分析为质量故障"
+        )
+    statement.refresh_from_db()
+    assert statement.total == D("200.00")  # the accepted statement never changes
+    assert (note.total_before, note.total_after, note.total) == (
+        D("200.00"),
+        D("0.00"),
+        D("-200.00"),
+    )
+    amounts = sorted(line.amount for line in note.lines.all())
+    assert amounts[0] == D("-200.00") and sum(amounts) == D("-200.00")
+    assert note.number.startswith("CN-2026-")
+    with pytest.raises(ValidationError):  # nothing changed since
+        services.credit_note_issue(statement=statement, user=office, reason="again")
+
+
+def test_dispute_needs_a_comment_and_a_disputed_statement_cannot_be_accepted():
+    device = covered_device(accepted_on=dt.date(2024, 1, 1))
+    request = resolved_request(device)
+    statement = services.charge_statement_draft(request=request)
+    user = hospital_user(request.hospital)
+    with pytest.raises(ValidationError) as exc:
+        services.charge_statement_dispute(statement=statement, user=user, comment="  ")
+    assert "comment" in exc.value.message_dict
+    services.charge_statement_dispute(statement=statement, user=user, comment="工时不对")
+    with pytest.raises(StatementConflict) as conflict:
+        services.charge_statement_accept(statement=statement, user=user)
+    assert conflict.value.code == "disputed"
+    with pytest.raises(StatementConflict):
+        services.credit_note_issue(statement=statement, user=user, reason="x")
+
+
+def test_accepting_a_statement_that_changed_since_it_was_priced_is_refused():
+    device = covered_device(accepted_on=dt.date(2024, 1, 1))
+    request = resolved_request(device)
+    statement = services.charge_statement_draft(request=request)
+    repair_record_save(request=request, author=request.repair_record.author, labor_hours=D(2))
+    with pytest.raises(StatementConflict) as exc:
+        services.charge_statement_accept(statement=statement, user=hospital_user(request.hospital))
+    assert exc.value.code == "changed"
+    statement.refresh_from_db()
+    assert statement.state == StatementState.DRAFT
+
+
+def test_reading_in_another_language_does_not_reprice():
+    from django.utils import translation
+
+    device = covered_device(accepted_on=dt.date(2024, 1, 1))
+    part = SparePartFactory(name_zh="电源板", name_en="Power board")
+    request = resolved_request(device, before_resolve=issue_parts(part, 1))
+    statement = services.charge_statement_draft(request=request)  # tests speak English
+    assert "电源板" in statement.lines.get(kind="parts").description
+    with translation.override("zh-hans"):
+        again = services.charge_statement_for_read(request=request)
+    assert again.drafted_at == statement.drafted_at

@@ -1,0 +1,323 @@
+"""API: the parts catalogue, stock locations, levels and movements (issue 5 §5).
+
+Vendor-internal: hospital users get 403 on every operation (docs/decisions.md). A
+movement that asks for more than is free answers 409 ``not_enough_stock``; bad input 422
+with field paths; the same ``Idempotency-Key`` twice records the movement once."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from ninja import Field, Header, Query, Router, Schema, Status
+from pydantic import AwareDatetime
+
+from accounts.models import VendorRole
+from assets.models import ProductModel
+from core.api import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    ErrorOut,
+    PageIn,
+    page,
+    page_of,
+    resolve,
+    resolve_many,
+)
+from core.errors import Conflict
+from core.permissions import require_perm
+from service.models import ServiceRequest
+
+from . import selectors, services
+from .models import LocationKind, MovementKind, SparePart, StockLevel, StockLocation, StockMovement
+
+router = Router(tags=["spare parts"])
+User = get_user_model()
+VENDOR_READ_ERRORS: dict[int, Any] = {**READ_ERRORS, 403: ErrorOut}
+MOVEMENT_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 409: ErrorOut}
+# Services name fields as models do; the API speaks ``<name>_id``.
+API_NAMES = {
+    "location": "location_id",
+    "from_location": "from_location_id",
+    "to_location": "to_location_id",
+    "request": "request_id",
+    "part": "part_id",
+    "engineer": "engineer_id",
+    "product_models": "product_model_ids",
+}
+
+
+def _api_names(exc: ValidationError) -> ValidationError:
+    if not hasattr(exc, "error_dict"):
+        return exc
+    return ValidationError({API_NAMES.get(k, k): v for k, v in exc.error_dict.items()})
+
+
+class PartIn(Schema):
+    part_number: str = Field(min_length=1, max_length=60)
+    name_zh: str = Field(min_length=1, max_length=200)
+    name_en: str = Field("", max_length=200)
+    product_model_ids: list[int] = []
+    is_main_component: bool = False
+    unit: str = Field("pcs", min_length=1, max_length=20)
+    cost_price: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
+    list_price: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
+    currency: str = Field("CNY", min_length=3, max_length=3)
+    active: bool = True
+
+
+class PartOut(Schema):
+    id: int
+    part_number: str
+    name_zh: str
+    name_en: str
+    product_model_ids: list[int]
+    is_main_component: bool
+    unit: str
+    cost_price: Decimal
+    list_price: Decimal
+    currency: str
+    active: bool
+
+
+class PartFilter(Schema):
+    q: str = ""
+    product_model_id: int | None = None
+    active: bool | None = None
+
+
+class LocationIn(Schema):
+    kind: LocationKind
+    name: str = Field(min_length=1, max_length=120)
+    engineer_id: int | None = None
+    active: bool = True
+
+
+class LocationOut(Schema):
+    id: int
+    kind: str
+    name: str
+    engineer_id: int | None
+    active: bool
+
+
+class StockOut(Schema):
+    part_id: int
+    part_number: str
+    location_id: int
+    location_name: str
+    on_hand: int
+    reserved: int
+    available: int
+    minimum: int | None
+    is_low: bool
+
+
+class StockFilter(Schema):
+    part_id: int | None = None
+    location_id: int | None = None
+    low_only: bool = False
+
+
+class MovementIn(Schema):
+    kind: MovementKind
+    part_id: int
+    quantity: int | None = Field(None, description="All kinds but count_correction; ≥ 1")
+    counted: int | None = Field(None, description="count_correction: units counted")
+    location_id: int | None = Field(None, description="Every kind but transfer")
+    from_location_id: int | None = Field(None, description="transfer")
+    to_location_id: int | None = Field(None, description="transfer")
+    request_id: int | None = Field(None, description="reserve, unreserve, issue, return")
+    serial: str = Field("", max_length=100, description="Serial-tracked parts: the unit")
+    occurred_at: AwareDatetime | None = Field(None, description="Default now")
+    note: str = Field("", max_length=500)
+
+
+class MovementOut(Schema):
+    id: int
+    kind: str
+    part_id: int
+    quantity: int
+    from_location_id: int | None
+    to_location_id: int | None
+    request_id: int | None
+    serial: str
+    occurred_at: datetime
+    recorded_at: datetime
+    note: str
+
+
+class MovementResultOut(Schema):
+    movement: MovementOut | None = Field(description="None: the count matched the books")
+    levels: list[StockOut]
+
+
+def _part_body(part: SparePart) -> dict:
+    return {
+        **{f: getattr(part, f) for f in PartOut.model_fields if f not in {"product_model_ids"}},
+        "product_model_ids": sorted(pm.pk for pm in part.product_models.all()),
+    }
+
+
+def _level_body(level: StockLevel) -> dict:
+    return {
+        "part_id": level.part_id,
+        "part_number": level.part.part_number,
+        "location_id": level.location_id,
+        "location_name": level.location.name,
+        "on_hand": level.on_hand,
+        "reserved": level.reserved,
+        "available": level.available,
+        "minimum": getattr(level, "minimum", None),
+        "is_low": bool(getattr(level, "is_low", False)),
+    }
+
+
+def _movement_body(movement: StockMovement) -> dict:
+    return {
+        "id": movement.pk,
+        "kind": movement.kind,
+        "part_id": movement.part_id,
+        "quantity": movement.quantity,
+        "from_location_id": movement.from_location_id,
+        "to_location_id": movement.to_location_id,
+        "request_id": movement.request_id,
+        "serial": movement.serial_unit.serial_number if movement.serial_unit else "",
+        "occurred_at": movement.occurred_at,
+        "recorded_at": movement.recorded_at,
+        "note": movement.note,
+    }
+
+
+# --- catalogue ----------------------------------------------------------------------------
+@router.get("/parts", response={200: page_of(PartOut), **VENDOR_READ_ERRORS})
+def part_list(request, filters: Query[PartFilter], paging: Query[PageIn]):
+    require_perm(request, "parts.view_sparepart")
+    parts = SparePart.objects.for_user(request.user).prefetch_related("product_models")
+    if filters.q:
+        parts = parts.filter(
+            Q(part_number__icontains=filters.q)
+            | Q(name_zh__icontains=filters.q)
+            | Q(name_en__icontains=filters.q)
+        )
+    if filters.product_model_id:
+        parts = parts.filter(product_models=filters.product_model_id)
+    if filters.active is not None:
+        parts = parts.filter(active=filters.active)
+    result = page(parts.distinct(), limit=paging.limit, offset=paging.offset)
+    result["items"] = [_part_body(p) for p in result["items"]]
+    return result
+
+
+@router.post("/parts", response={201: PartOut, **WRITE_ERRORS})
+def part_create(request, payload: PartIn):
+    require_perm(request, "parts.add_sparepart")
+    models = resolve_many(
+        ProductModel.objects.all(), payload.product_model_ids, "product_model_ids"
+    )
+    fields = payload.dict(exclude={"product_model_ids"})
+    try:
+        part = services.part_create(product_models=models, **fields)
+    except ValidationError as exc:
+        raise _api_names(exc) from exc
+    return Status(201, _part_body(part))
+
+
+# --- locations ----------------------------------------------------------------------------
+@router.get("/stock-locations", response={200: page_of(LocationOut), **VENDOR_READ_ERRORS})
+def location_list(request, paging: Query[PageIn]):
+    require_perm(request, "parts.view_stocklevel")
+    locations = StockLocation.objects.for_user(request.user)
+    return page(locations, limit=paging.limit, offset=paging.offset)
+
+
+@router.post("/stock-locations", response={201: LocationOut, **WRITE_ERRORS})
+def location_create(request, payload: LocationIn):
+    require_perm(request, "parts.add_stocklocation")
+    engineer = resolve(
+        User.objects.filter(is_active=True, vendor_role=VendorRole.ENGINEER),
+        payload.engineer_id,
+        "engineer_id",
+    )
+    try:
+        location = services.stock_location_create(
+            kind=payload.kind, name=payload.name, engineer=engineer, active=payload.active
+        )
+    except ValidationError as exc:
+        raise _api_names(exc) from exc
+    return Status(201, location)
+
+
+# --- stock --------------------------------------------------------------------------------
+@router.get("/stock", response={200: page_of(StockOut), **VENDOR_READ_ERRORS})
+def stock_list(request, filters: Query[StockFilter], paging: Query[PageIn]):
+    """Levels per part and location; ``is_low`` when free stock is under the reorder point."""
+    require_perm(request, "parts.view_stocklevel")
+    levels = selectors.stock_levels()
+    if filters.part_id:
+        levels = levels.filter(part_id=filters.part_id)
+    if filters.location_id:
+        levels = levels.filter(location_id=filters.location_id)
+    if filters.low_only:
+        levels = levels.filter(is_low=True)
+    result = page(levels, limit=paging.limit, offset=paging.offset)
+    result["items"] = [_level_body(level) for level in result["items"]]
+    return result
+
+
+@router.post("/stock-movements", response={201: MovementResultOut, **MOVEMENT_ERRORS})
+def movement_create(
+    request,
+    payload: MovementIn,
+    idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
+):
+    """One movement; its ``kind`` says which fields it needs: ``transfer`` from/to
+    locations, ``count_correction`` ``counted``, the rest ``location_id``; reserve,
+    unreserve, issue and return a ``request_id``."""
+    require_perm(request, "parts.add_stockmovement")
+    locations = StockLocation.objects.for_user(request.user)
+    part = resolve(SparePart.objects.for_user(request.user), payload.part_id, "part_id")
+    places = {
+        name: resolve(locations, getattr(payload, f"{name}_id"), f"{name}_id")
+        for name in ("location", "from_location", "to_location")
+    }
+    service_request = resolve(
+        ServiceRequest.objects.for_user(request.user), payload.request_id, "request_id"
+    )
+    try:
+        movement = services.stock_movement_record(
+            kind=payload.kind,
+            part=part,
+            user=request.user,
+            quantity=payload.quantity,
+            counted=payload.counted,
+            request=service_request,
+            serial=payload.serial,
+            occurred_at=payload.occurred_at,
+            note=payload.note,
+            idempotency_key=idempotency_key,
+            **places,
+        )
+    except services.NotEnoughStock as exc:
+        raise Conflict("not_enough_stock", exc.text) from exc
+    except ValidationError as exc:
+        raise _api_names(exc) from exc
+    touched = [place.pk for place in places.values() if place is not None]
+    levels = selectors.stock_levels().filter(part=part, location_id__in=touched)
+    return Status(
+        201,
+        {
+            "movement": _movement_body(movement) if movement else None,
+            "levels": [_level_body(level) for level in levels],
+        },
+    )
+
+
+# Loaner units have their own module; they share this router's mount point.
+from . import loan_api  # noqa: E402
+
+router.add_router("", loan_api.router)

@@ -1,0 +1,85 @@
+"""Forms of the parts pages: they parse input; the services validate and write."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from core.forms import BootstrapFormMixin, ServiceModelForm
+from service.forms import new_idempotency_key
+from service.models import ServiceRequest
+
+from .models import MovementKind, SparePart, StockLocation
+
+
+class PartForm(ServiceModelForm):
+    class Meta:
+        model = SparePart
+        fields = [
+            "part_number",
+            "name_zh",
+            "name_en",
+            "product_models",
+            "is_main_component",
+            "unit",
+            "cost_price",
+            "list_price",
+            "currency",
+            "active",
+        ]
+        widgets = {"product_models": forms.CheckboxSelectMultiple}
+
+
+class MovementForm(BootstrapFormMixin, forms.Form):
+    """Any movement; the kind says which fields count (the service checks them)."""
+
+    kind = forms.ChoiceField(label=_("What happens"), choices=MovementKind.choices)
+    part = forms.ModelChoiceField(label=_("Part"), queryset=SparePart.objects.none())
+    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, required=False)
+    counted = forms.IntegerField(
+        label=_("Counted"),
+        min_value=0,
+        required=False,
+        help_text=_("Count correction: the units found on the shelf."),
+    )
+    location = forms.ModelChoiceField(
+        label=_("Location"),
+        queryset=StockLocation.objects.none(),
+        required=False,
+        help_text=_("Every kind but a transfer."),
+    )
+    from_location = forms.ModelChoiceField(
+        label=_("From"), queryset=StockLocation.objects.none(), required=False
+    )
+    to_location = forms.ModelChoiceField(
+        label=_("To"), queryset=StockLocation.objects.none(), required=False
+    )
+    request = forms.ModelChoiceField(
+        label=_("Service request"),
+        queryset=ServiceRequest.objects.none(),
+        required=False,
+        help_text=_("Reserve, release, issue and return."),
+    )
+    serial = forms.CharField(label=_("Serial number"), max_length=100, required=False)
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        kwargs.setdefault("initial", {})
+        kwargs["initial"].setdefault("idempotency_key", new_idempotency_key())
+        super().__init__(*args, **kwargs)
+        self.fields["part"].queryset = SparePart.objects.for_user(user).filter(active=True)
+        locations = StockLocation.objects.for_user(user).filter(active=True)
+        for name in ("location", "from_location", "to_location"):
+            self.fields[name].queryset = locations
+        self.fields["request"].queryset = (
+            ServiceRequest.objects.for_user(user).order_by("-reported_at").select_related(None)
+        )
+
+
+class BagIssueForm(forms.Form):
+    part = forms.IntegerField()
+    request = forms.IntegerField()
+    quantity = forms.IntegerField(min_value=1)
+    serial = forms.CharField(max_length=100, required=False)
+    idempotency_key = forms.CharField(max_length=64)

@@ -1,0 +1,52 @@
+"""Forms of the loaner pages: they parse input; parts.loans validates and writes."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from core.forms import BootstrapFormMixin, DateTimeInput, ServiceModelForm
+from service.models import ServiceRequest
+
+from .loans import requests_for_install
+from .models import LoanerUnit, StockLocation
+
+
+class RequestChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: ServiceRequest) -> str:
+        return f"{obj.number} · {obj.hospital.name} · {obj.device.product_model}"
+
+
+class LoanerForm(ServiceModelForm):
+    class Meta:
+        model = LoanerUnit
+        fields = ["product_model", "serial_number", "asset_tag", "location", "notes"]
+        widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["location"].queryset = StockLocation.objects.filter(active=True)
+        self.fields["location"].required = True
+
+
+class LoanInstallForm(BootstrapFormMixin, forms.Form):
+    request = RequestChoiceField(label=_("Service request"), queryset=ServiceRequest.objects.none())
+    installed_at = forms.DateTimeField(
+        label=_("Installed at"),
+        required=False,
+        widget=DateTimeInput,
+        help_text=_("Leave empty for now."),
+    )
+    notes = forms.CharField(
+        label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["request"].queryset = requests_for_install(user)
+
+
+class LoanReturnForm(forms.Form):
+    location = forms.ModelChoiceField(
+        queryset=StockLocation.objects.filter(active=True), required=False
+    )

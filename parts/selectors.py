@@ -1,0 +1,210 @@
+"""Reads of the parts app: levels, low stock, what a request used, what to carry."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
+
+from service.models import ServiceRequest
+
+from .models import (
+    MovementKind,
+    ReorderPoint,
+    SparePart,
+    StockLevel,
+    StockLocation,
+    StockMovement,
+)
+
+ADDS_TO = {MovementKind.RECEIVE, MovementKind.TRANSFER, MovementKind.RETURN}
+TAKES_FROM = {MovementKind.TRANSFER, MovementKind.ISSUE, MovementKind.WRITE_OFF}
+
+
+@dataclass(frozen=True)
+class IssuedPart:
+    """One part used for a request, net of returns (the charges app prices these)."""
+
+    part_id: int
+    part_number: str
+    name: str
+    quantity: int
+    unit_cost: Decimal
+    unit_list: Decimal
+    currency: str
+    serial_number: str
+
+
+def levels_from_ledger() -> dict[tuple[int, int], tuple[int, int]]:
+    """Recompute ``(on_hand, reserved)`` per ``(part_id, location_id)`` from the movements
+    alone: ``StockLevel`` must always equal this."""
+    sums: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
+    rows = StockMovement.objects.values_list(
+        "kind", "part_id", "from_location_id", "to_location_id", "quantity"
+    )
+    for kind, part_id, source, target, quantity in rows.iterator():
+        if kind in ADDS_TO or (kind == MovementKind.COUNT_CORRECTION and target):
+            sums[(part_id, target)][0] += quantity
+        if kind in TAKES_FROM or (kind == MovementKind.COUNT_CORRECTION and source):
+            sums[(part_id, source)][0] -= quantity
+        if kind == MovementKind.RESERVE:
+            sums[(part_id, source)][1] += quantity
+        if kind == MovementKind.UNRESERVE:
+            sums[(part_id, source)][1] -= quantity
+    return {key: (value[0], value[1]) for key, value in sums.items()}
+
+
+def stock_levels(
+    *, part: SparePart | None = None, location: StockLocation | None = None
+) -> QuerySet[StockLevel]:
+    """Levels with ``minimum`` (the reorder point, or None) and ``is_low`` annotated."""
+    levels = StockLevel.objects.select_related("part", "location")
+    if part is not None:
+        levels = levels.filter(part=part)
+    if location is not None:
+        levels = levels.filter(location=location)
+    minimum = ReorderPoint.objects.filter(
+        part_id=OuterRef("part_id"), location_id=OuterRef("location_id")
+    ).values("minimum")[:1]
+    low = ReorderPoint.objects.filter(
+        part_id=OuterRef("part_id"),
+        location_id=OuterRef("location_id"),
+        minimum__gt=OuterRef("on_hand") - OuterRef("reserved"),
+    )
+    return levels.annotate(minimum=Subquery(minimum), is_low=Exists(low)).order_by(
+        "location__kind", "location__name", "part__part_number"
+    )
+
+
+@dataclass(frozen=True)
+class LowStock:
+    part: SparePart
+    location: StockLocation
+    on_hand: int
+    reserved: int
+    minimum: int
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+def below_reorder() -> list[LowStock]:
+    """Every reorder point whose free stock (on hand - reserved) is under its minimum; a
+    location that never had the part counts as 0."""
+    points = ReorderPoint.objects.select_related("part", "location").filter(
+        part__active=True, location__active=True
+    )
+    levels = {
+        (lv.part_id, lv.location_id): lv
+        for lv in StockLevel.objects.filter(
+            Q(part_id__in=points.values("part_id"))
+            & Q(location_id__in=points.values("location_id"))
+        )
+    }
+    low = []
+    for point in points.order_by("location__name", "part__part_number"):
+        level = levels.get((point.part_id, point.location_id))
+        on_hand, reserved = (level.on_hand, level.reserved) if level else (0, 0)
+        if on_hand - reserved < point.minimum:
+            low.append(LowStock(point.part, point.location, on_hand, reserved, point.minimum))
+    return low
+
+
+def reserved_by_open_requests() -> list[dict]:
+    """What open requests hold reserved, per request, part and location (net)."""
+    rows = (
+        StockMovement.objects.filter(
+            request__is_open=True, kind__in=[MovementKind.RESERVE, MovementKind.UNRESERVE]
+        )
+        .values(
+            "request_id",
+            "request__number",
+            "part_id",
+            "part__part_number",
+            "from_location_id",
+            "from_location__name",
+        )
+        .annotate(
+            held=Sum("quantity", filter=Q(kind=MovementKind.RESERVE), default=0)
+            - Sum("quantity", filter=Q(kind=MovementKind.UNRESERVE), default=0)
+        )
+        .filter(held__gt=0)
+        .order_by("request__number", "part__part_number")
+    )
+    return list(rows)
+
+
+def parts_issued_to(request: ServiceRequest) -> list[IssuedPart]:
+    """The parts used for ``request``, net of returns to stock: one line per serial unit
+    for serial-tracked parts, one line per part otherwise (interface with charges)."""
+    movements = StockMovement.objects.filter(
+        request=request, kind__in=[MovementKind.ISSUE, MovementKind.RETURN]
+    ).select_related("part", "serial_unit")
+    net: dict[tuple[int, str], int] = defaultdict(int)
+    parts: dict[int, SparePart] = {}
+    for movement in movements.order_by("pk"):
+        serial = movement.serial_unit.serial_number if movement.serial_unit else ""
+        sign = 1 if movement.kind == MovementKind.ISSUE else -1
+        net[(movement.part_id, serial)] += sign * movement.quantity
+        parts[movement.part_id] = movement.part
+    lines = []
+    for (part_id, serial), quantity in sorted(
+        net.items(), key=lambda item: (parts[item[0][0]].part_number, item[0][1])
+    ):
+        if quantity <= 0:
+            continue
+        part = parts[part_id]
+        lines.append(
+            IssuedPart(
+                part_id=part_id,
+                part_number=part.part_number,
+                name=part.name,
+                quantity=quantity,
+                unit_cost=part.cost_price,
+                unit_list=part.list_price,
+                currency=part.currency,
+                serial_number=serial,
+            )
+        )
+    return lines
+
+
+def bag_of(user) -> StockLocation | None:
+    return StockLocation.objects.filter(kind="engineer_bag", engineer=user, active=True).first()
+
+
+@dataclass(frozen=True)
+class ProposedPart:
+    part: SparePart
+    in_bag: int  # free units in the engineer's bag
+    elsewhere: int  # free units in every other location
+
+
+def proposed_parts(*, request: ServiceRequest, engineer=None) -> list[ProposedPart]:
+    """Parts that fit the request's device model: those in the engineer's bag first (most
+    free units first), then the others by part number."""
+    bag = bag_of(engineer) if engineer is not None else None
+    parts = SparePart.objects.filter(
+        active=True, product_models=request.device.product_model_id
+    ).distinct()
+    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    levels = StockLevel.objects.filter(part__in=parts, location__active=True).values_list(
+        "part_id", "location_id", "on_hand", "reserved"
+    )
+    for part_id, location_id, on_hand, reserved in levels:
+        slot = 0 if bag is not None and location_id == bag.pk else 1
+        totals[part_id][slot] += on_hand - reserved
+    proposals = [ProposedPart(part, totals[part.pk][0], totals[part.pk][1]) for part in parts]
+    return sorted(proposals, key=lambda p: (p.in_bag <= 0, -p.in_bag, p.part.part_number))
+
+
+def open_requests_of(engineer) -> QuerySet[ServiceRequest]:
+    return (
+        ServiceRequest.objects.open()
+        .filter(engineers=engineer)
+        .select_related("device__product_model", "hospital")
+        .order_by("reported_at")
+    )
