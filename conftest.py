@@ -14,15 +14,6 @@ def _media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
 
 
-DATA_MIGRATIONS = (
-    "contracts.migrations.0002_default_charge_rules",
-    "service.migrations.0002_default_policies",
-    "maintenance.migrations.0002_default_plan_templates",
-    "training.migrations.0002_standard_topics",
-    "charges.migrations.0002_default_charge_settings",
-)
-
-
 @pytest.fixture(autouse=True)
 def _data_migration_rows(request):
     """Rows that data migrations load (charge rules, SLA policies) are part of the schema's
@@ -35,15 +26,9 @@ def _data_migration_rows(request):
     if not uses_db:
         return
     request.getfixturevalue("_django_db_helper")  # pytest-django's database access
-    import importlib
+    from core.testing import reload_data_migration_rows
 
-    from django.apps import apps
-
-    from service.models import SlaPolicy
-
-    if not SlaPolicy.objects.exists():
-        for module in DATA_MIGRATIONS:
-            importlib.import_module(module).load(apps, None)
+    reload_data_migration_rows()
 
 
 @pytest.fixture(autouse=True)

@@ -25,9 +25,9 @@ import json
 import os
 import platform
 import statistics
-import sys
 import time
-from pathlib import Path
+
+from bench import ensure_database, setup_django
 
 BENCH_URL = os.environ.get(
     "BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/medservice_bench"
@@ -35,35 +35,6 @@ BENCH_URL = os.environ.get(
 CLOSED = 1_000_000
 OPEN = 20_000
 DEVICES = 2_000
-
-
-def _setup_django() -> None:
-    os.environ["DATABASE_URL"] = BENCH_URL
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "medservice.settings")
-    os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    import django
-
-    django.setup()
-
-
-def _ensure_database(*, rebuild: bool) -> None:
-    import psycopg
-    from dj_database_url import parse
-
-    config = parse(BENCH_URL)
-    admin = psycopg.connect(
-        host=config["HOST"], port=config["PORT"] or 5432, user=config["USER"],
-        dbname="postgres", autocommit=True,
-    )  # fmt: skip
-    with admin:
-        if rebuild:
-            admin.execute(f'DROP DATABASE IF EXISTS "{config["NAME"]}" WITH (FORCE)')
-        exists = admin.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]
-        ).fetchone()
-        if not exists:
-            admin.execute(f'CREATE DATABASE "{config["NAME"]}"')
 
 
 def _built() -> bool:
@@ -345,8 +316,8 @@ def main() -> None:
             print(f"{name:32} {figure}", flush=True)
         if args.only == "maintenance":
             return
-    _ensure_database(rebuild=args.rebuild)
-    _setup_django()
+    ensure_database(BENCH_URL, rebuild=args.rebuild)
+    setup_django(BENCH_URL)
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)  # a database built by an older checkout
@@ -355,7 +326,7 @@ def main() -> None:
 
         # Start from an empty database (a run may have been interrupted halfway).
         connection.close()
-        _ensure_database(rebuild=True)
+        ensure_database(BENCH_URL, rebuild=True)
         build()
     print("service requests", flush=True)
     for name, figure in measure(args.runs).items():

@@ -35,6 +35,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench import ensure_database, setup_django
+
 BENCH_URL = os.environ.get(
     "BENCH_MAINTENANCE_DATABASE_URL",
     "postgres://postgres@127.0.0.1:5432/medservice_bench_maintenance",
@@ -53,34 +55,6 @@ OVERRIDES = [
     (6, "patrol", 1, 3),
     (6, "inspection", 3, 7),
 ]
-
-
-def _setup_django() -> None:
-    os.environ["DATABASE_URL"] = BENCH_URL
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "medservice.settings")
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    import django
-
-    django.setup()
-
-
-def _ensure_database(*, rebuild: bool) -> None:
-    import psycopg
-    from dj_database_url import parse
-
-    config = parse(BENCH_URL)
-    admin = psycopg.connect(
-        host=config["HOST"], port=config["PORT"] or 5432, user=config["USER"],
-        dbname="postgres", autocommit=True,
-    )  # fmt: skip
-    with admin:
-        if rebuild:
-            admin.execute(f'DROP DATABASE IF EXISTS "{config["NAME"]}" WITH (FORCE)')
-        exists = admin.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]
-        ).fetchone()
-        if not exists:
-            admin.execute(f'CREATE DATABASE "{config["NAME"]}"')
 
 
 def build(devices: int) -> None:
@@ -363,8 +337,8 @@ def measure(
 
 
 def _prepare(*, devices: int, rebuild: bool) -> dict:
-    _ensure_database(rebuild=rebuild)
-    _setup_django()
+    ensure_database(BENCH_URL, rebuild=rebuild)
+    setup_django(BENCH_URL)
     from django.core.management import call_command
     from django.db import connection
 
@@ -373,7 +347,7 @@ def _prepare(*, devices: int, rebuild: bool) -> dict:
     if built != devices:
         # Another size (or an interrupted build): start from an empty database.
         connection.close()
-        _ensure_database(rebuild=True)
+        ensure_database(BENCH_URL, rebuild=True)
         call_command("migrate", verbosity=0)
         t0 = time.perf_counter()
         build(devices)
@@ -408,7 +382,7 @@ def main() -> None:
     if args.prepare:
         print(json.dumps(_prepare(devices=args.devices, rebuild=args.rebuild)))
     elif args.generate:
-        _setup_django()
+        setup_django(BENCH_URL)
         print(json.dumps(generate_once(batch_size=args.batch_size)))
     else:
         for name, figure in measure(

@@ -42,6 +42,8 @@ import sys
 import time
 from pathlib import Path
 
+from bench import ensure_database, setup_django
+
 BENCH_URL = os.environ.get(
     "BENCH_STOCK_DATABASE_URL",
     "postgres://postgres@127.0.0.1:5432/medservice_bench_stock",
@@ -54,35 +56,6 @@ REGIONAL_PARTS = 2_000
 BAG_PARTS = 500
 REQUESTS = 2_000  # the requests of the ledger's reservations and issues; 10% still open
 SEED = 5
-
-
-def _setup_django() -> None:
-    os.environ["DATABASE_URL"] = BENCH_URL
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "medservice.settings")
-    os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    import django
-
-    django.setup()
-
-
-def _ensure_database(*, rebuild: bool) -> None:
-    import psycopg
-    from dj_database_url import parse
-
-    config = parse(BENCH_URL)
-    admin = psycopg.connect(
-        host=config["HOST"], port=config["PORT"] or 5432, user=config["USER"],
-        dbname="postgres", autocommit=True,
-    )  # fmt: skip
-    with admin:
-        if rebuild:
-            admin.execute(f'DROP DATABASE IF EXISTS "{config["NAME"]}" WITH (FORCE)')
-        exists = admin.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]]
-        ).fetchone()
-        if not exists:
-            admin.execute(f'CREATE DATABASE "{config["NAME"]}"')
 
 
 def _base_data() -> None:
@@ -440,8 +413,8 @@ def _built_movements() -> int:
 
 def run(*, movements: int, runs: int, rebuild: bool) -> dict:
     """Prepare (build if needed) and measure, in this process."""
-    _ensure_database(rebuild=rebuild)
-    _setup_django()
+    ensure_database(BENCH_URL, rebuild=rebuild)
+    setup_django(BENCH_URL)
     from django.core.management import call_command
     from django.db import connection
 
@@ -450,7 +423,7 @@ def run(*, movements: int, runs: int, rebuild: bool) -> dict:
     if _built_movements() != movements:
         # Another size, an interrupted build, or reservations of earlier runs: start over.
         connection.close()
-        _ensure_database(rebuild=True)
+        ensure_database(BENCH_URL, rebuild=True)
         call_command("migrate", verbosity=0)
         t0 = time.perf_counter()
         ledger = build(movements)

@@ -183,19 +183,29 @@ def my_bag(request: HttpRequest) -> HttpResponse:
     return render(request, "parts/my_bag.html", {"bag": bag, "levels": levels, "jobs": jobs})
 
 
-@login_required
-@require_POST
-def bag_reserve(request: HttpRequest) -> HttpResponse:
-    """Hold one unit of a proposed part in my bag for one of my open requests."""
+def _bag_post(request: HttpRequest):
+    """The bag, the form's data, the part and the open request of a bag action, or None when
+    the form is bad or the engineer has no bag. Out-of-scope ids answer 404."""
     require_perm(request, "parts.add_stockmovement")
     bag = selectors.bag_of(request.user)
     form = BagIssueForm(request.POST)
     if bag is None or not form.is_valid():
-        messages.error(request, _("Choose a request and a quantity of at least 1."))
-        return redirect("parts:my_bag")
+        return None
     data = form.cleaned_data
     part = get_object_or_404(SparePart.objects.for_user(request.user), pk=data["part"])
     job = get_object_or_404(selectors.open_requests_of(request.user), pk=data["request"])
+    return bag, data, part, job
+
+
+@login_required
+@require_POST
+def bag_reserve(request: HttpRequest) -> HttpResponse:
+    """Hold one unit of a proposed part in my bag for one of my open requests."""
+    posted = _bag_post(request)
+    if posted is None:
+        messages.error(request, _("Choose a request and a quantity of at least 1."))
+        return redirect("parts:my_bag")
+    bag, data, part, job = posted
     try:
         services.stock_reserve(
             request=job,
@@ -219,15 +229,11 @@ def bag_reserve(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def bag_issue(request: HttpRequest) -> HttpResponse:
-    require_perm(request, "parts.add_stockmovement")
-    bag = selectors.bag_of(request.user)
-    form = BagIssueForm(request.POST)
-    if bag is None or not form.is_valid():
+    posted = _bag_post(request)
+    if posted is None:
         messages.error(request, _("Choose a request and a quantity of at least 1."))
         return redirect("parts:my_bag")
-    data = form.cleaned_data
-    part = get_object_or_404(SparePart.objects.for_user(request.user), pk=data["part"])
-    job = get_object_or_404(selectors.open_requests_of(request.user), pk=data["request"])
+    bag, data, part, job = posted
     try:
         services.stock_issue(
             request=job,

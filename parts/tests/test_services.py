@@ -9,6 +9,7 @@ from threading import Barrier
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, connections, transaction
+from django.utils import translation
 
 from accounts.models import VendorRole
 from accounts.tests.factories import vendor_user
@@ -277,12 +278,14 @@ def test_two_requests_race_for_the_last_unit_and_exactly_one_wins(transactional_
     barrier = Barrier(len(requests))
 
     def reserve(request) -> str:
+        # A thread starts without the test's active language: ask for English here too.
         try:
-            barrier.wait(timeout=10)
-            services.stock_reserve(
-                request=request, part=part, location=store, quantity=1, user=manager
-            )
-            return "won"
+            with translation.override("en"):
+                barrier.wait(timeout=10)
+                services.stock_reserve(
+                    request=request, part=part, location=store, quantity=1, user=manager
+                )
+                return "won"
         except NotEnoughStock as exc:
             return exc.text
         finally:
