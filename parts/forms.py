@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.forms import BootstrapFormMixin, ServiceModelForm
 from service.forms import new_idempotency_key
@@ -43,16 +44,16 @@ class MovementForm(BootstrapFormMixin, forms.Form):
         help_text=_("Count correction: the units found on the shelf."),
     )
     location = forms.ModelChoiceField(
-        label=_("Location"),
+        label=pgettext_lazy("stock", "Location"),
         queryset=StockLocation.objects.none(),
         required=False,
         help_text=_("Every kind but a transfer."),
     )
     from_location = forms.ModelChoiceField(
-        label=_("From"), queryset=StockLocation.objects.none(), required=False
+        label=pgettext_lazy("stock", "From"), queryset=StockLocation.objects.none(), required=False
     )
     to_location = forms.ModelChoiceField(
-        label=_("To"), queryset=StockLocation.objects.none(), required=False
+        label=pgettext_lazy("stock", "To"), queryset=StockLocation.objects.none(), required=False
     )
     request = forms.ModelChoiceField(
         label=_("Service request"),

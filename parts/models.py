@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from assets.models import Device, ProductModel
@@ -153,7 +153,7 @@ class SerialUnit(TimeStampedModel):
         null=True,
         blank=True,
         related_name="units",
-        verbose_name=_("location"),
+        verbose_name=pgettext_lazy("stock", "location"),
     )
     state = models.CharField(
         _("state"), max_length=20, choices=UnitState.choices, default=UnitState.IN_STOCK
@@ -286,7 +286,10 @@ class StockLevel(models.Model):
         SparePart, on_delete=models.PROTECT, related_name="levels", verbose_name=_("part")
     )
     location = models.ForeignKey(
-        StockLocation, on_delete=models.PROTECT, related_name="levels", verbose_name=_("location")
+        StockLocation,
+        on_delete=models.PROTECT,
+        related_name="levels",
+        verbose_name=pgettext_lazy("stock", "location"),
     )
     on_hand = models.IntegerField(_("on hand"), default=0)
     reserved = models.IntegerField(_("reserved"), default=0)
@@ -322,7 +325,7 @@ class ReorderPoint(models.Model):
         StockLocation,
         on_delete=models.CASCADE,
         related_name="reorder_points",
-        verbose_name=_("location"),
+        verbose_name=pgettext_lazy("stock", "location"),
     )
     minimum = models.PositiveIntegerField(_("minimum"))
     # The daily job's claim: one notice per part × location per day, however many workers.
@@ -377,7 +380,7 @@ class LoanerUnit(TimeStampedModel):
         null=True,
         blank=True,
         related_name="loaner_units",
-        verbose_name=_("location"),
+        verbose_name=pgettext_lazy("stock", "location"),
         help_text=_("Where the unit waits while it is available."),
     )
     notes = models.TextField(_("notes"), blank=True)
