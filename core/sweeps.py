@@ -3,10 +3,13 @@ sweepers run at once (GUIDE 6; healthchecks ``sendalerts``)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime
 
+from django.db import transaction
 from django.db.models import QuerySet
+
+from .timeutil import local_today
 
 
 def claim_batch(
@@ -30,3 +33,39 @@ def claim_batch(
         return locked
     # Only a claim outside this protocol (a row stamped without its lock) gets here.
     return [pk for pk in locked if unclaimed.filter(pk=pk).update(**{flag: now})]
+
+
+def sweep_windows_ended(
+    planned: QuerySet,
+    *,
+    zones: Iterable[str],
+    today: date | None,
+    now: datetime,
+    batch_size: int,
+    tell: Callable[[list[int]], None],
+) -> int:
+    """Claim, batch by batch, the ``planned`` rows whose window ended before their hospital's
+    today (``window_end`` < the local date in each of ``zones``) and that were never reported
+    (``overdue_notified_at``), and hand each claimed batch to ``tell`` inside the claiming
+    transaction. Returns how many rows were claimed. Planned visits and return visits share
+    these field names on purpose."""
+    total = 0
+    for zone in zones:
+        day = today or local_today(zone)
+        candidates = planned.filter(
+            overdue_notified_at__isnull=True, window_end__lt=day, hospital__time_zone=zone
+        )
+        while True:
+            with transaction.atomic():
+                claimed = claim_batch(
+                    candidates,
+                    flag="overdue_notified_at",
+                    now=now,
+                    size=batch_size,
+                    order_by=("window_end", "pk"),
+                )
+                if not claimed:
+                    break
+                tell(claimed)
+            total += len(claimed)
+    return total

@@ -15,7 +15,6 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -24,7 +23,7 @@ from accounts.models import User, VendorRole
 from assets.models import Device, DeviceStatus, ProductModel
 from contracts.models import Contract
 from contracts.selectors import ServiceManagers
-from core.sweeps import claim_batch
+from core.sweeps import sweep_windows_ended
 from core.timeutil import local_today
 from customers.models import Hospital
 from notify.services import Notice, notices_send
@@ -226,30 +225,18 @@ def _overdue_notice(visit: Visit, managers: ServiceManagers) -> Notice:
     )
 
 
-def _sweep_batch(candidates: QuerySet[Visit], *, now, size: int, managers: ServiceManagers) -> int:
-    """Claim up to ``size`` overdue visits and tell their people, in one transaction."""
-    with transaction.atomic():
-        claimed = claim_batch(
-            candidates,
-            flag="overdue_notified_at",
-            now=now,
-            size=size,
-            order_by=("window_end", "pk"),
+def _tell_overdue(pks: list[int], *, now, managers: ServiceManagers) -> None:
+    visits = (
+        Visit.objects.filter(pk__in=pks)
+        .select_related(
+            "device__product_model", "hospital", "department", "contract__service_manager"
         )
-        if not claimed:
-            return 0
-        visits = (
-            Visit.objects.filter(pk__in=claimed)
-            .select_related(
-                "device__product_model", "hospital", "department", "contract__service_manager"
-            )
-            .prefetch_related("engineers")
-            .order_by("window_end", "pk")
-        )
-        with translation.override(settings.LANGUAGE_CODE):
-            notices = [_overdue_notice(visit, managers) for visit in visits]
-        notices_send(notices, now=now)
-    return len(claimed)
+        .prefetch_related("engineers")
+        .order_by("window_end", "pk")
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        notices = [_overdue_notice(visit, managers) for visit in visits]
+    notices_send(notices, now=now)
 
 
 def visits_sweep_overdue(*, today: date | None = None, batch_size: int = SWEEP_BATCH_SIZE) -> int:
@@ -258,18 +245,14 @@ def visits_sweep_overdue(*, today: date | None = None, batch_size: int = SWEEP_B
     many sweepers at once send each one exactly once. Returns how many visits were claimed."""
     now = timezone.now()
     managers = ServiceManagers()
-    total = 0
-    zones = sorted(set(Hospital.objects.values_list("time_zone", flat=True)))
-    for zone in zones:
-        day = today or local_today(zone)
-        candidates = Visit.objects.filter(
-            state=VisitState.PLANNED,
-            overdue_notified_at__isnull=True,
-            window_end__lt=day,
-            hospital__time_zone=zone,
-        )
-        while claimed := _sweep_batch(candidates, now=now, size=batch_size, managers=managers):
-            total += claimed
+    total = sweep_windows_ended(
+        Visit.objects.filter(state=VisitState.PLANNED),
+        zones=Hospital.objects.values_list("time_zone", flat=True).distinct().order_by(),
+        today=today,
+        now=now,
+        batch_size=batch_size,
+        tell=lambda pks: _tell_overdue(pks, now=now, managers=managers),
+    )
     if total:
         logger.info("overdue visits reported: %s", total)
     return total

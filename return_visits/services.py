@@ -19,7 +19,6 @@ from datetime import date
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -28,7 +27,7 @@ from accounts.models import User, VendorRole
 from contracts.models import Contract
 from contracts.selectors import ServiceManagers
 from core.errors import Conflict
-from core.sweeps import claim_batch
+from core.sweeps import sweep_windows_ended
 from core.timeutil import local_today
 from customers.models import Department, Hospital
 from notify.services import Notice, notices_send
@@ -265,30 +264,16 @@ def _overdue_notice(visit: ReturnVisit, managers: ServiceManagers) -> Notice:
     )
 
 
-def _sweep_batch(
-    candidates: QuerySet[ReturnVisit], *, now, size: int, managers: ServiceManagers
-) -> int:
-    """Claim up to ``size`` overdue visits and tell their people, in one transaction."""
-    with transaction.atomic():
-        claimed = claim_batch(
-            candidates,
-            flag="overdue_notified_at",
-            now=now,
-            size=size,
-            order_by=("window_end", "pk"),
-        )
-        if not claimed:
-            return 0
-        visits = (
-            ReturnVisit.objects.filter(pk__in=claimed)
-            .select_related("hospital", "department")
-            .prefetch_related("engineers")
-            .order_by("window_end", "pk")
-        )
-        with translation.override(settings.LANGUAGE_CODE):
-            notices = [_overdue_notice(visit, managers) for visit in visits]
-        notices_send(notices, now=now)
-    return len(claimed)
+def _tell_overdue(pks: list[int], *, now, managers: ServiceManagers) -> None:
+    visits = (
+        ReturnVisit.objects.filter(pk__in=pks)
+        .select_related("hospital", "department")
+        .prefetch_related("engineers")
+        .order_by("window_end", "pk")
+    )
+    with translation.override(settings.LANGUAGE_CODE):
+        notices = [_overdue_notice(visit, managers) for visit in visits]
+    notices_send(notices, now=now)
 
 
 def return_visit_sweep_overdue(
@@ -299,18 +284,14 @@ def return_visit_sweep_overdue(
     sweepers at once send each one exactly once. Returns how many visits were claimed."""
     now = timezone.now()
     managers = ServiceManagers()
-    total = 0
-    zones = sorted(set(Hospital.objects.values_list("time_zone", flat=True)))
-    for zone in zones:
-        day = today or local_today(zone)
-        candidates = ReturnVisit.objects.filter(
-            state=ReturnVisitState.PLANNED,
-            overdue_notified_at__isnull=True,
-            window_end__lt=day,
-            hospital__time_zone=zone,
-        )
-        while claimed := _sweep_batch(candidates, now=now, size=batch_size, managers=managers):
-            total += claimed
+    total = sweep_windows_ended(
+        ReturnVisit.objects.filter(state=ReturnVisitState.PLANNED),
+        zones=Hospital.objects.values_list("time_zone", flat=True).distinct().order_by(),
+        today=today,
+        now=now,
+        batch_size=batch_size,
+        tell=lambda pks: _tell_overdue(pks, now=now, managers=managers),
+    )
     if total:
         logger.info("overdue return visits reported: %s", total)
     return total
