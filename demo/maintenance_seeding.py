@@ -13,8 +13,6 @@ special inspection happen only while none of them exist.
 
 from __future__ import annotations
 
-import base64
-import io
 from collections import Counter
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
@@ -22,7 +20,6 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils import timezone
-from PIL import Image, ImageDraw
 
 from accounts.models import User
 from assets.models import Device, DeviceStatus
@@ -33,23 +30,13 @@ from maintenance.services import visit_special_create
 from maintenance.visit_records import visit_complete
 
 from .catalogue import HOSPITALS
+from .signatures import drawn_signature
 
 HISTORY_DAYS = 35
 HORIZON_DAYS = 90
 OVERDUE = 3
 SPECIAL_REASON = "监护仪血氧读数间歇性跳变，科室要求进行专项检查。"
 SIGNING_DEPARTMENT = ("h1", "重症医学科")  # the department of the demo user h1-icu
-
-
-def _signature(seed: int) -> str:
-    """A drawn signature as signature_pad would post it, different per signer."""
-    image = Image.new("RGBA", (360, 120), (0, 0, 0, 0))
-    draw = ImageDraw.Draw(image)
-    points = [(20 + i * 40, 60 + ((seed * 7 + i * 13) % 5 - 2) * 14) for i in range(9)]
-    draw.line(points, fill=(20, 20, 20, 255), width=4)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _results(checklist: list[dict], *, leakage: int = 35) -> dict:
@@ -126,7 +113,7 @@ def _complete_the_past(visits, users, today: date, created: Counter[str]) -> Non
     for n, visit in enumerate(to_do):
         signed = {}
         if visit is not awaiting:
-            signed = {"signer_name": _signer(visit), "signature_data_url": _signature(n)}
+            signed = {"signer_name": _signer(visit), "signature_data_url": drawn_signature(n)}
         visit_complete(
             visit=visit,
             user=_engineer(visit, users),
@@ -165,7 +152,7 @@ def _find_on_the_spot(visits, users, today: date, created: Counter[str]) -> None
             user=_engineer(visit, users),
             results=_results(checklist, leakage=150),
             signer_name=_signer(visit),
-            signature_data_url=_signature(99),
+            signature_data_url=drawn_signature(99),
             raise_requests_for=["leakage_current"],
             now=timezone.now(),
         )

@@ -11,8 +11,6 @@ already has receipts gets none added, so a second run creates nothing.
 
 from __future__ import annotations
 
-import base64
-import io
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -21,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 from django.core.files.base import ContentFile
 from django.utils import timezone
-from PIL import Image, ImageDraw
 
 from accounts.models import User
 from customers.models import Department, Hospital
@@ -29,6 +26,7 @@ from regimes import services
 from regimes.models import RegimeDocument, RegimeKind, RegimeReceipt, RegimeVersion
 
 from .catalogue import HOSPITALS
+from .signatures import drawn_signature
 
 MAINTENANCE_V1 = (
     "一、各使用科室设备负责人对本科室医疗设备的日常维护保养负责。\n"
@@ -107,16 +105,6 @@ PLANS = (
 )
 
 
-def _signature() -> str:
-    image = Image.new("RGBA", (360, 120), (0, 0, 0, 0))
-    ImageDraw.Draw(image).line(
-        [(20, 90), (70, 30), (120, 85), (180, 25), (240, 80), (330, 40)], fill="black", width=4
-    )
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 def _engineer(hospital_key: str, users: Mapping[str, User]) -> User | None:
     spec = next((h for h in HOSPITALS if h.key == hospital_key), None)
     if spec is not None and spec.contracts and spec.contracts[0].engineers:
@@ -181,7 +169,7 @@ def seed_regimes(
                         recipient_contact=head,
                         recipient_name=head.name if head else "科室负责人",
                         received_at=received_at,
-                        signature_data_url=_signature() if version_plan.signed else "",
+                        signature_data_url=drawn_signature() if version_plan.signed else "",
                         recorded_by=engineer,
                         now=now,
                     )

@@ -6,20 +6,18 @@ and a sheet already signed is left alone."""
 
 from __future__ import annotations
 
-import base64
-import io
 from collections import Counter
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
-
-from PIL import Image, ImageDraw
 
 from accounts.models import User
 from customers.models import Hospital
 from return_visits.models import ReturnVisit, ReturnVisitState
 from return_visits.selectors import department_devices, department_people
 from return_visits.services import return_visit_record, return_visit_sign, return_visits_generate
+
+from .signatures import drawn_signature
 
 COMPLETED_DEPARTMENTS = 2
 SHEETS = (
@@ -38,16 +36,6 @@ SHEETS = (
         "comments": "希望下次回访增加新护士的操作培训。",
     },
 )
-
-
-def _scribble(seed: int) -> str:
-    """A drawn signature as signature_pad sends it (a PNG data URL)."""
-    image = Image.new("RGBA", (320, 110), (0, 0, 0, 0))
-    points = [(12 + 38 * i, 85 - ((i * 37 + seed * 11) % 60)) for i in range(8)]
-    ImageDraw.Draw(image).line(points, fill="black", width=4, joint="curve")
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _last_month(today: date) -> date:
@@ -82,7 +70,7 @@ def _complete(visit: ReturnVisit, n: int, engineer: User) -> None:
         visit=visit,
         role="engineer",
         signer_name=engineer.get_full_name() or engineer.get_username(),
-        signature_data_url=_scribble(2 * n),
+        signature_data_url=drawn_signature(2 * n),
         user=engineer,
         now=recorded_at + timedelta(minutes=20),
     )
@@ -91,7 +79,7 @@ def _complete(visit: ReturnVisit, n: int, engineer: User) -> None:
         visit=visit,
         role="hospital",
         signer_name=people[0]["name"],
-        signature_data_url=_scribble(2 * n + 1),
+        signature_data_url=drawn_signature(2 * n + 1),
         user=engineer,
         now=recorded_at + timedelta(minutes=22),
     )

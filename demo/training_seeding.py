@@ -5,14 +5,10 @@ title, and a plan that already has sessions is left alone."""
 
 from __future__ import annotations
 
-import base64
-import io
 from collections import Counter
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
-
-from PIL import Image, ImageDraw
 
 from accounts.models import User
 from contracts.models import Contract
@@ -24,6 +20,8 @@ from training.services import (
     training_session_create,
 )
 
+from .signatures import drawn_signature
+
 ATTENDEES = (
     # name, role, score
     ("王晓梅", "护士长", 95),
@@ -32,16 +30,6 @@ ATTENDEES = (
 )
 SURNAMES = "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨"
 UPCOMING_TOPICS = ("新入职护士设备操作培训", "设备日常保养与常见报警处理", "应急处理程序演练")
-
-
-def _scribble(seed: int) -> str:
-    """A drawn signature as signature_pad sends it (a PNG data URL), different per signer."""
-    image = Image.new("RGBA", (320, 110), (0, 0, 0, 0))
-    points = [(12 + 38 * i, 85 - ((i * 29 + seed * 13) % 60)) for i in range(8)]
-    ImageDraw.Draw(image).line(points, fill="black", width=4, joint="curve")
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _at(day: date, hour: int, minute: int, hospital: Hospital) -> datetime:
@@ -139,7 +127,7 @@ def _sessions(plan, contract, users, topics, today: date, index: int, created) -
             department=department,
             department_text="" if department else "设备科",
             role=role,
-            signature_data_url=_scribble(7 * index + n),
+            signature_data_url=drawn_signature(7 * index + n),
             score=score,
             recorded_by=engineer,
             now=held.starts_at + timedelta(minutes=3 + 4 * n),
