@@ -13,7 +13,14 @@ from core.permissions import require_perm
 from customers.models import Contact, Department, Hospital
 
 from . import services
-from .models import Device, DeviceStatus, EmergencyProcedure, MainComponent, ProductModel
+from .models import (
+    ComponentFate,
+    Device,
+    DeviceStatus,
+    EmergencyProcedure,
+    MainComponent,
+    ProductModel,
+)
 from .selectors import device_search
 
 router = Router(tags=["installed base"])
@@ -133,6 +140,7 @@ class ComponentIn(Schema):
 class ComponentReplaceIn(Schema):
     new_serial_number: str = Field(min_length=1, max_length=100)
     replaced_on: date
+    removal_fate: ComponentFate = Field(description="returned, scrapped or sent_for_repair")
 
 
 class ComponentOut(Schema):

@@ -12,7 +12,14 @@ from django.utils.translation import gettext_lazy as _
 from core.forms import BootstrapFormMixin, DateInput, DateTimeInput
 from customers.models import Contact, Department, Hospital
 
-from .models import Device, DeviceStatus, EmergencyProcedure, ProductCategory, ProductModel
+from .models import (
+    ComponentFate,
+    Device,
+    DeviceStatus,
+    EmergencyProcedure,
+    ProductCategory,
+    ProductModel,
+)
 
 
 def _field(model: type[Model], name: str, **kwargs) -> forms.Field:
@@ -282,6 +289,9 @@ class ComponentReplaceForm(BootstrapFormMixin, forms.Form):
         label=_("Serial number of the new component"), max_length=100
     )
     replaced_on = forms.DateField(label=_("Replacement date"), widget=DateInput)
+    removal_fate = forms.ChoiceField(
+        label=_("The removed component is"), choices=ComponentFate.choices
+    )
 
 
 # --- emergency procedures (R-5.1) -----------------------------------------------------

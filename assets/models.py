@@ -172,6 +172,14 @@ class MainComponentQuerySet(models.QuerySet):
         return self.filter(removed_on__isnull=True)
 
 
+class ComponentFate(models.TextChoices):
+    """Where a removed main component went (issue 5 §2)."""
+
+    RETURNED = "returned", _("returned to the vendor")
+    SCRAPPED = "scrapped", _("scrapped")
+    SENT_FOR_REPAIR = "sent_for_repair", _("sent for repair")
+
+
 class MainComponent(TimeStampedModel):
     """A serial-tracked main component inside a device. A replacement is a new row that
     points at the one it replaced and carries its own warranty start (R-6.5)."""
@@ -183,6 +191,9 @@ class MainComponent(TimeStampedModel):
     serial_number = models.CharField(_("serial number"), max_length=100)
     installed_on = models.DateField(_("installed on"), null=True, blank=True)
     removed_on = models.DateField(_("removed on"), null=True, blank=True)
+    removal_fate = models.CharField(
+        _("after removal"), max_length=20, choices=ComponentFate.choices, blank=True
+    )
     replaces = models.OneToOneField(
         "self",
         on_delete=models.PROTECT,

@@ -16,7 +16,14 @@ from core.modeling import validated_save
 from core.timeutil import local_today
 from customers.models import Department, Hospital
 
-from .models import Device, DeviceStatus, EmergencyProcedure, MainComponent, ProductModel
+from .models import (
+    ComponentFate,
+    Device,
+    DeviceStatus,
+    EmergencyProcedure,
+    MainComponent,
+    ProductModel,
+)
 from .selectors import emergency_procedures_for
 from .udi import UdiError, parse_udi
 
@@ -278,14 +285,19 @@ def _component_serial_taken(name: str, serial_number: str) -> str:
 
 @transaction.atomic
 def main_component_replace(
-    *, component: MainComponent, new_serial_number: str, replaced_on: date
+    *, component: MainComponent, new_serial_number: str, replaced_on: date, removal_fate: str
 ) -> MainComponent:
-    """Take ``component`` out of its device and register its replacement, whose own
-    warranty runs from ``replaced_on`` (R-6.5; the term is a coverage rule)."""
+    """Take ``component`` out of its device, saying where it goes (returned, scrapped or
+    sent for repair, issue 5 §2), and register its replacement, whose own warranty runs
+    from ``replaced_on`` (R-6.5; the term is a coverage rule)."""
     component = MainComponent.objects.select_for_update().get(pk=component.pk)
     errors: dict[str, str] = {}
     if component.removed_on is not None:
         errors["component"] = _("This component was already removed.")
+    if removal_fate not in ComponentFate.values:
+        errors["removal_fate"] = _(
+            "Say where the removed component goes: returned, scrapped or sent for repair."
+        )
     if replaced_on > hospital_today(component.device.hospital):
         errors["replaced_on"] = _("The replacement date cannot be in the future.")
     elif component.installed_on and replaced_on < component.installed_on:
@@ -298,8 +310,8 @@ def main_component_replace(
         errors["new_serial_number"] = taken
     if errors:
         raise ValidationError(errors)
-    component.removed_on = replaced_on
-    component.save(update_fields=["removed_on", "updated_at"])
+    component.removed_on, component.removal_fate = replaced_on, removal_fate
+    component.save(update_fields=["removed_on", "removal_fate", "updated_at"])
     replacement = MainComponent(
         device=component.device,
         name=component.name,

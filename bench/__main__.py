@@ -1,12 +1,14 @@
 """`make bench`: the figures of docs/benchmarks.md, measured on PostgreSQL.
 
-    python -m bench [--rebuild] [--runs N] [--only service|maintenance|stock] [--devices N]
-                    [--movements N]
+    python -m bench [--rebuild] [--runs N] [--only service|maintenance|stock|catalogue]
+                    [--devices N] [--movements N]
 
 The planned-maintenance benchmark (visit generation for 100,000 devices, or
 ``--devices``/``BENCH_DEVICES``) is ``bench/maintenance.py``, and the spare-parts one (stock
 page and reservation over 5,000,000 movements, or ``--movements``/``BENCH_STOCK_MOVEMENTS``)
-``bench/stock.py``, each in its own database. What follows is the service-request one.
+``bench/stock.py``, and the catalogue import (check and confirm of a 5,000- and a
+20,000-row workbook, on SQLite and PostgreSQL) ``bench/catalogue_import.py``, each in its
+own database. What follows is the service-request one.
 
 Builds (once; `--rebuild` to start over) a database `medservice_bench` with 1,000,000 closed
 and 20,000 open service requests and their milestones, then reports:
@@ -287,11 +289,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--only", choices=["service", "maintenance", "stock"])
+    parser.add_argument("--only", choices=["service", "maintenance", "stock", "catalogue"])
     parser.add_argument("--devices", type=int, default=None, help="maintenance: devices")
     parser.add_argument("--movements", type=int, default=None, help="stock: ledger rows")
     args = parser.parse_args()
     print(f"{platform.node()} · {os.cpu_count()} cores · {platform.python_version()}", flush=True)
+    if args.only in (None, "catalogue"):
+        from bench import catalogue_import
+
+        print("spare parts: catalogue import (check, confirm)", flush=True)
+        for name, figure in catalogue_import.measure(sizes=list(catalogue_import.SIZES)).items():
+            print(f"{name:48} {figure}", flush=True)
+        if args.only == "catalogue":
+            return
     if args.only in (None, "stock"):
         from bench import stock
 

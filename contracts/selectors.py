@@ -99,6 +99,23 @@ def device_coverage(
     )
 
 
+def components_under_own_warranty(
+    *, device: Device, at: datetime
+) -> list[tuple[MainComponent, datetime]]:
+    """The device's installed replacement components still under their own warranty at
+    ``at`` (R-6.5), each with the first instant no longer covered: asked of the coverage
+    rule, so the term (and "never less than the device's") lives in one place."""
+    under = []
+    replaced = MainComponent.objects.filter(device=device, replaced_on__isnull=False)
+    for component in replaced.installed().order_by("name", "pk"):
+        answer = device_coverage(device=device, at=at, cause=Cause.QUALITY, component=component)
+        if answer.ends_at is not None and any(
+            r.code == "component_warranty" for r in answer.reasons
+        ):
+            under.append((component, answer.ends_at))
+    return under
+
+
 class ServiceManagers:
     """Who answers for a contract: its service manager, else every active service manager
     (read once per instance, so a sweep over many requests asks once)."""

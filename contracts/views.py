@@ -332,6 +332,12 @@ def device_coverage(request: HttpRequest, device_pk: int) -> HttpResponse:
                 "reason": coverage_reason_text(answer, device.hospital.time_zone),
                 "component": data.get("component"),
             }
+        context["own_warranty"] = [
+            (component, _last_covered_day(ends_at, zone))
+            for component, ends_at in selectors.components_under_own_warranty(
+                device=device, at=timezone.now()
+            )
+        ]
         context["contract"] = (
             Contract.objects.for_user(request.user).filter(lines__device=device).first()
         )

@@ -15,17 +15,27 @@ from assets.models import Device, ProductModel
 from parts.models import LocationKind, ReorderPoint, SparePart, StockLocation, StockMovement
 from parts.services import part_create, stock_location_create, stock_receive, stock_transfer
 
+# The keywords are words of the demo's symptoms (demo/catalogue.py SYMPTOMS), so that a
+# demo dispatch reserves the likely part (issue 5 §1).
 CONSUMABLES = (
-    # suffix, Chinese, English, cost, list
-    ("PSU", "电源板", "Power supply board", "860.00", "1280.00"),
-    ("FAN", "散热风扇", "Cooling fan", "95.00", "160.00"),
+    # suffix, Chinese, English, cost, list, symptom keywords
+    (
+        "PSU",
+        "电源板",
+        "Power supply board",
+        "860.00",
+        "1280.00",
+        "无显示, 无法启动, 反复重启, 黑屏, 花屏, no power, no display",
+    ),
+    ("FAN", "散热风扇", "Cooling fan", "95.00", "160.00", "过热, 噪音, 风机, overheat, fan noise"),
 )
 GENERIC = (
-    ("GEN-FUSE-5A", "保险丝 5A", "Fuse 5 A", "2.50", "6.00"),
-    ("GEN-CORD-CN", "电源线（国标）", "Power cord (CN plug)", "18.00", "35.00"),
-    ("GEN-BATT-LI", "锂电池组", "Li-ion battery pack", "420.00", "690.00"),
-    ("GEN-SPO2", "血氧探头", "SpO2 sensor", "180.00", "320.00"),
-)
+    ("GEN-FUSE-5A", "保险丝 5A", "Fuse 5 A", "2.50", "6.00", "无反应, 不通电, blown fuse"),
+    ("GEN-CORD-CN", "电源线（国标）", "Power cord (CN plug)", "18.00", "35.00", "不通电, no power"),
+    ("GEN-BATT-LI", "锂电池组", "Li-ion battery pack", "420.00", "690.00",
+     "电池, 无法充电, 充电时间过长, battery"),
+    ("GEN-SPO2", "血氧探头", "SpO2 sensor", "180.00", "320.00", "血氧, SpO2"),
+)  # fmt: skip
 CENTRAL, REGIONAL = "青岛中心仓 Qingdao central warehouse", "济南备件库 Jinan regional store"
 
 
@@ -74,13 +84,14 @@ def seed_parts(
                     created,
                 )
             )
-        suffix, zh, en, cost, price = CONSUMABLES[index % len(CONSUMABLES)]
+        suffix, zh, en, cost, price, keywords = CONSUMABLES[index % len(CONSUMABLES)]
         parts.append(
             _part(
                 {
                     "part_number": f"{prefix}-{suffix}",
                     "name_zh": zh,
                     "name_en": en,
+                    "symptom_keywords": keywords,
                     "cost_price": Decimal(cost),
                     "list_price": Decimal(price),
                 },
@@ -88,13 +99,14 @@ def seed_parts(
                 created,
             )
         )
-    for number, zh, en, cost, price in GENERIC:
+    for number, zh, en, cost, price, keywords in GENERIC:
         parts.append(
             _part(
                 {
                     "part_number": number,
                     "name_zh": zh,
                     "name_en": en,
+                    "symptom_keywords": keywords,
                     "cost_price": Decimal(cost),
                     "list_price": Decimal(price),
                 },

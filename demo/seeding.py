@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from accounts.models import User, VendorRole
 from assets import services as assets
-from assets.models import Device, DeviceStatus, EmergencyProcedure, ProductModel
+from assets.models import ComponentFate, Device, DeviceStatus, EmergencyProcedure, ProductModel
 from contracts import services as contracts
 from contracts.models import Contract, MaintenanceAgreement
 from contracts.selectors import device_coverage
@@ -48,6 +48,7 @@ from .maintenance_seeding import seed_maintenance
 from .parts_seeding import seed_parts
 from .plan import AgreementPlan, DemoPlan, DevicePlan, demo_plan
 from .regimes_seeding import seed_regimes
+from .repair_parts_seeding import seed_repair_parts
 from .return_visits_seeding import seed_return_visits
 from .service_seeding import RequestSeeder
 from .training_seeding import seed_training
@@ -156,6 +157,7 @@ class _Seeder:
         seed_agenda(**people)
         seed_parts(users=self.users, devices=self.devices, created=self.created)
         seed_loaners(users=self.users, created=self.created)
+        seed_repair_parts(created=self.created)
         seed_charges(created=self.created)
 
     # people and organisations
@@ -345,6 +347,7 @@ class _Seeder:
                 component=components[index],
                 new_serial_number=f"{plan.serial}-M{index + 1}R",
                 replaced_on=replaced_on,
+                removal_fate=ComponentFate.SENT_FOR_REPAIR,
             )
             self.created["main components"] += 1
         return device

@@ -26,7 +26,7 @@ class SparePartAdmin(admin.ModelAdmin):
         "list_price",
         "active",
     )
-    search_fields = ("part_number", "name_zh", "name_en")
+    search_fields = ("part_number", "name_zh", "name_en", "symptom_keywords")
     list_filter = ("is_main_component", "active")
     filter_horizontal = ("product_models",)
 

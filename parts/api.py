@@ -62,6 +62,9 @@ class PartIn(Schema):
     name_zh: str = Field(min_length=1, max_length=200)
     name_en: str = Field("", max_length=200)
     product_model_ids: list[int] = []
+    symptom_keywords: str = Field(
+        "", max_length=300, description="Comma-separated words of a fault report, e.g. 黑屏"
+    )
     is_main_component: bool = False
     unit: str = Field("pcs", min_length=1, max_length=20)
     cost_price: Decimal = Field(ge=0, max_digits=12, decimal_places=2)
@@ -76,6 +79,7 @@ class PartOut(Schema):
     name_zh: str
     name_en: str
     product_model_ids: list[int]
+    symptom_keywords: str
     is_main_component: bool
     unit: str
     cost_price: Decimal
@@ -318,6 +322,8 @@ def movement_create(
 
 
 # Loaner units have their own module; they share this router's mount point.
-from . import loan_api  # noqa: E402
+from . import loan_api, repair_api, request_api  # noqa: E402
 
 router.add_router("", loan_api.router)
+router.add_router("", repair_api.router)
+router.add_router("", request_api.router)

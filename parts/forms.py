@@ -21,6 +21,7 @@ class PartForm(ServiceModelForm):
             "name_zh",
             "name_en",
             "product_models",
+            "symptom_keywords",
             "is_main_component",
             "unit",
             "cost_price",
@@ -81,6 +82,25 @@ class MovementForm(BootstrapFormMixin, forms.Form):
 class BagIssueForm(forms.Form):
     part = forms.IntegerField()
     request = forms.IntegerField()
+    quantity = forms.IntegerField(min_value=1)
+    serial = forms.CharField(max_length=100, required=False)
+    idempotency_key = forms.CharField(max_length=64)
+
+
+class RequestReserveForm(forms.Form):
+    """The request page's "reserve" button: one unit, at the chosen location or the default
+    (the engineer's bag, else the store with most)."""
+
+    part = forms.IntegerField()
+    location = forms.IntegerField(required=False)
+    idempotency_key = forms.CharField(max_length=64)
+
+
+class RequestUnreserveForm(forms.Form):
+    """The request page's "unreserve" button: give back one reserved line."""
+
+    part = forms.IntegerField()
+    location = forms.IntegerField()
     quantity = forms.IntegerField(min_value=1)
     serial = forms.CharField(max_length=100, required=False)
     idempotency_key = forms.CharField(max_length=64)

@@ -26,14 +26,8 @@ from django.utils.translation import gettext as _
 from huey import crontab
 from huey.contrib.djhuey import db_task, periodic_task
 
-from .importing import (
-    ImportFileError,
-    RowImportError,
-    import_rows,
-    inspect_workbook,
-    read_rows,
-    validate_rows,
-)
+from .import_write import ImportConflict, RowImportError, import_rows
+from .importing import ImportFileError, inspect_workbook, read_rows, validate_rows
 
 SESSION_KEY = "parts_import_token"
 EXPIRES_AFTER_SECONDS = 3600
@@ -222,6 +216,9 @@ def import_run(token: str) -> None:
                 return
             outcome = import_rows(results, progress=_progress(token, "import"))
         except ImportFileError as exc:
+            state_write(token, state="failed", error=exc.message)
+            return
+        except ImportConflict as exc:
             state_write(token, state="failed", error=exc.message)
             return
         except RowImportError as exc:

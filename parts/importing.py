@@ -7,8 +7,9 @@ Three steps, each testable on its own:
 * ``parse_row`` turns one row of cell values into typed values and per-column errors
   (pure: no database);
 * ``validate_rows`` checks the rows against the database (models exist, duplicate part
-  numbers, a part number that exists is an update) and ``import_rows`` writes the good
-  rows through ``part_create`` / ``part_update`` in one transaction.
+  numbers, a part number that exists is an update) and runs the model's field validation
+  on each row, since the write is a ``bulk_create`` / ``bulk_update`` that skips
+  ``full_clean``; ``parts.import_write.import_rows`` writes the good rows in bulk.
 
 Nothing here knows about requests, sessions or the queue (``parts.import_jobs`` does).
 """
@@ -26,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -42,6 +42,7 @@ FLOAT_TOLERANCE = Decimal("0.000001")
 TRUE_WORDS = {"是", "yes", "y", "true", "t", "1", "√", "✓", "x"}
 FALSE_WORDS = {"否", "no", "n", "false", "f", "0", ""}
 MODEL_SEPARATORS = re.compile(r"[,，;；、\n]")
+KEYWORD_SEPARATOR = ", "  # how SparePart.symptom_keywords stores its words
 CURRENCY = re.compile(r"^[A-Z]{3}$")
 Progress = Callable[[int, int], None]
 
@@ -94,6 +95,11 @@ COLUMNS: tuple[Column, ...] = (
         required=True,
     ),
     Column("currency", gettext_lazy("Currency"), ("currency", "币种", "货币")),
+    Column(
+        "symptom_keywords",
+        gettext_lazy("Symptom keywords"),
+        ("symptom keywords", "keywords", "symptoms", "故障关键词", "症状关键词", "关键词"),
+    ),
 )
 COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
 FIELD_NAMES = {  # the catalogue's field names are accepted as headers too
@@ -104,6 +110,7 @@ FIELD_NAMES = {  # the catalogue's field names are accepted as headers too
     "is_main_component": "is_main_component",
     "cost_price": "cost_price",
     "list_price": "list_price",
+    "symptom_keywords": "symptom_keywords",
 }
 
 
@@ -296,6 +303,16 @@ def split_models(value: Any) -> list[str]:
     return [name.strip() for name in MODEL_SEPARATORS.split(_text(value)) if name.strip()]
 
 
+def split_keywords(value: Any) -> list[str]:
+    """The words of a keywords cell, each once (case-insensitively), in their order."""
+    words: dict[str, str] = {}
+    for word in MODEL_SEPARATORS.split(_text(value)):
+        word = " ".join(word.split())
+        if word:
+            words.setdefault(word.casefold(), word)
+    return list(words.values())
+
+
 def parse_row(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Typed values and per-column errors of one row; the models stay names here."""
     values: dict[str, Any] = {}
@@ -330,7 +347,27 @@ def parse_row(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]
         except ValueError as exc:
             errors[key].append(str(exc))
     values["product_models"] = split_models(raw.get("product_models"))
+    if "symptom_keywords" in raw:
+        # Only a file with the column sets the keywords: an older template without it
+        # leaves the keywords typed in by hand alone. Its length is the model's check.
+        values["symptom_keywords"] = KEYWORD_SEPARATOR.join(
+            split_keywords(raw.get("symptom_keywords"))
+        )
     return values, dict(errors)
+
+
+def model_errors(values: dict[str, Any], *, skip: Iterable[str] = ()) -> dict[str, list[str]]:
+    """The model's own field validation (lengths, validators) of a row's values, without
+    the database: what ``full_clean`` would say before ``save``, since the bulk write
+    skips it. Fields in ``skip`` (already refused by ``parse_row``) are not checked."""
+    from .models import SparePart
+
+    fields = {k: v for k, v in values.items() if k in PART_FIELDS and k not in skip}
+    try:
+        SparePart(**fields).clean_fields(exclude=[f for f in ALL_PART_FIELDS if f not in fields])
+    except ValidationError as exc:
+        return exc.message_dict
+    return {}
 
 
 # --- all rows, against the database -------------------------------------------------------
@@ -430,6 +467,15 @@ COMPARED_FIELDS = (
     "cost_price",
     "list_price",
     "currency",
+    "symptom_keywords",
+)
+PART_FIELDS = ("part_number", *COMPARED_FIELDS)  # what a row writes besides the models
+ALL_PART_FIELDS = (
+    *PART_FIELDS,
+    "id",
+    "active",
+    "created_at",
+    "updated_at",
 )
 
 
@@ -442,6 +488,8 @@ def validate_rows(
     results: list[RowResult] = []
     for done, (number, raw) in enumerate(rows, start=1):
         values, errors = parse_row(raw)
+        for key, messages in model_errors(values, skip=errors).items():
+            errors.setdefault(key, []).extend(messages)
         result = RowResult(number, values["part_number"], values, errors)
         for label in values["product_models"]:
             pk, error = models.find(label)
@@ -496,68 +544,6 @@ def validate_rows(
     return results
 
 
-@dataclass
-class ImportOutcome:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped: int = 0
-
-
-class RowImportError(Exception):
-    """A row the validation passed was refused on writing: the transaction rolled back."""
-
-    def __init__(self, row: int, message: str) -> None:
-        super().__init__(message)
-        self.row = row
-        self.message = message
-
-
-def _messages(exc: ValidationError) -> str:
-    if hasattr(exc, "message_dict"):
-        return "; ".join(f"{key}: {' '.join(msgs)}" for key, msgs in exc.message_dict.items())
-    return " ".join(exc.messages)
-
-
-@transaction.atomic
-def import_rows(results: Iterable[RowResult], *, progress: Progress | None = None) -> ImportOutcome:
-    """Write the good rows (bad ones are skipped and counted); all or nothing. A known part
-    whose row changes nothing is not written (re-importing the whole catalogue to change a
-    few prices keeps the write lock short)."""
-    from assets.models import ProductModel
-
-    from .models import SparePart
-    from .services import part_create, part_update
-
-    results = list(results)
-    good = [r for r in results if r.ok]
-    outcome = ImportOutcome(skipped=len(results) - len(good))
-    model_by_pk = ProductModel.objects.in_bulk({pk for r in good for pk in r.model_ids})
-    for done, result in enumerate(good, start=1):
-        fields = {key: result.values[key] for key in COMPARED_FIELDS}
-        models = [model_by_pk[pk] for pk in result.model_ids]
-        try:
-            if result.existing_id and not result.changes:
-                outcome.unchanged += 1
-            elif result.existing_id:
-                part_update(
-                    part=SparePart(pk=result.existing_id), data=fields, product_models=models
-                )
-                outcome.updated += 1
-            else:
-                part_create(part_number=result.part_number, product_models=models, **fields)
-                outcome.created += 1
-        except ValidationError as exc:
-            raise RowImportError(result.row, _messages(exc)) from exc
-        except SparePart.DoesNotExist as exc:
-            raise RowImportError(result.row, _("This part was deleted meanwhile.")) from exc
-        if progress and done % 100 == 0:
-            progress(done, len(good))
-    if progress:
-        progress(len(good), len(good))
-    return outcome
-
-
 # --- the template workbook ----------------------------------------------------------------
 def template_workbook(example_model: str = "") -> bytes:
     """An .xlsx with the header row (in the current language) and one example row."""
@@ -573,9 +559,21 @@ def template_workbook(example_model: str = "") -> bytes:
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.append(
-        ["PB-1001", "电源板", "Power board", example_model, "是", "pcs", 1200.00, 1800.00, "CNY"]
+        [
+            "PB-1001",
+            "电源板",
+            "Power board",
+            example_model,
+            "是",
+            "pcs",
+            1200.00,
+            1800.00,
+            "CNY",
+            "no display, 黑屏",
+        ]
     )
-    for letter, width in zip("ABCDEFGHI", (16, 20, 20, 30, 14, 8, 12, 12, 10), strict=True):
+    widths = (16, 20, 20, 30, 14, 8, 12, 12, 10, 30)
+    for letter, width in zip("ABCDEFGHIJ", widths, strict=True):
         sheet.column_dimensions[letter].width = width
     buffer = BytesIO()
     workbook.save(buffer)

@@ -77,6 +77,15 @@ class LoanerIn(Schema):
 
 class LoanerFilter(Schema):
     state: LoanerState | None = None
+    product_model_id: int | None = None
+
+
+class LoanerNoteIn(Schema):
+    note: str = Field("", max_length=500)
+
+
+class BackInServiceIn(LoanerNoteIn):
+    location_id: int
 
 
 class InstallIn(Schema):
@@ -134,6 +143,8 @@ def loaner_list(request, filters: Query[LoanerFilter], paging: Query[PageIn]):
     units = loans.loaners_with_loan(LoanerUnit.objects.for_user(request.user))
     if filters.state:
         units = units.filter(state=filters.state)
+    if filters.product_model_id:
+        units = units.filter(product_model_id=filters.product_model_id)
     result = page(units, limit=paging.limit, offset=paging.offset)
     result["items"] = [_loaner_body(unit) for unit in result["items"]]
     return result
@@ -210,3 +221,57 @@ def loaner_return(request, loaner_id: int, payload: ReturnIn):
             raise Conflict("not_on_loan", " ".join(exc.messages)) from exc
         raise _api_names(exc) from exc
     return _fresh(unit)
+
+
+# --- state changes (R-7.3): a unit on loan or in the wrong state is a 409 -----------------
+def _changed(request, loaner_id: int, perm: str, change) -> dict:
+    unit = get_object_or_404(LoanerUnit.objects.for_user(request.user), pk=loaner_id)
+    require_perm(request, perm, unit)
+    try:
+        change(unit)
+    except ValidationError as exc:
+        raise _api_names(exc) from exc
+    return _fresh(unit)
+
+
+@router.post("/loaners/{loaner_id}/send-to-repair", response={200: LoanerOut, **LOAN_ERRORS})
+def loaner_send_to_repair(request, loaner_id: int, payload: LoanerNoteIn):
+    """An available unit goes to the workshop; 409 ``on_loan`` (take it back first) or
+    ``wrong_state``."""
+    return _changed(
+        request,
+        loaner_id,
+        "parts.change_loanerunit",
+        lambda unit: loans.loaner_send_to_repair(loaner=unit, user=request.user, note=payload.note),
+    )
+
+
+@router.post("/loaners/{loaner_id}/back-in-service", response={200: LoanerOut, **LOAN_ERRORS})
+def loaner_back_in_service(request, loaner_id: int, payload: BackInServiceIn):
+    """A unit in repair is available again at ``location_id`` (an active stock location);
+    409 ``wrong_state`` when it is not in repair."""
+    return _changed(
+        request,
+        loaner_id,
+        "parts.change_loanerunit",
+        lambda unit: loans.loaner_back_in_service(
+            loaner=unit,
+            location=resolve(
+                StockLocation.objects.for_user(request.user), payload.location_id, "location_id"
+            ),
+            user=request.user,
+            note=payload.note,
+        ),
+    )
+
+
+@router.post("/loaners/{loaner_id}/retire", response={200: LoanerOut, **LOAN_ERRORS})
+def loaner_retire(request, loaner_id: int, payload: LoanerNoteIn):
+    """The unit leaves the pool for good (office staff); 409 ``on_loan`` or
+    ``wrong_state`` (already retired)."""
+    return _changed(
+        request,
+        loaner_id,
+        "parts.retire_loanerunit",
+        lambda unit: loans.loaner_retire(loaner=unit, user=request.user, note=payload.note),
+    )

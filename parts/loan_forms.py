@@ -50,3 +50,15 @@ class LoanReturnForm(forms.Form):
     location = forms.ModelChoiceField(
         queryset=StockLocation.objects.filter(active=True), required=False
     )
+
+
+class LoanerNoteForm(BootstrapFormMixin, forms.Form):
+    """Send to repair / retire: an optional note kept with the unit."""
+
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+
+
+class LoanerBackInServiceForm(LoanerNoteForm):
+    location = forms.ModelChoiceField(
+        label=_("Back to"), queryset=StockLocation.objects.filter(active=True)
+    )

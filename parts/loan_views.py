@@ -14,12 +14,20 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from assets.models import ProductModel
 from core.errors import Conflict
 from core.forms import add_service_errors
 from core.permissions import require_perm
+from service.models import ServiceRequest
 
 from . import loans
-from .loan_forms import LoanerForm, LoanInstallForm, LoanReturnForm
+from .loan_forms import (
+    LoanerBackInServiceForm,
+    LoanerForm,
+    LoanerNoteForm,
+    LoanInstallForm,
+    LoanReturnForm,
+)
 from .models import LoanerState, LoanerUnit
 
 GET_POST = require_http_methods(["GET", "POST"])
@@ -51,6 +59,11 @@ def loaner_list(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     if state in LoanerState.values:
         units = units.filter(state=state)
+    model = request.GET.get("model", "")
+    if model.isdigit():
+        units = units.filter(product_model_id=int(model))
+    # From a request's page: each available unit gets an "install" link for that request.
+    for_request = request.GET.get("request", "")
     page = Paginator(units, PAGE_SIZE).get_page(request.GET.get("page"))
     _with_badges(page.object_list)
     return render(
@@ -60,7 +73,11 @@ def loaner_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "state": state,
             "states": LoanerState.choices,
+            "model": model if model.isdigit() else "",
+            "models": ProductModel.objects.filter(loaner_units__isnull=False).distinct(),
+            "for_request": for_request if for_request.isdigit() else "",
             "can_add": request.user.has_perm("parts.add_loanerunit"),
+            "can_lend": request.user.has_perm("parts.add_loan"),
         },
     )
 
@@ -102,6 +119,10 @@ def loaner_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "return_form": LoanReturnForm(
                 initial={"location": unit.current_loan.taken_from_id} if unit.current_loan else None
             ),
+            "state_history": loans.loaner_state_history(unit),
+            "can_change": request.user.has_perm("parts.change_loanerunit", unit),
+            "can_retire": request.user.has_perm("parts.retire_loanerunit", unit),
+            "back_form": LoanerBackInServiceForm(),
         },
     )
 
@@ -175,3 +196,91 @@ def loans_board(request: HttpRequest) -> HttpResponse:
     """The same list as a fragment: the dispatch board loads it with htmx."""
     require_perm(request, "parts.view_loanerunit")
     return render(request, "parts/_loans_board.html", {"loans": loans.loans_open()})
+
+
+def _state_change(request: HttpRequest, pk: int, *, perm: str, form_class, change, done: str):
+    """One of the unit's state buttons: parse, call the service, say how it went, back to
+    the unit's page (a refusal changes nothing and says why)."""
+    unit = _unit(request, pk)
+    require_perm(request, perm, unit)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(m for errors in form.errors.values() for m in errors))
+        return redirect("parts:loaner_detail", pk=unit.pk)
+    try:
+        change(unit, form.cleaned_data)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except Conflict as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done % {"serial": unit.serial_number})
+    return redirect("parts:loaner_detail", pk=unit.pk)
+
+
+@login_required
+@require_POST
+def loaner_send_to_repair(request: HttpRequest, pk: int) -> HttpResponse:
+    return _state_change(
+        request,
+        pk,
+        perm="parts.change_loanerunit",
+        form_class=LoanerNoteForm,
+        change=lambda unit, data: loans.loaner_send_to_repair(
+            loaner=unit, user=request.user, note=data["note"]
+        ),
+        done=_("Loaner %(serial)s is in repair."),
+    )
+
+
+@login_required
+@require_POST
+def loaner_back_in_service(request: HttpRequest, pk: int) -> HttpResponse:
+    return _state_change(
+        request,
+        pk,
+        perm="parts.change_loanerunit",
+        form_class=LoanerBackInServiceForm,
+        change=lambda unit, data: loans.loaner_back_in_service(
+            loaner=unit, location=data["location"], user=request.user, note=data["note"]
+        ),
+        done=_("Loaner %(serial)s is available again."),
+    )
+
+
+@login_required
+@require_POST
+def loaner_retire(request: HttpRequest, pk: int) -> HttpResponse:
+    return _state_change(
+        request,
+        pk,
+        perm="parts.retire_loanerunit",
+        form_class=LoanerNoteForm,
+        change=lambda unit, data: loans.loaner_retire(
+            loaner=unit, user=request.user, note=data["note"]
+        ),
+        done=_("Loaner %(serial)s is retired."),
+    )
+
+
+@login_required
+@require_GET
+def request_loans(request: HttpRequest, request_id: int) -> HttpResponse:
+    """The loaners of one request: the fragment the request's page loads with htmx."""
+    # Scope first: another hospital's request is a 404 to anyone, even without the right.
+    service_request = get_object_or_404(
+        ServiceRequest.objects.for_user(request.user).select_related(
+            "hospital", "device__product_model"
+        ),
+        pk=request_id,
+    )
+    require_perm(request, "parts.view_loanerunit")
+    return render(
+        request,
+        "parts/_request_loans.html",
+        {
+            "sr": service_request,
+            "loans": loans.loans_for_request(service_request),
+            "can_lend": request.user.has_perm("parts.add_loan"),
+        },
+    )

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from assets.models import ProductModel
+from core.errors import Conflict
 from core.modeling import validated_save
 from service.models import ServiceRequest
 from service.services import service_request_record_event
@@ -39,6 +40,11 @@ class LoanerUnavailable(ValidationError):
     def __init__(self, text: str) -> None:
         self.text = text
         super().__init__({"loaner": ValidationError(text, code="loaner_unavailable")})
+
+
+class LoanerStateConflict(Conflict):
+    """The unit's state refuses this step (HTTP 409): nothing was written. Codes:
+    ``on_loan`` (take it back first) and ``wrong_state``."""
 
 
 def _check_time(when: datetime, field: str, *, now: datetime) -> None:
@@ -140,6 +146,7 @@ def loaner_install(
         raise
     taken_from = loaner.location
     loaner.state, loaner.location = LoanerState.ON_LOAN, None
+    loaner._history_user = user  # type: ignore[attr-defined]
     loaner.save(update_fields=["state", "location", "updated_at"])
     try:
         with transaction.atomic():
@@ -197,8 +204,111 @@ def loaner_return(
     loan.save(update_fields=["returned_at", "returned_by", "returned_to", "notes", "updated_at"])
     loaner = loan.loaner
     loaner.state, loaner.location = LoanerState.AVAILABLE, location
+    loaner._history_user = user  # type: ignore[attr-defined]
     loaner.save(update_fields=["state", "location", "updated_at"])
     return loan
+
+
+# --- state changes (R-7.3): in repair, back in service, retired ---------------------------
+# Who and when is kept by django-simple-history (``LoanerUnit.history``); the note is appended
+# to ``notes`` with the day and the step, so it shows on the unit and in every later history
+# row, and its first 100 characters are the history row's change reason.
+def _lock_for_change(loaner: LoanerUnit, allowed: tuple[str, ...], refused: str) -> LoanerUnit:
+    """The loaner row, locked: an install and a retire of one unit queue up here and the
+    second sees the first one's state. ``refused`` is the message for a wrong state."""
+    loaner = LoanerUnit.objects.select_for_update().get(pk=loaner.pk)
+    if loaner.state in allowed:
+        return loaner
+    if loaner.state == LoanerState.ON_LOAN:
+        raise LoanerStateConflict(
+            "on_loan",
+            _("Loaner %(serial)s is on loan: take it back first.")
+            % {"serial": loaner.serial_number},
+        )
+    raise LoanerStateConflict(
+        "wrong_state",
+        refused % {"serial": loaner.serial_number, "state": loaner.get_state_display()},
+    )
+
+
+def _change_state(
+    loaner: LoanerUnit,
+    *,
+    user: User,
+    state: str,
+    location: StockLocation | None,
+    step: str,
+    note: str,
+) -> LoanerUnit:
+    note = note.strip()
+    if note:
+        stamp = timezone.localtime().strftime("%Y-%m-%d")
+        loaner.notes = "\n".join(filter(None, [loaner.notes, f"{stamp} {step}: {note}"]))
+        loaner._change_reason = note[:100]  # type: ignore[attr-defined]
+    loaner.state, loaner.location = state, location
+    loaner._history_user = user  # type: ignore[attr-defined]
+    loaner.save(update_fields=["state", "location", "notes", "updated_at"])
+    return loaner
+
+
+@transaction.atomic
+def loaner_send_to_repair(*, loaner: LoanerUnit, user: User, note: str = "") -> LoanerUnit:
+    """An available unit goes to the workshop: off the shelf until it is back in service.
+    Raises ``LoanerStateConflict`` (``on_loan``, ``wrong_state``)."""
+    loaner = _lock_for_change(
+        loaner,
+        (LoanerState.AVAILABLE,),
+        _("Loaner %(serial)s is %(state)s: only an available unit can go to repair."),
+    )
+    return _change_state(
+        loaner,
+        user=user,
+        state=LoanerState.IN_REPAIR,
+        location=None,
+        step=_("Sent to repair"),
+        note=note,
+    )
+
+
+@transaction.atomic
+def loaner_back_in_service(
+    *, loaner: LoanerUnit, location: StockLocation | None, user: User, note: str = ""
+) -> LoanerUnit:
+    """A repaired unit is available again at an active ``location``. Raises
+    ``ValidationError`` on ``location`` and ``LoanerStateConflict``."""
+    loaner = _lock_for_change(
+        loaner,
+        (LoanerState.IN_REPAIR,),
+        _("Loaner %(serial)s is %(state)s: only a unit in repair can be put back in service."),
+    )
+    location = _check_location(location)
+    return _change_state(
+        loaner,
+        user=user,
+        state=LoanerState.AVAILABLE,
+        location=location,
+        step=_("Back in service"),
+        note=note,
+    )
+
+
+@transaction.atomic
+def loaner_retire(*, loaner: LoanerUnit, user: User, note: str = "") -> LoanerUnit:
+    """The unit leaves the pool for good (scrapped, sold): final, it is never lent again.
+    Available or in repair only; a unit on loan is taken back first."""
+    loaner = _lock_for_change(
+        loaner,
+        (LoanerState.AVAILABLE, LoanerState.IN_REPAIR),
+        _("Loaner %(serial)s is already %(state)s."),
+    )
+    return _change_state(
+        loaner,
+        user=user,
+        state=LoanerState.RETIRED,
+        location=None,
+        step=_("Retired"),
+        note=note,
+    )
 
 
 # --- reads --------------------------------------------------------------------------------
@@ -231,6 +341,32 @@ def loaners_with_loan(queryset: QuerySet[LoanerUnit] | None = None) -> QuerySet[
             to_attr="open_loans",
         )
     )
+
+
+def loaner_state_history(loaner: LoanerUnit) -> list[dict[str, object]]:
+    """The unit's state over time from its history rows, the newest first: one entry per
+    change of state (edits that keep the state are left out)."""
+    rows = list(
+        loaner.history.select_related("history_user", "location").order_by(
+            "history_date", "history_id"
+        )
+    )
+    entries: list[dict[str, object]] = []
+    previous = None
+    for row in rows:
+        if row.state != previous:
+            entries.append(
+                {
+                    "at": row.history_date,
+                    "user": row.history_user,
+                    "state": row.state,
+                    "state_label": LoanerState(row.state).label,
+                    "location": row.location,
+                    "reason": row.history_change_reason or "",
+                }
+            )
+            previous = row.state
+    return entries[::-1]
 
 
 def current_loan(loaner: LoanerUnit) -> Loan | None:

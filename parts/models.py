@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from assets.models import Device, ProductModel
 from core.models import TimeStampedModel
@@ -39,6 +40,15 @@ class SparePart(TimeStampedModel):
     name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
     product_models = models.ManyToManyField(
         ProductModel, blank=True, related_name="spare_parts", verbose_name=_("fits models")
+    )
+    symptom_keywords = models.CharField(
+        _("symptom keywords"),
+        max_length=300,
+        blank=True,
+        help_text=_(
+            "Words of a fault report that call for this part, separated by commas, e.g. "
+            "“no display, 黑屏”. Dispatch reserves a matching part for the engineer."
+        ),
     )
     is_main_component = models.BooleanField(_("main component (tracked by serial)"), default=False)
     unit = models.CharField(_("unit"), max_length=20, default="pcs")
@@ -384,6 +394,8 @@ class LoanerUnit(TimeStampedModel):
         help_text=_("Where the unit waits while it is available."),
     )
     notes = models.TextField(_("notes"), blank=True)
+    # Who sent it to repair, brought it back or retired it, and when.
+    history = HistoricalRecords()
 
     objects = LoanerUnitQuerySet.as_manager()
 

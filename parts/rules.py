@@ -17,3 +17,7 @@ rules.add_perm("parts.add_stockmovement", is_vendor_technical)
 rules.add_perm("parts.view_loanerunit", is_vendor_staff)
 rules.add_perm("parts.add_loanerunit", is_vendor_office)
 rules.add_perm("parts.add_loan", is_vendor_technical)
+# Engineers and the office send a unit to repair and put it back in service; retiring it for
+# good is the office's call, like registering it.
+rules.add_perm("parts.change_loanerunit", is_vendor_technical)
+rules.add_perm("parts.retire_loanerunit", is_vendor_office)

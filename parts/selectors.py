@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 
 from service.models import ServiceRequest
 
@@ -181,15 +182,50 @@ class ProposedPart:
     part: SparePart
     in_bag: int  # free units in the engineer's bag
     elsewhere: int  # free units in every other location
+    keywords: tuple[str, ...] = ()  # the part's symptom keywords found in the description
+    used_before: int = 0  # requests on the same product model this part was issued to
+
+
+# Commas of either script, and the enumeration comma, separate keywords.
+KEYWORD_SEPARATORS = re.compile(r"[,，、;；\n]+")
+
+
+def keywords_of(part: SparePart) -> list[str]:
+    return [
+        word.strip() for word in KEYWORD_SEPARATORS.split(part.symptom_keywords) if word.strip()
+    ]
+
+
+def matched_keywords(part: SparePart, description: str) -> tuple[str, ...]:
+    """The part's keywords that appear in the symptom text, case-insensitively (a plain
+    substring test: Chinese has no spaces between words)."""
+    text = description.casefold()
+    return tuple(word for word in keywords_of(part) if word.casefold() in text)
+
+
+def used_before_on_model(*, part_ids, product_model_id: int, exclude: int | None) -> dict[int, int]:
+    """Per part: how many requests on this product model it was issued to (other requests)."""
+    rows = StockMovement.objects.filter(
+        kind=MovementKind.ISSUE,
+        part_id__in=part_ids,
+        request__device__product_model_id=product_model_id,
+    )
+    if exclude is not None:
+        rows = rows.exclude(request_id=exclude)
+    counts = rows.values("part_id").annotate(n=Count("request_id", distinct=True))
+    return {row["part_id"]: row["n"] for row in counts}
 
 
 def proposed_parts(*, request: ServiceRequest, engineer=None) -> list[ProposedPart]:
-    """Parts that fit the request's device model: those in the engineer's bag first (most
-    free units first), then the others by part number."""
+    """Parts that fit the request's device model, the likeliest first (issue 5 §1): those
+    whose symptom keywords appear in the request's description, then those in the
+    engineer's bag, then those used before on this model, then by part number."""
     bag = bag_of(engineer) if engineer is not None else None
-    parts = SparePart.objects.filter(
-        active=True, product_models=request.device.product_model_id
-    ).distinct()
+    parts = list(
+        SparePart.objects.filter(active=True, product_models=request.device.product_model_id)
+        .distinct()
+        .order_by("part_number")
+    )
     totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     levels = StockLevel.objects.filter(part__in=parts, location__active=True).values_list(
         "part_id", "location_id", "on_hand", "reserved"
@@ -197,8 +233,69 @@ def proposed_parts(*, request: ServiceRequest, engineer=None) -> list[ProposedPa
     for part_id, location_id, on_hand, reserved in levels:
         slot = 0 if bag is not None and location_id == bag.pk else 1
         totals[part_id][slot] += on_hand - reserved
-    proposals = [ProposedPart(part, totals[part.pk][0], totals[part.pk][1]) for part in parts]
-    return sorted(proposals, key=lambda p: (p.in_bag <= 0, -p.in_bag, p.part.part_number))
+    used = used_before_on_model(
+        part_ids=[p.pk for p in parts],
+        product_model_id=request.device.product_model_id,
+        exclude=request.pk,
+    )
+    proposals = [
+        ProposedPart(
+            part,
+            totals[part.pk][0],
+            totals[part.pk][1],
+            keywords=matched_keywords(part, request.description),
+            used_before=used.get(part.pk, 0),
+        )
+        for part in parts
+    ]
+    return sorted(
+        proposals,
+        key=lambda p: (
+            not p.keywords,
+            p.in_bag <= 0,
+            -p.used_before,
+            -p.in_bag,
+            p.part.part_number,
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class ReservedLine:
+    """What a request holds at one location: one line per unit for serial-tracked parts."""
+
+    part: SparePart
+    location: StockLocation
+    quantity: int
+    serial_number: str
+
+
+def reserved_lines(request: ServiceRequest) -> list[ReservedLine]:
+    """Everything ``request`` still holds reserved, net of releases (from the ledger)."""
+    rows = list(
+        StockMovement.objects.filter(
+            request=request, kind__in=[MovementKind.RESERVE, MovementKind.UNRESERVE]
+        )
+        .values("part_id", "from_location_id", "serial_unit__serial_number")
+        .annotate(
+            held=Sum("quantity", filter=Q(kind=MovementKind.RESERVE), default=0)
+            - Sum("quantity", filter=Q(kind=MovementKind.UNRESERVE), default=0)
+        )
+        .filter(held__gt=0)
+        .order_by()
+    )
+    parts = SparePart.objects.in_bulk({row["part_id"] for row in rows})
+    locations = StockLocation.objects.in_bulk({row["from_location_id"] for row in rows})
+    lines = [
+        ReservedLine(
+            part=parts[row["part_id"]],
+            location=locations[row["from_location_id"]],
+            quantity=row["held"],
+            serial_number=row["serial_unit__serial_number"] or "",
+        )
+        for row in rows
+    ]
+    return sorted(lines, key=lambda x: (x.part.part_number, x.location.name, x.serial_number))
 
 
 def open_requests_of(engineer) -> QuerySet[ServiceRequest]:

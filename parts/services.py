@@ -41,6 +41,7 @@ PART_FIELDS = (
     "part_number",
     "name_zh",
     "name_en",
+    "symptom_keywords",
     "is_main_component",
     "unit",
     "cost_price",

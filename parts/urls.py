@@ -1,6 +1,6 @@
-from django.urls import path
+from django.urls import include, path
 
-from . import import_views, loan_views, views
+from . import import_views, views
 
 app_name = "parts"
 urlpatterns = [
@@ -17,11 +17,8 @@ urlpatterns = [
     path("my-bag/", views.my_bag, name="my_bag"),
     path("my-bag/issue/", views.bag_issue, name="bag_issue"),
     path("my-bag/reserve/", views.bag_reserve, name="bag_reserve"),
-    path("loaners/", loan_views.loaner_list, name="loaner_list"),
-    path("loaners/new/", loan_views.loaner_create, name="loaner_create"),
-    path("loaners/out/", loan_views.loans_out, name="loans_out"),
-    path("loaners/out/board/", loan_views.loans_board, name="loans_board"),
-    path("loaners/<int:pk>/", loan_views.loaner_detail, name="loaner_detail"),
-    path("loaners/<int:pk>/install/", loan_views.loan_create, name="loan_create"),
-    path("loaners/<int:pk>/return/", loan_views.loan_return, name="loan_return"),
+    # Each of these modules adds views under this same "parts" namespace.
+    path("", include("parts.loan_urls")),
+    path("", include("parts.repair_urls")),
+    path("", include("parts.request_urls")),
 ]

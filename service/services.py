@@ -30,6 +30,7 @@ from .models import (
     ServiceRequest,
     Severity,
 )
+from .signals import request_event_recorded
 from .timeline import (
     OPEN_STATUSES,
     EventType,
@@ -195,7 +196,7 @@ def service_request_record_event(
         code = "root_cause_missing"
         raise TimelineConflict(code, timeline_message(code, type))
 
-    ServiceEvent.objects.create(
+    event = ServiceEvent.objects.create(
         request=request,
         type=type,
         occurred_at=occurred_at,
@@ -206,6 +207,14 @@ def service_request_record_event(
     if engineer_list:
         request.engineers.set(engineer_list)
     milestones_recompute(request=request, now=now)
+    # Upper apps (parts) react once the event is durable; robust: their failure is logged
+    # and never turns a recorded event into an error (service/signals.py).
+    transaction.on_commit(
+        lambda: request_event_recorded.send(
+            sender=ServiceEvent, request=request, event=event, actor=actor
+        ),
+        robust=True,
+    )
     return request
 
 

@@ -84,7 +84,10 @@ class World:
         )
         component = MainComponentFactory(device=device, serial_number=f"MB-{tag}")
         replacement = main_component_replace(
-            component=component, new_serial_number=f"MB2-{tag}", replaced_on=dt.date(2026, 6, 1)
+            component=component,
+            new_serial_number=f"MB2-{tag}",
+            replaced_on=dt.date(2026, 6, 1),
+            removal_fate="returned",
         )
         procedure = EmergencyProcedure.objects.create(
             department=department,
@@ -402,6 +405,16 @@ WEB_VIEWS: dict[str, dict[str, str] | None] = {
     "parts:loaner_detail": {"pk": "loaner"},
     "parts:loan_create": {"pk": "loaner"},
     "parts:loan_return": {"pk": "loaner"},
+    "parts:loaner_send_to_repair": {"pk": "loaner"},
+    "parts:loaner_back_in_service": {"pk": "loaner"},
+    "parts:loaner_retire": {"pk": "loaner"},
+    "parts:request_loans": {"request_id": "request"},
+    "parts:request_parts": {"request_id": "request"},
+    "parts:request_reserve": {"request_id": "request"},
+    "parts:request_unreserve": {"request_id": "request"},
+    "parts:repair_parts": {"pk": "request"},
+    "parts:repair_part_use": {"pk": "request"},
+    "parts:repair_part_return": {"pk": "request", "movement_pk": "=1"},
 }
 # Create forms that accept a record of B in the query string (they must ignore it or 404).
 CREATE_QUERY = {
@@ -568,6 +581,13 @@ POST_ONLY = {
     "parts:bag_reserve",
     "parts:import_confirm",
     "parts:loan_return",
+    "parts:loaner_send_to_repair",
+    "parts:loaner_back_in_service",
+    "parts:loaner_retire",
+    "parts:request_reserve",
+    "parts:request_unreserve",
+    "parts:repair_part_use",
+    "parts:repair_part_return",
 }
 WRITE_FORMS = {
     name
@@ -622,6 +642,7 @@ API_BODIES = {
     ("POST", "/api/v1/components/{component_id}/replace"): {
         "new_serial_number": "x",
         "replaced_on": "2026-07-01",
+        "removal_fate": "returned",
     },
     ("POST", "/api/v1/emergency-procedures/{procedure_id}/receipt"): {
         "received_by": "x",
@@ -659,6 +680,11 @@ API_BODIES = {
     },
     ("POST", "/api/v1/loaners/{loaner_id}/install"): {"request_id": 1},
     ("POST", "/api/v1/loaners/{loaner_id}/return"): {},
+    ("POST", "/api/v1/loaners/{loaner_id}/send-to-repair"): {},
+    ("POST", "/api/v1/loaners/{loaner_id}/back-in-service"): {"location_id": 1},
+    ("POST", "/api/v1/loaners/{loaner_id}/retire"): {},
+    ("POST", "/api/v1/service-requests/{request_id}/credit-notes"): {"reason": "x"},
+    ("POST", "/api/v1/service-requests/{request_id}/parts-used"): {"part_id": 1, "quantity": 1},
     ("PUT", "/api/v1/service-requests/{request_id}/root-cause"): {
         "cause": "x",
         "measures": "x",

@@ -284,7 +284,8 @@ def test_component_add_list_and_replace(engineer_api, department):
     assert response.status_code == 201, response.content
     old_id = response.json()["id"]
     response = engineer_api.post(
-        f"/components/{old_id}/replace", {"new_serial_number": "T-2", "replaced_on": "2026-04-20"}
+        f"/components/{old_id}/replace",
+        {"new_serial_number": "T-2", "replaced_on": "2026-04-20", "removal_fate": "returned"},
     )
     assert response.status_code == 201, response.content
     new = response.json()
@@ -296,12 +297,12 @@ def test_component_add_list_and_replace(engineer_api, department):
     }
     response = engineer_api.post(
         f"/components/{new['id']}/replace",
-        {"new_serial_number": "T-3", "replaced_on": "2026-05-02"},
+        {"new_serial_number": "T-3", "replaced_on": "2026-05-02", "removal_fate": "returned"},
     )
     assert locs(response) == [["body", "replaced_on"]]
     response = engineer_api.post(
         f"/components/{new['id']}/replace",
-        {"new_serial_number": "T-1", "replaced_on": "2026-04-30"},
+        {"new_serial_number": "T-1", "replaced_on": "2026-04-30", "removal_fate": "returned"},
     )
     assert locs(response) == [["body", "new_serial_number"]]
     response = engineer_api.post(
@@ -338,7 +339,7 @@ def test_equipment_admin_gets_404_for_other_hospitals_devices(client, department
     assert api.patch(f"/devices/{device_b.pk}", {"location": "x"}).status_code == 404
     response = api.post(
         f"/components/{component_b.pk}/replace",
-        {"new_serial_number": "X", "replaced_on": "2026-04-01"},
+        {"new_serial_number": "X", "replaced_on": "2026-04-01", "removal_fate": "returned"},
     )
     assert response.status_code == 404
     assert api.get("/devices").json()["count"] == 0

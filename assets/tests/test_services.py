@@ -399,7 +399,10 @@ def test_main_component_replace_registers_the_new_one():
     """R-6.5: the replaced component is removed, the new one carries its replacement date."""
     old = MainComponentFactory(installed_on=dt.date(2026, 1, 5))
     new = services.main_component_replace(
-        component=old, new_serial_number=" MB-NEW ", replaced_on=dt.date(2026, 4, 30)
+        component=old,
+        new_serial_number=" MB-NEW ",
+        replaced_on=dt.date(2026, 4, 30),
+        removal_fate="scrapped",
     )
     old.refresh_from_db()
     assert old.removed_on == dt.date(2026, 4, 30)
@@ -418,7 +421,10 @@ def test_main_component_replace_bad_dates(replaced_on, field):
     old = MainComponentFactory(installed_on=dt.date(2026, 1, 5))
     with pytest.raises(ValidationError) as exc_info:
         services.main_component_replace(
-            component=old, new_serial_number="MB-NEW", replaced_on=replaced_on
+            component=old,
+            new_serial_number="MB-NEW",
+            replaced_on=replaced_on,
+            removal_fate="returned",
         )
     assert fields(exc_info) == {field}
     old.refresh_from_db()
@@ -429,11 +435,17 @@ def test_main_component_replace_bad_dates(replaced_on, field):
 def test_main_component_cannot_be_replaced_twice():
     old = MainComponentFactory()
     services.main_component_replace(
-        component=old, new_serial_number="MB-2", replaced_on=dt.date(2026, 3, 1)
+        component=old,
+        new_serial_number="MB-2",
+        replaced_on=dt.date(2026, 3, 1),
+        removal_fate="returned",
     )
     with pytest.raises(ValidationError) as exc_info:
         services.main_component_replace(
-            component=old, new_serial_number="MB-3", replaced_on=dt.date(2026, 4, 1)
+            component=old,
+            new_serial_number="MB-3",
+            replaced_on=dt.date(2026, 4, 1),
+            removal_fate="returned",
         )
     assert fields(exc_info) == {"component"}
 
@@ -445,7 +457,10 @@ def test_main_component_duplicate_serial_is_a_serial_error():
     assert fields(exc_info) == {"serial_number"}
     with pytest.raises(ValidationError) as exc_info:
         services.main_component_replace(
-            component=old, new_serial_number=" MB-1 ", replaced_on=dt.date(2026, 4, 1)
+            component=old,
+            new_serial_number=" MB-1 ",
+            replaced_on=dt.date(2026, 4, 1),
+            removal_fate="returned",
         )
     assert fields(exc_info) == {"new_serial_number"}
     old.refresh_from_db()

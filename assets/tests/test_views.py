@@ -474,7 +474,8 @@ def test_replace_a_main_component(client, engineer, device):
     assert page.status_code == 200
     assert "own warranty" in page.content.decode()
     response = client.post(
-        url("component_replace", old.pk), {"new_serial_number": "T-2", "replaced_on": "2026-02-20"}
+        url("component_replace", old.pk),
+        {"new_serial_number": "T-2", "replaced_on": "2026-02-20", "removal_fate": "returned"},
     )
     assert response.status_code == 302
     old.refresh_from_db()
@@ -489,7 +490,8 @@ def test_replace_in_the_future_is_refused(client, engineer, device):
     old = MainComponentFactory(device=device)
     login(client, engineer)
     response = client.post(
-        url("component_replace", old.pk), {"new_serial_number": "T-9", "replaced_on": "2026-04-01"}
+        url("component_replace", old.pk),
+        {"new_serial_number": "T-9", "replaced_on": "2026-04-01", "removal_fate": "returned"},
     )
     assert response.status_code == 200
     assert "replaced_on" in response.context["form"].errors

@@ -137,7 +137,12 @@ def test_last_day_of_warranty_in_the_hospitals_day(reported, pricing):
 def test_replaced_component_in_warranty_on_a_device_out_of_it():
     device = covered_device(accepted_on=dt.date(2024, 1, 1))
     old = MainComponentFactory(device=device, serial_number="MB-1", name="主板")
-    main_component_replace(component=old, new_serial_number="MB-2", replaced_on=dt.date(2026, 6, 1))
+    main_component_replace(
+        component=old,
+        new_serial_number="MB-2",
+        replaced_on=dt.date(2026, 6, 1),
+        removal_fate="sent_for_repair",
+    )
     with time_machine.travel(dt.datetime(2027, 1, 20, 10, tzinfo=SHANGHAI), tick=False):
         request = resolved_request(
             device,

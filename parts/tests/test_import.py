@@ -15,9 +15,10 @@ from openpyxl import Workbook, load_workbook
 
 from accounts.models import VendorRole
 from accounts.tests.factories import vendor_user
+from assets.models import ProductModel
 from assets.tests.factories import ProductModelFactory
 from customers.tests.factories import HospitalFactory, hospital_user
-from parts import import_jobs, services
+from parts import import_jobs, import_write, services
 from parts.importing import (
     COLUMNS,
     ImportFileError,
@@ -28,7 +29,7 @@ from parts.importing import (
     read_rows,
     validate_rows,
 )
-from parts.models import SparePart
+from parts.models import SparePart, StockMovement
 
 from .factories import SparePartFactory, StockLocationFactory
 
@@ -46,6 +47,7 @@ EN = [
     "Currency",
 ]
 ZH = ["备件号", "中文名称", "英文名称", "适用型号", "主要部件", "单位", "成本价", "标价", "币种"]
+EN_KW = [*EN, "Symptom keywords"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -456,9 +458,14 @@ def test_the_template_downloads_and_imports_as_is(client, manager, models):
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert list(rows[0]) == [str(column.label) for column in COLUMNS] and len(rows) == 2
+    assert rows[0][-1] == "Symptom keywords" and rows[1][-1] == "no display, 黑屏"
     post_file(client, upload(content=response.content))
     report = job(client)["report"]
     assert (report["good"], report["bad"]) == (1, 0)
+    confirm(client, "all")
+    assert SparePart.objects.get(part_number="PB-1001").symptom_keywords == "no display, 黑屏"
+    page = client.get(reverse("parts:import_create")).content.decode()
+    assert "Symptom keywords" in page
 
 
 # --- parsing, without pages ---------------------------------------------------------------
@@ -539,14 +546,15 @@ def test_chinese_headers_and_extra_columns_are_understood(tmp_path, models):
     path = tmp_path / "zh.xlsx"
     path.write_bytes(
         xlsx_bytes(
-            [["Z-1", "甲", "A", "M-100；M-200", "是", "个", 1, 2, "CNY", "备注"]],
-            header=[*ZH, "备注"],
+            [["Z-1", "甲", "A", "M-100；M-200", "是", "个", 1, 2, "CNY", "备注", "黑屏；no power"]],
+            header=[*ZH, "备注", "故障关键词"],
         )
     )
     inspect_workbook(path)
     ((number, raw),) = read_rows(path)
     (result,) = validate_rows([(number, raw)])
     assert number == 2 and result.ok and sorted(result.model_ids) == sorted(m.pk for m in models)
+    assert result.values["symptom_keywords"] == "黑屏, no power"
 
 
 def test_an_ambiguous_model_name_asks_for_the_manufacturer(models):
@@ -635,3 +643,209 @@ def test_the_page_polls_until_the_worker_has_checked_the_file(desktop_page, monk
     page.wait_for_selector("#import-status[data-state=done]")
     assert SparePart.objects.count() == 3
     assert errors == []
+
+
+# --- the bulk write (issue 5 §5: one transaction, a bounded number of statements) ----------
+def _results(rows, header=EN_KW, tmp_path=None):
+    """validate_rows of a workbook of ``rows``, as the worker reads it."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "rows.xlsx"
+        path.write_bytes(xlsx_bytes(rows, header))
+        return validate_rows(read_rows(path))
+
+
+def _kw_row(number, models_cell="M-100", keywords="", list_price=100):
+    return [number, f"件 {number}", "", models_cell, "否", "pcs", 10, list_price, "CNY", keywords]
+
+
+def test_the_bulk_confirm_creates_updates_and_replaces_the_model_links(client, manager, models):
+    changed = SparePartFactory(
+        part_number="UPD-1", name_zh="旧", list_price=Decimal("1.00"), symptom_keywords="old"
+    )
+    changed.product_models.set([models[1]])
+    same_links = SparePartFactory(part_number="UPD-2", name_zh="件 UPD-2", cost_price=10)
+    same_links.product_models.set([models[0]])
+    untouched = SparePartFactory(
+        part_number="SAME-1",
+        name_zh="件 SAME-1",
+        name_en="",
+        is_main_component=False,
+        unit="pcs",
+        cost_price=10,
+        list_price=100,
+        currency="CNY",
+        symptom_keywords="",
+    )
+    untouched.product_models.set([models[0]])
+    stamps = dict(SparePart.objects.values_list("part_number", "updated_at"))
+    client.force_login(manager)
+    rows = [
+        _kw_row("NEW-1", "M-100, M-200", "no display， 黑屏 ; No Display"),
+        _kw_row("NEW-2", ""),
+        _kw_row("UPD-1", "M-100", "no power"),
+        _kw_row("UPD-2", "M-100", list_price=250),
+        _kw_row("SAME-1", "M-100"),
+    ]
+    post_file(client, upload(rows, header=EN_KW))
+    report = job(client)["report"]
+    assert (report["creates"], report["updates"], report["unchanged"]) == (2, 2, 1)
+    confirm(client, "all")
+    assert job(client)["result"] == {"created": 2, "updated": 2, "unchanged": 1, "skipped": 0}
+    new1 = SparePart.objects.get(part_number="NEW-1")
+    assert set(new1.product_models.all()) == set(models)
+    assert new1.symptom_keywords == "no display, 黑屏"  # split, trimmed, each word once
+    assert not SparePart.objects.get(part_number="NEW-2").product_models.exists()
+    changed.refresh_from_db()
+    assert (changed.name_zh, changed.list_price, changed.symptom_keywords) == (
+        "件 UPD-1",
+        Decimal("100.00"),
+        "no power",
+    )
+    assert list(changed.product_models.all()) == [models[0]], "the old link is gone"
+    same_links.refresh_from_db()
+    assert same_links.list_price == Decimal("250.00")
+    assert list(same_links.product_models.all()) == [models[0]]
+    assert changed.updated_at > stamps["UPD-1"] and same_links.updated_at > stamps["UPD-2"]
+    untouched.refresh_from_db()
+    assert untouched.updated_at == stamps["SAME-1"], "an unchanged row is not written"
+    assert SparePart.objects.count() == 5
+    assert SparePart.product_models.through.objects.count() == 5
+
+
+def test_a_file_without_the_keywords_column_leaves_the_keywords_alone(client, manager, models):
+    SparePartFactory(part_number="PB-1", name_zh="电源板", symptom_keywords="黑屏")
+    client.force_login(manager)
+    post_file(client, upload([["PB-1", "电源板", "", "", "否", "pcs", 1, 2, "CNY"]]))
+    confirm(client, "all")
+    assert SparePart.objects.get(part_number="PB-1").symptom_keywords == "黑屏"
+    post_file(client, upload([["PB-1", "电源板", "", "", "否", "pcs", 1, 2, "CNY", ""]], EN_KW))
+    assert job(client)["report"]["updated_rows"][0]["changes"] == ["Symptom keywords"]
+    confirm(client, "all")
+    assert SparePart.objects.get(part_number="PB-1").symptom_keywords == ""
+
+
+def test_a_row_only_the_model_refuses_is_reported_and_nothing_is_written(client, manager, models):
+    too_long = ", ".join(f"keyword {n:03d}" for n in range(40))  # 478 characters
+    client.force_login(manager)
+    post_file(client, upload([_kw_row("OK-1"), _kw_row("LONG-1", keywords=too_long)], EN_KW))
+    state = job(client)
+    assert (state["report"]["good"], state["report"]["bad"]) == (1, 1)
+    assert _errors(state) == {(3, "LONG-1", "Symptom keywords")}
+    (error,) = state["report"]["errors"][0]["errors"]
+    assert "at most 300 characters" in error["messages"][0]
+    confirm(client, "all")
+    assert job(client)["state"] == "validated" and not SparePart.objects.exists()
+    confirm(client, "good")
+    assert job(client)["result"] == {"created": 1, "updated": 0, "unchanged": 0, "skipped": 1}
+    assert list(SparePart.objects.values_list("part_number", flat=True)) == ["OK-1"]
+
+
+def test_the_write_validates_again_and_writes_nothing_for_a_bad_row(models):
+    results = _results([_kw_row("OK-1"), _kw_row("OK-2")])
+    results[1].values["symptom_keywords"] = "x" * 301  # as if the check had been skipped
+    with pytest.raises(import_write.RowImportError) as caught:
+        import_write.import_rows(results)
+    assert caught.value.row == 3 and "300" in caught.value.message
+    assert not SparePart.objects.exists()
+
+
+def test_a_part_added_or_deleted_since_the_check_stops_the_whole_write(models):
+    results = _results([_kw_row("OK-1"), _kw_row("RACE-1")])
+    SparePartFactory(part_number="RACE-1")
+    with pytest.raises(import_write.RowImportError, match="added meanwhile"):
+        import_write.import_rows(results)
+    assert list(SparePart.objects.values_list("part_number", flat=True)) == ["RACE-1"]
+    results = _results([_kw_row("OK-1"), _kw_row("RACE-1", list_price=5)])
+    SparePart.objects.filter(part_number="RACE-1").delete()
+    with pytest.raises(import_write.RowImportError, match="deleted meanwhile"):
+        import_write.import_rows(results)
+    assert not SparePart.objects.exists()
+
+
+def test_the_good_rows_only_are_written_in_bulk(models):
+    results = _results([_kw_row("OK-1"), _kw_row("BAD-1", list_price=-1), _kw_row("OK-2")])
+    outcome = import_write.import_rows(results)
+    assert (outcome.created, outcome.skipped) == (2, 1)
+    assert set(SparePart.objects.values_list("part_number", flat=True)) == {"OK-1", "OK-2"}
+
+
+def test_a_second_confirm_after_the_import_imports_nothing(client, manager, models):
+    client.force_login(manager)
+    post_file(client, upload(GOOD_ROWS))
+    confirm(client, "all")
+    assert job(client)["state"] == "done"
+    stamps = dict(SparePart.objects.values_list("part_number", "updated_at"))
+    links = SparePart.product_models.through.objects.count()
+    confirm(client, "all")
+    confirm(client, "good")
+    assert job(client)["result"]["created"] == 3
+    assert dict(SparePart.objects.values_list("part_number", "updated_at")) == stamps
+    assert SparePart.product_models.through.objects.count() == links
+
+
+def test_progress_is_reported_after_each_batch(models):
+    results = _results([_kw_row(f"P-{n}") for n in range(5)])
+    seen: list[tuple[int, int]] = []
+    import_write.import_rows(results, progress=lambda d, t: seen.append((d, t)), batch_size=2)
+    assert seen == [(2, 5), (4, 5), (5, 5), (5, 5)]
+
+
+def _mixed_rows(count: int) -> list[list]:
+    """``count`` rows: half new parts, half updates of known parts with other models."""
+    known = SparePart.objects.bulk_create(
+        SparePartFactory.build(part_number=f"K-{n:04d}") for n in range(count // 2)
+    )
+    through = SparePart.product_models.through
+    other = ProductModel.objects.filter(manufacturer="Other").first() or ProductModelFactory(
+        manufacturer="Other", name="Old"
+    )
+    through.objects.bulk_create(through(sparepart=part, productmodel=other) for part in known)
+    return [_kw_row(f"K-{n:04d}", "M-100, M-200", "noise") for n in range(count // 2)] + [
+        _kw_row(f"N-{n:04d}", "M-100", "smoke") for n in range(count - count // 2)
+    ]
+
+
+@pytest.mark.parametrize("count", [4, 80])
+def test_the_write_takes_a_bounded_number_of_queries_whatever_the_row_count(
+    models, count, django_assert_max_num_queries
+):
+    """The proof of "bulk" without timing: the same ceiling for 4 rows and for 80 (one
+    batch; SQLite's 999-parameter limit splits an 80-row bulk_update in at most two)."""
+    results = _results(_mixed_rows(count))
+    assert all(r.ok for r in results)
+    with django_assert_max_num_queries(12):
+        outcome = import_write.import_rows(results)
+    assert (outcome.created, outcome.updated) == (count - count // 2, count // 2)
+    through = SparePart.product_models.through
+    assert through.objects.filter(sparepart__part_number__startswith="K-").count() == count
+    assert not through.objects.filter(productmodel__manufacturer="Other").exists()
+
+
+def test_the_whole_confirm_takes_as_many_queries_for_60_rows_as_for_6(client, manager, models):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(manager)
+    counts = []
+    for count in (6, 60):
+        SparePart.objects.all().delete()
+        post_file(client, upload(_mixed_rows(count), header=EN_KW))
+        with CaptureQueriesContext(connection) as queries:
+            confirm(client, "all")
+        assert job(client)["result"]["created"] == count - count // 2
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+
+
+def test_tracking_cannot_change_at_write_time_either(manager, models):
+    part = SparePartFactory(part_number="MOVED-2", is_main_component=False)
+    results = _results([["MOVED-2", "x", "", "", "是", "pcs", 1, 1, "CNY", ""]])
+    assert results[0].ok  # no movements at the check
+    services.stock_receive(part=part, location=StockLocationFactory(), quantity=1, user=manager)
+    with pytest.raises(import_write.RowImportError, match="tracking cannot change"):
+        import_write.import_rows(results)
+    part.refresh_from_db()
+    assert not part.is_main_component and StockMovement.objects.filter(part=part).count() == 1

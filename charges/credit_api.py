@@ -1,0 +1,78 @@
+"""API: the credit notes of a request's accepted statement, and issuing one (issue 5 §5).
+
+Mounted on the charges router. Reading answers whoever may read the statement (the
+statement body already carries its credit notes); issuing needs ``charges.add_creditnote``
+like the credit-note page (the vendor's office). A statement not accepted yet is re-priced
+directly, so a credit note for it is a 409 ``not_accepted``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from ninja import Field, Router, Schema, Status
+
+from core.api import READ_ERRORS, ErrorOut
+from core.permissions import require_perm
+
+from . import services
+from .api import STATE_ERRORS, CreditNoteOut, _line, _request
+from .models import ChargeStatement, CreditNote
+
+router = Router(tags=["charges"])
+LIST_ERRORS: dict[int, Any] = {**READ_ERRORS, 403: ErrorOut}
+
+
+class CreditNoteIn(Schema):
+    reason: str = Field(max_length=4000, description="Why the accepted statement is adjusted")
+
+
+def credit_note_body(note: CreditNote, time_zone: str) -> dict[str, Any]:
+    return {
+        "number": note.number,
+        "reason": note.reason,
+        "cause": note.cause,
+        "total_before": note.total_before,
+        "total_after": note.total_after,
+        "total": note.total,
+        "created_at": note.created_at,
+        "lines": [_line(line, time_zone) for line in note.lines.all()],
+    }
+
+
+def _notes(statement: ChargeStatement | None) -> list[CreditNote]:
+    if statement is None:
+        return []
+    return list(statement.credit_notes.prefetch_related("lines").order_by("created_at", "pk"))
+
+
+@router.get(
+    "/service-requests/{request_id}/credit-notes",
+    response={200: list[CreditNoteOut], **LIST_ERRORS},
+)
+def credit_notes_list(request, request_id: int):
+    """The credit notes of the request's statement, the oldest first (empty while there is
+    no statement or none was issued); amounts are decimal strings."""
+    service_request = _request(request, request_id)
+    statement = ChargeStatement.objects.filter(request=service_request).first()
+    time_zone = service_request.hospital.time_zone
+    return [credit_note_body(note, time_zone) for note in _notes(statement)]
+
+
+@router.post(
+    "/service-requests/{request_id}/credit-notes",
+    response={201: CreditNoteOut, **STATE_ERRORS},
+)
+def credit_note_issue(request, request_id: int, payload: CreditNoteIn):
+    """Re-price the accepted statement: the credit note negates the lines it stood at and
+    adds the re-priced ones. 422 on ``reason`` when empty, 422 ``no_change`` when the prices
+    are the same; 409 ``not_accepted`` while the statement is a draft or disputed."""
+    service_request = _request(request, request_id)
+    require_perm(request, "charges.add_creditnote")
+    statement = ChargeStatement.objects.filter(request=service_request).first()
+    if statement is None:
+        raise services.StatementConflict(
+            "not_accepted", _("The statement is not accepted yet: it is re-priced directly.")
+        )
+    note = services.credit_note_issue(statement=statement, user=request.user, reason=payload.reason)
+    return Status(201, credit_note_body(note, service_request.hospital.time_zone))
