@@ -52,7 +52,7 @@ lint: deps
 	$(UV) run --frozen mypy core/ accounts/services.py customers/services.py \
 	  assets/services.py assets/selectors.py contracts/services.py contracts/selectors.py \
 	  contracts/coverage.py contracts/reasons.py service/sla.py service/timeline.py service/services.py \
-	  service/selectors.py service/escalation.py service/records.py notify/services.py \
+	  service/selectors.py service/escalation.py service/records.py service/record_parts.py notify/services.py \
 	  agenda/services.py agenda/selectors.py agenda/grid.py agenda/ics.py agenda/sources.py \
 	  maintenance/agenda.py \
 	  training/services.py training/selectors.py training/agenda.py \

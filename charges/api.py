@@ -16,7 +16,7 @@ from core.permissions import require_perm
 from service.models import ServiceRequest
 
 from . import services
-from .models import ChargeStatement
+from .models import ChargeStatement, CreditNote
 from .reasons import line_reason_text
 from .selectors import current_total
 
@@ -117,18 +117,21 @@ def statement_body(statement: ChargeStatement) -> dict[str, Any]:
         "content_hash": statement.content_hash,
         "lines": [_line(line, time_zone) for line in statement.lines.all()],
         "credit_notes": [
-            {
-                "number": note.number,
-                "reason": note.reason,
-                "cause": note.cause,
-                "total_before": note.total_before,
-                "total_after": note.total_after,
-                "total": note.total,
-                "created_at": note.created_at,
-                "lines": [_line(line, time_zone) for line in note.lines.all()],
-            }
-            for note in statement.credit_notes.all()
+            credit_note_body(note, time_zone) for note in statement.credit_notes.all()
         ],
+    }
+
+
+def credit_note_body(note: CreditNote, time_zone: str) -> dict[str, Any]:
+    return {
+        "number": note.number,
+        "reason": note.reason,
+        "cause": note.cause,
+        "total_before": note.total_before,
+        "total_after": note.total_after,
+        "total": note.total,
+        "created_at": note.created_at,
+        "lines": [_line(line, time_zone) for line in note.lines.all()],
     }
 
 

@@ -16,7 +16,7 @@ from core.api import READ_ERRORS, ErrorOut
 from core.permissions import require_perm
 
 from . import services
-from .api import STATE_ERRORS, CreditNoteOut, _line, _request
+from .api import STATE_ERRORS, CreditNoteOut, _request, credit_note_body
 from .models import ChargeStatement, CreditNote
 
 router = Router(tags=["charges"])
@@ -25,19 +25,6 @@ LIST_ERRORS: dict[int, Any] = {**READ_ERRORS, 403: ErrorOut}
 
 class CreditNoteIn(Schema):
     reason: str = Field(max_length=4000, description="Why the accepted statement is adjusted")
-
-
-def credit_note_body(note: CreditNote, time_zone: str) -> dict[str, Any]:
-    return {
-        "number": note.number,
-        "reason": note.reason,
-        "cause": note.cause,
-        "total_before": note.total_before,
-        "total_after": note.total_after,
-        "total": note.total,
-        "created_at": note.created_at,
-        "lines": [_line(line, time_zone) for line in note.lines.all()],
-    }
 
 
 def _notes(statement: ChargeStatement | None) -> list[CreditNote]:

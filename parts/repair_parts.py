@@ -22,7 +22,7 @@ from accounts.models import User
 from assets.models import ComponentFate, MainComponent
 from assets.services import hospital_today, main_component_add, main_component_replace
 from core.errors import Conflict
-from service import records
+from service import record_parts, records
 from service.models import RepairRecord, ServiceRequest
 
 from .models import MovementKind, SerialUnit, SparePart, StockLocation, StockMovement, UnitState
@@ -236,7 +236,7 @@ def repair_part_use(
         "serial_removed": removed,
         "serial_fitted": serial,
     }
-    records.repair_record_part_add(request=request, line=line, author=user)
+    record_parts.repair_record_part_add(request=request, line=line, author=user)
     return PartUse(movement=movement, line=line, component=component)
 
 
@@ -307,7 +307,7 @@ def repair_part_return(
         note=_("not used in the repair"),
         idempotency_key=key,
     )
-    records.repair_record_part_remove(
+    record_parts.repair_record_part_remove(
         request=request,
         line={"name": part_line_name(part, movement.quantity)},
         author=user,

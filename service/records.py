@@ -151,7 +151,8 @@ def signature_matches(signature: Signature) -> bool:
 
 
 # --- cleaning ---------------------------------------------------------------------------
-def _clean_parts(value: Any) -> list[dict[str, str]]:
+def clean_parts(value: Any) -> list[dict[str, str]]:
+    """The parts lines as stored: each a dict of ``PART_KEYS``, named, at most ``MAX_PARTS``."""
     if value in (None, ""):
         return []
     if not isinstance(value, list | tuple):
@@ -200,7 +201,7 @@ def _clean_content(fields: Mapping[str, Any], *, now: datetime) -> dict[str, Any
                 errors[name] = _("Give the labor hours as a number.")
         elif name == "parts_replaced":
             try:
-                clean[name] = _clean_parts(value)
+                clean[name] = clean_parts(value)
             except ValidationError as exc:
                 errors[name] = exc.message_dict["parts_replaced"][0]
         else:
@@ -273,70 +274,15 @@ def repair_record_save(
     _validate_record_fields(record)
     record.save()
     if before is not None and record_content(record) != before:
-        _withdraw_engineer_signature(record)
+        withdraw_engineer_signature(record)
     return record
 
 
-def _withdraw_engineer_signature(record: RepairRecord) -> None:
+def withdraw_engineer_signature(record: RepairRecord) -> None:
+    """A content change voids the engineer's signature: it vouched for other content."""
     stale = list(record.signatures.filter(amendment__isnull=True))
     _delete_files_on_commit([(s.image.storage, s.image.name) for s in stale])
     Signature.objects.filter(pk__in=[s.pk for s in stale]).delete()
-
-
-def _record_for_parts(request: ServiceRequest) -> tuple[ServiceRequest, RepairRecord]:
-    request = ServiceRequest.objects.select_for_update().get(pk=request.pk)
-    record = RepairRecord.objects.select_for_update().filter(request=request).first()
-    if record is None:
-        raise ValidationError(
-            _("Save the repair record first, then add the parts used."), code="no_record"
-        )
-    if record.is_frozen:
-        raise frozen_error()
-    record.request = request
-    return request, record
-
-
-def _save_parts(record: RepairRecord, parts: list[dict[str, str]], author: User) -> None:
-    before = record_content(record)
-    record.parts_replaced = parts
-    record._history_user = author  # type: ignore[attr-defined]  # simple_history
-    record.save(update_fields=["parts_replaced", "updated_at"])
-    if record_content(record) != before:
-        _withdraw_engineer_signature(record)
-
-
-@transaction.atomic
-def repair_record_part_add(
-    *, request: ServiceRequest, line: Mapping[str, str], author: User
-) -> RepairRecord:
-    """Append one parts line (a part used from stock, issue 5 §2) to the unsigned record.
-
-    The parts app calls this with a plain dict: ``service`` never imports ``parts``.
-    """
-    request, record = _record_for_parts(request)
-    try:
-        parts = _clean_parts([*(record.parts_replaced or []), dict(line)])
-    except ValidationError as exc:
-        raise ValidationError({"parts_replaced": exc.message_dict["parts_replaced"]}) from exc
-    _save_parts(record, parts, author)
-    return record
-
-
-@transaction.atomic
-def repair_record_part_remove(
-    *, request: ServiceRequest, line: Mapping[str, str], author: User
-) -> bool:
-    """Drop the first parts line equal to ``line`` (a part given back unused); False when
-    the record has no such line (someone edited it by hand): nothing changes then."""
-    request, record = _record_for_parts(request)
-    wanted = {key: str(line.get(key) or "").strip() for key in PART_KEYS}
-    parts = list(record.parts_replaced or [])
-    for index, part in enumerate(parts):
-        if {key: str(part.get(key) or "").strip() for key in PART_KEYS} == wanted:
-            del parts[index]
-            _save_parts(record, parts, author)
-            return True
-    return False
 
 
 @transaction.atomic

@@ -586,3 +586,15 @@ def test_only_a_dispatch_reassigns_engineers(client, engineer, other_engineer, d
         "engineer_ids": [other_engineer.pk],
         "parts": ["fuse"],
     }
+
+
+def test_step_form_default_time_never_precedes_a_report_of_this_second(client, dispatcher, device):
+    """The step form shows whole seconds: a request reported 0.7 s into this second gets
+    the next second as its default, or "record a step now" would be refused."""
+    sr = open_request(device, dispatcher, ago=-dt.timedelta(microseconds=700_000))
+    with time_machine.travel(NOW + dt.timedelta(microseconds=900_000), tick=False):
+        client.force_login(dispatcher)
+        response = client.get(reverse("service:request_detail", args=[sr.pk]))
+    default = response.context["event_form"].initial["occurred_at"]
+    assert default >= sr.reported_at
+    assert default == NOW + dt.timedelta(seconds=1)

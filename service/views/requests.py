@@ -3,6 +3,7 @@ promise, the timeline, and the form that adds a step (one service call per write
 
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
@@ -225,9 +226,14 @@ def _detail(
     can_add_event = user.has_perm("service.add_serviceevent", service_request)
     can_change = user.has_perm("service.change_servicerequest", service_request)
     if event_form is None and can_add_event:
+        # The field shows whole seconds; a request reported within this second must not get
+        # a default that precedes its report (the timeline would refuse it).
+        default_time = timezone.localtime(now).replace(microsecond=0)
+        if default_time < service_request.reported_at:
+            default_time += timedelta(seconds=1)
         event_form = EventForm(
             initial={
-                "occurred_at": timezone.localtime(now).replace(microsecond=0),
+                "occurred_at": default_time,
                 "engineers": list(service_request.engineers.all()),
             },
             time_zone=service_request.hospital.time_zone,
