@@ -26,8 +26,9 @@ from django.utils.translation import gettext as _
 from huey import crontab
 from huey.contrib.djhuey import db_task, periodic_task
 
+from .import_workbook import ImportFileError, inspect_workbook, read_rows
 from .import_write import ImportConflict, RowImportError, import_rows
-from .importing import ImportFileError, inspect_workbook, read_rows, validate_rows
+from .importing import validate_rows
 
 SESSION_KEY = "parts_import_token"
 EXPIRES_AFTER_SECONDS = 3600

@@ -22,7 +22,7 @@ from core.forms import BootstrapFormMixin
 from core.permissions import require_perm
 
 from . import import_jobs
-from .importing import COLUMNS, MAX_ROWS, ImportFileError, template_workbook
+from .import_workbook import COLUMNS, MAX_ROWS, ImportFileError, template_workbook
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

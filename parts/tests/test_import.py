@@ -19,16 +19,8 @@ from assets.models import ProductModel
 from assets.tests.factories import ProductModelFactory
 from customers.tests.factories import HospitalFactory, hospital_user
 from parts import import_jobs, import_write, services
-from parts.importing import (
-    COLUMNS,
-    ImportFileError,
-    inspect_workbook,
-    parse_bool,
-    parse_price,
-    parse_row,
-    read_rows,
-    validate_rows,
-)
+from parts.import_workbook import COLUMNS, ImportFileError, inspect_workbook, read_rows
+from parts.importing import parse_bool, parse_price, parse_row, validate_rows
 from parts.models import SparePart, StockMovement
 
 from .factories import SparePartFactory, StockLocationFactory
@@ -592,12 +584,12 @@ def test_an_ambiguous_model_name_asks_for_the_manufacturer(models):
 
 
 def test_a_workbook_that_unpacks_too_large_is_refused(tmp_path, monkeypatch):
-    from parts import importing
+    from parts import import_workbook
 
     path = tmp_path / "x.xlsx"
     path.write_bytes(xlsx_bytes(GOOD_ROWS))
     inspect_workbook(path)
-    monkeypatch.setattr(importing, "MAX_UNPACKED_BYTES", 1000)
+    monkeypatch.setattr(import_workbook, "MAX_UNPACKED_BYTES", 1000)
     with pytest.raises(ImportFileError, match="too large once unpacked"):
         inspect_workbook(path)
 
