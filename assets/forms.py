@@ -56,13 +56,23 @@ def show_options(
     field.widget.choices = empty + list(groups.items())
 
 
+KEEP_PICKED_OPTION = (
+    "if ([...this.options].some((o) => o.value && o.value === this.dataset.picked))"
+    " this.value = this.dataset.picked;"
+)
+
+
 def _follow(field: forms.Field, kind: str, source: str) -> None:
-    """htmx: reload this ``<select>``'s options when the ``source`` select changes."""
+    """htmx: reload this ``<select>``'s options when the ``source`` select changes. A
+    choice made while the reload was on its way (a quick hand on a slow network) survives
+    the swap when it is still an option."""
     field.widget.attrs.update(
         {
             "hx-get": f"{reverse('assets:options')}?kind={kind}",
             "hx-trigger": f"change from:#id_{source}",
             "hx-include": f"#id_{source}",
+            "hx-on::before-swap": "this.dataset.picked = this.value",
+            "hx-on::after-swap": KEEP_PICKED_OPTION,
             "hx-target": "this",
             "hx-swap": "innerHTML",
         }

@@ -5,7 +5,7 @@ notes. Seeing a statement is seeing its request (``ChargeStatement.objects.for_u
 import rules
 
 from accounts.rules import is_vendor_office
-from service.records import is_request_customer
+from service.rules import is_request_customer
 
 
 @rules.predicate

@@ -19,6 +19,8 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 DATA_URL_PREFIX = "data:image/png;base64,"
 # A signature is a few strokes: ~10-60 KB from a phone at 3x pixel density.
@@ -118,3 +120,15 @@ def content_hash(content: Mapping[str, Any], image: bytes = b"") -> str:
     digest = hashlib.sha256(canonical_json(content))
     digest.update(image)
     return digest.hexdigest()
+
+
+def signature_error_message(code: str) -> str:
+    """The message for a ``SignatureImageError`` code, for any page that takes a signature."""
+    messages = {
+        "missing": _("Sign in the box before saving."),
+        "blank": _("The signature box is empty: sign in the box before saving."),
+        "not_png": _("The signature must be a PNG image drawn in the box."),
+        "too_large": _("The signature image is too large."),
+        "malformed": _("The signature image could not be read: clear the box and sign again."),
+    }
+    return messages.get(code, messages["malformed"])

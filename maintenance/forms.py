@@ -18,9 +18,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import VendorRole
 from assets.models import Device
 from core.forms import BootstrapFormMixin, DateInput
+from core.signatures import signature_error_message
 from customers.models import Hospital
 from service.record_forms import SignatureForm
-from service.records import signature_error_message
 
 from .models import ChecklistItemType
 

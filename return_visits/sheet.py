@@ -28,9 +28,13 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from assets.models import Device
 from core.errors import Conflict
-from core.signatures import SignatureImageError, content_hash, decode_signature_data_url
+from core.signatures import (
+    SignatureImageError,
+    content_hash,
+    decode_signature_data_url,
+    signature_error_message,
+)
 from service.models import Channel, Severity
-from service.records import signature_error_message
 from service.services import service_request_open
 
 from .models import (

@@ -22,9 +22,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.errors import Conflict
 from core.forms import add_service_errors
 from core.permissions import require_perm
+from core.signatures import signature_error_message
 from core.timeutil import local_today
 from service.record_forms import SignatureForm
-from service.records import signature_error_message
 
 from . import services
 from .forms import (

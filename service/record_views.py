@@ -23,8 +23,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.forms import add_service_errors
 from core.permissions import require_perm
+from core.signatures import signature_error_message
 
 from . import records
+from . import rules as record_rules
 from .models import (
     RepairRecord,
     RepairRecordAmendment,
@@ -100,9 +102,9 @@ def _page_context(
             "record": record,
             "request_page_url": _request_page_url(service_request),
             "zone_name": service_request.hospital.time_zone,
-            "can_fill": records.can_fill_record.test(user, service_request),
-            "can_sign_customer": records.can_sign_as_customer.test(user, service_request),
-            "can_file": records.can_file_record.test(user, service_request),
+            "can_fill": record_rules.can_fill_record.test(user, service_request),
+            "can_sign_customer": record_rules.can_sign_as_customer.test(user, service_request),
+            "can_file": record_rules.can_file_record.test(user, service_request),
             "can_root_cause": user.has_perm("service.add_rootcausereport", service_request),
             "is_emergency": service_request.severity == Severity.EMERGENCY,
             "filed": _is_filed(service_request),
@@ -120,7 +122,7 @@ def record_edit(request: HttpRequest, pk: int) -> HttpResponse:
     record = RepairRecord.objects.filter(request=service_request).first()
     if record is not None:
         record.request = service_request
-    can_fill = records.can_fill_record.test(request.user, service_request)
+    can_fill = record_rules.can_fill_record.test(request.user, service_request)
     editable = can_fill and not (record is not None and record.is_frozen)
     form = parts = None
     status = 200
@@ -170,7 +172,9 @@ def record_sign(request: HttpRequest, pk: int) -> HttpResponse:
     if role not in SignatureRole.values:
         raise Http404
     predicate = (
-        records.can_fill_record if role == SignatureRole.ENGINEER else records.can_sign_as_customer
+        record_rules.can_fill_record
+        if role == SignatureRole.ENGINEER
+        else record_rules.can_sign_as_customer
     )
     _require(predicate, request, service_request)
     amendment = None
@@ -221,7 +225,7 @@ def record_sign(request: HttpRequest, pk: int) -> HttpResponse:
             status = 422
     else:
         signer = ""
-        own = role == SignatureRole.ENGINEER or records.is_request_customer(
+        own = role == SignatureRole.ENGINEER or record_rules.is_request_customer(
             request.user, service_request
         )
         if own:
@@ -234,7 +238,7 @@ def record_sign(request: HttpRequest, pk: int) -> HttpResponse:
             "role": role,
             "role_label": SignatureRole(role).label,
             "amendment": amendment,
-            "empty_message": records.signature_error_message("blank"),
+            "empty_message": signature_error_message("blank"),
         }
     )
     return render(request, "records/record_sign.html", context, status=status)
@@ -294,7 +298,7 @@ def record_amend(request: HttpRequest, pk: int) -> HttpResponse:
     """Correct a signed record: the record stays as signed, the correction points at it."""
     service_request = _service_request_or_404(request, pk)
     record = _record_or_404(service_request)
-    _require(records.can_fill_record, request, service_request)
+    _require(record_rules.can_fill_record, request, service_request)
     if not record.is_frozen:
         return _hub(service_request)
     status = 200
@@ -341,7 +345,7 @@ def record_file(request: HttpRequest, pk: int) -> HttpResponse:
     """The company archived the signed record (备案, R-3.6)."""
     service_request = _service_request_or_404(request, pk)
     record = _record_or_404(service_request)
-    _require(records.can_file_record, request, service_request)
+    _require(record_rules.can_file_record, request, service_request)
     try:
         records.repair_record_file(record=record, actor=request.user)
     except TimelineConflict as exc:

@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import rules
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -24,9 +23,12 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from accounts.rules import is_dispatcher, is_vendor_office, is_vendor_technical
-from core.signatures import SignatureImageError, content_hash, decode_signature_data_url
-from customers.scoping import scope_for
+from core.signatures import (
+    SignatureImageError,
+    content_hash,
+    decode_signature_data_url,
+    signature_error_message,
+)
 
 from .messages import timeline_message
 from .models import (
@@ -37,6 +39,7 @@ from .models import (
     Signature,
     SignatureRole,
 )
+from .rules import is_request_customer
 from .services import (
     MAX_FUTURE,
     TimelineConflict,
@@ -64,41 +67,6 @@ TEXT_FIELDS = ("state_before_fault", "symptoms", "checks_done", "diagnosis", "so
 REQUIRED_TO_SIGN = ("fault_at", "symptoms", "diagnosis", "solution")
 PART_KEYS = ("name", "serial_removed", "serial_fitted")
 MAX_PARTS = 50
-
-
-# --- who may do what (the lead registers these with ``rules.add_perm``) ----------------
-@rules.predicate
-def is_request_customer(user, service_request) -> bool:
-    """A user of the request's hospital who sees it: its equipment administrator, or a
-    user of the request's department. Vendor staff are never the customer."""
-    if service_request is None:
-        return False
-    scope = scope_for(user)
-    if scope.all_hospitals:
-        return False
-    return (
-        service_request.hospital_id in scope.hospital_ids
-        or service_request.department_id in scope.department_ids
-    )
-
-
-# The vendor's engineers (and their managers) write, amend and sign as engineer.
-can_fill_record = is_vendor_technical
-# The customer signs on their own account or on the engineer's phone.
-can_sign_as_customer = is_request_customer | is_vendor_technical
-# Filing is the company's office archiving the signed form (R-3.6), not the engineer.
-can_file_record = is_vendor_office | is_dispatcher
-
-
-def signature_error_message(code: str) -> str:
-    messages = {
-        "missing": _("Sign in the box before saving."),
-        "blank": _("The signature box is empty: sign in the box before saving."),
-        "not_png": _("The signature must be a PNG image drawn in the box."),
-        "too_large": _("The signature image is too large."),
-        "malformed": _("The signature image could not be read: clear the box and sign again."),
-    }
-    return messages.get(code, messages["malformed"])
 
 
 # --- content and hashes -----------------------------------------------------------------

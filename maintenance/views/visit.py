@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.forms import add_service_errors
 from core.permissions import require_perm
-from service.records import signature_error_message
+from core.signatures import signature_error_message
 
 from .. import selectors, visit_records
 from ..forms import SIGN_LATER, SIGN_NOW, PhotoForm, VisitSignForm, checklist_form
