@@ -61,25 +61,27 @@ class RepairPartUseForm(BootstrapFormMixin, forms.Form):
             )
             for p in proposals
         ]
+        bag = bag_of(user)
+        # Not the whole catalogue (thousands of parts on a phone): what else is in my bag.
         others = [
             (part.pk, str(part))
             for part in SparePart.objects.for_user(user)
-            .filter(active=True)
+            .filter(active=True, levels__location=bag, levels__on_hand__gt=0)
             .exclude(pk__in=proposed_ids)
+            .distinct()
             .order_by("part_number")
         ]
         choices: list[Any] = [("", "—")]
         if proposed:
             choices.append((gettext("Fits this device"), proposed))
         if others:
-            choices.append((gettext("Other parts"), others))
+            choices.append((gettext("Other parts in my bag"), others))
         self._choice_field("part").choices = choices
         self.parts = {p.part.pk: p.part for p in proposals}
         self.locations = StockLocation.objects.for_user(user).filter(active=True)
         location_field = self.fields["location"]
         assert isinstance(location_field, forms.ModelChoiceField)
         location_field.queryset = self.locations
-        bag = bag_of(user)
         location_field.empty_label = (
             gettext("My bag (%(name)s)") % {"name": bag.name} if bag else "—"
         )

@@ -279,3 +279,17 @@ def test_api_hospital_user_is_403(client, sr, fuse):
     client.force_login(hospital_user(sr.hospital))
     assert client.get(api_url(sr)).status_code == 403
     assert post(client, api_url(sr), {"part_id": fuse.pk}).status_code == 403
+
+
+def test_the_part_list_is_what_fits_the_device_and_what_else_is_in_my_bag(
+    client, engineer, sr, bag, fuse
+):
+    """Not the whole catalogue on a phone: parts that fit the device first, then the other
+    parts in my bag; a part that neither fits nor sits in my bag is not offered."""
+    spare_tape = SparePartFactory(part_number="TAPE-1", name_zh="绝缘胶带")
+    services.stock_receive(part=spare_tape, location=bag, quantity=2, user=engineer)
+    SparePartFactory(part_number="FAR-1", name_zh="远处的备件")
+    page = client.get(reverse("parts:repair_parts", args=[sr.pk]), headers=HTMX)
+    content = page.content.decode()
+    assert content.index("F-1") < content.index("TAPE-1")
+    assert "FAR-1" not in content
