@@ -7,13 +7,12 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import Http404
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
 from core.api import READ_ERRORS, WRITE_ERRORS, ErrorOut
 from core.permissions import require_perm
-from service.models import ServiceRequest
+from service.selectors import request_in_scope_or_404
 
 from . import services
 from .models import ChargeStatement, CreditNote
@@ -135,15 +134,8 @@ def credit_note_body(note: CreditNote, time_zone: str) -> dict[str, Any]:
     }
 
 
-def _request(request, request_id: int) -> ServiceRequest:
-    return get_object_or_404(
-        ServiceRequest.objects.for_user(request.user).select_related("hospital", "device"),
-        pk=request_id,
-    )
-
-
 def _statement(request, request_id: int) -> ChargeStatement:
-    service_request = _request(request, request_id)
+    service_request = request_in_scope_or_404(request.user, request_id)
     statement = services.charge_statement_for_read(request=service_request)
     if statement is None:
         raise Http404(_("No charge statement: the request is not resolved yet."))

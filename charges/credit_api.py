@@ -14,9 +14,10 @@ from ninja import Field, Router, Schema, Status
 
 from core.api import READ_ERRORS, ErrorOut
 from core.permissions import require_perm
+from service.selectors import request_in_scope_or_404
 
 from . import services
-from .api import STATE_ERRORS, CreditNoteOut, _request, credit_note_body
+from .api import STATE_ERRORS, CreditNoteOut, credit_note_body
 from .models import ChargeStatement, CreditNote
 
 router = Router(tags=["charges"])
@@ -40,7 +41,7 @@ def _notes(statement: ChargeStatement | None) -> list[CreditNote]:
 def credit_notes_list(request, request_id: int):
     """The credit notes of the request's statement, the oldest first (empty while there is
     no statement or none was issued); amounts are decimal strings."""
-    service_request = _request(request, request_id)
+    service_request = request_in_scope_or_404(request.user, request_id)
     statement = ChargeStatement.objects.filter(request=service_request).first()
     time_zone = service_request.hospital.time_zone
     return [credit_note_body(note, time_zone) for note in _notes(statement)]
@@ -54,7 +55,7 @@ def credit_note_issue(request, request_id: int, payload: CreditNoteIn):
     """Re-price the accepted statement: the credit note negates the lines it stood at and
     adds the re-priced ones. 422 on ``reason`` when empty, 422 ``no_change`` when the prices
     are the same; 409 ``not_accepted`` while the statement is a draft or disputed."""
-    service_request = _request(request, request_id)
+    service_request = request_in_scope_or_404(request.user, request_id)
     require_perm(request, "charges.add_creditnote")
     statement = ChargeStatement.objects.filter(request=service_request).first()
     if statement is None:

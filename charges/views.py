@@ -12,26 +12,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from core.errors import Conflict
 from service.models import ServiceRequest
+from service.selectors import request_in_scope_or_404
 
 from . import services
 from .models import ChargeStatement, StatementState
 from .reasons import line_reason_text
 from .selectors import current_total, statements_for
-
-
-def _request_or_404(request: HttpRequest, pk: int) -> ServiceRequest:
-    return get_object_or_404(
-        ServiceRequest.objects.for_user(request.user).select_related(
-            "hospital", "department", "device__product_model"
-        ),
-        pk=pk,
-    )
 
 
 def _lines(lines, time_zone: str) -> list[dict]:
@@ -74,7 +66,7 @@ def _render_statement(
 
 @login_required
 def statement(request: HttpRequest, pk: int) -> HttpResponse:
-    service_request = _request_or_404(request, pk)
+    service_request = request_in_scope_or_404(request.user, pk)
     return _render_statement(
         request, service_request, services.charge_statement_for_read(request=service_request)
     )
@@ -90,7 +82,7 @@ def _statement_or_404(service_request: ServiceRequest) -> ChargeStatement:
 @login_required
 @require_POST
 def statement_accept(request: HttpRequest, pk: int) -> HttpResponse:
-    service_request = _request_or_404(request, pk)
+    service_request = request_in_scope_or_404(request.user, pk)
     statement = _statement_or_404(service_request)
     if not request.user.has_perm("charges.accept_chargestatement", statement):
         raise PermissionDenied
@@ -106,7 +98,7 @@ def statement_accept(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def statement_dispute(request: HttpRequest, pk: int) -> HttpResponse:
-    service_request = _request_or_404(request, pk)
+    service_request = request_in_scope_or_404(request.user, pk)
     statement = _statement_or_404(service_request)
     if not request.user.has_perm("charges.dispute_chargestatement", statement):
         raise PermissionDenied
@@ -129,7 +121,7 @@ def statement_dispute(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def statement_pdf(request: HttpRequest, pk: int) -> FileResponse:
     """The stored PDF of the accepted statement, only for those who see the request."""
-    service_request = _request_or_404(request, pk)
+    service_request = request_in_scope_or_404(request.user, pk)
     statement = ChargeStatement.objects.filter(request=service_request).first()
     if statement is None or not statement.is_frozen:
         raise Http404
@@ -165,7 +157,7 @@ def statement_list(request: HttpRequest) -> HttpResponse:
 def credit_note_create(request: HttpRequest, pk: int) -> HttpResponse:
     """The vendor's office re-prices an accepted statement by a credit note (e.g. after the
     fault cause was corrected by an amendment of the signed record)."""
-    service_request = _request_or_404(request, pk)
+    service_request = request_in_scope_or_404(request.user, pk)
     if not request.user.has_perm("charges.add_creditnote"):
         raise PermissionDenied
     statement = ChargeStatement.objects.filter(request=service_request).first()

@@ -18,7 +18,7 @@ from assets.models import ProductModel
 from core.errors import Conflict
 from core.forms import add_service_errors
 from core.permissions import require_perm
-from service.models import ServiceRequest
+from service.selectors import request_in_scope_or_404
 
 from . import loans
 from .loan_forms import (
@@ -268,12 +268,7 @@ def loaner_retire(request: HttpRequest, pk: int) -> HttpResponse:
 def request_loans(request: HttpRequest, request_id: int) -> HttpResponse:
     """The loaners of one request: the fragment the request's page loads with htmx."""
     # Scope first: another hospital's request is a 404 to anyone, even without the right.
-    service_request = get_object_or_404(
-        ServiceRequest.objects.for_user(request.user).select_related(
-            "hospital", "device__product_model"
-        ),
-        pk=request_id,
-    )
+    service_request = request_in_scope_or_404(request.user, request_id)
     require_perm(request, "parts.view_loanerunit")
     return render(
         request,

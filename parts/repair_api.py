@@ -11,14 +11,13 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404
 from ninja import Field, Header, Router, Schema, Status
 
 from assets.models import ComponentFate, MainComponent
 from core.api import READ_ERRORS, WRITE_ERRORS, ErrorOut, resolve
 from core.errors import Conflict
 from core.permissions import require_perm
-from service.models import ServiceRequest
+from service.selectors import request_in_scope_or_404
 
 from .models import SparePart, StockLocation
 from .repair_parts import repair_part_use
@@ -69,18 +68,11 @@ class PartUseOut(Schema):
     replayed: bool
 
 
-def _request(request, request_id: int) -> ServiceRequest:
-    return get_object_or_404(
-        ServiceRequest.objects.for_user(request.user).select_related("hospital", "device"),
-        pk=request_id,
-    )
-
-
 @router.get(PATH, response={200: list[IssuedPartOut], 403: ErrorOut, **READ_ERRORS})
 def parts_used_list(request, request_id: int):
     """The parts issued to the request, net of returns: one line per serial unit for main
     components, one per part otherwise."""
-    service_request = _request(request, request_id)
+    service_request = request_in_scope_or_404(request.user, request_id)
     require_perm(request, "parts.view_sparepart")
     return parts_issued_to(service_request)
 
@@ -95,7 +87,7 @@ def parts_used_create(
     """Use a part in the repair (default location: the caller's bag). For a main component
     give ``serial`` (fitted), ``removed_component_id`` or ``removed_serial``, and
     ``removal_fate``; its own warranty starts today in the hospital's zone (R-6.5)."""
-    service_request = _request(request, request_id)
+    service_request = request_in_scope_or_404(request.user, request_id)
     require_perm(request, "parts.add_stockmovement", service_request)
     part = resolve(SparePart.objects.for_user(request.user), payload.part_id, "part_id")
     location = resolve(

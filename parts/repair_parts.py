@@ -58,16 +58,23 @@ def _lock_request(request: ServiceRequest) -> ServiceRequest:
     return ServiceRequest.objects.select_for_update().get(pk=request.pk)
 
 
+def record_takes_parts(request: ServiceRequest, record: RepairRecord | None) -> bool:
+    """Parts may go onto the record: the request is open and its record saved, unsigned."""
+    return request.is_open and record is not None and not record.is_frozen
+
+
 def _check_state(request: ServiceRequest) -> None:
+    """Why parts may not go onto the record now (409), if ``record_takes_parts`` says no."""
+    record = RepairRecord.objects.filter(request=request).first()
+    if record_takes_parts(request, record):
+        return
     if not request.is_open:
         raise RepairPartsConflict("request_closed", _("This service request is closed."))
-    record = RepairRecord.objects.filter(request=request).first()
     if record is None:
         raise RepairPartsConflict(
             "no_record", _("Save the repair record first, then add the parts used.")
         )
-    if record.is_frozen:
-        raise RepairPartsConflict("record_frozen", str(records.frozen_error().messages[0]))
+    raise RepairPartsConflict("record_frozen", str(records.frozen_error().messages[0]))
 
 
 def _replay(request: ServiceRequest, part: SparePart, key: str | None) -> PartUse | None:
@@ -78,11 +85,11 @@ def _replay(request: ServiceRequest, part: SparePart, key: str | None) -> PartUs
     )
     if movement is None:
         return None
-    if movement.kind != MovementKind.ISSUE or movement.request_id != request.pk:
-        raise ValidationError(
-            {"idempotency_key": _("This key was already used for another movement.")}
-        )
-    if movement.part_id != part.pk:
+    if (
+        movement.kind != MovementKind.ISSUE
+        or movement.request_id != request.pk
+        or movement.part_id != part.pk
+    ):
         raise ValidationError(
             {"idempotency_key": _("This key was already used for another movement.")}
         )

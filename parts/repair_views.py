@@ -23,6 +23,7 @@ from core.forms import add_service_errors
 from core.permissions import require_perm
 from service.models import RepairRecord, ServiceRequest
 from service.record_forms import PartFormSet
+from service.selectors import request_in_scope_or_404
 
 from . import repair_parts as part_uses
 from .models import StockMovement
@@ -40,13 +41,6 @@ FORM_FIELDS = (
     "removal_fate",
     "idempotency_key",
 )
-
-
-def _service_request(request: HttpRequest, pk: int) -> ServiceRequest:
-    requests = ServiceRequest.objects.for_user(request.user).select_related(
-        "hospital", "device__product_model"
-    )
-    return get_object_or_404(requests, pk=pk)
 
 
 def _render(
@@ -75,7 +69,7 @@ def _render(
         ],
         "form": form,
         "can_use": can_use,
-        "writable": service_request.is_open and record is not None and not record.is_frozen,
+        "writable": part_uses.record_takes_parts(service_request, record),
         "success": success,
         "error": error,
     }
@@ -90,7 +84,7 @@ def _render(
 def repair_parts(request: HttpRequest, pk: int) -> HttpResponse:
     """The panel; ``?part=&location=`` (sent by htmx when those change) lists that part's
     units on the shelf at that location."""
-    service_request = _service_request(request, pk)
+    service_request = request_in_scope_or_404(request.user, pk)
     require_perm(request, "parts.view_sparepart")
     form = None
     if request.user.has_perm("parts.add_stockmovement") and request.GET:
@@ -130,7 +124,7 @@ def _errors_text(form: RepairPartUseForm) -> str:
 @login_required
 @require_POST
 def repair_part_use(request: HttpRequest, pk: int) -> HttpResponse:
-    service_request = _service_request(request, pk)
+    service_request = request_in_scope_or_404(request.user, pk)
     require_perm(request, "parts.add_stockmovement", service_request)
     user: Any = request.user
     form = RepairPartUseForm(request.POST, service_request=service_request, user=user)
@@ -167,7 +161,7 @@ def repair_part_use(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def repair_part_return(request: HttpRequest, pk: int, movement_pk: int) -> HttpResponse:
-    service_request = _service_request(request, pk)
+    service_request = request_in_scope_or_404(request.user, pk)
     require_perm(request, "parts.add_stockmovement", service_request)
     movement = get_object_or_404(
         StockMovement.objects.select_related("part", "from_location"),

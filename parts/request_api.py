@@ -6,12 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from core.api import READ_ERRORS, ErrorOut
 from core.permissions import require_perm
-from service.models import ServiceRequest
+from service.selectors import request_in_scope_or_404
 
 from . import dispatch, selectors
 
@@ -60,9 +59,7 @@ def request_parts(request, request_id: int):
     """Proposals rank the parts that fit the device's model: symptom keywords found in the
     description first, then those in the first engineer's bag, then those used before on
     this model, then by part number."""
-    service_request = get_object_or_404(
-        ServiceRequest.objects.for_user(request.user).select_related("device"), pk=request_id
-    )
+    service_request = request_in_scope_or_404(request.user, request_id)
     require_perm(request, "parts.view_sparepart")
     engineer = dispatch.dispatch_engineer(service_request)
     proposals = selectors.proposed_parts(request=service_request, engineer=engineer)

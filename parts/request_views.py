@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.permissions import require_perm
 from service.forms import new_idempotency_key
 from service.models import ServiceRequest
+from service.selectors import request_in_scope_or_404
 
 from . import dispatch, selectors, services
 from .forms import RequestReserveForm, RequestUnreserveForm
@@ -25,10 +26,7 @@ TOP_PROPOSALS = 5
 
 
 def _service_request(request: HttpRequest, request_id: int, perm: str) -> ServiceRequest:
-    service_request = get_object_or_404(
-        ServiceRequest.objects.for_user(request.user).select_related("device__product_model"),
-        pk=request_id,
-    )
+    service_request = request_in_scope_or_404(request.user, request_id)
     require_perm(request, perm)
     return service_request
 

@@ -21,7 +21,12 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.modeling import validated_save
-from core.signatures import SignatureImageError, content_hash, decode_signature_data_url
+from core.signatures import (
+    SignatureImageError,
+    content_hash,
+    decode_signature_data_url,
+    signature_error_message,
+)
 from customers.models import Contact, Department, Hospital
 
 from .files import ALLOWED_TYPES, DEFAULT_MAX_BYTES, DocumentFileError, check_document_file
@@ -45,17 +50,6 @@ def file_error_message(code: str) -> str:
     return _("This file type is not accepted: upload one of %(types)s.") % {
         "types": ", ".join(sorted(ext.lstrip(".").upper() for ext in ALLOWED_TYPES))
     }
-
-
-def signature_error_message(code: str) -> str:
-    messages = {
-        "missing": _("Sign in the box before saving."),
-        "blank": _("The signature box is empty: sign in the box before saving."),
-        "not_png": _("The signature must be a PNG image drawn in the box."),
-        "too_large": _("The signature image is too large."),
-        "malformed": _("The signature image could not be read: clear the box and sign again."),
-    }
-    return messages.get(code, messages["malformed"])
 
 
 # --- documents ------------------------------------------------------------------------

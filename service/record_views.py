@@ -47,17 +47,11 @@ from .record_forms import (
     parts_from,
 )
 from .record_pdf import repair_record_context, zone_of
+from .selectors import request_in_scope_or_404
 from .services import TimelineConflict, root_cause_report_save
 from .timeline import EventType
 
 GET_POST = require_http_methods(["GET", "POST"])
-
-
-def _service_request_or_404(request: HttpRequest, pk: int) -> ServiceRequest:
-    requests = ServiceRequest.objects.for_user(request.user).select_related(
-        "hospital", "department", "device__product_model"
-    )
-    return get_object_or_404(requests, pk=pk)
 
 
 def _record_or_404(service_request: ServiceRequest) -> RepairRecord:
@@ -118,7 +112,7 @@ def _page_context(
 def record_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """The record's page: the form while unsigned (vendor engineers), otherwise the record
     as signed, its signatures, amendments and actions."""
-    service_request = _service_request_or_404(request, pk)
+    service_request = request_in_scope_or_404(request.user, pk)
     record = RepairRecord.objects.filter(request=service_request).first()
     if record is not None:
         record.request = service_request
@@ -166,7 +160,7 @@ def record_sign(request: HttpRequest, pk: int) -> HttpResponse:
     """A signature drawn on screen: ``?role=engineer`` or ``?role=customer`` (the customer
     on their own account, or on the engineer's phone); ``&amendment=<id>`` signs a
     correction."""
-    service_request = _service_request_or_404(request, pk)
+    service_request = request_in_scope_or_404(request.user, pk)
     record = _record_or_404(service_request)
     role = request.POST.get("role") or request.GET.get("role") or ""
     if role not in SignatureRole.values:
@@ -247,7 +241,7 @@ def record_sign(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def record_pdf(request: HttpRequest, pk: int) -> FileResponse:
     """The stored PDF of the signed record, only for those who see the request."""
-    service_request = _service_request_or_404(request, pk)
+    service_request = request_in_scope_or_404(request.user, pk)
     record = _record_or_404(service_request)
     if not record.pdf:
         if not record.is_frozen:
@@ -270,7 +264,7 @@ def record_pdf(request: HttpRequest, pk: int) -> FileResponse:
 
 @login_required
 def signature_image(request: HttpRequest, pk: int, signature_pk: int) -> FileResponse:
-    service_request = _service_request_or_404(request, pk)
+    service_request = request_in_scope_or_404(request.user, pk)
     record = _record_or_404(service_request)
     signature = get_object_or_404(Signature, record=record, pk=signature_pk)
     try:
@@ -296,7 +290,7 @@ def _amendment_initial(record: RepairRecord) -> tuple[dict[str, Any], list[dict[
 @GET_POST
 def record_amend(request: HttpRequest, pk: int) -> HttpResponse:
     """Correct a signed record: the record stays as signed, the correction points at it."""
-    service_request = _service_request_or_404(request, pk)
+    service_request = request_in_scope_or_404(request.user, pk)
     record = _record_or_404(service_request)
     _require(record_rules.can_fill_record, request, service_request)
     if not record.is_frozen:
@@ -343,7 +337,7 @@ def record_amend(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def record_file(request: HttpRequest, pk: int) -> HttpResponse:
     """The company archived the signed record (备案, R-3.6)."""
-    service_request = _service_request_or_404(request, pk)
+    service_request = request_in_scope_or_404(request.user, pk)
     record = _record_or_404(service_request)
     _require(record_rules.can_file_record, request, service_request)
     try:
@@ -359,7 +353,7 @@ def record_file(request: HttpRequest, pk: int) -> HttpResponse:
 @GET_POST
 def root_cause(request: HttpRequest, pk: int) -> HttpResponse:
     """故障成因分析 (R-5.5): the cause and the measures, explained to the hospital's staff."""
-    service_request = _service_request_or_404(request, pk)
+    service_request = request_in_scope_or_404(request.user, pk)
     require_perm(request, "service.add_rootcausereport", service_request)
     report = RootCauseReport.objects.filter(request=service_request).first()
     status = 200

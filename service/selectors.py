@@ -7,6 +7,7 @@ from datetime import date
 
 import holidays
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 
 from contracts.models import ContractDevice
 from core.calendars import AroundTheClock, Calendar, WorkingHours
@@ -22,6 +23,15 @@ from .models import (
     SlaCalendar,
     SlaPolicy,
 )
+
+
+def request_in_scope_or_404(user, pk: int) -> ServiceRequest:
+    """The request ``user`` may see, with what its pages show (hospital, department, device
+    and model); another hospital's request is a 404, as if it did not exist."""
+    requests = ServiceRequest.objects.for_user(user).select_related(
+        "hospital", "department", "device__product_model"
+    )
+    return get_object_or_404(requests, pk=pk)
 
 
 def contract_of(device) -> ContractDevice | None:

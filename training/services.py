@@ -28,7 +28,12 @@ from contracts.models import Contract
 from core.errors import Conflict
 from core.modeling import model_update, validated_save
 from core.numbering import next_number
-from core.signatures import SignatureImageError, content_hash, decode_signature_data_url
+from core.signatures import (
+    SignatureImageError,
+    content_hash,
+    decode_signature_data_url,
+    signature_error_message,
+)
 from customers.models import Department
 
 from .models import (
@@ -55,18 +60,6 @@ MATERIAL_TYPES = (
 # someone has signed in.
 SIGNED_SESSION_FIELDS = ("topics", "topic_text", "lecturer", "starts_at", "duration", "place")
 SESSION_FIELDS = (*SIGNED_SESSION_FIELDS, "content", "audience_departments")
-
-
-def signature_error_message(code: str) -> str:
-    """Why a drawn signature was refused, for people (the same words as the repair record)."""
-    messages = {
-        "missing": _("Sign in the box before saving."),
-        "blank": _("The signature box is empty: sign in the box before saving."),
-        "not_png": _("The signature must be a PNG image drawn in the box."),
-        "too_large": _("The signature image is too large."),
-        "malformed": _("The signature image could not be read: clear the box and sign again."),
-    }
-    return messages.get(code, messages["malformed"])
 
 
 def name_key(name: str) -> str:

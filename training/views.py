@@ -26,6 +26,7 @@ from contracts.models import Contract
 from core.errors import Conflict
 from core.forms import add_service_errors
 from core.permissions import require_perm
+from core.signatures import signature_error_message
 from customers.models import Hospital
 
 from . import selectors, services
@@ -470,7 +471,7 @@ def attendance_sign(request: HttpRequest, pk: int) -> HttpResponse:
         "zone_name": session.hospital.time_zone,
         "signature_optional": bool(session.sign_in_sheet),
         "attendee_count": session.attendances.count(),
-        "empty_message": services.signature_error_message("blank"),
+        "empty_message": signature_error_message("blank"),
     }
     return render(request, "training/attendance_sign.html", context, status=status)
 
