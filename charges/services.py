@@ -31,9 +31,10 @@ from core.errors import Conflict
 from core.numbering import next_number
 from core.signatures import content_hash
 from parts.selectors import parts_issued_to
-from service.models import RepairRecord, ServiceEvent, ServiceRequest
+from service.models import RepairRecord, ServiceRequest
 from service.records import effective_content
-from service.timeline import EventType
+from service.selectors import timeline_of
+from service.timeline import trips as timeline_trips
 
 from . import reasons
 from .models import ChargeLine, ChargeStatement, CreditNote, CreditNoteLine, StatementState
@@ -119,8 +120,9 @@ def statement_inputs(request: ServiceRequest) -> tuple[CoverageAnswer, list[Line
                 rates.labor_hour_list,
             )
         )
-    # One trip per arrival on site: a remote fix has no travel.
-    trips = ServiceEvent.objects.filter(request=request, type=EventType.ARRIVED).count()
+    # One trip per journey to the site as the timeline defines it: a repeated arrival with
+    # nothing in between is not another trip, and a remote fix has no travel.
+    trips = timeline_trips(timeline_of(request))
     if trips:
         lines.append(
             LineIn(

@@ -131,7 +131,7 @@ def install_error_handlers(api) -> None:
 
     @api.exception_handler(PermissionDenied)
     def _forbidden(request, exc):
-        return respond(request, 403, _("You are not allowed to do this."))
+        return respond(request, 403, str(exc) or _("You are not allowed to do this."))
 
     @api.exception_handler(AuthenticationError)
     def _unauthenticated(request, exc):

@@ -63,9 +63,22 @@ def seed_loaners(*, users: Mapping[str, User], created: Counter[str]) -> None:
     engineer = _engineer(users)
     if engineer is None or Loan.objects.filter(loaner__serial_number__in=SERIALS).exists():
         return
-    unit = units[0]
-    request = next(r for r in requests if r.device.product_model_id == unit.product_model_id)
+    # A request the engineer is dispatched to: only they record its steps on site.
+    mine = set(engineer.assigned_requests.values_list("pk", flat=True))
+    pairs = [
+        (unit, request)
+        for request in requests
+        if request.pk in mine
+        for unit in units
+        if unit.product_model_id == request.device.product_model_id
+    ]
+    if not pairs:
+        return
+    unit, request = pairs[0]
     now = timezone.now()
     installed_at = min(request.reported_at + timedelta(hours=4), now)
-    loaner_install(loaner=unit, request=request, user=engineer, installed_at=installed_at)
+    # Recorded as it happened: the engineer installed it then.
+    loaner_install(
+        loaner=unit, request=request, user=engineer, installed_at=installed_at, now=installed_at
+    )
     created["loans"] += 1

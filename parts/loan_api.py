@@ -91,6 +91,9 @@ class BackInServiceIn(LoanerNoteIn):
 class InstallIn(Schema):
     request_id: int
     installed_at: AwareDatetime | None = Field(None, description="Default now")
+    late_reason: str = Field(
+        "", max_length=2000, description="Required when installed_at is more than 15 min ago"
+    )
     notes: str = ""
 
 
@@ -189,6 +192,7 @@ def loaner_install(request, loaner_id: int, payload: InstallIn):
             user=request.user,
             installed_at=payload.installed_at,
             notes=payload.notes,
+            late_reason=payload.late_reason,
         )
     except loans.LoanerUnavailable as exc:
         raise Conflict("loaner_unavailable", exc.text) from exc

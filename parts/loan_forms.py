@@ -37,6 +37,16 @@ class LoanInstallForm(BootstrapFormMixin, forms.Form):
         widget=DateTimeInput,
         help_text=_("Leave empty for now."),
     )
+    late_reason = forms.CharField(
+        label=_("Why recorded only now"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Only for a step that happened more than 15 minutes ago. It meets its promise "
+            "once a service manager confirms it."
+        ),
+    )
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )

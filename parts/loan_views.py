@@ -146,6 +146,7 @@ def loan_create(request: HttpRequest, pk: int) -> HttpResponse:
                 user=request.user,
                 installed_at=data["installed_at"],
                 notes=data["notes"],
+                late_reason=data["late_reason"],
             )
         except ValidationError as exc:
             add_service_errors(form, exc)

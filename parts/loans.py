@@ -94,13 +94,17 @@ def loaner_install(
     user: User,
     installed_at: datetime | None = None,
     notes: str = "",
+    late_reason: str = "",
+    now: datetime | None = None,
 ) -> Loan:
     """Put ``loaner`` in at the request's hospital: the ``loaner_installed`` event, the unit
     on loan, an open loan. Raises ``LoanerUnavailable`` when the unit is not available (a
     second submit of the same install included) and ``ValidationError`` by field for a
-    closed request or a bad time; ``service.services.TimelineConflict`` if the timeline
+    closed request or a bad time (an install dated more than 15 minutes ago needs
+    ``late_reason``, like any step recorded late); ``PermissionDenied`` for a user who does
+    not record this request's steps; ``service.services.TimelineConflict`` if the timeline
     refuses the event."""
-    now = timezone.now()
+    now = now or timezone.now()
     installed_at = installed_at or now
     # The loaner row first: a second install of the same unit waits here, then sees it gone.
     loaner = LoanerUnit.objects.select_for_update().get(pk=loaner.pk)
@@ -138,6 +142,7 @@ def loaner_install(
             occurred_at=installed_at,
             actor=user,
             data={"note": _("Loaner %(serial)s installed.") % {"serial": loaner.serial_number}},
+            late_reason=late_reason,
             now=now,
         )
     except ValidationError as exc:

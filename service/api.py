@@ -6,8 +6,10 @@ from datetime import datetime
 from typing import Any, Literal
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema, Status
 from pydantic import AwareDatetime
 
@@ -28,8 +30,8 @@ from core.api import (
 from core.permissions import require_perm
 
 from . import selectors, services
-from .models import Channel, FaultCause, ServiceRequest, Severity
-from .timeline import EventType, PauseReason
+from .models import Channel, FaultCause, ServiceEvent, ServiceRequest, Severity
+from .timeline import MANUAL_STEPS, EventType, PauseReason
 
 router = Router(tags=["service requests"])
 User = get_user_model()
@@ -53,12 +55,26 @@ class RequestPatch(Schema):
 
 
 class EventIn(Schema):
-    type: EventType
+    type: EventType = Field(
+        description="customer_signed is recorded by signing the repair record, not here"
+    )
     occurred_at: AwareDatetime | None = Field(None, description="Default now; ≤ 5 min ahead")
+    late_reason: str = Field(
+        "",
+        max_length=2000,
+        description=(
+            "Required when occurred_at is more than 15 minutes ago: why the step is recorded "
+            "only now. Such a step meets no promise until a manager confirms it."
+        ),
+    )
     reason: PauseReason | None = Field(None, description="paused: why the clock stops")
     note: str = Field("", max_length=2000)
     engineer_ids: list[int] | None = Field(None, description="dispatched: who goes")
     parts: list[str] = Field([], description="dispatched: parts to carry")
+
+
+class ConfirmLateIn(Schema):
+    note: str = Field("", max_length=2000)
 
 
 class RootCauseIn(Schema):
@@ -78,11 +94,16 @@ class CoverageOut(Schema):
 
 
 class EventOut(Schema):
+    id: int
     type: str
     occurred_at: datetime
     recorded_at: datetime
     actor: str | None
     data: dict[str, Any]
+    recorded_late: bool = Field(description="dated more than 15 minutes before it was recorded")
+    late_reason: str
+    confirmed_by: str | None = Field(description="the manager who confirmed a late step")
+    confirmed_at: datetime | None
 
 
 class MilestoneOut(Schema):
@@ -153,12 +174,30 @@ def _milestones(request: ServiceRequest, now) -> list[dict]:
     ]
 
 
+def _event_body(event: ServiceEvent) -> dict:
+    confirmation = getattr(event, "confirmation", None)
+    return {
+        "id": event.pk,
+        "type": event.type,
+        "occurred_at": event.occurred_at,
+        "recorded_at": event.recorded_at,
+        "actor": event.actor.username if event.actor else None,
+        "data": event.data,
+        "recorded_late": event.recorded_late,
+        "late_reason": event.late_reason,
+        "confirmed_by": confirmation.confirmed_by.username if confirmation else None,
+        "confirmed_at": confirmation.confirmed_at if confirmation else None,
+    }
+
+
 def request_body(request: ServiceRequest) -> dict:
     """The whole request as the API shows it, its promises as of now."""
     now = timezone.now()
     device = request.device
     answer = device_coverage(device=device, at=request.reported_at, cause=request.fault_cause)
-    events = request.events.select_related("actor").order_by("occurred_at", "pk")
+    events = request.events.select_related("actor", "confirmation__confirmed_by").order_by(
+        "occurred_at", "pk"
+    )
     return {
         "id": request.pk,
         "number": request.number,
@@ -183,16 +222,7 @@ def request_body(request: ServiceRequest) -> dict:
             "travel": answer.travel.value,
             "reason": coverage_reason_text(answer, request.hospital.time_zone),
         },
-        "events": [
-            {
-                "type": e.type,
-                "occurred_at": e.occurred_at,
-                "recorded_at": e.recorded_at,
-                "actor": e.actor.username if e.actor else None,
-                "data": e.data,
-            }
-            for e in events
-        ],
+        "events": [_event_body(e) for e in events],
         "milestones": _milestones(request, now),
     }
 
@@ -290,10 +320,16 @@ def service_request_event(
     payload: EventIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
 ):
-    """Record one step; 409 when it contradicts the timeline, and nothing changes. The
-    same ``Idempotency-Key`` twice records the step once."""
+    """Record one step; 409 when it contradicts the timeline (the same step again with
+    nothing in between included), and nothing changes; 403 when the caller does not record
+    this step (arrivals, solutions and repairs: an engineer the request is dispatched to).
+    The same ``Idempotency-Key`` twice records the step once."""
     service_request = get_object_or_404(_requests(request), pk=request_id)
     require_perm(request, "service.add_serviceevent", service_request)
+    if payload.type not in MANUAL_STEPS:
+        raise ValidationError(
+            {"type": _("The customer's signature is recorded by signing the repair record.")}
+        )
     engineers = None
     if payload.engineer_ids is not None:
         engineers = resolve_many(
@@ -309,8 +345,23 @@ def service_request_event(
         data={"reason": payload.reason, "note": payload.note, "parts": payload.parts},
         engineers=engineers,
         idempotency_key=idempotency_key,
+        late_reason=payload.late_reason,
     )
     return Status(201, request_body(_requests(request).get(pk=request_id)))
+
+
+@router.post(
+    "/service-requests/{request_id}/events/{event_id}/confirm",
+    response={200: RequestOut, **EVENT_ERRORS},
+)
+def service_request_event_confirm(request, request_id: int, event_id: int, payload: ConfirmLateIn):
+    """A manager confirms a step recorded late, so that it may meet its promise (409 for a
+    step recorded in time). Confirming twice changes nothing."""
+    service_request = get_object_or_404(_requests(request), pk=request_id)
+    event = get_object_or_404(service_request.events.all(), pk=event_id)
+    require_perm(request, "service.confirm_late_step", service_request)
+    services.service_event_confirm_late(event=event, manager=request.user, note=payload.note)
+    return request_body(_requests(request).get(pk=request_id))
 
 
 @router.put("/service-requests/{request_id}/root-cause", response={200: RequestOut, **WRITE_ERRORS})

@@ -17,7 +17,7 @@ from customers.models import Hospital
 
 from .messages import event_label
 from .models import FaultCause, Severity
-from .timeline import EventType, PauseReason, Status
+from .timeline import MANUAL_STEPS, EventType, PauseReason, Status
 
 User = get_user_model()
 
@@ -215,13 +215,24 @@ class EventForm(BootstrapFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "data-show-for": EventType.DISPATCHED}),
         help_text=_("Only for a dispatch: one part per line."),
     )
-    idempotency_key = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
+    late_reason = forms.CharField(
+        label=_("Why recorded only now"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Only for a step that happened more than 15 minutes ago. It meets its promise "
+            "once a service manager confirms it."
+        ),
+    )
+    # Required: the form always carries a fresh one, and a resent form must find it.
+    idempotency_key = forms.CharField(max_length=100, widget=forms.HiddenInput)
 
     def __init__(self, *args, time_zone: str | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["type"].choices = [
             ("", _("— choose the step —")),
-            *((t.value, event_label(t.value).capitalize()) for t in EventType),
+            *((t.value, event_label(t.value).capitalize()) for t in EventType if t in MANUAL_STEPS),
         ]
         self.fields["engineers"].queryset = engineers_queryset()
         if time_zone:
@@ -243,6 +254,7 @@ class EventForm(BootstrapFormMixin, forms.Form):
             "data": {"note": data.get("note", "")},
             "engineers": None,
             "idempotency_key": data.get("idempotency_key") or None,
+            "late_reason": data.get("late_reason", ""),
         }
         if kind == EventType.PAUSED:
             arguments["data"]["reason"] = data.get("reason") or None

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -281,7 +282,7 @@ class ServiceEvent(models.Model):
         _("event"), max_length=30, choices=[(t.value, t.value) for t in EventType]
     )
     occurred_at = models.DateTimeField(_("occurred at"))
-    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -292,6 +293,10 @@ class ServiceEvent(models.Model):
     )
     data = models.JSONField(default=dict, blank=True)
     idempotency_key = models.CharField(max_length=100, null=True, blank=True)
+    # Dated well before it was recorded: it needs a reason, and it meets no promise until a
+    # manager confirms it (``LateStepConfirmation``).
+    recorded_late = models.BooleanField(_("recorded late"), default=False)
+    late_reason = models.TextField(_("why recorded late"), blank=True, max_length=2000)
 
     class Meta:
         verbose_name = _("service event")
@@ -308,6 +313,34 @@ class ServiceEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request} {self.type} @ {self.occurred_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def awaits_confirmation(self) -> bool:
+        return self.recorded_late and not hasattr(self, "confirmation")
+
+
+class LateStepConfirmation(models.Model):
+    """A manager's word that a step recorded late happened when it says. Its own row, so
+    the timeline stays append-only; until it exists the step meets no promise."""
+
+    event = models.OneToOneField(
+        ServiceEvent, on_delete=models.CASCADE, related_name="confirmation"
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"))
+    note = models.TextField(_("note"), blank=True, max_length=2000)
+
+    class Meta:
+        verbose_name = _("confirmation of a step recorded late")
+        verbose_name_plural = _("confirmations of steps recorded late")
+
+    def __str__(self) -> str:
+        return f"{self.event} ✓ {self.confirmed_by}"
 
 
 class Milestone(Bilingual):

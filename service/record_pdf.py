@@ -16,6 +16,7 @@ from django.utils.dateparse import parse_datetime
 from assets.labels import qr_png
 from customers.services import service_organisation_get
 
+from .messages import event_label
 from .models import (
     FaultCause,
     RepairRecord,
@@ -101,16 +102,36 @@ def _signature_row(signature: Signature, zone: ZoneInfo, *, with_image: bool) ->
     }
 
 
-def site_times(record: RepairRecord) -> dict[str, datetime | None]:
-    """Arrival (first) and resolution (last) from the request's timeline."""
-    events = ServiceEvent.objects.filter(request=record.request).order_by("occurred_at", "pk")
-    arrived = events.filter(type=EventType.ARRIVED).values_list("occurred_at", flat=True).first()
-    resolved = (
-        events.filter(type__in=[str(t) for t in RESOLUTION_EVENTS])
-        .values_list("occurred_at", flat=True)
-        .last()
-    )
-    return {"arrived_at": arrived, "resolved_at": resolved}
+def site_times(record: RepairRecord) -> dict[str, ServiceEvent | None]:
+    """The arrival (first) and the resolution (last) of the request's timeline."""
+    events = ServiceEvent.objects.filter(request=record.request).select_related("confirmation")
+    events = events.order_by("occurred_at", "pk")
+    arrived = events.filter(type=EventType.ARRIVED).first()
+    resolved = events.filter(type__in=[str(t) for t in RESOLUTION_EVENTS]).last()
+    return {"arrived": arrived, "resolved": resolved}
+
+
+def late_steps(record: RepairRecord, zone: ZoneInfo) -> list[dict[str, str]]:
+    """The steps recorded late, with why and whether a manager confirmed them: the paper
+    says so as plainly as the page."""
+    events = ServiceEvent.objects.filter(request=record.request, recorded_late=True)
+    rows = []
+    for event in events.select_related("confirmation__confirmed_by").order_by("occurred_at"):
+        confirmation = getattr(event, "confirmation", None)
+        rows.append(
+            {
+                "step": event_label(event.type),
+                "occurred_at": local_text(event.occurred_at, zone),
+                "recorded_at": local_text(event.recorded_at, zone),
+                "reason": event.late_reason,
+                "confirmed": (
+                    f"{confirmation.confirmed_by} {local_text(confirmation.confirmed_at, zone)}"
+                    if confirmation
+                    else ""
+                ),
+            }
+        )
+    return rows
 
 
 def repair_record_context(record: RepairRecord, *, with_images: bool = True) -> dict[str, Any]:
@@ -146,8 +167,13 @@ def repair_record_context(record: RepairRecord, *, with_images: bool = True) -> 
         "zone_name": request.hospital.time_zone,
         "reported_at": local_text(request.reported_at, zone),
         "fault_at": local_text(record.fault_at, zone),
-        "arrived_at": local_text(times["arrived_at"], zone),
-        "resolved_at": local_text(times["resolved_at"], zone),
+        "arrived_at": local_text(times["arrived"].occurred_at if times["arrived"] else None, zone),
+        "arrived_late": bool(times["arrived"] and times["arrived"].recorded_late),
+        "resolved_at": local_text(
+            times["resolved"].occurred_at if times["resolved"] else None, zone
+        ),
+        "resolved_late": bool(times["resolved"] and times["resolved"].recorded_late),
+        "late_steps": late_steps(record, zone),
         "frozen_at": local_text(record.frozen_at, zone),
         "parts": record.parts_replaced or [],
         "signatures": signatures,
@@ -165,16 +191,16 @@ def repair_record_pdf_bytes(record: RepairRecord) -> bytes:
     from core.pdf import render_pdf  # loads WeasyPrint: only when a PDF is made
 
     number = record.request.number
-    context = repair_record_context(record)
-    context.update(
-        {
-            "organisation": service_organisation_get(),
-            "qr": "data:image/png;base64,"
-            + base64.b64encode(qr_png(number, scale=4, border=2)).decode("ascii"),
-            "generated_at": local_text(timezone.now(), zone_of(record)),
-        }
-    )
     # The archived document does not depend on who clicked: the site's language and the
-    # hospital's zone, whoever renders it.
+    # hospital's zone, whoever renders it (its words included, not only its template).
     with translation.override(settings.LANGUAGE_CODE), timezone.override(zone_of(record)):
+        context = repair_record_context(record)
+        context.update(
+            {
+                "organisation": service_organisation_get(),
+                "qr": "data:image/png;base64,"
+                + base64.b64encode(qr_png(number, scale=4, border=2)).decode("ascii"),
+                "generated_at": local_text(timezone.now(), zone_of(record)),
+            }
+        )
         return render_pdf("records/repair_record_pdf.html", context)

@@ -3,6 +3,7 @@ inputs, the dispatch board."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 import holidays
@@ -87,11 +88,26 @@ def milestone_rules(policy: SlaPolicy) -> list[sla.MilestoneRule]:
     ]
 
 
-def timeline_of(request: ServiceRequest) -> list[sla.Event]:
+def as_timeline(events: Iterable[ServiceEvent]) -> list[sla.Event]:
+    """Stored events as the pure rules read them (``confirmation`` joined or prefetched)."""
     return [
-        sla.Event(type=e.type, occurred_at=e.occurred_at, data=e.data, sequence=e.pk)
-        for e in ServiceEvent.objects.filter(request=request).order_by("occurred_at", "pk")
+        sla.Event(
+            type=e.type,
+            occurred_at=e.occurred_at,
+            data=e.data,
+            sequence=e.pk,
+            meets=not e.awaits_confirmation,
+        )
+        for e in sorted(events, key=lambda e: (e.occurred_at, e.pk))
     ]
+
+
+def timeline_of(request: ServiceRequest) -> list[sla.Event]:
+    return as_timeline(
+        ServiceEvent.objects.filter(request=request)
+        .select_related("confirmation")
+        .order_by("occurred_at", "pk")
+    )
 
 
 def needs_arrival(policy: SlaPolicy) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,16 +20,18 @@ from core.errors import Conflict
 from core.numbering import next_number
 
 from . import selectors, sla
-from .messages import timeline_message
+from .messages import step_refusal_message, timeline_message
 from .models import (
     Channel,
     FaultCause,
+    LateStepConfirmation,
     Milestone,
     RootCauseReport,
     ServiceEvent,
     ServiceRequest,
     Severity,
 )
+from .rules import may_record_step
 from .signals import request_event_recorded
 from .timeline import (
     OPEN_STATUSES,
@@ -42,6 +44,9 @@ from .timeline import (
 
 # Engineers log steps when they are back online, but a phone's clock may run a little fast.
 MAX_FUTURE = timedelta(minutes=5)
+# A step dated further back than this was not recorded as it happened: it needs a reason
+# and a manager's confirmation before it may meet a promise.
+LATE_AFTER = timedelta(minutes=15)
 
 
 class TimelineConflict(Conflict):
@@ -152,13 +157,20 @@ def service_request_record_event(
     data: Mapping[str, Any] | None = None,
     engineers: Iterable[User] | None = None,
     idempotency_key: str | None = None,
+    late_reason: str = "",
     now: datetime | None = None,
 ) -> ServiceRequest:
     """Append one step to the timeline and recompute the milestones.
 
-    Raises ``ValidationError`` for malformed input (422) and ``TimelineConflict`` for an
-    event that contradicts the timeline (409). The same ``idempotency_key`` twice records
+    Raises ``ValidationError`` for malformed input (422), ``PermissionDenied`` when
+    ``actor`` may not record this step on this request (403; no actor: the system itself)
+    and ``TimelineConflict`` for an event that contradicts the timeline (409), a step
+    repeated with nothing in between included. The same ``idempotency_key`` twice records
     the event once: a phone that sends a form twice changes nothing the second time.
+
+    A step dated more than ``LATE_AFTER`` before ``now`` needs ``late_reason``; it is stored
+    as recorded late and meets no promise until a manager confirms it
+    (``service_event_confirm_late``).
     """
     now = _now(now)
     # One writer per request at a time: the timeline check sees every earlier event.
@@ -167,6 +179,8 @@ def service_request_record_event(
         return request
     if type not in {t.value for t in EventType}:
         raise ValidationError({"type": _("Unknown event type “%(type)s”.") % {"type": type}})
+    if actor is not None and not may_record_step(actor, request, type):
+        raise PermissionDenied(step_refusal_message(type))
     occurred_at = occurred_at or now
     if timezone.is_naive(occurred_at):
         raise ValidationError({"occurred_at": _("Give the time with its time zone.")})
@@ -176,6 +190,20 @@ def service_request_record_event(
         raise ValidationError(
             {"occurred_at": _("The time cannot be before the fault was reported.")}
         )
+    late = occurred_at < now - LATE_AFTER
+    late_reason = (late_reason or "").strip() if late else ""
+    if late and not late_reason:
+        raise ValidationError(
+            {
+                "late_reason": _(
+                    "This step is dated more than %(minutes)d minutes ago: say why it is "
+                    "recorded only now."
+                )
+                % {"minutes": int(LATE_AFTER.total_seconds() // 60)}
+            }
+        )
+    if len(late_reason) > 2000:
+        raise ValidationError({"late_reason": _("Use at most 2000 characters.")})
     engineer_list = list(engineers) if engineers is not None else None
     clean = _event_data(type, data or {}, engineer_list)
 
@@ -200,9 +228,12 @@ def service_request_record_event(
         request=request,
         type=type,
         occurred_at=occurred_at,
+        recorded_at=now,
         actor=actor,
         data=clean,
         idempotency_key=idempotency_key or None,
+        recorded_late=late,
+        late_reason=late_reason,
     )
     if engineer_list:
         request.engineers.set(engineer_list)
@@ -215,6 +246,30 @@ def service_request_record_event(
         ),
         robust=True,
     )
+    return request
+
+
+@transaction.atomic
+def service_event_confirm_late(
+    *, event: ServiceEvent, manager: User, note: str = "", now: datetime | None = None
+) -> ServiceRequest:
+    """A manager vouches for a step recorded late: from now on it may meet its promise.
+    Confirming twice changes nothing."""
+    now = _now(now)
+    request = ServiceRequest.objects.select_for_update().get(pk=event.request_id)
+    if not manager.has_perm("service.confirm_late_step", request):
+        raise PermissionDenied(_("Only a service manager confirms a step recorded late."))
+    if not event.recorded_late:
+        code = "not_recorded_late"
+        raise TimelineConflict(code, _("This step was recorded in time: nothing to confirm."))
+    note = (note or "").strip()
+    if len(note) > 2000:
+        raise ValidationError({"note": _("Use at most 2000 characters.")})
+    _confirmation, created = LateStepConfirmation.objects.get_or_create(
+        event=event, defaults={"confirmed_by": manager, "confirmed_at": now, "note": note}
+    )
+    if created:
+        milestones_recompute(request=request, now=now)
     return request
 
 

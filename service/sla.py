@@ -15,6 +15,9 @@ contradicts itself"):
 - ``remote_resolved`` (fixed by phone guidance) before anyone arrived makes the on-site
   milestones not applicable; it meets the milestones that list it.
 - ``reopened`` voids the resolutions recorded before it: the fault was not fixed.
+- A step recorded late (dated well before it was recorded) that no manager has confirmed
+  (``Event.meets`` false) starts clocks and ends pauses like any other, but meets no promise:
+  a back-dated arrival cannot turn a missed promise into a kept one by itself.
 - ``at_risk``: pending, started, with less than ``at_risk_fraction`` of the target left.
 """
 
@@ -54,6 +57,9 @@ class Event:
     occurred_at: datetime
     data: Mapping[str, object] = field(default_factory=dict)
     sequence: int = 0  # tie-breaker for events at the same instant: the order recorded
+    # False for a step recorded late that no manager confirmed yet: it starts clocks and
+    # moves the status, but it meets no promise.
+    meets: bool = True
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,11 @@ def pause_intervals(events: Sequence[Event]) -> list[tuple[datetime, datetime | 
     return intervals
 
 
+def _meeting(events: Sequence[Event]) -> list[Event]:
+    """The events that may meet a promise (a step recorded late waits for confirmation)."""
+    return [e for e in events if e.meets]
+
+
 def _first(events: Sequence[Event], types: Iterable[str], after: datetime) -> datetime | None:
     wanted = set(types)
     for event in events:
@@ -125,7 +136,8 @@ def compute_milestones(
     timeline = effective_events(events)
     pauses = pause_intervals(events)
     first_arrival = _first(timeline, ["arrived"], reported_at)
-    remote_at = _first(timeline, ["remote_resolved"], reported_at)
+    meeting = _meeting(timeline)
+    remote_at = _first(meeting, ["remote_resolved"], reported_at)
     remote_before_arrival = remote_at is not None and (
         first_arrival is None or remote_at < first_arrival
     )
@@ -133,6 +145,7 @@ def compute_milestones(
         _milestone(
             rule,
             timeline=timeline,
+            meeting=meeting,
             pauses=pauses,
             reported_at=reported_at,
             now=now,
@@ -148,6 +161,7 @@ def _milestone(
     rule: MilestoneRule,
     *,
     timeline: Sequence[Event],
+    meeting: Sequence[Event],
     pauses: Sequence[tuple[datetime, datetime | None]],
     reported_at: datetime,
     now: datetime,
@@ -180,7 +194,7 @@ def _milestone(
     if started_at is None:
         return status(State.PENDING)  # its clock has not started yet
 
-    met_at = _first(timeline, rule.met_by, started_at)
+    met_at = _first(meeting, rule.met_by, started_at)
     horizon = met_at if met_at is not None else now
     paused_time = ZERO
     due_at = calendar.add(started_at, rule.target)

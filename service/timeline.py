@@ -19,6 +19,7 @@ class EventType(StrEnum):
     REMOTE_RESOLVED = "remote_resolved"
     DISPATCHED = "dispatched"
     ARRIVED = "arrived"
+    DEPARTED = "departed"
     SOLUTION_PROPOSED = "solution_proposed"
     PAUSED = "paused"
     RESUMED = "resumed"
@@ -50,6 +51,10 @@ class Status(StrEnum):
     CLOSED = "closed"
 
 
+# Steps a person records as such; the customer's signature is recorded by signing the
+# repair record (``service.records``), never as a bare step.
+MANUAL_STEPS = frozenset(set(EventType) - {EventType.CUSTOMER_SIGNED})
+
 # Everything before closing is open: a signed or filed request still waits to be closed.
 OPEN_STATUSES = frozenset(set(Status) - {Status.CLOSED})
 
@@ -65,67 +70,138 @@ class TimelineError(Exception):
         return f"{self.code}: {self.event_type}"
 
 
-def check_timeline(events: Sequence[Event], *, needs_arrival: bool) -> None:
-    """Raise ``TimelineError`` for the first event that contradicts what came before it.
+# What ends the engineer's stay on site: the next arrival is a new trip.
+TRIP_ENDERS = frozenset({"departed", *RESOLUTION_EVENTS, "reopened"})
+
+
+@dataclass
+class Walk:
+    """Where a timeline stands after its events, as ``check_timeline`` walks it."""
+
+    closed: bool = False
+    paused: bool = False
+    resolved: bool = False
+    signed: bool = False
+    filed: bool = False
+    arrived: bool = False  # ever, since the report
+    on_site: bool = False  # an arrival that no departure, resolution or reopening ended
+    proposed: bool = False  # a solution proposed on the current trip
+    previous: Event | None = None
+
+
+def _engineer_ids(event: Event) -> set[object]:
+    ids = event.data.get("engineer_ids")
+    return set(ids) if isinstance(ids, list) else set()
+
+
+def _same_dispatch(a: Event, b: Event) -> bool:
+    return _engineer_ids(a) == _engineer_ids(b)
+
+
+def walk(events: Sequence[Event], *, needs_arrival: bool) -> Walk:
+    """Walk the timeline in time order; raise ``TimelineError`` for the first event that
+    contradicts what came before it.
 
     ``needs_arrival``: the policy promises someone on site, so a ``resolved`` needs an
     ``arrived`` before it (a fix by phone is ``remote_resolved``).
     """
-    closed = paused = resolved = signed = False
-    arrived = False
+    state = Walk()
     for event in ordered(events):
         kind = event.type
+        previous = state.previous
 
         def refuse(code: str, kind: str = kind) -> None:
             raise TimelineError(code, kind)
 
-        if closed and kind != EventType.REOPENED:
+        if state.closed and kind != EventType.REOPENED:
             refuse("after_closed")
         if kind == EventType.PAUSED:
-            if paused:
+            if state.paused:
                 refuse("already_paused")
-            if resolved:
+            if state.resolved:
                 refuse("already_resolved")
-            paused = True
+            state.paused = True
         elif kind == EventType.RESUMED:
-            if not paused:
+            if not state.paused:
                 refuse("resume_without_pause")
-            paused = False
+            state.paused = False
         elif kind == EventType.ARRIVED:
-            arrived = True
+            if state.resolved:
+                refuse("already_resolved")
+            if state.on_site:
+                refuse("already_on_site")
+            state.arrived = state.on_site = True
+            state.proposed = False
+        elif kind == EventType.DEPARTED:
+            if not state.on_site:
+                refuse("departed_not_on_site")
+            state.on_site = False
         elif kind == EventType.SOLUTION_PROPOSED:
-            if not arrived:
+            if not state.arrived:
                 refuse("solution_before_arrival")
-        elif kind == EventType.RESOLVED:
-            if resolved:
+            if state.proposed:
+                refuse("already_proposed")
+            state.proposed = True
+        elif kind in (EventType.RESOLVED, EventType.REMOTE_RESOLVED):
+            if state.resolved:
                 refuse("already_resolved")
-            if needs_arrival and not arrived:
+            if kind == EventType.RESOLVED and needs_arrival and not state.arrived:
                 refuse("resolved_before_arrival")
-            resolved, paused = True, False
-        elif kind == EventType.REMOTE_RESOLVED:
-            if resolved:
-                refuse("already_resolved")
-            resolved, paused = True, False
+            state.resolved, state.paused, state.on_site = True, False, False
         elif kind == EventType.CUSTOMER_SIGNED:
-            if not resolved:
+            if not state.resolved:
                 refuse("signed_before_resolution")
-            signed = True
+            if state.signed:
+                refuse("already_signed")
+            state.signed = True
         elif kind == EventType.FILED:
-            if not signed:
+            if not state.signed:
                 refuse("filed_before_signature")
+            if state.filed:
+                refuse("already_filed")
+            state.filed = True
         elif kind == EventType.CLOSED:
-            if not resolved:
+            if not state.resolved:
                 refuse("closed_before_resolution")
-            closed = True
+            state.closed = True
         elif kind == EventType.REOPENED:
-            if not (closed or resolved):
+            if not (state.closed or state.resolved):
                 refuse("reopen_while_open")
-            closed = resolved = signed = paused = False
-        elif kind in (EventType.DISPATCHED, EventType.CALLBACK, EventType.LOANER_INSTALLED):
-            if resolved and kind == EventType.DISPATCHED:
+            state.closed = state.resolved = state.signed = state.filed = False
+            state.paused = state.on_site = state.proposed = False
+        elif kind == EventType.DISPATCHED:
+            if state.resolved:
                 refuse("already_resolved")
-        else:
+            # A new dispatch changes who goes; the same one again is a resent form.
+            if previous is not None and previous.type == kind and _same_dispatch(previous, event):
+                refuse("already_dispatched")
+        elif kind == EventType.CALLBACK:
+            if previous is not None and previous.type == kind:
+                refuse("already_called_back")
+        elif kind != EventType.LOANER_INSTALLED:  # each loaner installed is its own step
             refuse("unknown_event")
+        state.previous = event
+    return state
+
+
+def check_timeline(events: Sequence[Event], *, needs_arrival: bool) -> None:
+    """Raise ``TimelineError`` for the first event that contradicts what came before it."""
+    walk(events, needs_arrival=needs_arrival)
+
+
+def trips(events: Sequence[Event]) -> int:
+    """How many times someone travelled to the site: the arrivals that began a trip.
+    An arrival while a trip is under way (a timeline stored before repeated steps were
+    refused) is not another trip."""
+    count = 0
+    on_site = False
+    for event in ordered(events):
+        if event.type == EventType.ARRIVED and not on_site:
+            count += 1
+            on_site = True
+        elif event.type in TRIP_ENDERS:
+            on_site = False
+    return count
 
 
 def status_of(events: Sequence[Event]) -> Status:
@@ -147,6 +223,12 @@ def status_of(events: Sequence[Event]) -> Status:
                 status = Status.ON_SITE
             elif status == Status.PAUSED and before_pause in (Status.NEW, Status.DISPATCHED):
                 before_pause = Status.ON_SITE
+        elif kind == EventType.DEPARTED:
+            # Gone until the next arrival: the request waits for its engineer again.
+            if status == Status.ON_SITE:
+                status = Status.DISPATCHED
+            elif status == Status.PAUSED and before_pause == Status.ON_SITE:
+                before_pause = Status.DISPATCHED
         elif kind == EventType.PAUSED:
             status, before_pause = Status.PAUSED, status
         elif kind == EventType.RESUMED:
@@ -160,23 +242,26 @@ def status_of(events: Sequence[Event]) -> Status:
         elif kind == EventType.CLOSED:
             status = Status.CLOSED
         elif kind == EventType.REOPENED:
-            status = Status.ON_SITE if arrived else Status.DISPATCHED if dispatched else Status.NEW
+            # The fault is back: someone has to go (back) on site.
+            status = Status.DISPATCHED if (dispatched or arrived) else Status.NEW
     return status
 
 
-def next_steps(status: str, done: set[str]) -> set[EventType]:
-    """The on-site steps that make sense next for a request in ``status`` that has seen the
-    events ``done``: what "my jobs" offers as buttons (the timeline check still decides)."""
+def next_steps(events: Sequence[Event]) -> set[EventType]:
+    """The on-site steps that make sense next after a (valid) timeline: what "my jobs"
+    offers as buttons (the timeline check still decides)."""
+    status = status_of(events)
+    state = walk(events, needs_arrival=False)
     if status == Status.PAUSED:
-        return {EventType.RESUMED}
+        return {EventType.RESUMED, EventType.DEPARTED} if state.on_site else {EventType.RESUMED}
     if status in (Status.NEW, Status.DISPATCHED):
         steps = {EventType.ARRIVED, EventType.REMOTE_RESOLVED, EventType.PAUSED}
     elif status == Status.ON_SITE:
-        steps = {EventType.RESOLVED, EventType.PAUSED}
-        if EventType.SOLUTION_PROPOSED not in done:
+        steps = {EventType.RESOLVED, EventType.PAUSED, EventType.DEPARTED}
+        if not state.proposed:
             steps.add(EventType.SOLUTION_PROPOSED)
     else:
         return set()
-    if EventType.LOANER_INSTALLED not in done:
+    if not any(e.type == EventType.LOANER_INSTALLED for e in events):
         steps.add(EventType.LOANER_INSTALLED)
     return steps

@@ -13,6 +13,11 @@ urlpatterns = [
     path("service-requests/<int:pk>/", views.request_detail, name="request_detail"),
     path("service-requests/<int:pk>/events/", views.request_event, name="request_event"),
     path(
+        "service-requests/<int:pk>/events/<int:event_pk>/confirm/",
+        views.request_event_confirm,
+        name="request_event_confirm",
+    ),
+    path(
         "service-requests/<int:pk>/fault-cause/",
         views.request_fault_cause,
         name="request_fault_cause",

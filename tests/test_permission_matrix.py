@@ -45,7 +45,7 @@ from parts.services import part_create, stock_location_create
 from regimes.services import regime_document_create, regime_receipt_record, regime_version_add
 from return_visits.services import return_visit_create, return_visit_record
 from service.records import repair_record_save, repair_record_sign
-from service.services import service_request_open
+from service.services import service_request_open, service_request_record_event
 from training import services as training_services
 
 pytestmark = pytest.mark.django_db
@@ -110,6 +110,14 @@ class World:
             recorded_by=vendor_user(VendorRole.DISPATCHER, username=f"recorder-{tag}"),
             reported_at=timezone.now() - dt.timedelta(hours=2),
         )
+        # A step recorded late, for the manager's confirmation.
+        event = service_request_record_event(
+            request=request,
+            type="callback",
+            occurred_at=timezone.now() - dt.timedelta(hours=1),
+            actor=None,
+            late_reason=f"Late {tag}",
+        ).events.get()
         record = repair_record_save(
             request=request,
             author=engineer,
@@ -218,6 +226,7 @@ class World:
             "contract": contract,
             "agreement": agreement,
             "request": request,
+            "event": event,
             "record": record,
             "signature": signature,
             "message": message,
@@ -313,6 +322,7 @@ WEB_VIEWS: dict[str, dict[str, str] | None] = {
     "service:intake_device": None,
     "service:request_detail": {"pk": "request"},
     "service:request_event": {"pk": "request"},
+    "service:request_event_confirm": {"pk": "request", "event_pk": "event"},
     "service:request_fault_cause": {"pk": "request"},
     "records:record_edit": {"pk": "request"},
     "records:record_sign": {"pk": "request"},
@@ -564,6 +574,7 @@ WRITE_FORMS_BY_ROLE = {
 # Views that only take a POST: a GET says 405 to anyone.
 POST_ONLY = {
     "service:request_event",
+    "service:request_event_confirm",
     "service:request_fault_cause",
     "records:record_file",
     "charges:statement_accept",
@@ -657,6 +668,7 @@ API_BODIES = {
     ("PATCH", "/api/v1/maintenance-agreements/{agreement_id}"): {"notes": "x"},
     ("PATCH", "/api/v1/service-requests/{request_id}"): {"fault_cause": "quality"},
     ("POST", "/api/v1/service-requests/{request_id}/events"): {"type": "callback"},
+    ("POST", "/api/v1/service-requests/{request_id}/events/{event_id}/confirm"): {},
     ("POST", "/api/v1/service-requests/{request_id}/charges/accept"): {},
     ("POST", "/api/v1/service-requests/{request_id}/charges/dispute"): {"comment": "x"},
     ("POST", "/api/v1/visits/{visit_id}/complete"): {"results": {"appearance": "pass"}},
@@ -779,6 +791,7 @@ API_PARAMS = {
     "contract_id": "contract",
     "agreement_id": "agreement",
     "request_id": "request",
+    "event_id": "event",
     "regime_document_id": "regime_document",
     "visit_id": "visit",
     "training_plan_id": "training_plan",

@@ -51,15 +51,18 @@ def resolved_request(
         reported_at=reported_at,
         now=max(now, reported_at),
     )
+    request.engineers.add(engineer)  # dispatched to the engineer who records the trips
     moment = reported_at
     for trip in range(arrivals):
+        if trip:  # left in between: the next arrival is another trip
+            moment = moment + dt.timedelta(minutes=10)
+            service_request_record_event(
+                request=request, type="departed", occurred_at=moment, actor=engineer, now=moment
+            )
         moment = reported_at + dt.timedelta(minutes=30 * (trip + 1))
+        # Recorded as it happened.
         service_request_record_event(
-            request=request,
-            type="arrived",
-            occurred_at=moment,
-            actor=engineer,
-            now=max(now, moment),
+            request=request, type="arrived", occurred_at=moment, actor=engineer, now=moment
         )
     repair_record_save(
         request=request,
@@ -81,7 +84,7 @@ def resolved_request(
             type="resolved" if arrivals else "remote_resolved",
             occurred_at=moment,
             actor=engineer,
-            now=max(now, moment),
+            now=moment,
         )
     request.refresh_from_db()
     return request

@@ -22,7 +22,8 @@ def test_seed_loaners_is_idempotent():
         "manager": vendor_user(VendorRole.MANAGER, username="manager"),
         "engineer1": vendor_user(VendorRole.ENGINEER, username="engineer1"),
     }
-    request = open_request(DeviceFactory())
+    # Dispatched to engineer1, who installs the loaner and records its step.
+    request = open_request(DeviceFactory(), engineers=[users["engineer1"]])
     created: Counter[str] = Counter()
     seed_loaners(users=users, created=created)
     assert created["loaner units"] == LoanerUnit.objects.count() == 4

@@ -42,8 +42,11 @@ def loaner():
 
 
 @pytest.fixture
-def sr():
-    return open_request()
+def sr(engineer):
+    """Dispatched to ``engineer``: the engineer who installs a loaner records its step."""
+    request = open_request()
+    request.engineers.add(engineer)
+    return request
 
 
 def snapshot(unit: LoanerUnit) -> tuple:
@@ -265,7 +268,7 @@ def test_request_loans_fragment_in_hospital_local_time(client, loaner, sr, engin
     hospital.time_zone = "Asia/Urumqi"
     hospital.save(update_fields=["time_zone"])
     at = timezone.now().replace(second=0, microsecond=0) - dt.timedelta(minutes=30)
-    loans.loaner_install(loaner=loaner, request=sr, user=engineer, installed_at=at)
+    loans.loaner_install(loaner=loaner, request=sr, user=engineer, installed_at=at, now=at)
     client.force_login(engineer)
     page = client.get(reverse("parts:request_loans", args=[sr.pk])).content.decode()
     from zoneinfo import ZoneInfo

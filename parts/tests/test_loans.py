@@ -66,8 +66,11 @@ def loaner():
 
 
 @pytest.fixture
-def sr():
-    return open_request()
+def sr(engineer):
+    """Dispatched to ``engineer``: the engineer who installs a loaner records its step."""
+    request = open_request()
+    request.engineers.add(engineer)
+    return request
 
 
 def loaner_events(request) -> int:
@@ -78,7 +81,7 @@ def loaner_events(request) -> int:
 def test_install_records_the_step_meets_restored_and_opens_a_loan(loaner, sr, engineer):
     shelf = loaner.location
     at = timezone.now() - H
-    loan = loans.loaner_install(loaner=loaner, request=sr, user=engineer, installed_at=at)
+    loan = loans.loaner_install(loaner=loaner, request=sr, user=engineer, installed_at=at, now=at)
     loaner.refresh_from_db()
     assert (loaner.state, loaner.location) == (LoanerState.ON_LOAN, None)
     assert loan.returned_at is None and loan.installed_at == at
@@ -153,7 +156,9 @@ def test_return_puts_the_unit_back_where_it_came_from(loaner, sr, engineer):
     assert loan.returned_to == shelf
     assert (loaner.state, loaner.location) == (LoanerState.AVAILABLE, shelf)
     # Back on the shelf, it can go out again.
-    again = loans.loaner_install(loaner=loaner, request=open_request(), user=engineer)
+    again = loans.loaner_install(
+        loaner=loaner, request=open_request(), user=vendor_user(VendorRole.MANAGER)
+    )
     assert again.taken_from == shelf
 
 
@@ -240,7 +245,11 @@ def test_loans_open_and_loans_for_request(loaner, sr, engineer):
     first = loans.loaner_install(loaner=loaner, request=sr, user=engineer)
     second_unit = LoanerUnitFactory()
     second = loans.loaner_install(
-        loaner=second_unit, request=sr, user=engineer, installed_at=timezone.now() - H
+        loaner=second_unit,
+        request=sr,
+        user=engineer,
+        installed_at=timezone.now() - H,
+        late_reason="installed at night, recorded in the morning",
     )
     assert list(loans.loans_open()) == [second, first]  # the longest out first
     loans.loaner_return(loan=first, user=engineer)
@@ -316,7 +325,10 @@ def test_api_bad_input_answers_422_with_field_paths(client, loaner, sr):
     ],
 )
 def test_api_roles(client, loaner, sr, role, create, install):
-    client.force_login(vendor_user(role, username=f"r-{role}"))
+    user = vendor_user(role, username=f"r-{role}")
+    if role == VendorRole.ENGINEER:
+        sr.engineers.add(user)  # an engineer installs for a request dispatched to them
+    client.force_login(user)
     assert client.get("/api/v1/loaners").status_code == 200
     body = {
         "product_model_id": loaner.product_model_id,

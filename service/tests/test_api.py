@@ -104,12 +104,19 @@ def opened(api, device, **extra) -> dict:
     return response.json()
 
 
-def post_event(api, request_id, kind, at=None, idempotency_key=None, **data):
+def post_event(api, request_id, kind, at=None, idempotency_key=None, logged_at=None, **data):
+    """Post a step at ``at``, logged as it happens unless ``logged_at`` says later (a step
+    logged more than 15 minutes after it happened is recorded late)."""
     body = {"type": kind, **data}
     if at is not None:
         body["occurred_at"] = iso(at)
     headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
-    return api.post(f"/service-requests/{request_id}/events", body, **headers)
+    url = f"/service-requests/{request_id}/events"
+    when = logged_at or (at if at is not None and at < T0 else None)
+    if when is None:
+        return api.post(url, body, **headers)
+    with time_machine.travel(when, tick=False):
+        return api.post(url, body, **headers)
 
 
 def step(api, request_id, kind, at=None, **data) -> dict:
@@ -214,11 +221,16 @@ def test_get_request_shape(agent_api, engineer_api, device):
     assert {"events", "milestones"} <= set(body)
     assert body["events"] == [
         {
+            "id": ServiceEvent.objects.get().pk,
             "type": "arrived",
             "occurred_at": iso(T0 - 10 * M),
-            "recorded_at": iso(T0),
+            "recorded_at": iso(T0 - 10 * M),
             "actor": "eng1",
             "data": {"note": "到达 ICU"},
+            "recorded_late": False,
+            "late_reason": "",
+            "confirmed_by": None,
+            "confirmed_at": None,
         }
     ]
     for milestone in body["milestones"]:
@@ -317,9 +329,10 @@ def test_occurred_at_defaults_to_now(agent_api, device):
 
 def test_a_step_logged_when_back_online_is_accepted(agent_api, engineer_api, device):
     request_id = opened(agent_api, device, reported_at=iso(T0 - 2 * H))["id"]
-    body = step(engineer_api, request_id, "arrived", T0 - 90 * M)
-    assert body["events"][0]["occurred_at"] == iso(T0 - 90 * M)
+    body = step(engineer_api, request_id, "arrived", T0 - 14 * M, logged_at=T0)
+    assert body["events"][0]["occurred_at"] == iso(T0 - 14 * M)
     assert body["events"][0]["recorded_at"] == iso(T0)
+    assert body["events"][0]["recorded_late"] is False  # within the quarter of an hour
 
 
 def test_occurred_at_may_run_five_minutes_ahead_not_more(agent_api, engineer_api, device):
@@ -364,26 +377,34 @@ def test_nothing_after_closed_except_reopened(agent_api, engineer_api, device):
     request_id = opened(agent_api, device)["id"]
     step(agent_api, request_id, "dispatched", T0 - 25 * M)
     step(engineer_api, request_id, "remote_resolved", T0 - 20 * M)
-    closed = step(engineer_api, request_id, "closed", T0 - 10 * M)
+    closed = step(agent_api, request_id, "closed", T0 - 10 * M)
     assert closed["status"] == "closed"
-    for kind in ("arrived", "callback", "paused", "resolved", "closed"):
+    for api, kind in (
+        (engineer_api, "arrived"),
+        (agent_api, "callback"),
+        (engineer_api, "paused"),
+        (engineer_api, "resolved"),
+        (agent_api, "closed"),
+    ):
         _refused_without_change(
-            engineer_api, request_id, kind, T0, "after_closed", reason="waiting_for_customer"
+            api, request_id, kind, T0, "after_closed", reason="waiting_for_customer"
         )
-    reopened = step(engineer_api, request_id, "reopened", T0)
+    reopened = step(agent_api, request_id, "reopened", T0)
     assert reopened["status"] == "dispatched"
     # Not fixed after all: the repair promise is pending again.
     resolved = milestones(reopened)["resolved"]
     assert (resolved["state"], resolved["met_at"]) == ("pending", None)
 
 
-def test_emergency_closes_only_with_its_root_cause_report(agent_api, engineer_api, device):
+def test_emergency_closes_only_with_its_root_cause_report(
+    agent_api, engineer_api, manager_api, device
+):
     """R-5.5: 409 without the report; after ``PUT .../root-cause`` the closing goes through."""
     request_id = opened(agent_api, device, severity="emergency")["id"]
     for kind, at in (("callback", T0 - 25 * M), ("arrived", T0 - 20 * M)):
         step(engineer_api, request_id, kind, at)
     step(engineer_api, request_id, "resolved", T0 - 10 * M)
-    _refused_without_change(engineer_api, request_id, "closed", T0, "root_cause_missing")
+    _refused_without_change(manager_api, request_id, "closed", T0, "root_cause_missing")
     url = f"/service-requests/{request_id}/root-cause"
     report = {
         "cause": "流量传感器受潮",
@@ -397,7 +418,7 @@ def test_emergency_closes_only_with_its_root_cause_report(agent_api, engineer_ap
     assert agent_api.put(url, report).status_code == 403  # the engineer's analysis
     saved = engineer_api.put(url, report)
     assert saved.status_code == 200, saved.content
-    closed = step(engineer_api, request_id, "closed", T0)
+    closed = step(manager_api, request_id, "closed", T0)
     assert closed["status"] == "closed"
     assert [m["state"] for m in closed["milestones"]] == ["met", "met", "met"]
 
@@ -428,12 +449,16 @@ def test_the_same_idempotency_key_records_once(agent_api, engineer_api, device):
     assert ServiceEvent.objects.filter(request_id=request_id).count() == 1
 
 
-def test_different_idempotency_keys_record_twice(agent_api, device):
+def test_different_idempotency_keys_record_twice_when_the_timeline_allows(agent_api, device):
     request_id = opened(agent_api, device, severity="emergency")["id"]
-    post_event(agent_api, request_id, "callback", T0 - 2 * M, idempotency_key="call-1")
-    body = step(agent_api, request_id, "callback", T0 - M, idempotency_key="call-2")
-    assert [e["type"] for e in body["events"]] == ["callback", "callback"]
-    assert milestones(body)["callback"]["met_at"] == iso(T0 - 2 * M)
+    post_event(agent_api, request_id, "callback", T0 - 3 * M, idempotency_key="call-1")
+    # The same step again with nothing in between is refused whatever the key (issue 10).
+    again = post_event(agent_api, request_id, "callback", T0 - 2 * M, idempotency_key="call-2")
+    conflict(again, "already_called_back")
+    post_event(agent_api, request_id, "dispatched", T0 - 2 * M, idempotency_key="send-1")
+    body = step(agent_api, request_id, "callback", T0 - M, idempotency_key="call-3")
+    assert [e["type"] for e in body["events"]] == ["callback", "dispatched", "callback"]
+    assert milestones(body)["callback"]["met_at"] == iso(T0 - 3 * M)
 
 
 @pytest.mark.parametrize(
@@ -561,7 +586,7 @@ def board(agent_api, engineer_api, device):
     }
     step(engineer_api, ids["E"], "paused", T0 - H, reason="customer_requested_delay")
     step(engineer_api, ids["F"], "remote_resolved", T0 - H)
-    step(engineer_api, ids["F"], "closed", T0 - 30 * M)
+    step(agent_api, ids["F"], "closed", T0 - 30 * M)
     return ids
 
 

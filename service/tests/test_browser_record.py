@@ -42,9 +42,11 @@ def _resolved_request(engineer):
         recorded_by=engineer,
         reported_at=now - timedelta(hours=3),
     )
+    request.engineers.add(engineer)
     for kind, hours in (("arrived", 2), ("resolved", 1)):
+        at = now - timedelta(hours=hours)  # recorded as it happened
         service_request_record_event(
-            request=request, type=kind, occurred_at=now - timedelta(hours=hours), actor=engineer
+            request=request, type=kind, occurred_at=at, actor=engineer, now=at
         )
     return request
 

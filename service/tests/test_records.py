@@ -91,14 +91,14 @@ def open_request(device, user, *, arrived=True, resolved=True, severity="normal"
         recorded_by=user,
         reported_at=now - timedelta(hours=3),
     )
-    if arrived:
-        service_request_record_event(
-            request=request, type="arrived", occurred_at=now - timedelta(hours=2), actor=user
-        )
-    if resolved:
-        service_request_record_event(
-            request=request, type="resolved", occurred_at=now - timedelta(hours=1), actor=user
-        )
+    # Each step recorded as it happened, by the engineer the request was dispatched to.
+    request.engineers.add(user)
+    for kind, hours_ago, wanted in (("arrived", 2, arrived), ("resolved", 1, resolved)):
+        if wanted:
+            at = now - timedelta(hours=hours_ago)
+            service_request_record_event(
+                request=request, type=kind, occurred_at=at, actor=user, now=at
+            )
     return request
 
 

@@ -38,6 +38,7 @@ from service.services import (
     service_request_record_event,
     service_request_set_fault_cause,
 )
+from service.tests.steps import step_actor
 
 pytestmark = pytest.mark.django_db
 
@@ -88,9 +89,12 @@ def open_request(device, by, *, severity="normal", reported_at=R, **extra) -> Se
 
 
 def record(request, kind, at, by=None, **extra) -> ServiceRequest:
-    """Record a step; ``request`` is refreshed (status, next deadline) like the answer."""
+    """Record a step as it happens (``now`` = ``at`` unless given: a step logged long
+    after it happened is recorded late, tested on its own); ``request`` is refreshed
+    (status, next deadline) like the answer."""
+    extra.setdefault("now", at)
     answer = service_request_record_event(
-        request=request, type=kind, occurred_at=at, actor=by, **extra
+        request=request, type=kind, occurred_at=at, actor=step_actor(request, kind, by), **extra
     )
     request.refresh_from_db()
     return answer
@@ -458,8 +462,8 @@ def test_recompute_is_idempotent(device, agent):
     record(request, "paused", R + 3 * H + M, agent, data={"reason": "site_not_accessible"})
     fields = ["key", "due_at", "warn_at", "met_at", "paused_seconds", "state", "at_risk"]
     before = list(Milestone.objects.filter(request=request).values(*fields))
-    milestones_recompute(request=request)
-    milestones_recompute(request=request)
+    milestones_recompute(request=request, now=R + 3 * H + M)
+    milestones_recompute(request=request, now=R + 3 * H + M)
     assert list(Milestone.objects.filter(request=request).values(*fields)) == before
 
 
@@ -487,25 +491,29 @@ def test_status_follows_the_timeline(device, agent):
     record(request, "closed", R + 21 * H, agent)
     assert (request.status, request.is_open) == ("closed", False)
     record(request, "reopened", R + 30 * H, agent)
-    assert (request.status, request.is_open) == ("on_site", True)
+    # The fault is back: the engineer has to come back, a new trip.
+    assert (request.status, request.is_open) == ("dispatched", True)
     # A reopening voids the resolution: the repair promise is pending (and late) again.
     assert states(request)["resolved"] == "breached"
     assert clock(request)["resolved"].met_at is None
 
 
 # --- the timeline's refusals -----------------------------------------------------------
-def test_a_step_logged_late_is_accepted(device, agent):
+def test_a_step_logged_late_is_accepted_with_its_reason(device, agent, engineers):
     request = open_request(device, agent)
-    record(request, "arrived", R + 1 * H, agent)
+    record(
+        request, "arrived", R + 1 * H, engineers[0], now=T0, late_reason="no signal in the basement"
+    )
     event = ServiceEvent.objects.get(request=request)
-    assert (event.occurred_at, event.recorded_at, event.actor) == (R + 1 * H, T0, agent)
+    assert (event.occurred_at, event.recorded_at, event.actor) == (R + 1 * H, T0, engineers[0])
+    assert (event.recorded_late, event.late_reason) == (True, "no signal in the basement")
 
 
 def test_a_phone_clock_a_little_fast_is_accepted(device, agent):
     request = open_request(device, agent, reported_at=T0 - H)
-    record(request, "arrived", T0 + 5 * M, agent)
+    record(request, "arrived", T0 + 5 * M, agent, now=T0)
     with pytest.raises(ValidationError) as caught:
-        record(request, "solution_proposed", T0 + 5 * M + S, agent)
+        record(request, "solution_proposed", T0 + 5 * M + S, agent, now=T0)
     assert set(caught.value.error_dict) == {"occurred_at"}
 
 
@@ -699,8 +707,8 @@ def test_the_same_idempotency_key_records_once(device, agent):
     record(request, "arrived", R + H, agent, idempotency_key="k1")
     record(request, "arrived", R + H, agent, idempotency_key="k1")
     record(request, "callback", R + H, agent, idempotency_key="k2")
-    record(request, "callback", R + H, agent, idempotency_key="k3")
-    assert ServiceEvent.objects.filter(request=request).count() == 3
+    record(request, "callback", R + H, agent, idempotency_key="k2")
+    assert ServiceEvent.objects.filter(request=request).count() == 2
     # The key belongs to one request: another request may use it.
     other = open_request(device, agent)
     record(other, "arrived", R + H, agent, idempotency_key="k1")

@@ -19,6 +19,7 @@ from service.timeline import (
     TimelineError,
     check_timeline,
     status_of,
+    trips,
 )
 
 REPORTED = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -102,6 +103,32 @@ REFUSALS = {
         "closed_before_resolution",
     ),
     "unknown-event-type": ([("dispatched", 5), ("teleported", 20)], "unknown_event"),
+    # A step repeated with nothing in between is an accident, never a second fact (issue 10).
+    "arrived-twice": ([("arrived", 5), ("arrived", 10)], "already_on_site"),
+    "arrived-again-after-a-pause-without-leaving": (
+        [("arrived", 5), ("paused", 10), ("resumed", 20), ("arrived", 30)],
+        "already_on_site",
+    ),
+    "arrived-after-resolution": (
+        [("arrived", 5), ("resolved", 10), ("arrived", 20)],
+        "already_resolved",
+    ),
+    "departed-before-arriving": ([("dispatched", 5), ("departed", 10)], "departed_not_on_site"),
+    "departed-twice": (
+        [("arrived", 5), ("departed", 10), ("departed", 20)],
+        "departed_not_on_site",
+    ),
+    "solution-twice-on-one-trip": (
+        [("arrived", 5), ("solution_proposed", 10), ("solution_proposed", 20)],
+        "already_proposed",
+    ),
+    "signed-twice": (
+        [("arrived", 5), ("resolved", 10), ("customer_signed", 20), ("customer_signed", 30)],
+        "already_signed",
+    ),
+    "filed-twice": ([*CLOSED_REQUEST[:5], ("filed", 145)], "already_filed"),
+    "the-same-dispatch-twice": ([("dispatched", 5), ("dispatched", 10)], "already_dispatched"),
+    "callback-twice": ([("callback", 5), ("callback", 10)], "already_called_back"),
 }
 
 
@@ -121,6 +148,67 @@ def test_nothing_but_reopened_after_closed(kind: str):
     """Anything after ``closed`` except ``reopened`` is refused (issue 3 §3)."""
     error = refusal([*CLOSED_REQUEST, (kind, 200)])
     assert (error.code, error.event_type) == ("after_closed", kind)
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        pytest.param(
+            [("arrived", 5), ("departed", 10), ("arrived", 60)], id="a-second-trip-after-leaving"
+        ),
+        pytest.param(
+            [
+                ("arrived", 5),
+                ("solution_proposed", 10),
+                ("departed", 20),
+                ("arrived", 60),
+                ("solution_proposed", 70),
+            ],
+            id="a-solution-per-trip",
+        ),
+        pytest.param(
+            [("arrived", 5), ("resolved", 10), ("reopened", 60), ("arrived", 90)],
+            id="a-new-trip-after-reopening",
+        ),
+        pytest.param(
+            [("arrived", 5), ("paused", 10), ("departed", 20), ("resumed", 60), ("arrived", 90)],
+            id="leaving-during-a-pause",
+        ),
+        pytest.param(
+            [("callback", 5), ("dispatched", 10), ("callback", 20)],
+            id="a-callback-after-something-else",
+        ),
+        pytest.param([("loaner_installed", 5), ("loaner_installed", 10)], id="two-loaners"),
+    ],
+)
+def test_repeats_the_timeline_allows(steps: list[Step]):
+    check_timeline(events_of(steps), needs_arrival=True)
+
+
+def test_a_new_dispatch_is_a_change_of_engineers():
+    first = Event("dispatched", REPORTED + M, {"engineer_ids": [1]}, sequence=1)
+    other = Event("dispatched", REPORTED + 2 * M, {"engineer_ids": [2, 1]}, sequence=2)
+    same = Event("dispatched", REPORTED + 2 * M, {"engineer_ids": [1]}, sequence=2)
+    check_timeline([first, other], needs_arrival=True)
+    with pytest.raises(TimelineError) as caught:
+        check_timeline([first, same], needs_arrival=True)
+    assert caught.value.code == "already_dispatched"
+
+
+@pytest.mark.parametrize(
+    ("steps", "count"),
+    [
+        ([], 0),
+        ([("remote_resolved", 5)], 0),
+        ([("arrived", 5), ("resolved", 10)], 1),
+        ([("arrived", 5), ("departed", 10), ("arrived", 60), ("resolved", 90)], 2),
+        ([("arrived", 5), ("resolved", 10), ("reopened", 60), ("arrived", 90)], 2),
+        # Stored before repeats were refused: twenty arrivals in a row are one trip.
+        ([("arrived", 5 + n) for n in range(20)], 1),
+    ],
+)
+def test_trips_are_journeys_to_the_site(steps: list[Step], count: int):
+    assert trips(events_of(steps)) == count
 
 
 def test_reopened_after_closed_is_accepted():
@@ -238,14 +326,19 @@ LIFE_CYCLE: list[tuple[str, Status]] = [
     ("solution_proposed", Status.ON_SITE),
     ("paused", Status.PAUSED),
     ("resumed", Status.ON_SITE),
+    ("departed", Status.DISPATCHED),
+    ("arrived", Status.ON_SITE),
     ("loaner_installed", Status.ON_SITE),
     ("resolved", Status.RESOLVED),
     ("customer_signed", Status.SIGNED),
     ("filed", Status.FILED),
     ("closed", Status.CLOSED),
-    ("reopened", Status.ON_SITE),
+    ("reopened", Status.DISPATCHED),
+    ("arrived", Status.ON_SITE),
     ("paused", Status.PAUSED),
-    ("resumed", Status.ON_SITE),
+    ("departed", Status.PAUSED),
+    ("resumed", Status.DISPATCHED),
+    ("arrived", Status.ON_SITE),
     ("resolved", Status.RESOLVED),
     ("customer_signed", Status.SIGNED),
     ("filed", Status.FILED),
@@ -313,7 +406,7 @@ def test_open_statuses():
         ),
         pytest.param(
             [("arrived", 5), ("resolved", 10), ("reopened", 20)],
-            Status.ON_SITE,
+            Status.DISPATCHED,
             id="reopened-after-arrival",
         ),
     ],
@@ -396,20 +489,32 @@ def test_a_clock_is_stopped_exactly_when_the_request_is_paused(
 
 
 @pytest.mark.parametrize(
-    ("status", "done", "expected"),
+    ("steps", "expected"),
     [
-        ("new", set(), {"arrived", "remote_resolved", "paused", "loaner_installed"}),
-        ("paused", {"arrived", "paused"}, {"resumed"}),
+        ([], {"arrived", "remote_resolved", "paused", "loaner_installed"}),
+        ([("arrived", 5), ("paused", 10)], {"resumed", "departed"}),
+        ([("dispatched", 5), ("paused", 10)], {"resumed"}),
         (
-            "on_site",
-            {"arrived"},
-            {"resolved", "paused", "solution_proposed", "loaner_installed"},
+            [("arrived", 5)],
+            {"resolved", "paused", "departed", "solution_proposed", "loaner_installed"},
         ),
-        ("on_site", {"arrived", "solution_proposed", "loaner_installed"}, {"resolved", "paused"}),
-        ("resolved", {"arrived", "resolved"}, set()),
+        (
+            [("arrived", 5), ("solution_proposed", 10), ("loaner_installed", 20)],
+            {"resolved", "paused", "departed"},
+        ),
+        # A new trip: the solution may be proposed again, the arrival is what comes next.
+        (
+            [("arrived", 5), ("solution_proposed", 10), ("departed", 20)],
+            {"arrived", "remote_resolved", "paused", "loaner_installed"},
+        ),
+        (
+            [("arrived", 5), ("solution_proposed", 10), ("departed", 20), ("arrived", 60)],
+            {"resolved", "paused", "departed", "solution_proposed", "loaner_installed"},
+        ),
+        ([("arrived", 5), ("resolved", 10)], set()),
     ],
 )
-def test_next_steps_offered_on_site(status, done, expected):
+def test_next_steps_offered_on_site(steps, expected):
     from service.timeline import next_steps
 
-    assert next_steps(status, done) == expected
+    assert next_steps(events_of(steps)) == expected

@@ -110,8 +110,10 @@ def open_request(device, user, *, ago=dt.timedelta(0), severity="normal", **kwar
 
 
 def record(request, kind, user, *, at=None, **data):
+    """Record a step as it happens (``now`` = its time)."""
+    at = at or NOW
     return services.service_request_record_event(
-        request=request, type=kind, occurred_at=at or NOW, actor=user, data=data
+        request=request, type=kind, occurred_at=at, actor=user, data=data, now=at
     )
 
 
@@ -179,7 +181,7 @@ def test_board_leaves_out_closed_requests_and_htmx_gets_the_table_only(
 ):
     done = open_request(device, dispatcher, ago=dt.timedelta(hours=2))
     record(done, "remote_resolved", engineer)
-    record(done, "closed", engineer)
+    record(done, "closed", dispatcher)
     open_one = open_request(device, dispatcher, ago=dt.timedelta(hours=1))
     client.force_login(manager)
     response = client.get(reverse("service:board"), headers={"HX-Request": "true"})
@@ -433,12 +435,16 @@ def test_a_malformed_step_gets_field_errors(client, engineer, dispatcher, device
     request = open_request(device, dispatcher, ago=dt.timedelta(hours=1))
     client.force_login(engineer)
     url = reverse("service:request_event", args=[request.pk])
-    response = client.post(url, {"type": "paused", "reason": "other"})
+    key = {"idempotency_key": uuid.uuid4().hex}
+    response = client.post(url, {"type": "paused", "reason": "other", **key})
     assert response.status_code == 422
     assert "Explain the pause." in response.content.decode()
-    response = client.post(url, {"type": "arrived", "occurred_at": "2026-03-02T08:00:00"})
+    response = client.post(url, {"type": "arrived", "occurred_at": "2026-03-02T08:00:00", **key})
     assert response.status_code == 422
     assert "before the fault was reported" in response.content.decode()
+    # A form without its key is an old or forged one: refused, nothing recorded.
+    response = client.post(url, {"type": "arrived"})
+    assert response.status_code == 422
     assert not ServiceEvent.objects.exists()
 
 
@@ -506,11 +512,12 @@ def test_my_jobs_shows_my_open_requests_with_the_steps_that_make_sense(
         "solution_proposed",
         "paused",
         "resolved",
+        "departed",
         "loaner_installed",
     ]
     # Every button is its own form with its own key.
     keys = re.findall(r'name="idempotency_key" value="([0-9a-f]{32})"', html)
-    assert len(keys) == len(set(keys)) == 12
+    assert len(keys) == len(set(keys)) == 13
 
 
 def test_a_step_from_my_jobs_comes_back_with_a_message(client, engineer, dispatcher, device):
@@ -577,10 +584,12 @@ def test_only_a_dispatch_reassigns_engineers(client, engineer, other_engineer, d
     client.force_login(engineer)
     url = reverse("service:request_event", args=[request.pk])
     # The step form keeps the engineer boxes ticked: an arrival must not reassign anyone.
-    client.post(url, {"type": "arrived", "engineers": [other_engineer.pk], "parts": "fuse"})
+    ticked = {"engineers": [other_engineer.pk], "parts": "fuse"}
+    client.post(url, {"type": "arrived", "idempotency_key": "k1", **ticked})
     assert list(request.engineers.all()) == [engineer]
     assert ServiceEvent.objects.get(type="arrived").data == {}
-    client.post(url, {"type": "dispatched", "engineers": [other_engineer.pk], "parts": "fuse"})
+    client.force_login(dispatcher)
+    client.post(url, {"type": "dispatched", "idempotency_key": "k2", **ticked})
     assert list(request.engineers.all()) == [other_engineer]
     assert ServiceEvent.objects.get(type="dispatched").data == {
         "engineer_ids": [other_engineer.pk],

@@ -4,7 +4,13 @@ request list and page, and an engineer's jobs."""
 from .board import dispatch_board
 from .intake import intake_device, intake_devices, request_create
 from .jobs import my_jobs
-from .requests import request_detail, request_event, request_fault_cause, request_list
+from .requests import (
+    request_detail,
+    request_event,
+    request_event_confirm,
+    request_fault_cause,
+    request_list,
+)
 
 __all__ = [
     "dispatch_board",
@@ -14,6 +20,7 @@ __all__ = [
     "request_create",
     "request_detail",
     "request_event",
+    "request_event_confirm",
     "request_fault_cause",
     "request_list",
 ]

@@ -24,6 +24,7 @@ ACTIONS = [
     (EventType.PAUSED, _("Pause the clock"), "pause-circle", "btn-outline-warning"),
     (EventType.RESUMED, _("Resume"), "play-circle", "btn-primary"),
     (EventType.RESOLVED, _("Repair done"), "check-circle", "btn-success"),
+    (EventType.DEPARTED, _("Left, coming back"), "box-arrow-left", "btn-outline-secondary"),
     (EventType.LOANER_INSTALLED, _("Loaner installed"), "arrow-left-right", "btn-outline-primary"),
     (EventType.REMOTE_RESOLVED, _("Fixed by phone"), "telephone", "btn-outline-success"),
 ]
@@ -34,12 +35,10 @@ ACTIONS = [
 def my_jobs(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     mine = ServiceRequest.objects.for_user(request.user).filter(engineers=request.user)
-    jobs = with_live_state(
-        selectors.dispatch_board(requests=mine).prefetch_related("events"), now=now
-    )
+    board = selectors.dispatch_board(requests=mine).prefetch_related("events__confirmation")
+    jobs = with_live_state(board, now=now)
     for job in jobs:
-        done = {e.type for e in job.events.all()}
-        steps = next_steps(job.status, done)
+        steps = next_steps(selectors.as_timeline(job.events.all()))
         job.actions = [
             {
                 "type": kind.value,

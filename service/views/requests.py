@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -162,7 +162,11 @@ def milestone_bars(service_request: ServiceRequest, *, now) -> list[dict]:
 
 
 def timeline_entries(service_request: ServiceRequest) -> list[dict]:
-    events = list(service_request.events.select_related("actor").order_by("occurred_at", "pk"))
+    events = list(
+        service_request.events.select_related("actor", "confirmation__confirmed_by").order_by(
+            "occurred_at", "pk"
+        )
+    )
     engineer_ids = {pk for e in events for pk in e.data.get("engineer_ids", [])}
     names = {u.pk: str(u) for u in User.objects.filter(pk__in=engineer_ids)}
     entries = []
@@ -181,12 +185,16 @@ def timeline_entries(service_request: ServiceRequest) -> list[dict]:
             details.append((_("Parts"), ", ".join(data["parts"])))
         if data.get("note"):
             details.append((_("Note"), data["note"]))
+        if event.recorded_late:
+            details.append((_("Why recorded late"), event.late_reason or "—"))
         entries.append(
             {
                 "event": event,
                 "type": event.type,
                 "label": event_label(event.type),
                 "details": details,
+                "late": event.recorded_late,
+                "confirmation": getattr(event, "confirmation", None),
             }
         )
     return entries
@@ -257,6 +265,7 @@ def _detail(
                 else None
             ),
             "conflict": conflict,
+            "can_confirm_late": user.has_perm("service.confirm_late_step", service_request),
             "root_cause": root_cause,
             "server_now": iso(now),
             "zone": service_request.hospital.time_zone,
@@ -289,7 +298,7 @@ def request_event(request: HttpRequest, pk: int) -> HttpResponse:
     back = safe_next(request, "")
     with timezone.override(ZoneInfo(service_request.hospital.time_zone)):
         form = EventForm(request.POST, time_zone=service_request.hospital.time_zone)
-        conflict = ""
+        conflict, status = "", 409
         if form.is_valid():
             arguments = form.service_arguments()
             try:
@@ -300,6 +309,8 @@ def request_event(request: HttpRequest, pk: int) -> HttpResponse:
                 add_service_errors(form, exc)
             except TimelineConflict as exc:
                 conflict = exc.message
+            except PermissionDenied as exc:
+                conflict, status = str(exc), 403
             else:
                 messages.success(
                     request,
@@ -320,8 +331,30 @@ def request_event(request: HttpRequest, pk: int) -> HttpResponse:
             service_request,
             event_form=form,
             conflict=conflict,
-            status=409 if conflict else 422,
+            status=status if conflict else 422,
         )
+
+
+@login_required
+@require_POST
+def request_event_confirm(request: HttpRequest, pk: int, event_pk: int) -> HttpResponse:
+    """A manager confirms a step recorded late: from now on it may meet its promise."""
+    service_request = request_or_404(request, pk)
+    event = get_object_or_404(service_request.events.all(), pk=event_pk)
+    require_perm(request, "service.confirm_late_step", service_request)
+    try:
+        services.service_event_confirm_late(
+            event=event, manager=request.user, note=request.POST.get("note", "")[:2000]
+        )
+    except (TimelineConflict, ValidationError) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        messages.success(
+            request,
+            _("%(number)s: the %(step)s recorded late is confirmed.")
+            % {"number": service_request.number, "step": event_label(event.type)},
+        )
+    return redirect("service:request_detail", pk=service_request.pk)
 
 
 @login_required
