@@ -7,7 +7,7 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Schema
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer
@@ -205,3 +205,44 @@ def page_of(item_schema: type[Schema]) -> type[Schema]:
             }
         },
     )
+
+
+# Every create endpoint honours the header (``accounts.middleware.IdempotencyMiddleware``):
+# documented once here for every POST operation instead of on each.
+IDEMPOTENCY_KEY_PARAMETER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 100},
+    "description": (
+        "Send the same key again (a retry, a resent form) and the write is done once: the "
+        "first answer comes back with `Idempotent-Replayed: true`. Keys belong to the caller "
+        "and are kept for 24 hours; a key reused with another request answers 409."
+    ),
+}
+
+
+class MedserviceApi(NinjaAPI):
+    """django-ninja with what every operation shares documented once."""
+
+    def get_openapi_schema(self, **kwargs):
+        schema = super().get_openapi_schema(**kwargs)
+        for operations in schema["paths"].values():
+            post = operations.get("post")
+            if post is None:
+                continue
+            parameters = [
+                p
+                for p in post.get("parameters", [])
+                if not (p.get("in") == "header" and p.get("name") == "Idempotency-Key")
+            ]
+            post["parameters"] = [*parameters, IDEMPOTENCY_KEY_PARAMETER]
+            responses = post["responses"]
+            if 409 not in responses and "409" not in responses:
+                responses[409] = {
+                    "description": "Conflict",
+                    "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}
+                    },
+                }
+        return schema

@@ -1,5 +1,6 @@
 """Shared, domain-free building blocks."""
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -40,3 +41,28 @@ class NumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}-{self.year}: {self.last}"
+
+
+class IdempotentRequest(models.Model):
+    """A write sent with a key (an API ``Idempotency-Key``, a form's one-time submission
+    token), and the answer it got: the same key again gets the same answer, and nothing is
+    done twice. Keys belong to the user who sent them. Kept for a day (``core.tasks``)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=120)
+    # What was asked (method, path, body): the same key with another request is refused.
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    headers = models.JSONField(default=dict)
+    body = models.BinaryField(blank=True, default=b"")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("idempotent request")
+        verbose_name_plural = _("idempotent requests")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotent_request_user_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.key} → {self.status_code}"

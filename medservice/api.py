@@ -1,11 +1,10 @@
 """The REST API under /api/v1: one NinjaAPI, one router per app."""
 
-from ninja import NinjaAPI
 from ninja.security import django_auth
 
-from core.api import BearerTokenAuth, install_error_handlers
+from core.api import BearerTokenAuth, MedserviceApi, install_error_handlers
 
-api = NinjaAPI(
+api = MedserviceApi(
     title="medservice API",
     version="1",
     description=(

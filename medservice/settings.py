@@ -100,6 +100,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # After the user is known: the same write sent twice is done once (API keys, form tokens).
+    "accounts.middleware.IdempotencyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -123,6 +125,8 @@ TEMPLATES = [
                 "customers.context_processors.service_organisation",
                 "notify.context_processors.inbox",
             ],
+            # {% submission_token %} in every form that writes, without a {% load %}.
+            "builtins": ["core.templatetags.submission"],
         },
     },
 ]
