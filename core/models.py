@@ -13,6 +13,18 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+class HandedOverSignature(models.Model):
+    """What a signature for the hospital given on the vendor's device (the engineer's phone
+    handed over) records besides the name: the signer's position, and that it was not given
+    on the hospital's own account (``core.signatures.handed_over_errors``)."""
+
+    signer_role = models.CharField(_("position of the signer"), max_length=100, blank=True)
+    on_vendor_device = models.BooleanField(_("signed on the engineer's device"), default=False)
+
+    class Meta:
+        abstract = True
+
+
 class WorkerHeartbeat(models.Model):
     """One row per worker name; the periodic heartbeat task keeps ``beat_at`` fresh."""
 

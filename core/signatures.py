@@ -14,7 +14,7 @@ import binascii
 import hashlib
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
@@ -120,6 +120,31 @@ def content_hash(content: Mapping[str, Any], image: bytes = b"") -> str:
     digest = hashlib.sha256(canonical_json(content))
     digest.update(image)
     return digest.hexdigest()
+
+
+def _person(name: str) -> str:
+    return "".join(name.split()).casefold()
+
+
+def handed_over_errors(
+    *, signer_name: str, signer_role: str, vendor_names: Iterable[str]
+) -> dict[str, str]:
+    """What is wrong with a signature for the hospital given on the vendor's device: the
+    signer's position must be written, and the signer cannot be the vendor's own people
+    (``vendor_names``: the signing engineer, the engineer who signed for the vendor)."""
+    errors: dict[str, str] = {}
+    role = (signer_role or "").strip()
+    if not role:
+        errors["signer_role"] = _(
+            "Write the position of the hospital's person who signs (for example head nurse)."
+        )
+    elif len(role) > 100:
+        errors["signer_role"] = _("The position is too long.")
+    if _person(signer_name) in {_person(name) for name in vendor_names if name}:
+        errors["signer_name"] = _(
+            "The hospital signs for itself: write the name of the hospital's person who signs."
+        )
+    return errors
 
 
 def signature_error_message(code: str) -> str:

@@ -79,6 +79,7 @@ def _complete(visit: ReturnVisit, n: int, engineer: User) -> None:
         visit=visit,
         role="hospital",
         signer_name=people[0]["name"],
+        signer_role=people[0]["role"] or "科室负责人",
         signature_data_url=drawn_signature(2 * n + 1),
         user=engineer,
         now=recorded_at + timedelta(minutes=22),

@@ -89,6 +89,14 @@ class SheetIn(Schema):
 class SignIn(Schema):
     role: SignatureRole
     signer_name: str = Field(min_length=1, max_length=100)
+    signer_role: str = Field(
+        "",
+        max_length=100,
+        description=(
+            "hospital signing on a vendor user's device: the signer's position (required; "
+            "the signature says it was given on the engineer's device)"
+        ),
+    )
     signature: str = Field(description="signature_pad's toDataURL(): data:image/png;base64,…")
 
 
@@ -116,6 +124,8 @@ class FindingOut(Schema):
 class SignatureOut(Schema):
     role: str
     signer_name: str
+    signer_role: str
+    on_vendor_device: bool
     signed_at: datetime
     content_hash: str
 
@@ -241,6 +251,8 @@ def visit_body(visit: ReturnVisit, today: date) -> dict[str, Any]:
             {
                 "role": s.role,
                 "signer_name": s.signer_name,
+                "signer_role": s.signer_role,
+                "on_vendor_device": s.on_vendor_device,
                 "signed_at": s.signed_at,
                 "content_hash": s.content_hash,
             }
@@ -357,6 +369,7 @@ def return_visit_sign(request, return_visit_id: int, payload: SignIn):
         visit=visit,
         role=payload.role.value,
         signer_name=payload.signer_name,
+        signer_role=payload.signer_role,
         signature_data_url=payload.signature,
         user=request.user,
     )

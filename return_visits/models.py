@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from assets.models import Device
-from core.models import TimeStampedModel
+from core.models import HandedOverSignature, TimeStampedModel
 from customers.models import Department, Hospital
 from customers.scoping import scope_q
 
@@ -278,7 +278,7 @@ class SignatureRole(models.TextChoices):
     HOSPITAL = "hospital", _("Hospital representative")
 
 
-class ReturnVisitSignature(models.Model):
+class ReturnVisitSignature(HandedOverSignature):
     visit = models.ForeignKey(
         ReturnVisit,
         on_delete=models.CASCADE,

@@ -42,6 +42,8 @@ def sheet_context(visit: ReturnVisit, *, with_images: bool = True) -> dict[str, 
         s.role: {
             "signature": s,
             "signer_name": s.signer_name,
+            "signer_role": s.signer_role,
+            "handed_over": s.on_vendor_device,
             "signed_at": _local(s.signed_at, zone),
             "content_hash": s.content_hash,
             "image": image_data_uri(s) if with_images else "",

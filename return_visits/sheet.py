@@ -19,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone, translation
@@ -32,6 +32,7 @@ from core.signatures import (
     SignatureImageError,
     content_hash,
     decode_signature_data_url,
+    handed_over_errors,
     signature_error_message,
 )
 from service.models import Channel, Severity
@@ -216,12 +217,18 @@ def return_visit_sign(
     signer_name: str,
     signature_data_url: str,
     user: User,
+    signer_role: str = "",
     now: datetime | None = None,
 ) -> ReturnVisitSignature:
     """A signature drawn on screen, as the vendor's engineer or the hospital's
     representative, in either order; signing again in the same role replaces the earlier
     signature. The second side's signature freezes the sheet (state done, content hash) and
-    its PDF is archived after commit."""
+    its PDF is archived after commit.
+
+    The engineer signs on their own account. The hospital signs on a hospital user's own
+    account, or on the engineer's device handed over: then ``signer_role`` (the signer's
+    position) is required, the signer is not the vendor's own person, and the signature
+    says it was given on the engineer's device."""
     now = now or timezone.now()
     errors: dict[str, str] = {}
     if role not in SignatureRole.values:
@@ -248,15 +255,32 @@ def return_visit_sign(
         _require_open(locked)
         if not locked.is_recorded:
             raise Conflict("not_recorded", _("Record the sheet before signing it."))
+        if role == SignatureRole.ENGINEER and not user.is_vendor_staff:
+            raise PermissionDenied(_("Only the vendor's engineer signs for the vendor."))
+        handed_over = role == SignatureRole.HOSPITAL and not is_return_visit_customer(user, locked)
+        if handed_over:
+            engineer = locked.signatures.filter(role=SignatureRole.ENGINEER).first()
+            problems = handed_over_errors(
+                signer_name=signer_name,
+                signer_role=signer_role,
+                vendor_names=[
+                    user.get_full_name(),
+                    user.get_username(),
+                    engineer.signer_name if engineer else "",
+                ],
+            )
+            if problems:
+                raise ValidationError(problems)
         content = sheet_content(locked)
         _withdraw_signatures(locked, role=role)
-        on_own_account = role == SignatureRole.ENGINEER or is_return_visit_customer(user, locked)
         signature = ReturnVisitSignature(
             visit=locked,
             role=role,
             signer_name=signer_name,
+            signer_role=signer_role.strip() if handed_over else "",
+            on_vendor_device=handed_over,
             signed_at=now,
-            user=user if on_own_account else None,  # else signed on the engineer's phone
+            user=None if handed_over else user,  # the signer has no account here
             content_hash=content_hash(content, image),
         )
         signature.image.save(

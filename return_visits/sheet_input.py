@@ -161,16 +161,22 @@ def visited_on_clean(
     value: Any, visit: ReturnVisit, today: date, errors: dict[str, str]
 ) -> date | None:
     if value in (None, ""):
-        return today
+        value = today
     if isinstance(value, str):
         value = parse_date(value)
     if isinstance(value, datetime) or not isinstance(value, date):
         errors["visited_on"] = _("Give the date of the visit.")
         return None
+    # The visit of a month is made in that month: not before it (a February visit recorded
+    # in December), not after it, and not in the future.
     if value > today:
         errors["visited_on"] = _("The date of the visit cannot be in the future.")
-    elif value < visit.window_start:
-        errors["visited_on"] = _("The visit of %(month)s cannot be before the month.") % {
-            "month": visit.month.strftime("%Y-%m")
+    elif not visit.window_start <= value <= visit.window_end:
+        errors["visited_on"] = _(
+            "The return visit of %(month)s is made between %(start)s and %(end)s."
+        ) % {
+            "month": visit.month.strftime("%Y-%m"),
+            "start": visit.window_start.isoformat(),
+            "end": visit.window_end.isoformat(),
         }
     return value

@@ -244,6 +244,7 @@ def return_visit_sign(request: HttpRequest, pk: int, role: str) -> HttpResponse:
                     visit=visit,
                     role=role,
                     signer_name=form.cleaned_data["signer_name"],
+                    signer_role=form.cleaned_data["signer_role"],
                     signature_data_url=form.cleaned_data["signature"],
                     user=request.user,
                 )
@@ -275,6 +276,8 @@ def return_visit_sign(request: HttpRequest, pk: int, role: str) -> HttpResponse:
             "role_label": SignatureRole(role).label,
             "already": role in context["signed_roles"],
             "empty_message": signature_error_message("blank"),
+            "handed_over": role == SignatureRole.HOSPITAL
+            and not is_return_visit_customer(request.user, visit),
         }
     )
     return render(request, "return_visits/sign.html", context, status=status)

@@ -16,7 +16,7 @@ from simple_history.models import HistoricalRecords
 
 from assets.models import Device
 from contracts.models import Contract
-from core.models import TimeStampedModel
+from core.models import HandedOverSignature, TimeStampedModel
 from customers.models import Department, Hospital
 from customers.scoping import scope_q
 
@@ -508,7 +508,7 @@ class SignatureRole(models.TextChoices):
     CUSTOMER = "customer", _("Customer")
 
 
-class Signature(models.Model):
+class Signature(HandedOverSignature):
     """A signature drawn on screen. ``content_hash`` is the SHA-256 of the signed content
     (the record's, or the amendment's when ``amendment`` is set) and of the image, so a
     later change to either is visible."""

@@ -91,6 +91,14 @@ class SignatureForm(BootstrapFormMixin, forms.Form):
         max_length=100,
         widget=forms.TextInput(attrs={"class": "form-control-lg", "autocomplete": "name"}),
     )
+    # Asked (and required by the service) when the hospital signs on the vendor's device.
+    signer_role = forms.CharField(
+        label=_("Position of the signer"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"class": "form-control-lg"}),
+        help_text=_("For example head nurse, or head of the equipment department."),
+    )
     # signature_pad's toDataURL(): checked again (and decoded) by the service.
     signature = forms.CharField(
         widget=forms.HiddenInput,

@@ -96,6 +96,8 @@ def _signature_row(signature: Signature, zone: ZoneInfo, *, with_image: bool) ->
         "signature": signature,
         "role": signature.get_role_display(),
         "signer_name": signature.signer_name,
+        "signer_role": signature.signer_role,
+        "handed_over": signature.on_vendor_device,
         "signed_at": local_text(signature.signed_at, zone),
         "content_hash": signature.content_hash,
         "image": image_data_uri(signature) if with_image else "",

@@ -197,6 +197,7 @@ def record_sign(request: HttpRequest, pk: int) -> HttpResponse:
                     record=record,
                     role=role,
                     signer_name=form.cleaned_data["signer_name"],
+                    signer_role=form.cleaned_data["signer_role"],
                     image_data_url=form.cleaned_data["signature"],
                     user=request.user,
                     amendment=amendment,
@@ -233,6 +234,8 @@ def record_sign(request: HttpRequest, pk: int) -> HttpResponse:
             "role_label": SignatureRole(role).label,
             "amendment": amendment,
             "empty_message": signature_error_message("blank"),
+            "handed_over": role == SignatureRole.CUSTOMER
+            and not record_rules.is_request_customer(request.user, service_request),
         }
     )
     return render(request, "records/record_sign.html", context, status=status)

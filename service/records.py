@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
@@ -27,6 +27,7 @@ from core.signatures import (
     SignatureImageError,
     content_hash,
     decode_signature_data_url,
+    handed_over_errors,
     signature_error_message,
 )
 
@@ -262,9 +263,14 @@ def repair_record_sign(
     image_data_url: str,
     user: User | None,
     amendment: RepairRecordAmendment | None = None,
+    signer_role: str = "",
     now: datetime | None = None,
 ) -> Signature:
     """Store a signature drawn on screen, engineer or customer, in either order.
+
+    The customer signs on a hospital user's own account, or on the engineer's device handed
+    over: then ``signer_role`` (the signer's position) is required, the signer is not the
+    vendor's own person, and the signature says it was given on the engineer's device.
 
     The customer's signature on the record freezes it, sets the request's fault cause from
     it and records the ``customer_signed`` step; when the timeline refuses (the repair is
@@ -289,6 +295,26 @@ def repair_record_sign(
         raise ValidationError(errors)
 
     request, record = _lock(record)
+    if role == SignatureRole.ENGINEER and (user is None or not user.is_vendor_staff):
+        raise PermissionDenied(_("Only the vendor's engineer signs as the engineer."))
+    handed_over = role == SignatureRole.CUSTOMER and not (
+        user is not None and is_request_customer(user, request)
+    )
+    if handed_over:
+        engineer_names = record.signatures.filter(role=SignatureRole.ENGINEER).values_list(
+            "signer_name", flat=True
+        )
+        problems = handed_over_errors(
+            signer_name=signer_name,
+            signer_role=signer_role,
+            vendor_names=[
+                *engineer_names,
+                user.get_full_name() if user else "",
+                user.get_username() if user else "",
+            ],
+        )
+        if problems:
+            raise ValidationError(problems)
     if amendment is not None:
         if amendment.record_id != record.pk:
             raise ValidationError(_("This amendment belongs to another record."))
@@ -331,17 +357,16 @@ def repair_record_sign(
             _delete_files_on_commit([(s.image.storage, s.image.name) for s in stale])
             Signature.objects.filter(pk__in=[s.pk for s in stale]).delete()
 
-    account = user
-    if role == SignatureRole.CUSTOMER and not is_request_customer(user, request):
-        account = None  # signed on the engineer's phone: the signer has no account here
     signature = Signature(
         record=record,
         amendment=amendment,
         role=role,
         signer_name=signer_name,
+        signer_role=signer_role.strip() if handed_over else "",
+        on_vendor_device=handed_over,
         signed_at=now,
         content_hash=content_hash(content, image),
-        user=account,
+        user=None if handed_over else user,  # handed over: the signer has no account here
     )
     signature.image.save(
         f"signature-{role}-{uuid.uuid4().hex[:12]}.png", ContentFile(image), save=False

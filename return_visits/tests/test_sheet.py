@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 import time_machine
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from accounts.models import VendorRole
 from accounts.tests.factories import vendor_user
@@ -28,6 +28,7 @@ from return_visits.models import (
 )
 from return_visits.selectors import sheet_content
 from return_visits.services import (
+    return_visit_create,
     return_visit_pdf,
     return_visit_record,
     return_visit_sign,
@@ -66,9 +67,16 @@ def record(visit, user, **overrides):
     return return_visit_record(visit=visit, user=user, **sheet(visit, **overrides))
 
 
-def sign(visit, role, user, name="签名人"):
+def sign(visit, role, user, name=None, signer_role="护士长"):
+    """Sign as ``role``; the hospital's side on the engineer's phone says who signs in what
+    position (ignored on a hospital user's own account)."""
     return return_visit_sign(
-        visit=visit, role=role, signer_name=name, signature_data_url=SIGNATURE, user=user
+        visit=visit,
+        role=role,
+        signer_name=name or ("工程师" if role == "engineer" else "王护士长"),
+        signer_role=signer_role,
+        signature_data_url=SIGNATURE,
+        user=user,
     )
 
 
@@ -250,8 +258,67 @@ def test_a_change_of_content_withdraws_a_signature(visit, worker):
 
 def test_the_hospital_signs_on_the_engineers_phone(visit, worker):
     record(visit, worker)
-    signature = sign(visit, "hospital", worker, name="王主任")
+    signature = sign(visit, "hospital", worker, name="王主任", signer_role="科室主任")
     assert signature.user is None  # the signer has no account here
+    assert (signature.signer_role, signature.on_vendor_device) == ("科室主任", True)
+
+
+# --- issue 10 §9: a month's visit in its month; the hospital signs for itself -----------------
+def test_a_later_months_visit_cannot_be_recorded_now(worker):
+    """The review: a February 2027 visit completed in December 2026."""
+    department, _devices = department_with_devices(name="心内科")
+    later = return_visit_create(department=department, month=date(2026, 5, 1), user=worker)
+    with pytest.raises(ValidationError) as refused:
+        record(later, worker)  # the visit date defaults to today, 12 March
+    assert "visited_on" in refused.value.message_dict
+    with pytest.raises(ValidationError):
+        record(later, worker, visited_on=date(2026, 5, 10))  # in the future
+    assert nothing_written(later)
+
+
+def test_a_visit_dated_after_its_month_is_refused(worker):
+    department, _devices = department_with_devices(name="心内科")
+    return_visits_generate(horizon_days=0)
+    march = ReturnVisit.objects.get(department=department, month=date(2026, 3, 1))
+    with time_machine.travel(datetime(2026, 4, 3, 2, 0, tzinfo=UTC), tick=False):
+        with pytest.raises(ValidationError) as refused:
+            record(march, worker, visited_on=date(2026, 4, 2))
+        assert "visited_on" in refused.value.message_dict
+        # Written up after the month, for a visit made in it: fine.
+        record(march, worker, visited_on=date(2026, 3, 30))
+    march.refresh_from_db()
+    assert march.visited_on == date(2026, 3, 30)
+
+
+@pytest.mark.parametrize(
+    ("name", "signer_role", "field"),
+    [
+        ("王主任", "", "signer_role"),  # the position is required when handed over
+        ("张伟", "科室主任", "signer_name"),  # the engineer's own name
+        (" 张 伟 ", "科室主任", "signer_name"),  # the same person, spaced
+        ("工程师", "科室主任", "signer_name"),  # the name the engineer signed with
+    ],
+)
+def test_the_engineer_cannot_sign_for_the_hospital(visit, worker, name, signer_role, field):
+    record(visit, worker)
+    sign(visit, "engineer", worker)
+    with pytest.raises(ValidationError) as refused:
+        sign(visit, "hospital", worker, name=name, signer_role=signer_role)
+    assert set(refused.value.message_dict) == {field}
+    visit.refresh_from_db()
+    assert not visit.is_frozen
+    assert list(visit.signatures.values_list("role", flat=True)) == ["engineer"]
+
+
+def test_a_hospital_user_signs_on_their_own_account_and_never_as_the_engineer(visit, worker):
+    record(visit, worker)
+    nurse = hospital_user(
+        visit.hospital, role=HospitalRole.DEPARTMENT_USER, departments=[visit.department]
+    )
+    with pytest.raises(PermissionDenied):
+        sign(visit, "engineer", nurse)
+    signature = sign(visit, "hospital", nurse, name="李娜", signer_role="")
+    assert (signature.user, signature.on_vendor_device, signature.signer_role) == (nurse, False, "")
 
 
 def test_bad_signatures_change_nothing(visit, worker):

@@ -142,6 +142,9 @@ def test_engineer_fills_and_both_sign_on_a_phone_then_the_pdf_embeds_a_cjk_font(
     page.click("[data-sign=customer]")
     page.wait_for_url(re.compile(r"/record/sign/\?role=customer$"))
     page.fill("#id_signer_name", "李护士")
+    # Handed over: the page says so and asks the signer's position.
+    assert page.locator("[data-handed-over]").is_visible()
+    page.fill("#id_signer_role", "护士长")
     canvas = page.locator("#signature-canvas")
     _draw_with_finger(page, canvas)
     page.click("#sign-submit")
@@ -152,6 +155,7 @@ def test_engineer_fills_and_both_sign_on_a_phone_then_the_pdf_embeds_a_cjk_font(
     assert record.frozen_at is not None
     customer = Signature.objects.get(record=record, role="customer")
     assert customer.signer_name == "李护士" and customer.user is None
+    assert (customer.signer_role, customer.on_vendor_device) == ("护士长", True)
     assert ServiceEvent.objects.filter(request=request, type="customer_signed").exists()
 
     href = page.locator("[data-pdf]").get_attribute("href")
@@ -167,4 +171,5 @@ def test_engineer_fills_and_both_sign_on_a_phone_then_the_pdf_embeds_a_cjk_font(
     text = subprocess.run(["pdftotext", str(path), "-"], check=True, capture_output=True, text=True)
     assert "客户维修记录表" in text.stdout
     assert request.number in text.stdout
-    assert "李护士" in text.stdout
+    assert "李护士（护士长）" in text.stdout
+    assert "在工程师的设备上签署" in text.stdout

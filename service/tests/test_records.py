@@ -12,7 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, ImageDraw
@@ -121,9 +121,17 @@ def write_record(request, author, **overrides):
     return records.repair_record_save(request=request, author=author, **fields)
 
 
-def sign(record, role, user, name="签名人", image=SIGNATURE, **kwargs):
+def sign(record, role, user, name=None, image=SIGNATURE, **kwargs):
+    """Sign as ``role``; the customer on the engineer's phone says who signs in what position
+    (ignored on the hospital user's own account)."""
+    kwargs.setdefault("signer_role", "护士长")
     return records.repair_record_sign(
-        record=record, role=role, signer_name=name, image_data_url=image, user=user, **kwargs
+        record=record,
+        role=role,
+        signer_name=name or ("工程师" if role == "engineer" else "王护士长"),
+        image_data_url=image,
+        user=user,
+        **kwargs,
     )
 
 
@@ -281,6 +289,40 @@ def test_the_engineer_may_sign_before_or_after_the_customer(engineer, device):
     with pytest.raises(ValidationError):
         sign(record, "customer", engineer)
     assert ServiceEvent.objects.filter(type="customer_signed").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "signer_role", "field"),
+    [
+        ("李护士", "", "signer_role"),  # handed over: the position is required
+        ("张伟", "护士长", "signer_name"),  # the engineer's own name
+        ("工程师", "护士长", "signer_name"),  # the name the engineer signed with
+    ],
+)
+def test_the_engineer_cannot_sign_for_the_customer(engineer, device, name, signer_role, field):
+    """Issue 10 §9: the customer's signature on the engineer's phone is the customer's,
+    with their position, and the record says where it was signed."""
+    request = open_request(device, engineer)
+    record = write_record(request, engineer)
+    sign(record, "engineer", engineer)
+    with pytest.raises(ValidationError) as refused:
+        sign(record, "customer", engineer, name=name, signer_role=signer_role)
+    assert set(refused.value.message_dict) == {field}
+    record.refresh_from_db()
+    assert record.frozen_at is None
+    assert not ServiceEvent.objects.filter(type="customer_signed").exists()
+    handed = sign(record, "customer", engineer, name="李护士", signer_role="护士长")
+    assert (handed.user, handed.signer_role, handed.on_vendor_device) == (None, "护士长", True)
+
+
+def test_a_hospital_user_never_signs_as_the_engineer(engineer, device):
+    request = open_request(device, engineer)
+    record = write_record(request, engineer)
+    nurse = hospital_user(request.hospital, username="nurse")
+    with pytest.raises(PermissionDenied):
+        sign(record, "engineer", nurse)
+    signature = sign(record, "customer", nurse, name="李护士", signer_role="")
+    assert (signature.user, signature.on_vendor_device) == (nurse, False)
 
 
 def test_an_incomplete_record_cannot_be_signed(engineer, device):
@@ -590,7 +632,13 @@ def test_signing_in_the_page_before_the_repair_answers_409_and_stores_nothing(
     client.force_login(engineer)
     url = reverse("records:record_sign", args=[request.pk])
     response = client.post(
-        url, {"role": "customer", "signer_name": "李护士", "signature": SIGNATURE}
+        url,
+        {
+            "role": "customer",
+            "signer_name": "李护士",
+            "signer_role": "护士",
+            "signature": SIGNATURE,
+        },
     )
     assert response.status_code == 409
     assert "after the repair" in response.content.decode()
