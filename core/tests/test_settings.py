@@ -82,3 +82,21 @@ def test_embedded_default_generates_and_keeps_a_secret_key(tmp_path):
     second = _import_settings(tmp_path, MEDSERVICE_ENV="")
     assert second.returncode == 0
     assert key_file.read_text() == key
+
+
+def test_debug_mode_starts(tmp_path):
+    """``DEBUG=1`` starts (issue 10 §12). With DEBUG on, Django checks that every signal
+    receiver accepts keyword arguments as it connects them, which a wrapped receiver hid."""
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS"}}
+    env |= {"MEDSERVICE_VAR_DIR": str(tmp_path), "MEDSERVICE_ENV": "", "DEBUG": "1"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
