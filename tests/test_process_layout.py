@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+from pathlib import Path
 
 import pytest
 
@@ -87,6 +88,25 @@ def test_healthz_fails_while_the_heartbeat_is_stale_and_recovers_with_the_worker
     assert embedded.browser().get("/accounts/login/").status == 200  # the web serves on
     embedded.supervisorctl("start", "worker:*")
     assert embedded.wait_healthy()["failing"] == []  # a starting worker beats at once
+
+
+def test_a_backup_taken_while_serving_restores_into_a_fresh_installation(embedded, tmp_path):
+    """The embedded database is a WAL-mode file that the web and the worker hold open; the
+    online backup copies it while they run (issue 10 §11)."""
+    var_dir = embedded.env["MEDSERVICE_VAR_DIR"]
+    archive = tmp_path / "medservice.tar.gz"
+    assert manage(embedded.env, "backup", "--output", str(archive)).strip() == str(archive)
+    assert embedded.browser().get("/accounts/login/").status == 200
+    fresh = environment(tmp_path / "fresh")
+    output = manage(fresh, "restore", str(archive))
+    assert "secret key written" in output
+    assert (tmp_path / "fresh" / "secret_key").read_text() == (
+        Path(var_dir) / "secret_key"
+    ).read_text()
+    count = (
+        "from core.models import WorkerHeartbeat as H; print(H.objects.filter(name='huey').count())"
+    )
+    assert manage(fresh, "shell", "-c", count).splitlines()[-1] == "1"
 
 
 def test_sigterm_stops_every_process_it_started(embedded):

@@ -250,7 +250,9 @@ def postgres_redis_layout(static_root, tmp_path_factory):
             MEDSERVICE_HUEY_NAME=huey_name,
         )
         manage(env, "migrate", "--noinput", "-v", "0")
-        seed = json.loads(manage(env, "shell", "-c", SEED % {"password": PASSWORD}).split("\n")[-2])
+        seed = json.loads(
+            manage(env, "shell", "-c", SEED % {"password": PASSWORD}).splitlines()[-1]
+        )
         with served(env, "--web-workers", "2", "--huey-workers", "2") as layout:
             layout.wait_healthy()
             yield layout, seed
