@@ -21,6 +21,7 @@ import os
 import re
 import secrets
 import signal
+import subprocess
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -376,3 +377,28 @@ def test_sigterm_stops_the_whole_layout(postgres_redis_layout):
     layout.tree()
     assert layout.stop(signal.SIGTERM) == 0
     assert layout.leftovers() == []
+
+
+def test_the_example_environment_file_passes_the_deployment_checklist(tmp_path):
+    """deploy/medservice.env.example, read by deploy/manage.sh as in the README (its paths
+    moved into a temporary directory): `check --deploy` has nothing to say."""
+    key_file = tmp_path / "secret_key"
+    key_file.write_text(secrets.token_urlsafe(50))
+    example = (settings.BASE_DIR / "deploy" / "medservice.env.example").read_text()
+    env_file = tmp_path / "medservice.env"
+    env_file.write_text(
+        example.replace("/etc/medservice/secret_key", str(key_file))
+        .replace("/var/lib/medservice", str(tmp_path / "var"))
+        .replace("/run/medservice", str(tmp_path / "run"))
+        .replace("/var/backups/medservice", str(tmp_path / "backups"))
+    )
+    result = subprocess.run(
+        ["sh", str(settings.BASE_DIR / "deploy" / "manage.sh"), "check", "--deploy"],
+        env=environment(tmp_path / "unused", MEDSERVICE_ENV_FILE=str(env_file)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
