@@ -81,7 +81,7 @@ def manage(env: dict[str, str], *args: str, timeout: float = 300) -> str:
     return result.stdout
 
 
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = 90) -> Any:
+def wait_for(condition: Callable[[], Any], what: str, timeout: float = 180) -> Any:
     deadline = time.monotonic() + timeout
     while True:
         try:
