@@ -8,5 +8,6 @@ from .selectors import health_report
 @never_cache
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    database_ok, report = health_report()
-    return JsonResponse(report, status=200 if database_ok else 503)
+    """200 when every check passes, 503 naming the failing ones (``failing``)."""
+    healthy, report = health_report()
+    return JsonResponse(report, status=200 if healthy else 503)

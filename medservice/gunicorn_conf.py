@@ -14,3 +14,9 @@ def tune_garbage_collector() -> None:
 
 def post_worker_init(worker) -> None:
     tune_garbage_collector()
+
+
+# gunicorn's control socket defaults to one path per user (~/.gunicorn/gunicorn.ctl): two
+# instances on one machine (two installations, a test beside `make run`) would take each
+# other's. supervisorctl is how this layout is operated (deploy/supervisord.conf).
+control_socket_disable = True

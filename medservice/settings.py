@@ -4,9 +4,13 @@ The embedded default needs nothing: SQLite under ``var/``, a generated secret ke
 ``var/secret_key``, an in-process SqliteHuey queue. Production mode (``MEDSERVICE_ENV=
 production``) refuses to start without an explicit ``SECRET_KEY`` and ``ALLOWED_HOSTS``.
 
-Variables: ``DATABASE_URL``, ``SECRET_KEY``, ``ALLOWED_HOSTS`` (comma-separated), ``DEBUG``,
-``REDIS_URL`` (switches the queue to RedisHuey), ``MEDSERVICE_ENV``, ``EMAIL_URL``-like
-``EMAIL_HOST``/``EMAIL_PORT``, ``SITE_URL`` (absolute base for QR labels), ``TIME_ZONE``.
+Variables: ``DATABASE_URL``, ``SECRET_KEY`` (or ``SECRET_KEY_FILE``), ``ALLOWED_HOSTS``
+(comma-separated), ``DEBUG``, ``REDIS_URL`` (switches the queue to RedisHuey),
+``MEDSERVICE_HUEY_NAME``, ``MEDSERVICE_ENV``, ``MEDSERVICE_VAR_DIR``, ``STATIC_ROOT``,
+``MEDIA_ROOT``, ``EMAIL_HOST``/``EMAIL_PORT``, ``SITE_URL`` (absolute base for QR labels),
+``TIME_ZONE``; behind an HTTPS proxy in production: ``SECURE_SSL_REDIRECT``,
+``SECURE_HSTS_SECONDS``, ``SECURE_HSTS_INCLUDE_SUBDOMAINS``, ``SECURE_HSTS_PRELOAD``,
+``SECURE_PROXY_SSL_HEADER`` (README, "Running in production").
 """
 
 import os
@@ -15,6 +19,7 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+import whitenoise.compress
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -33,21 +38,30 @@ def _env_bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _secret_key() -> str:
+def _secret_key() -> tuple[str, Path | None]:
+    """The key, and the file it was read from (``manage.py backup`` archives that file; a
+    key given in the environment is the environment's to keep)."""
     key = os.environ.get("SECRET_KEY")
     if key:
-        return key
+        return key, None
+    if os.environ.get("SECRET_KEY_FILE"):
+        key_file = Path(os.environ["SECRET_KEY_FILE"])
+        if not key_file.is_file():
+            raise ImproperlyConfigured(f"SECRET_KEY_FILE {key_file} does not exist.")
+        return key_file.read_text().strip(), key_file
     if PRODUCTION:
-        raise ImproperlyConfigured("SECRET_KEY must be set when MEDSERVICE_ENV=production.")
+        raise ImproperlyConfigured(
+            "SECRET_KEY (or SECRET_KEY_FILE) must be set when MEDSERVICE_ENV=production."
+        )
     # The embedded default keeps one generated key so sessions survive restarts.
     key_file = VAR_DIR / "secret_key"
     if not key_file.exists():
         key_file.write_text(secrets.token_urlsafe(50))
         key_file.chmod(0o600)
-    return key_file.read_text().strip()
+    return key_file.read_text().strip(), key_file
 
 
-SECRET_KEY = _secret_key()
+SECRET_KEY, SECRET_KEY_FILE = _secret_key()
 DEBUG = _env_bool("DEBUG", default=False)
 
 _hosts = os.environ.get("ALLOWED_HOSTS")
@@ -189,8 +203,8 @@ DEFAULT_HOSPITAL_TIME_ZONE = "Asia/Shanghai"
 # --- static and media -----------------------------------------------------------------
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 STORAGES = {
@@ -203,8 +217,16 @@ STORAGES = {
         )
     },
 }
-# Outside production whitenoise serves straight from the finders: no collectstatic step.
+# Production serves what `manage.py collectstatic` put in STATIC_ROOT: hashed names (cached
+# for ever by browsers) and their gzip/brotli copies. Outside production whitenoise serves
+# straight from the finders: no collectstatic step.
 WHITENOISE_USE_FINDERS = not PRODUCTION
+# Source maps are fetched by a developer's tools only; compressing the API docs' 10 MB of
+# them would double the time collectstatic takes.
+WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [
+    *whitenoise.compress.Compressor.SKIP_COMPRESS_EXTENSIONS,
+    "map",
+]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
 
@@ -213,7 +235,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     HUEY = {
         "huey_class": "huey.RedisHuey",
-        "name": "medservice",
+        # The queue's key prefix in Redis: two installations sharing one Redis need two names.
+        "name": os.environ.get("MEDSERVICE_HUEY_NAME", "medservice"),
         "url": REDIS_URL,
         "immediate": TESTING,
         "consumer": {"workers": 2, "worker_type": "thread"},
@@ -227,6 +250,7 @@ else:
         "immediate": TESTING,
         "consumer": {"workers": 2, "worker_type": "thread"},
     }
+# The heartbeat task runs every minute: three missed beats make /healthz fail.
 WORKER_HEARTBEAT_STALE_AFTER_SECONDS = 180
 
 # --- mail -----------------------------------------------------------------------------
@@ -243,10 +267,24 @@ NINJA_PAGINATION_MAX_LIMIT = 500
 # --- security -------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# A local probe (supervisor's operator, a load balancer) asks /healthz over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 if PRODUCTION:
+    # Defaults that make `manage.py check --deploy` silent; each can be changed behind a proxy.
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = _env_bool("SECURE_SSL_REDIRECT", default=True)
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = _env_bool("SECURE_HSTS_PRELOAD", default=False)
+    if not SECURE_HSTS_PRELOAD:
+        # Preloading is a submission of the domain to the browsers' lists, hard to undo and
+        # impossible for a hospital's internal host name: the operator's decision, not ours.
+        SILENCED_SYSTEM_CHECKS = ["security.W021"]
+    # The header the HTTPS proxy sets (and strips from clients); empty when there is none.
+    _proxy_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto").strip()
+    if _proxy_header:
+        SECURE_PROXY_SSL_HEADER = ("HTTP_" + _proxy_header.upper().replace("-", "_"), "https")
 
 LOGGING = {
     "version": 1,

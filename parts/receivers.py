@@ -9,7 +9,6 @@ parts: a refused reservation is logged and swallowed.
 from __future__ import annotations
 
 import logging
-from functools import wraps
 
 from django.core.exceptions import ValidationError
 
@@ -21,13 +20,18 @@ logger = logging.getLogger(__name__)
 
 
 def _never_fails(receiver):
-    @wraps(receiver)
     def wrapper(sender, *, request, event, actor=None, **kwargs):
         try:
             receiver(request=request, event=event, actor=actor)
         except ValidationError:
             logger.exception("parts: %s of request %s not handled", event.type, request.pk)
 
+    # Named like the receiver, but not through functools.wraps: its ``__wrapped__`` makes
+    # inspect.signature report the receiver's own signature (no **kwargs), and with DEBUG on
+    # Django refuses to connect a receiver that does not accept keyword arguments.
+    wrapper.__name__ = receiver.__name__
+    wrapper.__qualname__ = receiver.__qualname__
+    wrapper.__doc__ = receiver.__doc__
     return wrapper
 
 

@@ -4,6 +4,7 @@ mode refusing to start without its secrets."""
 from __future__ import annotations
 
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -82,3 +83,77 @@ def test_embedded_default_generates_and_keeps_a_secret_key(tmp_path):
     second = _import_settings(tmp_path, MEDSERVICE_ENV="")
     assert second.returncode == 0
     assert key_file.read_text() == key
+
+
+def test_debug_mode_starts(tmp_path):
+    """``DEBUG=1`` starts (issue 10 §12). With DEBUG on, Django checks that every signal
+    receiver accepts keyword arguments as it connects them, which a wrapped receiver hid."""
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "ALLOWED_HOSTS"}}
+    env |= {"MEDSERVICE_VAR_DIR": str(tmp_path), "MEDSERVICE_ENV": "", "DEBUG": "1"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def _production(tmp_path, *command, **env):
+    # Not the suite's own switches: conftest allows async-unsafe ORM calls for Playwright.
+    test_only = {"DJANGO_ALLOW_ASYNC_UNSAFE", "DEBUG", "DATABASE_URL", "REDIS_URL"}
+    clean = {
+        k: v for k, v in os.environ.items() if not k.startswith("SECURE_") and k not in test_only
+    }
+    clean |= {
+        "MEDSERVICE_VAR_DIR": str(tmp_path),
+        "MEDSERVICE_ENV": "production",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "service.example.org",
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, *command],
+        cwd=BASE_DIR,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_check_deploy_is_silent_in_production(tmp_path):
+    """Production defaults pass Django's deployment checklist without a warning (issue 10
+    §2): HTTPS redirect, HSTS, secure cookies, the proxy's HTTPS header."""
+    result = _production(tmp_path, "manage.py", "check", "--deploy", "--fail-level", "WARNING")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+    assert "WARNINGS" not in result.stdout + result.stderr
+
+
+def test_https_settings_follow_the_environment_behind_a_proxy(tmp_path):
+    show = (
+        "import medservice.settings as s; print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS,"
+        " s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_PROXY_SSL_HEADER, s.SECURE_REDIRECT_EXEMPT)"
+    )
+    defaults = _production(tmp_path, "-c", show)
+    assert defaults.returncode == 0, defaults.stderr
+    assert defaults.stdout.split() == [
+        "True", "31536000", "True", "('HTTP_X_FORWARDED_PROTO',", "'https')", "['^healthz$']"
+    ]  # fmt: skip
+    changed = _production(
+        tmp_path,
+        "-c",
+        show,
+        SECURE_SSL_REDIRECT="0",
+        SECURE_HSTS_SECONDS="600",
+        SECURE_HSTS_INCLUDE_SUBDOMAINS="no",
+        SECURE_PROXY_SSL_HEADER="X-Scheme",
+    )
+    assert changed.returncode == 0, changed.stderr
+    assert changed.stdout.split()[:5] == ["False", "600", "False", "('HTTP_X_SCHEME',", "'https')"]

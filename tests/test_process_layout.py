@@ -1,0 +1,115 @@
+"""`make run`'s processes, for real (issue 10 §2, §3): `manage.py serve` hands over to
+supervisord (deploy/supervisord.conf), which runs gunicorn and the huey worker as separate
+programs. A killed worker is restarted while the web keeps serving (and the other way round),
+/healthz fails while the heartbeat is stale, and one signal stops everything with no orphan.
+(Production settings on the same layout: tests/test_production.py.)
+
+These boot real processes on an embedded SQLite database under a temporary directory."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+from pathlib import Path
+
+import pytest
+
+from .served import STALE_HEARTBEAT, environment, manage, served, wait_for
+
+
+@pytest.fixture(scope="module")
+def migrated(tmp_path_factory):
+    """A migrated embedded database (and its secret key) to copy for each boot."""
+    var_dir = tmp_path_factory.mktemp("migrated")
+    manage(environment(var_dir), "migrate", "--noinput", "-v", "0")
+    return var_dir
+
+
+def copy_of(migrated, target):
+    shutil.copytree(migrated, target)
+    return target
+
+
+@pytest.fixture(scope="module")
+def embedded(migrated, tmp_path_factory):
+    """`make run`: the embedded defaults, one web master with two processes, one worker."""
+    var_dir = copy_of(migrated, tmp_path_factory.mktemp("embedded") / "var")
+    with served(environment(var_dir)) as layout:
+        layout.wait_healthy()
+        yield layout
+
+
+def test_serve_runs_one_web_master_with_two_processes_and_one_worker(embedded):
+    assert len(embedded.gunicorn_masters()) == 1
+    assert len(embedded.gunicorn_workers()) == 2
+    (worker,) = embedded.huey_workers()
+    assert "--number 0" in worker.cmdline  # the one that schedules the periodic jobs
+    assert "RUNNING" in embedded.supervisorctl("status", "worker:worker-0")
+
+
+def test_a_killed_worker_is_restarted_while_the_web_keeps_serving(embedded):
+    (master,) = embedded.gunicorn_masters()
+    (worker,) = embedded.huey_workers()
+    browser = embedded.browser()
+    os.kill(worker.pid, signal.SIGKILL)
+    wait_for(lambda: not worker.alive(), "the worker to die")
+    assert browser.get("/accounts/login/").status == 200
+    (restarted,) = wait_for(
+        lambda: [w for w in embedded.huey_workers() if w.pid != worker.pid], "a new worker"
+    )
+    assert restarted.cmdline == worker.cmdline
+    # The web was never stopped: the same master serves on.
+    assert embedded.gunicorn_masters() == [master]
+    assert browser.get("/accounts/login/").status == 200
+    assert embedded.wait_healthy()["worker"]["ok"] is True
+
+
+def test_a_killed_web_is_restarted_while_the_worker_keeps_working(embedded):
+    (master,) = embedded.gunicorn_masters()
+    (worker,) = embedded.huey_workers()
+    os.kill(master.pid, signal.SIGKILL)
+    wait_for(
+        lambda: [m for m in embedded.gunicorn_masters() if m.pid != master.pid],
+        "a new web master",
+    )
+    embedded.wait_healthy()
+    assert embedded.huey_workers() == [worker]
+    wait_for(lambda: len(embedded.gunicorn_workers()) == 2, "two web processes again")
+
+
+def test_healthz_fails_while_the_heartbeat_is_stale_and_recovers_with_the_worker(embedded):
+    embedded.supervisorctl("stop", "worker:*")
+    assert embedded.huey_workers() == []
+    manage(embedded.env, "shell", "-c", STALE_HEARTBEAT)
+    response = embedded.healthz()
+    assert response.status == 503
+    assert response.json()["failing"] == ["worker"]
+    assert embedded.browser().get("/accounts/login/").status == 200  # the web serves on
+    embedded.supervisorctl("start", "worker:*")
+    assert embedded.wait_healthy()["failing"] == []  # a starting worker beats at once
+
+
+def test_a_backup_taken_while_serving_restores_into_a_fresh_installation(embedded, tmp_path):
+    """The embedded database is a WAL-mode file that the web and the worker hold open; the
+    online backup copies it while they run (issue 10 §11)."""
+    var_dir = embedded.env["MEDSERVICE_VAR_DIR"]
+    archive = tmp_path / "medservice.tar.gz"
+    assert manage(embedded.env, "backup", "--output", str(archive)).strip() == str(archive)
+    assert embedded.browser().get("/accounts/login/").status == 200
+    fresh = environment(tmp_path / "fresh")
+    output = manage(fresh, "restore", str(archive))
+    assert "secret key written" in output
+    assert (tmp_path / "fresh" / "secret_key").read_text() == (
+        Path(var_dir) / "secret_key"
+    ).read_text()
+    count = (
+        "from core.models import WorkerHeartbeat as H; print(H.objects.filter(name='huey').count())"
+    )
+    assert manage(fresh, "shell", "-c", count).splitlines()[-1] == "1"
+
+
+def test_sigterm_stops_every_process_it_started(embedded):
+    assert len(embedded.tree()) == 5  # supervisord, web master and its two, the worker
+    assert embedded.stop(signal.SIGTERM) == 0
+    assert embedded.leftovers() == []
