@@ -126,6 +126,7 @@ def test_the_lockout_page_says_what_happened_and_when_to_try_again(client, alice
     assert "too many wrong passwords" in page
     assert "Try again after 09:18 (in 15 minutes)." in page
     assert reverse("accounts:password_reset") in page
+    assert "script-src 'self'" in response["Content-Security-Policy"]
 
 
 def test_the_lockout_page_is_in_chinese_by_default(alice):
