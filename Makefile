@@ -49,7 +49,8 @@ demo: migrate
 lint: deps
 	$(UV) run --frozen ruff check .
 	$(UV) run --frozen ruff format --check .
-	$(UV) run --frozen mypy core/ accounts/services.py accounts/middleware.py customers/services.py \
+	$(UV) run --frozen mypy core/ accounts/services.py accounts/middleware.py accounts/lockout.py accounts/api_auth.py accounts/tasks.py \
+	  customers/services.py \
 	  assets/services.py assets/selectors.py contracts/services.py contracts/selectors.py \
 	  contracts/coverage.py contracts/reasons.py service/sla.py service/timeline.py service/services.py \
 	  service/selectors.py service/escalation.py service/records.py service/record_parts.py notify/services.py \

@@ -87,8 +87,10 @@ def phone_page(_chromium, live_server):
         has_touch=True,
     )
     page = context.new_page()
+    violations = _csp_violations(page)
     yield page
     context.close()
+    assert not violations, f"Content-Security-Policy violations: {violations}"
 
 
 @pytest.fixture
@@ -97,5 +99,33 @@ def desktop_page(_chromium, live_server):
         viewport={"width": 1280, "height": 900}, locale="zh-CN", base_url=live_server.url
     )
     page = context.new_page()
+    violations = _csp_violations(page)
     yield page
     context.close()
+    assert not violations, f"Content-Security-Policy violations: {violations}"
+
+
+def _csp_violations(page) -> list[str]:
+    """What the browser refused under the Content-Security-Policy (an inline script or
+    handler, eval, a style element, another origin): it says so on the console only, and
+    the page then silently lacks that behaviour. Every browser test fails on one. (Give
+    Playwright's ``wait_for_function`` a function, "() => …": a bare expression is eval'ed
+    in the page, and the policy refuses that too.)"""
+    found: list[str] = []
+
+    def on_console(message) -> None:
+        text = message.text
+        if message.type == "error" and ("Content Security Policy" in text or EVAL in text):
+            found.append(f"{page.url}: {text}")
+
+    page.on("console", on_console)
+    # htmx, told not to eval (base.html), skips hx-on code and js-prefixed values without a word.
+    page.add_init_script(
+        "document.addEventListener('htmx:evalDisallowedError', function (event) {"
+        f"  console.error('{EVAL}: ' + (event.target.outerHTML || '').slice(0, 200));"
+        "});"
+    )
+    return found
+
+
+EVAL = "htmx refused to eval"

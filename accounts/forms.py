@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
+
+from core.forms import BootstrapFormMixin
 
 
 class ApiTokenForm(forms.Form):
@@ -13,3 +16,15 @@ class ApiTokenForm(forms.Form):
         help_text=_("What the token is for, e.g. “hospital information system”."),
         widget=forms.TextInput(attrs={"class": "form-control", "autocomplete": "off"}),
     )
+
+
+class PasswordChangeForm(BootstrapFormMixin, auth_forms.PasswordChangeForm):
+    pass
+
+
+class PasswordResetForm(BootstrapFormMixin, auth_forms.PasswordResetForm):
+    pass
+
+
+class SetPasswordForm(BootstrapFormMixin, auth_forms.SetPasswordForm):
+    pass

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 
 class VendorRole(models.TextChoices):
@@ -18,6 +19,21 @@ class VendorRole(models.TextChoices):
     MANAGER = "manager", _("Service manager")
     ENGINEER = "engineer", _("Service engineer")
     DISPATCHER = "dispatcher", _("Hotline agent")
+
+
+# Saved on every login (Django's ``update_last_login``) or with a new hash: neither is a
+# change of who may do what, and the hash must never be copied anywhere.
+USER_FIELDS_NOT_IN_HISTORY = ("password", "last_login")
+
+
+class UserHistory(HistoricalRecords):
+    """History of a user's roles and access, without a row for every login."""
+
+    def post_save(self, instance, created, using=None, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields and set(update_fields) <= set(USER_FIELDS_NOT_IN_HISTORY):
+            return
+        super().post_save(instance, created, using=using, **kwargs)
 
 
 class User(AbstractUser):
@@ -29,6 +45,8 @@ class User(AbstractUser):
         help_text=_("Empty for hospital users."),
     )
     phone = models.CharField(_("phone"), max_length=40, blank=True)
+    # Who made someone an administrator, or took a role away, and when.
+    history = UserHistory(excluded_fields=list(USER_FIELDS_NOT_IN_HISTORY))
 
     class Meta:
         verbose_name = _("user")

@@ -94,7 +94,12 @@ class CalendarFeedForm(BootstrapFormMixin, forms.Form):
     """Whose calendar to subscribe to, limited to what the user may subscribe to; a fresh
     ``submission_key`` per rendered form makes a double submission create one feed."""
 
-    scope = forms.ChoiceField(label=_("Calendar of"), choices=FeedScope.choices)
+    scope = forms.ChoiceField(
+        label=_("Calendar of"),
+        choices=FeedScope.choices,
+        # static/js/app.js shows only the chooser of the kind picked.
+        widget=forms.Select(attrs={"data-shows-fields": "engineer hospital"}),
+    )
     engineer = _PersonChoice(label=_("Engineer"), queryset=None, required=False)
     hospital = forms.ModelChoiceField(label=_("Hospital"), queryset=None, required=False)
     name = forms.CharField(

@@ -56,23 +56,16 @@ def show_options(
     field.widget.choices = empty + list(groups.items())
 
 
-KEEP_PICKED_OPTION = (
-    "if ([...this.options].some((o) => o.value && o.value === this.dataset.picked))"
-    " this.value = this.dataset.picked;"
-)
-
-
 def _follow(field: forms.Field, kind: str, source: str) -> None:
     """htmx: reload this ``<select>``'s options when the ``source`` select changes. A
     choice made while the reload was on its way (a quick hand on a slow network) survives
-    the swap when it is still an option."""
+    the swap when it is still an option (``data-keep-picked``, static/js/app.js)."""
     field.widget.attrs.update(
         {
             "hx-get": f"{reverse('assets:options')}?kind={kind}",
             "hx-trigger": f"change from:#id_{source}",
             "hx-include": f"#id_{source}",
-            "hx-on::before-swap": "this.dataset.picked = this.value",
-            "hx-on::after-swap": KEEP_PICKED_OPTION,
+            "data-keep-picked": "",
             "hx-target": "this",
             "hx-swap": "innerHTML",
         }
@@ -136,7 +129,15 @@ class DeviceEditForm(BootstrapFormMixin, forms.Form):
         "udi",
         label=_("UDI"),
         help_text=_("Scan or type the UDI, e.g. (01)06971234567895(21)SN123."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "off"}),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "off",
+                "autocapitalize": "off",
+                # A barcode scanner ends the UDI with Enter: move on instead of submitting
+                # half a form (static/js/app.js).
+                "data-enter-moves-to": "id_product_model id_serial_number",
+            }
+        ),
     )
     serial_number = _field(
         Device,

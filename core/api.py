@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.security import HttpBearer
+from ninja.security import APIKeyCookie
+from ninja.utils import check_csrf
 
-from .errors import Conflict
+from .errors import Conflict, TooManyAttempts
 
 
 class ErrorItem(Schema):
@@ -28,22 +31,42 @@ class ErrorOut(Schema):
     errors: list[ErrorItem] = []
 
 
-# Status codes every authenticated endpoint can answer besides its success code.
-READ_ERRORS: dict[int, Any] = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-WRITE_ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+# Status codes every authenticated endpoint can answer besides its success code; 429 is a
+# client address locked out after too many wrong bearer tokens.
+READ_ERRORS: dict[int, Any] = {401: ErrorOut, 404: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+WRITE_ERRORS: dict[int, Any] = {
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    422: ErrorOut,
+    429: ErrorOut,
+}
 
 
-class BearerTokenAuth(HttpBearer):
-    """``Authorization: Bearer <token>`` with a token from ``create_api_token``."""
+class SessionAuth(APIKeyCookie):
+    """The browser's login session, with Django's CSRF check on a logged-in session.
 
-    def authenticate(self, request: HttpRequest, token: str):
-        from accounts.services import api_token_authenticate
+    ninja's ``django_auth`` checks CSRF before it looks at the session, so a write without
+    any credentials got a CSRF 403 instead of 401. Only a logged-in session can be ridden
+    by another site, so only then is the token required; a request without one is simply
+    not authenticated (401, or the next authenticator's turn).
+    """
 
-        user = api_token_authenticate(raw_token=token)
-        if user is None:
+    param_name = settings.SESSION_COOKIE_NAME
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if not request.user.is_authenticated:
             return None
-        request.user = user
-        return user
+        exempt = getattr(request, "_ninja_csrf_exempt", False)  # an operation's csrf_exempt
+        if not exempt and check_csrf(request) is not None:
+            raise HttpError(
+                403,
+                _("CSRF check failed: a session needs the X-CSRFToken header on changes."),
+            )
+        return request.COOKIES.get(self.param_name, "")
+
+    def authenticate(self, request: HttpRequest, key: str | None):
+        return request.user if key is not None else None
 
 
 # Services name a model's fields; the API sends relations as ``<name>_id`` / ``<name>_ids``.
@@ -136,6 +159,22 @@ def install_error_handlers(api) -> None:
     @api.exception_handler(AuthenticationError)
     def _unauthenticated(request, exc):
         return respond(request, 401, _("Authentication required."))
+
+    @api.exception_handler(TooManyAttempts)
+    def _too_many_attempts(request, exc):
+        minutes = max(1, -(-exc.retry_after // 60))
+        response = respond(
+            request,
+            429,
+            ngettext(
+                "Too many wrong tokens from this address: try again in %(minutes)d minute.",
+                "Too many wrong tokens from this address: try again in %(minutes)d minutes.",
+                minutes,
+            )
+            % {"minutes": minutes},
+        )
+        response["Retry-After"] = str(exc.retry_after)
+        return response
 
     @api.exception_handler(HttpError)
     def _http_error(request, exc):

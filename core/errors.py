@@ -9,3 +9,12 @@ class Conflict(Exception):
         super().__init__(message)
         self.code = code
         self.message = message
+
+
+class TooManyAttempts(Exception):
+    """Refused for too many failed attempts from the same client (HTTP 429): nothing was
+    looked at. ``retry_after`` is how many seconds until the client may try again."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"locked out for {retry_after} s")
+        self.retry_after = retry_after

@@ -37,7 +37,7 @@ class ContactAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(HospitalMembership)
-class HospitalMembershipAdmin(admin.ModelAdmin):
+class HospitalMembershipAdmin(SimpleHistoryAdmin):
     list_display = ("user", "hospital", "role")
     list_filter = ("hospital", "role")
     filter_horizontal = ("departments",)

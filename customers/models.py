@@ -177,6 +177,8 @@ class HospitalMembership(TimeStampedModel):
     departments = models.ManyToManyField(
         Department, blank=True, related_name="memberships", verbose_name=_("departments")
     )
+    # Who gave a hospital user which hospital, role and departments, and when.
+    history = HistoricalRecords(m2m_fields=[departments])
 
     class Meta:
         verbose_name = _("hospital membership")

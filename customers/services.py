@@ -118,8 +118,13 @@ def hospital_membership_set(
     hospital: Hospital,
     role: str,
     departments: Iterable[Department] = (),
+    actor: User | None = None,
 ) -> HospitalMembership:
-    """Make ``user`` a hospital user (replacing any earlier membership)."""
+    """Make ``user`` a hospital user (replacing any earlier membership).
+
+    ``actor`` is who made the change, for the membership's history; without it the history
+    takes the request's user (simple_history's middleware), or nobody for a command.
+    """
     if user.is_vendor_staff:
         raise ValidationError(
             {"user": _("Vendor staff cannot also be hospital users.")}, code="vendor_staff"
@@ -132,9 +137,14 @@ def hospital_membership_set(
             {"departments": _("A department user needs at least one department.")},
             code="required",
         )
-    membership, _created = HospitalMembership.objects.update_or_create(
-        user=user, defaults={"hospital": hospital, "role": role}
+    membership = HospitalMembership.objects.filter(user=user).first() or HospitalMembership(
+        user=user
     )
+    membership.hospital = hospital
+    membership.role = role
+    if actor is not None:
+        membership._history_user = actor  # type: ignore[attr-defined]  # simple_history
     membership.full_clean()
+    membership.save()
     membership.departments.set(departments if role == HospitalRole.DEPARTMENT_USER else [])
     return membership

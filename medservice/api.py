@@ -1,8 +1,7 @@
 """The REST API under /api/v1: one NinjaAPI, one router per app."""
 
-from ninja.security import django_auth
-
-from core.api import BearerTokenAuth, MedserviceApi, install_error_handlers
+from accounts.api_auth import BearerTokenAuth
+from core.api import MedserviceApi, SessionAuth, install_error_handlers
 
 api = MedserviceApi(
     title="medservice API",
@@ -10,9 +9,13 @@ api = MedserviceApi(
     description=(
         "After-sales service platform for medical-equipment vendors. Authenticate with "
         "`Authorization: Bearer <token>` (`manage.py create_api_token USERNAME`) or the "
-        "browser session. Every error answers `{detail, errors: [{loc, msg, type}]}`."
+        "browser session (changes then need the `X-CSRFToken` header). Every error answers "
+        "`{detail, errors: [{loc, msg, type}]}`. A request without credentials gets 401; an "
+        "address that sent too many wrong bearer tokens gets 429 with `Retry-After` for "
+        "every token until its lockout ends (`LOGIN_FAILURE_LIMIT` failures within "
+        "`LOGIN_LOCKOUT_MINUTES`, 10 and 15 by default)."
     ),
-    auth=[BearerTokenAuth(), django_auth],
+    auth=[BearerTokenAuth(), SessionAuth()],
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",

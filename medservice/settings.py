@@ -10,16 +10,20 @@ Variables: ``DATABASE_URL``, ``SECRET_KEY`` (or ``SECRET_KEY_FILE``), ``ALLOWED_
 ``MEDIA_ROOT``, ``EMAIL_HOST``/``EMAIL_PORT``, ``SITE_URL`` (absolute base for QR labels),
 ``TIME_ZONE``; behind an HTTPS proxy in production: ``SECURE_SSL_REDIRECT``,
 ``SECURE_HSTS_SECONDS``, ``SECURE_HSTS_INCLUDE_SUBDOMAINS``, ``SECURE_HSTS_PRELOAD``,
-``SECURE_PROXY_SSL_HEADER`` (README, "Running in production").
+``SECURE_PROXY_SSL_HEADER`` (README, "Running in production");
+``LOGIN_FAILURE_LIMIT``/``LOGIN_LOCKOUT_MINUTES`` (failed logins before a lockout, and its
+length), ``TRUSTED_PROXY_COUNT`` (reverse proxies in front of the app, for client addresses).
 """
 
 import os
 import secrets
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 import whitenoise.compress
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -36,6 +40,19 @@ def _env_bool(name: str, default: bool) -> bool:
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int, minimum: int = 0) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}.")
+    return number
 
 
 def _secret_key() -> tuple[str, Path | None]:
@@ -76,6 +93,7 @@ SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
+    "axes",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
@@ -86,6 +104,7 @@ INSTALLED_APPS = [
     # Listed so the interactive API docs use ninja's bundled Swagger UI, not a CDN.
     "ninja",
     "simple_history",
+    "csp",
     "rules.apps.AutodiscoverRulesConfig",
     "huey.contrib.djhuey",
     "core",
@@ -107,6 +126,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -120,6 +140,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "core.middleware.TimezoneMiddleware",
+    # Last, as axes asks: turns a login refused for too many failures into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "medservice.urls"
@@ -177,6 +199,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- auth -----------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses any login (right password or not) of a locked-out account or address.
+    "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -186,7 +210,33 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# A reset link is good for a day: long enough for a slow hospital mailbox, short enough
+# that an old e-mail found later opens nothing.
+PASSWORD_RESET_TIMEOUT = 24 * 60 * 60
+
+# Failed logins (django-axes, attempts kept in the database so every gunicorn process sees
+# them): after LOGIN_FAILURE_LIMIT failures within LOGIN_LOCKOUT_MINUTES, an account (from
+# any address) and an address (for any account) are refused until the oldest of those
+# failures is that old. Failures while locked out do not extend the lockout, so the page
+# can say when to try again. The same store throttles wrong API bearer tokens per address.
+AXES_FAILURE_LIMIT = _env_int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
+AXES_COOLOFF_TIME = timedelta(minutes=_env_int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = "accounts.lockout.lockout_parameters"
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# A success must not wipe the failures: an attacker's own account would reset the count of
+# the address and of every account tried from it.
+AXES_RESET_ON_SUCCESS = False
+AXES_VERBOSE = False  # one line per failure in the log, not the whole request
+# Failed logins are security events: the log names the account and the address.
+AXES_SENSITIVE_PARAMETERS: list[str] = []
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
+# How many reverse proxies (each appending to X-Forwarded-For) stand in front of gunicorn;
+# 0 takes the connection's address. Wrong here means every user shares the proxy's address.
+TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
@@ -265,6 +315,28 @@ NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 500
 
 # --- security -------------------------------------------------------------------------
+# Every script, style sheet, font and image is served from static/ (no CDN), so the policy
+# is our own origin. Scripts: no inline code, no eval (pages declare behaviour with data
+# attributes, static/js/app.js runs it; htmx is told not to eval, see base.html). Styles:
+# no inline <style> element, but style="…" attributes stay (Bootstrap progress bars and
+# widths computed by the server), which cannot run code. Images: data: for the drawn
+# signatures (PNG data URLs) and blob: for photo previews. The API docs (ninja's Swagger UI,
+# served from its static files) work under the same policy.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "style-src-attr": [UNSAFE_INLINE],
+        "img-src": [SELF, "data:", "blob:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # A local probe (supervisor's operator, a load balancer) asks /healthz over plain HTTP.
@@ -296,6 +368,8 @@ LOGGING = {
         # WeasyPrint narrates every render step at INFO.
         "weasyprint": {"level": "WARNING"},
         "fontTools": {"level": "WARNING"},
+        # Failures and lockouts are warnings; every successful login would be INFO noise.
+        "axes": {"level": "WARNING"},
     },
 }
 

@@ -40,7 +40,7 @@ def test_engineer_registers_a_scanned_device_and_reads_its_coverage(phone_page):
     assert page.url.endswith("/devices/new/")
     page.select_option("#id_hospital", str(hospital.pk))
     page.wait_for_function(
-        f"document.querySelector('#id_department option[value=\"{department.pk}\"]') !== null"
+        f"() => document.querySelector('#id_department option[value=\"{department.pk}\"]') !== null"
     )
     page.select_option("#id_department", str(department.pk))
     page.fill("#id_installed_on", (accepted - dt.timedelta(days=3)).isoformat())

@@ -178,7 +178,11 @@ def test_a_token_sent_to_another_form_is_refused(client, agent):
 
 TEMPLATE_DIRS = [Path(settings.BASE_DIR)]
 # Forms of people who are not logged in yet: there is nobody to keep a token for.
-ANONYMOUS_FORMS = {"registration/login.html"}
+ANONYMOUS_FORMS = {
+    "registration/login.html",
+    "accounts/password_reset_form.html",
+    "accounts/password_reset_confirm.html",
+}
 
 
 def test_every_form_that_posts_carries_a_submission_token():

@@ -43,6 +43,6 @@ def test_a_department_picked_before_the_reload_lands_survives_it(phone_page):
     with page.expect_response(re.compile(r"kind=departments")):
         held[0].continue_()
     page.wait_for_function(
-        "document.querySelectorAll('#id_department option').length === 3"  # blank + 2
+        "() => document.querySelectorAll('#id_department option').length === 3"  # blank + 2
     )
     assert page.input_value("#id_department") == str(department.pk)

@@ -105,6 +105,14 @@ class SeedDemoTests(TestCase):
         assert icu.role == HospitalRole.DEPARTMENT_USER
         assert icu.departments.count() >= 1
 
+    def test_seeded_users_and_memberships_have_a_history(self):
+        for user in User.objects.all():
+            assert user.history.filter(history_type="+").exists(), user.username
+        icu = HospitalMembership.objects.get(user__username="h1-icu")
+        first = icu.history.earliest()
+        assert first.role == HospitalRole.DEPARTMENT_USER
+        assert icu.history.latest().departments.count() == icu.departments.count()
+
     def test_every_cover_state_is_present_today(self):
         assert bases_today() >= ALL_BASES
 

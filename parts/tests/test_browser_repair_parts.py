@@ -89,7 +89,7 @@ def settled(page, action) -> None:
         "'htmx:afterSettle', () => { window.settled = true; }, {once: true}); }"
     )
     action()
-    page.wait_for_function("window.settled === true")
+    page.wait_for_function("() => window.settled === true")  # a function: CSP forbids eval
 
 
 def choose_part(page, part) -> None:
