@@ -56,7 +56,7 @@ lint: deps
 	  agenda/services.py agenda/selectors.py agenda/grid.py agenda/ics.py agenda/sources.py \
 	  maintenance/agenda.py \
 	  training/services.py training/selectors.py training/agenda.py \
-	  regimes/services.py regimes/selectors.py regimes/files.py \
+	  regimes/services.py regimes/selectors.py \
 	  charges/pricing.py charges/services.py charges/selectors.py \
 	  parts/services.py parts/selectors.py parts/loans.py parts/importing.py parts/import_workbook.py parts/import_jobs.py \
 	  parts/import_write.py parts/dispatch.py parts/repair_parts.py parts/receivers.py service/signals.py \
