@@ -19,7 +19,7 @@ from assets.models import ProductModel
 from assets.tests.factories import ProductModelFactory
 from customers.tests.factories import HospitalFactory, hospital_user
 from parts import import_jobs, import_write, services
-from parts.import_workbook import COLUMNS, ImportFileError, inspect_workbook, read_rows
+from parts.import_workbook import COLUMNS, ImportFileError, read_rows
 from parts.importing import parse_bool, parse_price, parse_row, validate_rows
 from parts.models import SparePart, StockMovement
 
@@ -310,16 +310,9 @@ def test_the_import_checks_again_and_asks_again_if_the_catalogue_changed(client,
         ("parts.csv", b"part number,name\nA,B\n", "Upload an Excel workbook (.xlsx)"),
         ("parts.xlsx", b"not a zip at all", "This file is not an Excel workbook (.xlsx)"),
         ("parts.xlsx", b"", "The submitted file is empty."),
-        ("parts.xlsx", xlsx_bytes([], header=None), "The file is empty"),
-        ("parts.xlsx", xlsx_bytes([]), "The file has a header row but no rows to import."),
-        (
-            "parts.xlsx",
-            xlsx_bytes([["A", "B"]], header=["Part number", "Name (zh)"]),
-            "The header row lacks the columns: Cost price, List price.",
-        ),
     ],
 )
-def test_a_bad_file_gets_a_clear_error_and_nothing_is_kept(
+def test_a_file_that_is_no_workbook_gets_a_form_error_and_nothing_is_kept(
     client, manager, settings, name, content, message
 ):
     client.force_login(manager)
@@ -330,6 +323,31 @@ def test_a_bad_file_gets_a_clear_error_and_nothing_is_kept(
     assert import_jobs.SESSION_KEY not in client.session
     folder = import_jobs.import_dir()
     assert not folder.exists() or not any(folder.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (xlsx_bytes([], header=None), "The file is empty"),
+        (xlsx_bytes([]), "The file has a header row but no rows to import."),
+        (
+            xlsx_bytes([["A", "B"]], header=["Part number", "Name (zh)"]),
+            "The header row lacks the columns: Cost price, List price.",
+        ),
+    ],
+)
+def test_a_workbook_without_rows_fails_in_the_worker_with_a_clear_error(
+    client, manager, content, message
+):
+    """The web process only keeps the upload; the worker reads it and says why it fails."""
+    client.force_login(manager)
+    response = post_file(client, upload(content=content))
+    assert response.url == reverse("parts:import_review")
+    assert job(client)["state"] == "failed"
+    body = client.get(reverse("parts:import_review")).content.decode()
+    assert message in body
+    token = client.session[import_jobs.SESSION_KEY]
+    assert not import_jobs.upload_path(token).exists(), "the refused file is not kept"
 
 
 def test_a_too_large_upload_is_refused(client, manager, monkeypatch):
@@ -542,7 +560,6 @@ def test_chinese_headers_and_extra_columns_are_understood(tmp_path, models):
             header=[*ZH, "备注", "故障关键词"],
         )
     )
-    inspect_workbook(path)
     ((number, raw),) = read_rows(path)
     (result,) = validate_rows([(number, raw)])
     assert number == 2 and result.ok and sorted(result.model_ids) == sorted(m.pk for m in models)
@@ -588,10 +605,10 @@ def test_a_workbook_that_unpacks_too_large_is_refused(tmp_path, monkeypatch):
 
     path = tmp_path / "x.xlsx"
     path.write_bytes(xlsx_bytes(GOOD_ROWS))
-    inspect_workbook(path)
+    read_rows(path)
     monkeypatch.setattr(import_workbook, "MAX_UNPACKED_BYTES", 1000)
     with pytest.raises(ImportFileError, match="too large once unpacked"):
-        inspect_workbook(path)
+        read_rows(path)
 
 
 def test_a_file_that_is_a_zip_but_not_a_workbook(tmp_path):
@@ -601,7 +618,7 @@ def test_a_file_that_is_a_zip_but_not_a_workbook(tmp_path):
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("hello.txt", "hi")
     with pytest.raises(ImportFileError, match="cannot be read"):
-        inspect_workbook(path)
+        read_rows(path)
 
 
 # --- a real browser: the progress bar is polled until the report replaces it ---------------
