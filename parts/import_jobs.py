@@ -227,7 +227,12 @@ def import_run(token: str) -> None:
             if not report["good"]:
                 state_write(token, state="failed", error=_("No row can be imported."))
                 return
-            outcome = import_rows(results, progress=_progress(token, "import"))
+            outcome = import_rows(
+                results,
+                user=user,
+                reason=_("Imported from %(file)s") % {"file": state.get("file_name") or ""},
+                progress=_progress(token, "import"),
+            )
         except ImportFileError as exc:
             _refuse_file(token, exc)
             return

@@ -825,7 +825,8 @@ def test_the_write_takes_a_bounded_number_of_queries_whatever_the_row_count(
     batch; SQLite's 999-parameter limit splits an 80-row bulk_update in at most two)."""
     results = _results(_mixed_rows(count))
     assert all(r.ok for r in results)
-    with django_assert_max_num_queries(12):
+    # 12 for the parts and their links, 2 for their history (one insert per kind of write).
+    with django_assert_max_num_queries(14):
         outcome = import_write.import_rows(results)
     assert (outcome.created, outcome.updated) == (count - count // 2, count // 2)
     through = SparePart.product_models.through
@@ -858,3 +859,58 @@ def test_tracking_cannot_change_at_write_time_either(manager, models):
         import_write.import_rows(results)
     part.refresh_from_db()
     assert not part.is_main_component and StockMovement.objects.filter(part=part).count() == 1
+
+
+# --- price history (issue 10 §12): the bulk write does not bypass it -----------------------
+def test_every_imported_or_updated_part_gets_its_history_row_by_the_importer(
+    client, manager, models
+):
+    changed = SparePartFactory(part_number="UPD-1", name_zh="旧", list_price=Decimal("1.00"))
+    untouched = SparePartFactory(
+        part_number="SAME-1",
+        name_zh="件 SAME-1",
+        name_en="",
+        unit="pcs",
+        cost_price=10,
+        list_price=100,
+        currency="CNY",
+        symptom_keywords="",
+    )
+    untouched.product_models.set([models[0]])
+    before = {p.pk: p.history.count() for p in (changed, untouched)}
+    client.force_login(manager)
+    rows = [_kw_row("NEW-1"), _kw_row("NEW-2", ""), _kw_row("UPD-1", list_price=250)]
+    post_file(client, upload([*rows, _kw_row("SAME-1")], header=EN_KW, name="prices-2027.xlsx"))
+    confirm(client, "all")
+    assert job(client)["result"]["created"] == 2
+
+    for number in ("NEW-1", "NEW-2"):
+        (created,) = SparePart.objects.get(part_number=number).history.all()
+        assert (created.history_type, created.history_user) == ("+", manager)
+        assert created.history_change_reason == "Imported from prices-2027.xlsx"
+        assert created.list_price == Decimal("100.00")
+    latest = changed.history.first()
+    assert changed.history.count() == before[changed.pk] + 1
+    assert (latest.history_type, latest.history_user) == ("~", manager)
+    assert (latest.list_price, latest.name_zh) == (Decimal("250.00"), "件 UPD-1")
+    assert latest.prev_record.list_price == Decimal("1.00"), "the old price stays on record"
+    assert untouched.history.count() == before[untouched.pk], "an unchanged part has no row"
+
+
+def test_a_price_changed_on_the_form_is_kept_in_the_history_with_its_author(client, manager):
+    part = SparePartFactory(part_number="PB-1", cost_price=Decimal("100.00"))
+    client.force_login(manager)
+    data = {
+        "part_number": "PB-1",
+        "name_zh": part.name_zh,
+        "name_en": part.name_en,
+        "unit": "pcs",
+        "cost_price": "120.00",
+        "list_price": "150.00",
+        "currency": "CNY",
+        "active": "on",
+    }
+    assert client.post(reverse("parts:part_edit", args=[part.pk]), data).status_code == 302
+    latest = part.history.first()
+    assert (latest.history_user, latest.cost_price) == (manager, Decimal("120.00"))
+    assert latest.prev_record.cost_price == Decimal("100.00")
