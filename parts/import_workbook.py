@@ -138,7 +138,7 @@ MAX_SHEET_ROWS = 50_000  # the highest row number a sheet may declare or hold
 MAX_SHEET_COLUMNS = 100  # column CV
 MAX_SHARED_STRINGS = 500_000  # different texts in the workbook
 MAX_MEMBERS = 1_000  # files inside the .xlsx zip
-# The reader's child process: a 20,000-row file takes about 3 s of CPU and 150 MB.
+# The reader's child process: a 20,000-row file takes about 3 s of CPU and 60 MB.
 READ_CPU_SECONDS = 60
 READ_MEMORY_BYTES = 1024 * 1024 * 1024
 
