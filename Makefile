@@ -57,10 +57,10 @@ lint: deps
 	  agenda/services.py agenda/selectors.py agenda/grid.py agenda/ics.py agenda/sources.py \
 	  maintenance/agenda.py \
 	  training/services.py training/selectors.py training/agenda.py \
-	  regimes/services.py regimes/selectors.py regimes/files.py \
+	  regimes/services.py regimes/selectors.py \
 	  charges/pricing.py charges/services.py charges/selectors.py \
-	  parts/services.py parts/selectors.py parts/loans.py parts/importing.py parts/import_workbook.py parts/import_jobs.py \
-	  parts/import_write.py parts/dispatch.py parts/repair_parts.py parts/receivers.py service/signals.py \
+	  parts/services.py parts/rules.py parts/selectors.py parts/loans.py parts/importing.py parts/import_workbook.py parts/import_jobs.py \
+	  parts/import_write.py parts/import_sandbox.py parts/workbook_guard.py parts/dispatch.py parts/repair_parts.py parts/receivers.py service/signals.py \
 	  maintenance/schedule.py maintenance/services.py maintenance/generation.py maintenance/visit_records.py maintenance/selectors.py \
 	  return_visits/schedule.py return_visits/services.py return_visits/selectors.py \
 	  return_visits/sheet.py return_visits/sheet_input.py return_visits/agenda.py

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import BootstrapFormMixin, DateInput, DateTimeInput
+from core.uploads import accept_attribute
 from customers.models import Contact, Department, Hospital
 
 from .models import (
@@ -342,6 +343,7 @@ class ProcedureForm(BootstrapFormMixin, forms.Form):
         label=_("Document"),
         required=False,
         help_text=_("Upload the signed or printed procedure (PDF, image, Word) instead of text."),
+        widget=forms.ClearableFileInput(attrs={"accept": accept_attribute()}),
     )
     received_by = _field(
         EmergencyProcedure,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -14,6 +15,13 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from core.modeling import validated_save
 from core.timeutil import local_today
+from core.uploads import (
+    DEFAULT_MAX_BYTES,
+    CheckedFile,
+    DocumentFileError,
+    check_document_file,
+    document_file_error_message,
+)
 from customers.models import Department, Hospital
 
 from .models import (
@@ -324,6 +332,26 @@ def main_component_replace(
 
 
 # --- emergency procedures (R-5.1) -----------------------------------------------------
+def procedure_document_max_bytes() -> int:
+    """The cap on an uploaded procedure: the same as on regime documents unless set."""
+    return int(getattr(settings, "EMERGENCY_PROCEDURE_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def _check_document(document: Any, errors: dict) -> CheckedFile | None:
+    """The uploaded procedure by extension, first bytes and size (``core.uploads``), before
+    anything is stored: a PDF, an Office document, a photo or a text file."""
+    if not document:
+        return None
+    max_bytes = procedure_document_max_bytes()
+    try:
+        return check_document_file(
+            document, name=getattr(document, "name", "") or "", max_bytes=max_bytes
+        )
+    except DocumentFileError as exc:
+        errors["document"] = document_file_error_message(exc.code, max_bytes=max_bytes)
+        return None
+
+
 def _check_receipt(received_at: datetime | None, received_by: str, errors: dict) -> None:
     if received_at is not None:
         if received_at > timezone.now():
@@ -354,6 +382,7 @@ def emergency_procedure_create(
         product_model = product_model or device.product_model
     if not text.strip() and not document:
         errors["text"] = _("Write the procedure or upload its document.")
+    checked = _check_document(document, errors)
     _check_receipt(received_at, received_by, errors)
     if errors:
         raise ValidationError(errors)
@@ -367,9 +396,14 @@ def emergency_procedure_create(
         received_at=received_at,
         recorded_by=recorded_by,
     )
-    if document:
-        procedure.document = document
-    return validated_save(procedure)
+    if checked is not None:
+        procedure.document.save(checked.name, document, save=False)
+    try:
+        return validated_save(procedure)
+    except Exception:
+        if procedure.document:  # a refused row leaves no file behind
+            procedure.document.storage.delete(procedure.document.name)
+        raise
 
 
 @transaction.atomic

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from django.db.models import Q
-
 from assets.models import ComponentFate, MainComponent
 from parts.models import SerialUnit, SparePart, StockLevel, StockMovement, UnitState
 from parts.repair_parts import repair_part_use
+from parts.rules import STORE_KINDS
 from parts.selectors import bag_of
 from parts.services import stock_transfer
 from service.models import RepairRecord, ServiceRequest
@@ -82,8 +81,10 @@ def seed_repair_parts(*, created: Counter[str]) -> None:
         idempotency_key=KEY.format(step="consumable"),
     )
     unit = (
-        SerialUnit.objects.filter(part=serial_part, state=UnitState.IN_STOCK)
-        .exclude(Q(location=bag))
+        # The engineer takes it from a store into the bag (an engineer moves only their bag).
+        SerialUnit.objects.filter(
+            part=serial_part, state=UnitState.IN_STOCK, location__kind__in=STORE_KINDS
+        )
         .select_related("location")
         .order_by("serial_number")
         .first()

@@ -1,8 +1,10 @@
 """API: the parts catalogue, stock locations, levels and movements (issue 5 §5).
 
 Vendor-internal: hospital users get 403 on every operation (docs/decisions.md). A
-movement that asks for more than is free answers 409 ``not_enough_stock``; bad input 422
-with field paths; the same ``Idempotency-Key`` twice records the movement once."""
+movement the caller's role may not make (an engineer's write-off, another engineer's bag)
+answers 403 saying why; one that asks for more than is free 409 ``not_enough_stock``; bad
+input, more than ``MAX_MOVEMENT_QUANTITY`` units included, 422 with field paths; the same
+``Idempotency-Key`` twice from the same user records the movement once."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from ninja import Field, Header, Query, Router, Schema, Status
+from ninja.errors import HttpError
 from pydantic import AwareDatetime
 
 from accounts.models import VendorRole
@@ -33,7 +36,15 @@ from core.permissions import require_perm
 from service.models import ServiceRequest
 
 from . import selectors, services
-from .models import LocationKind, MovementKind, SparePart, StockLevel, StockLocation, StockMovement
+from .models import (
+    MAX_MOVEMENT_QUANTITY,
+    LocationKind,
+    MovementKind,
+    SparePart,
+    StockLevel,
+    StockLocation,
+    StockMovement,
+)
 
 router = Router(tags=["spare parts"])
 User = get_user_model()
@@ -130,8 +141,18 @@ class StockFilter(Schema):
 class MovementIn(Schema):
     kind: MovementKind
     part_id: int
-    quantity: int | None = Field(None, description="All kinds but count_correction; ≥ 1")
-    counted: int | None = Field(None, description="count_correction: units counted")
+    quantity: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_MOVEMENT_QUANTITY,
+        description=f"All kinds but count_correction; 1 to {MAX_MOVEMENT_QUANTITY}",
+    )
+    counted: int | None = Field(
+        None,
+        ge=0,
+        description="count_correction: units counted (at most "
+        f"{MAX_MOVEMENT_QUANTITY} more or fewer than the books)",
+    )
     location_id: int | None = Field(None, description="Every kind but transfer")
     from_location_id: int | None = Field(None, description="transfer")
     to_location_id: int | None = Field(None, description="transfer")
@@ -281,7 +302,9 @@ def movement_create(
 ):
     """One movement; its ``kind`` says which fields it needs: ``transfer`` from/to
     locations, ``count_correction`` ``counted``, the rest ``location_id``; reserve,
-    unreserve, issue and return a ``request_id``."""
+    unreserve, issue and return a ``request_id``. The office records every kind; an
+    engineer moves only their own bag (to and from a store, issue and return for their
+    requests); receive, write_off and count_correction are the office's."""
     require_perm(request, "parts.add_stockmovement")
     locations = StockLocation.objects.for_user(request.user)
     part = resolve(SparePart.objects.for_user(request.user), payload.part_id, "part_id")
@@ -306,6 +329,8 @@ def movement_create(
             idempotency_key=idempotency_key,
             **places,
         )
+    except services.StockPowerDenied as exc:
+        raise HttpError(403, exc.message) from exc
     except services.NotEnoughStock as exc:
         raise Conflict("not_enough_stock", exc.text) from exc
     except ValidationError as exc:

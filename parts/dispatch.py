@@ -125,7 +125,7 @@ def parts_reserve_for_dispatch(
             break
         part = proposal.part
         key = f"dispatch-{event_id}-{part.pk}"
-        if not proposal.keywords or StockMovement.objects.filter(idempotency_key=key).exists():
+        if not proposal.keywords or services.movement_by_key(key, user).exists():
             continue
         if _already_held(request, part):
             continue
@@ -145,6 +145,8 @@ def parts_reserve_for_dispatch(
                         note=_("Reserved on dispatch: %(words)s")
                         % {"words": ", ".join(proposal.keywords)},
                         idempotency_key=key,
+                        # The dispatch was permitted; its reservation is the system's.
+                        by_system=True,
                     )
                 )
         except services.NotEnoughStock:
@@ -167,6 +169,7 @@ def parts_release_for_request(*, request: ServiceRequest, user: User | None) -> 
                 serial=line.serial_number,
                 user=user,
                 note=_("Released: the request is closed."),
+                by_system=True,
             )
         )
     return released

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -10,7 +11,8 @@ from core.forms import BootstrapFormMixin, ServiceModelForm
 from service.forms import new_idempotency_key
 from service.models import ServiceRequest
 
-from .models import MovementKind, SparePart, StockLocation
+from .models import MAX_MOVEMENT_QUANTITY, LocationKind, MovementKind, SparePart, StockLocation
+from .rules import OFFICE_KINDS, STORE_KINDS
 
 
 class PartForm(ServiceModelForm):
@@ -37,7 +39,9 @@ class MovementForm(BootstrapFormMixin, forms.Form):
 
     kind = forms.ChoiceField(label=_("What happens"), choices=MovementKind.choices)
     part = forms.ModelChoiceField(label=_("Part"), queryset=SparePart.objects.none())
-    quantity = forms.IntegerField(label=_("Quantity"), min_value=1, required=False)
+    quantity = forms.IntegerField(
+        label=_("Quantity"), min_value=1, max_value=MAX_MOVEMENT_QUANTITY, required=False
+    )
     counted = forms.IntegerField(
         label=_("Counted"),
         min_value=0,
@@ -72,17 +76,24 @@ class MovementForm(BootstrapFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["part"].queryset = SparePart.objects.for_user(user).filter(active=True)
         locations = StockLocation.objects.for_user(user).filter(active=True)
+        requests = ServiceRequest.objects.for_user(user).order_by("-reported_at")
+        if not user.has_perm("parts.adjust_stock"):
+            # An engineer moves their own bag (parts.rules): offer only what they may do.
+            self.fields["kind"].choices = [
+                (value, label) for value, label in MovementKind.choices if value not in OFFICE_KINDS
+            ]
+            own_bag = Q(kind=LocationKind.ENGINEER_BAG, engineer=user)
+            locations = locations.filter(own_bag | Q(kind__in=STORE_KINDS))
+            requests = requests.filter(engineers=user)
         for name in ("location", "from_location", "to_location"):
             self.fields[name].queryset = locations
-        self.fields["request"].queryset = (
-            ServiceRequest.objects.for_user(user).order_by("-reported_at").select_related(None)
-        )
+        self.fields["request"].queryset = requests.select_related(None)
 
 
 class BagIssueForm(forms.Form):
     part = forms.IntegerField()
     request = forms.IntegerField()
-    quantity = forms.IntegerField(min_value=1)
+    quantity = forms.IntegerField(min_value=1, max_value=MAX_MOVEMENT_QUANTITY)
     serial = forms.CharField(max_length=100, required=False)
     idempotency_key = forms.CharField(max_length=64)
 
@@ -101,6 +112,6 @@ class RequestUnreserveForm(forms.Form):
 
     part = forms.IntegerField()
     location = forms.IntegerField()
-    quantity = forms.IntegerField(min_value=1)
+    quantity = forms.IntegerField(min_value=1, max_value=MAX_MOVEMENT_QUANTITY)
     serial = forms.CharField(max_length=100, required=False)
     idempotency_key = forms.CharField(max_length=64)

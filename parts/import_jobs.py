@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from huey import crontab
 from huey.contrib.djhuey import db_task, periodic_task
 
-from .import_workbook import ImportFileError, inspect_workbook, read_rows
+from .import_workbook import ImportFileError, file_error_message, read_rows
 from .import_write import ImportConflict, RowImportError, import_rows
 from .importing import validate_rows
 
@@ -89,6 +89,23 @@ def job_for(token: str | None, user) -> dict[str, Any] | None:
     return state
 
 
+def job_error(state: dict[str, Any]) -> str:
+    """Why the job failed, in the current language when the reason has a code (a refused
+    file), else as the worker worded it in the uploader's language."""
+    code = state.get("error_code")
+    if code:
+        return file_error_message(code, state.get("error_params") or {})
+    return str(state.get("error") or "")
+
+
+def _refuse_file(token: str, exc: ImportFileError) -> None:
+    """The file cannot be imported: say why, and keep only the state that says it."""
+    upload_path(token).unlink(missing_ok=True)
+    state_write(
+        token, state="failed", error=exc.message, error_code=exc.code, error_params=exc.params
+    )
+
+
 def job_percent(state: dict[str, Any]) -> int:
     total = state.get("total") or 0
     return min(100, int(100 * (state.get("done") or 0) / total)) if total else 0
@@ -96,8 +113,8 @@ def job_percent(state: dict[str, Any]) -> int:
 
 # --- steps --------------------------------------------------------------------------------
 def job_start(*, upload: UploadedFile, user, language: str) -> str:
-    """Keep the upload, check that it is a workbook with a header row, and queue the check
-    of its rows. Raises ``ImportFileError`` (and keeps nothing) for a file that is not."""
+    """Keep the upload and queue the check of its rows. The web process does not open the
+    workbook: a hostile file costs the worker's sandbox, never a web process (issue 10 §7)."""
     import_files_sweep.call_local()
     import_dir().mkdir(parents=True, exist_ok=True)
     token = secrets.token_urlsafe(24)
@@ -105,11 +122,6 @@ def job_start(*, upload: UploadedFile, user, language: str) -> str:
     with path.open("wb") as out:
         for chunk in upload.chunks():
             out.write(chunk)
-    try:
-        inspect_workbook(path)
-    except ImportFileError:
-        path.unlink(missing_ok=True)
-        raise
     state_write(
         token,
         state="queued",
@@ -180,7 +192,7 @@ def import_validate(token: str) -> None:
         try:
             results = _check(token)
         except ImportFileError as exc:
-            state_write(token, state="failed", error=exc.message)
+            _refuse_file(token, exc)
             return
         state_write(token, state="validated", report=_report(results))
 
@@ -215,9 +227,14 @@ def import_run(token: str) -> None:
             if not report["good"]:
                 state_write(token, state="failed", error=_("No row can be imported."))
                 return
-            outcome = import_rows(results, progress=_progress(token, "import"))
+            outcome = import_rows(
+                results,
+                user=user,
+                reason=_("Imported from %(file)s") % {"file": state.get("file_name") or ""},
+                progress=_progress(token, "import"),
+            )
         except ImportFileError as exc:
-            state_write(token, state="failed", error=exc.message)
+            _refuse_file(token, exc)
             return
         except ImportConflict as exc:
             state_write(token, state="failed", error=exc.message)

@@ -22,7 +22,7 @@ from core.forms import BootstrapFormMixin
 from core.permissions import require_perm
 
 from . import import_jobs
-from .import_workbook import COLUMNS, MAX_ROWS, ImportFileError, template_workbook
+from .import_workbook import COLUMNS, MAX_ROWS, looks_like_workbook, template_workbook
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -45,6 +45,10 @@ class ImportUploadForm(BootstrapFormMixin, forms.Form):
                 _("The file is larger than %(mb)s MB: split it into smaller files.")
                 % {"mb": MAX_UPLOAD_BYTES // (1024 * 1024)}
             )
+        if not looks_like_workbook(upload):
+            raise forms.ValidationError(
+                _("This file is not an Excel workbook (.xlsx). Save it as .xlsx and try again.")
+            )
         return upload
 
 
@@ -60,15 +64,11 @@ def import_create(request: HttpRequest) -> HttpResponse:
     posted = request.method == "POST"
     form = ImportUploadForm(request.POST if posted else None, request.FILES if posted else None)
     if posted and form.is_valid():
-        try:
-            token = import_jobs.job_start(
-                upload=form.cleaned_data["file"], user=request.user, language=get_language()
-            )
-        except ImportFileError as exc:
-            form.add_error("file", exc.message)
-        else:
-            request.session[import_jobs.SESSION_KEY] = token
-            return redirect("parts:import_review")
+        token = import_jobs.job_start(
+            upload=form.cleaned_data["file"], user=request.user, language=get_language()
+        )
+        request.session[import_jobs.SESSION_KEY] = token
+        return redirect("parts:import_review")
     _token, running = _job(request)
     return render(
         request,
@@ -92,6 +92,8 @@ def import_review(request: HttpRequest) -> HttpResponse:
         if request.htmx:
             return HttpResponseClientRedirect(reverse("parts:import_create"))
         return redirect("parts:import_create")
+    if state["state"] == "failed":
+        state["error"] = import_jobs.job_error(state)
     context = {
         "job": state,
         "running": state["state"] in import_jobs.RUNNING,

@@ -1,13 +1,12 @@
 """The workbook side of the parts-catalogue import (issue 5 §5): the columns and their
-Chinese and English headers, reading an ``.xlsx`` with openpyxl (read-only, with a guard
-against zip bombs) into rows of raw cell values, and the template workbook to download.
-What the values mean is ``parts.importing``'s business."""
+Chinese and English headers, reading an ``.xlsx`` into rows of raw cell values (checked and
+read by ``parts.import_sandbox`` in a child process with CPU and memory limits, issue 10
+§7), why a file is refused, and the template workbook to download. What the values mean is
+``parts.importing``'s business."""
 
 from __future__ import annotations
 
 import re
-import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,11 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .import_sandbox import blank, read_sandboxed
+from .workbook_guard import Limits, WorkbookRefused
+
 MAX_ROWS = 20_000
-MAX_UNPACKED_BYTES = 200 * 1024 * 1024  # a 5 MB upload that unpacks to more is a zip bomb
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024  # a 5 MB upload that unpacks to more is a zip bomb
 
 
 @dataclass(frozen=True)
@@ -113,39 +115,120 @@ def _header_aliases() -> dict[str, str]:
 
 
 class ImportFileError(Exception):
-    """The file as a whole cannot be imported (not a workbook, no header, no rows)."""
+    """The file as a whole cannot be imported (not a workbook, too large or complex to read,
+    no header, no rows). ``code`` and ``params`` are stable; ``message`` words them in the
+    current language, so a page can show the reason in its reader's language."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, code: str, **params: Any) -> None:
+        self.code = code
+        self.params = params
+        super().__init__(code)
+
+    @property
+    def message(self) -> str:
+        return file_error_message(self.code, self.params)
+
+    def __str__(self) -> str:
+        return self.message
 
 
-# --- reading the workbook -----------------------------------------------------------------
-def _open_sheet(path: Path):
-    from openpyxl import load_workbook
+# A parts list is a few thousand rows of about ten columns. These caps leave room for blank
+# rows, notes columns and long names, and refuse what only a crafted file needs.
+MAX_SHEET_ROWS = 50_000  # the highest row number a sheet may declare or hold
+MAX_SHEET_COLUMNS = 100  # column CV
+MAX_SHARED_STRINGS = 500_000  # different texts in the workbook
+MAX_MEMBERS = 1_000  # files inside the .xlsx zip
+# The reader's child process: a 20,000-row file takes about 3 s of CPU and 60 MB.
+READ_CPU_SECONDS = 60
+READ_MEMORY_BYTES = 1024 * 1024 * 1024
 
-    if not zipfile.is_zipfile(path):
-        raise ImportFileError(
-            _("This file is not an Excel workbook (.xlsx). Save it as .xlsx and try again.")
+
+def read_limits() -> Limits:
+    """The caps as they are now (read at call time, so a test may lower one)."""
+    return Limits(
+        max_unpacked_bytes=MAX_UNPACKED_BYTES,
+        max_members=MAX_MEMBERS,
+        max_sheet_rows=MAX_SHEET_ROWS,
+        max_sheet_columns=MAX_SHEET_COLUMNS,
+        max_shared_strings=MAX_SHARED_STRINGS,
+        max_rows=MAX_ROWS,
+    )
+
+
+def file_error_message(code: str, params: dict[str, Any]) -> str:
+    """Why a file is refused, in the current language."""
+    count = {k: f"{v:,}" if isinstance(v, int) else v for k, v in params.items()}
+    if code == "not_a_workbook":
+        return _("This file is not an Excel workbook (.xlsx). Save it as .xlsx and try again.")
+    if code == "too_large_unpacked":
+        return _("This workbook is too large once unpacked: split it.")
+    if code == "too_many_members":
+        return _(
+            "This workbook holds more than %(max)s files inside: save the parts list alone "
+            "as a new .xlsx file."
+        ) % {"max": count.get("max", "")}
+    if code == "too_many_sheet_rows":
+        return _(
+            "The sheet reaches row %(row)s, but at most %(max)s rows are read: delete the "
+            "empty rows below the list, or split it into smaller files."
+        ) % {"row": count.get("row", ""), "max": count.get("max", "")}
+    if code == "too_many_sheet_columns":
+        return _(
+            "The sheet reaches column %(column)s, but at most %(max)s columns (up to "
+            "%(last)s) are read: delete the columns beside the list."
+        ) % {
+            "column": column_letters(int(params.get("column") or 1)),
+            "max": count.get("max", ""),
+            "last": column_letters(int(params.get("max") or 1)),
+        }
+    if code == "too_many_strings":
+        return _(
+            "The workbook holds more than %(max)s different texts: split it into smaller files."
+        ) % {"max": count.get("max", "")}
+    if code == "too_many_rows":
+        return _("The file has more than %(max)s rows: split it into smaller files.") % {
+            "max": count.get("max", "")
+        }
+    if code == "too_complex":
+        return _(
+            "This file is too complex to read: save it again as a plain .xlsx with only the "
+            "parts list, or split it into smaller files."
         )
-    with zipfile.ZipFile(path) as archive:
-        unpacked = sum(info.file_size for info in archive.infolist())
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise ImportFileError(_("This workbook is too large once unpacked: split it."))
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-        sheet = workbook.worksheets[0]
-    except Exception as exc:  # openpyxl raises many kinds of error on a broken file
-        raise ImportFileError(_("This file cannot be read as an Excel workbook (.xlsx).")) from exc
-    return workbook, sheet
+    if code == "empty":
+        return _("The file is empty: it has no header row and no rows.")
+    if code == "no_rows":
+        return _("The file has a header row but no rows to import.")
+    if code == "duplicate_column":
+        return _("The column “%(column)s” appears twice in the header row.") % {
+            "column": COLUMN_BY_KEY[params["column"]].label
+        }
+    if code == "missing_columns":
+        return _(
+            "The header row lacks the columns: %(columns)s. Download the template to see them."
+        ) % {"columns": ", ".join(str(COLUMN_BY_KEY[key].label) for key in params["columns"])}
+    return _("This file cannot be read as an Excel workbook (.xlsx).")
 
 
-def blank(value: Any) -> bool:
-    """An empty cell: None or only spaces."""
-    return value is None or (isinstance(value, str) and not value.strip())
+def column_letters(number: int) -> str:
+    """1 → ``A``, 16384 → ``XFD``."""
+    letters = ""
+    while number > 0:
+        number, rest = divmod(number - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
 
 
-def _header_map(cells: tuple[Any, ...]) -> dict[int, str]:
+def looks_like_workbook(upload: Any) -> bool:
+    """The upload starts as a zip archive does (an .xlsx is one). Only the first bytes are
+    read: the web process never unpacks or parses a workbook; the worker does."""
+    upload.seek(0)
+    head = upload.read(4)
+    upload.seek(0)
+    return bool(head == b"PK\x03\x04")
+
+
+# --- reading the workbook (in the worker, through the sandbox) ------------------------------
+def _header_map(cells: list[Any]) -> dict[int, str]:
     mapping: dict[int, str] = {}
     seen: dict[str, int] = {}
     aliases = _header_aliases()
@@ -156,62 +239,37 @@ def _header_map(cells: tuple[Any, ...]) -> dict[int, str]:
         if key is None:
             continue  # extra columns (notes, stock) are ignored
         if key in seen:
-            raise ImportFileError(
-                _("The column “%(column)s” appears twice in the header row.")
-                % {"column": COLUMN_BY_KEY[key].label}
-            )
+            raise ImportFileError("duplicate_column", column=key)
         seen[key] = index
         mapping[index] = key
-    missing = [str(c.label) for c in COLUMNS if c.required and c.key not in seen]
+    missing = [c.key for c in COLUMNS if c.required and c.key not in seen]
     if missing:
-        raise ImportFileError(
-            _("The header row lacks the columns: %(columns)s. Download the template to see them.")
-            % {"columns": ", ".join(missing)}
-        )
+        raise ImportFileError("missing_columns", columns=missing)
     return mapping
 
 
-def _iter_rows(path: Path) -> Iterator[tuple[dict[int, str], int, tuple[Any, ...]]]:
-    """(header map, sheet row number, cells) for every non-blank row after the header."""
-    workbook, sheet = _open_sheet(path)
-    try:
-        header: dict[int, str] | None = None
-        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-            if all(blank(cell) for cell in cells):
-                continue
-            if header is None:
-                header = _header_map(cells)
-                continue
-            yield header, number, cells
-        if header is None:
-            raise ImportFileError(_("The file is empty: it has no header row and no rows."))
-    finally:
-        workbook.close()
-
-
-def inspect_workbook(path: Path) -> None:
-    """Raise ``ImportFileError`` unless the file is a workbook with a usable header row and
-    at least one row (cheap: reads up to the first row)."""
-    for _row in _iter_rows(path):
-        return
-    raise ImportFileError(_("The file has a header row but no rows to import."))
-
-
 def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    """Every non-blank row as (sheet row number, {field key: cell value})."""
-    rows: list[tuple[int, dict[str, Any]]] = []
-    for header, number, cells in _iter_rows(path):
-        if len(rows) >= MAX_ROWS:
-            raise ImportFileError(
-                _("The file has more than %(max)s rows: split it into smaller files.")
-                % {"max": f"{MAX_ROWS:,}"}
-            )
-        rows.append(
-            (number, {key: cells[i] if i < len(cells) else None for i, key in header.items()})
+    """Every non-blank row after the header as (sheet row number, {field key: cell value}).
+    The file is checked and read in a child process with CPU and memory limits
+    (``parts.import_sandbox``); call this from the worker, never from a web request."""
+    try:
+        sheet = read_sandboxed(
+            path, read_limits(), cpu_seconds=READ_CPU_SECONDS, memory_bytes=READ_MEMORY_BYTES
         )
-    if not rows:
-        raise ImportFileError(_("The file has a header row but no rows to import."))
-    return rows
+    except WorkbookRefused as exc:
+        raise ImportFileError(exc.code, **exc.params) from exc
+    if not sheet:
+        raise ImportFileError("empty")
+    (_number, header_cells), body = sheet[0], sheet[1:]
+    header = _header_map(header_cells)
+    if not body:
+        raise ImportFileError("no_rows")
+    if len(body) > MAX_ROWS:
+        raise ImportFileError("too_many_rows", max=MAX_ROWS)
+    return [
+        (number, {key: cells[i] if i < len(cells) else None for i, key in header.items()})
+        for number, cells in body
+    ]
 
 
 # --- the template workbook ----------------------------------------------------------------

@@ -68,6 +68,9 @@ class SparePart(TimeStampedModel):
     )
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     active = models.BooleanField(_("active"), default=True)
+    # Who changed a price (or a name) when: the form, the API and the bulk import alike
+    # (parts.import_write writes the historical rows of its bulk statements itself).
+    history = HistoricalRecords()
 
     objects = SparePartQuerySet.as_manager()
 
@@ -199,6 +202,12 @@ class SerialUnit(TimeStampedModel):
         return f"{self.part.part_number} #{self.serial_number}"
 
 
+# The most units one movement may move (a delivery, a transfer, an issue, a count's
+# difference): far above what a service organisation moves of one part at once, far below
+# what would make the books absurd (issue 10 §8). Forms, the API and the services use it.
+MAX_MOVEMENT_QUANTITY = 10_000
+
+
 class MovementKind(models.TextChoices):
     RECEIVE = "receive", _("receive")
     TRANSFER = "transfer", _("transfer")
@@ -266,7 +275,9 @@ class StockMovement(models.Model):
     occurred_at = models.DateTimeField(_("occurred at"))
     recorded_at = models.DateTimeField(_("recorded at"))
     note = models.CharField(_("note"), max_length=500, blank=True)
-    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # A resent form or API call carries the same key: unique per user who recorded it, so
+    # one user's key never finds (or blocks) another user's movement (issue 10 §5).
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True)
 
     class Meta:
         ordering = ["-recorded_at", "-pk"]
@@ -282,6 +293,11 @@ class StockMovement(models.Model):
             models.CheckConstraint(
                 condition=Q(from_location__isnull=False) | Q(to_location__isnull=False),
                 name="movement_has_a_location",
+            ),
+            models.UniqueConstraint(
+                fields=["created_by", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="movement_key_per_user",
             ),
         ]
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from ninja import Field, Header, Router, Schema, Status
+from ninja.errors import HttpError
 
 from assets.models import ComponentFate, MainComponent
 from core.api import READ_ERRORS, WRITE_ERRORS, ErrorOut, resolve
@@ -22,7 +23,7 @@ from service.selectors import request_in_scope_or_404
 from .models import SparePart, StockLocation
 from .repair_parts import repair_part_use
 from .selectors import parts_issued_to
-from .services import NotEnoughStock
+from .services import NotEnoughStock, StockPowerDenied
 
 router = Router(tags=["spare parts"])
 PATH = "/service-requests/{request_id}/parts-used"
@@ -111,6 +112,8 @@ def parts_used_create(
             removal_fate=payload.removal_fate.value if payload.removal_fate else "",
             idempotency_key=idempotency_key,
         )
+    except StockPowerDenied as exc:
+        raise HttpError(403, exc.message) from exc
     except NotEnoughStock as exc:
         raise Conflict("not_enough_stock", exc.text) from exc
     except ValidationError as exc:

@@ -27,7 +27,7 @@ from service.models import RepairRecord, ServiceRequest
 
 from .models import MovementKind, SerialUnit, SparePart, StockLocation, StockMovement, UnitState
 from .selectors import bag_of
-from .services import stock_issue, stock_return
+from .services import movement_by_key, stock_issue, stock_return
 
 RETURN_KEY = "repair-return-{pk}"
 
@@ -77,12 +77,12 @@ def _check_state(request: ServiceRequest) -> None:
     raise RepairPartsConflict("record_frozen", str(records.frozen_error().messages[0]))
 
 
-def _replay(request: ServiceRequest, part: SparePart, key: str | None) -> PartUse | None:
+def _replay(
+    request: ServiceRequest, part: SparePart, key: str | None, user: User
+) -> PartUse | None:
     if not key:
         return None
-    movement = (
-        StockMovement.objects.filter(idempotency_key=key).select_related("serial_unit").first()
-    )
+    movement = movement_by_key(key, user).select_related("serial_unit").first()
     if movement is None:
         return None
     if (
@@ -175,7 +175,7 @@ def repair_part_use(
     the removed one is ``removed_component`` or the typed ``removed_serial``, with where it
     goes (``removal_fate``). The same ``idempotency_key`` again returns the first result."""
     request = _lock_request(request)
-    if replay := _replay(request, part, idempotency_key):
+    if replay := _replay(request, part, idempotency_key, user):
         return replay
     _check_state(request)
     location = location or bag_of(user)
@@ -287,7 +287,11 @@ def repair_part_return(
         raise ValidationError({"idempotency_key": _("Use at most 64 characters.")})
     request = _lock_request(request)
     key = RETURN_KEY.format(pk=movement.pk)
-    done = StockMovement.objects.filter(idempotency_key=key).first()
+    # Whoever gave it back: an issue returns once (the key is derived from it, so only the
+    # request's own returns are looked at, never another movement that took the same key).
+    done = StockMovement.objects.filter(
+        request=request, kind=MovementKind.RETURN, idempotency_key=key
+    ).first()
     if done is not None:
         return done
     if movement.request_id != request.pk or movement.kind != MovementKind.ISSUE:

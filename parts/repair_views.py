@@ -29,7 +29,7 @@ from . import repair_parts as part_uses
 from .models import StockMovement
 from .repair_forms import RepairPartUseForm
 from .selectors import parts_issued_to
-from .services import NotEnoughStock
+from .services import NotEnoughStock, StockPowerDenied
 
 FORM_FIELDS = (
     "part",
@@ -143,6 +143,8 @@ def repair_part_use(request: HttpRequest, pk: int) -> HttpResponse:
                 removal_fate=data["removal_fate"],
                 idempotency_key=data["idempotency_key"] or None,
             )
+        except StockPowerDenied as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         except NotEnoughStock as exc:
             form.add_error("quantity", exc.text)
         except ValidationError as exc:
@@ -174,6 +176,8 @@ def repair_part_return(request: HttpRequest, pk: int, movement_pk: int) -> HttpR
             movement=movement,
             user=request.user,  # type: ignore[arg-type]
         )
+    except StockPowerDenied as exc:
+        text = exc.message
     except ValidationError as exc:
         text = " ".join(exc.messages)
     except Conflict as exc:

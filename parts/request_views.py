@@ -117,6 +117,8 @@ def request_reserve(request: HttpRequest, request_id: int) -> HttpResponse:
             user=request.user,
             idempotency_key=data["idempotency_key"],
         )
+    except services.StockPowerDenied as exc:
+        return _answer(request, service_request, [exc.message], "")
     except ValidationError as exc:
         return _answer(request, service_request, exc.messages, "")
     done = _("%(part)s reserved at %(location)s.") % {
@@ -147,6 +149,8 @@ def request_unreserve(request: HttpRequest, request_id: int) -> HttpResponse:
             user=request.user,
             idempotency_key=data["idempotency_key"],
         )
+    except services.StockPowerDenied as exc:
+        return _answer(request, service_request, [exc.message], "")
     except ValidationError as exc:
         return _answer(request, service_request, exc.messages, "")
     done = _("Reservation of %(part)s released.") % {"part": part.part_number}

@@ -5,7 +5,14 @@ touches (``SELECT … FOR UPDATE``, in location order so two transfers cannot de
 checks the stock against the locked row, appends one ledger row and updates the level in
 the same transaction. Bad input raises ``ValidationError`` by field and writes nothing;
 too little stock raises ``NotEnoughStock`` (a ``ValidationError`` on ``quantity`` that the
-API answers with 409). The same ``idempotency_key`` twice records the movement once.
+API answers with 409). The same ``idempotency_key`` twice from the same user records the
+movement once; keys are the user's own (another user's key finds nothing).
+
+Each movement is checked against the acting user's stock powers (``parts.rules``) before
+anything is read or written: ``StockPowerDenied`` (a ``PermissionDenied``, HTTP 403) when
+the role may not make it. ``user=None`` and ``by_system=True`` are the system's own
+movements (reservations on dispatch, their release on close), made because a step that was
+itself permitted happened.
 """
 
 from __future__ import annotations
@@ -14,9 +21,9 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +33,7 @@ from core.modeling import validated_save
 from service.models import ServiceRequest
 
 from .models import (
+    MAX_MOVEMENT_QUANTITY,
     LocationKind,
     MovementKind,
     SerialUnit,
@@ -35,6 +43,7 @@ from .models import (
     StockMovement,
     UnitState,
 )
+from .rules import StockMove, movement_refusal
 
 MAX_FUTURE = timedelta(minutes=5)
 PART_FIELDS = (
@@ -62,6 +71,16 @@ class NotEnoughStock(ValidationError):
             "location": location.name,
         }
         super().__init__({"quantity": ValidationError(self.text, code="not_enough_stock")})
+
+
+class StockPowerDenied(PermissionDenied):
+    """The user's role may not make this movement (HTTP 403): nothing was written.
+    ``field`` is the input it is about, ``message`` says why."""
+
+    def __init__(self, *, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
 
 
 # --- catalogue ----------------------------------------------------------------------------
@@ -122,6 +141,20 @@ def _now() -> datetime:
     return timezone.now()
 
 
+def _check_power(user: User | None, move: StockMove, *, by_system: bool = False) -> None:
+    if user is None or by_system:
+        return
+    refusal = movement_refusal(user, move)
+    if refusal is not None:
+        raise StockPowerDenied(field=refusal.field, message=refusal.message)
+
+
+def _too_many() -> str:
+    return _("At most %(max)s units move at once: split larger movements.") % {
+        "max": f"{MAX_MOVEMENT_QUANTITY:,}"
+    }
+
+
 def _check_common(
     *,
     part: SparePart,
@@ -133,6 +166,8 @@ def _check_common(
     errors: dict[str, str] = {}
     if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
         errors["quantity"] = _("Give a whole number of at least 1.")
+    elif quantity > MAX_MOVEMENT_QUANTITY:
+        errors["quantity"] = _too_many()
     elif part.is_main_component and quantity != 1:
         errors["quantity"] = _("A serial-tracked part moves one unit at a time.")
     if part.is_main_component and not serial.strip() and not serial_optional:
@@ -166,14 +201,25 @@ def _lock_levels(part: SparePart, locations: Sequence[StockLocation]) -> dict[in
     return {level.location_id: level for level in levels.order_by("location_id")}
 
 
-def _replayed(idempotency_key: str | None, part: SparePart) -> StockMovement | None:
-    """The movement already recorded under this key (a resent form), if any."""
+def movement_by_key(idempotency_key: str, user: User | None) -> QuerySet[StockMovement]:
+    """The movements ``user`` recorded under ``idempotency_key`` (keys are per user; the
+    system's own movements, ``user=None``, share one space)."""
+    movements = StockMovement.objects.filter(idempotency_key=idempotency_key)
+    if user is None:
+        return movements.filter(created_by__isnull=True)
+    return movements.filter(created_by=user)
+
+
+def _replayed(
+    idempotency_key: str | None, part: SparePart, user: User | None, kind: str
+) -> StockMovement | None:
+    """The movement this user already recorded under this key (a resent form), if any."""
     if not idempotency_key:
         return None
     if len(idempotency_key) > 64:
         raise ValidationError({"idempotency_key": _("Use at most 64 characters.")})
-    movement = StockMovement.objects.filter(idempotency_key=idempotency_key).first()
-    if movement is not None and movement.part_id != part.pk:
+    movement = movement_by_key(idempotency_key, user).first()
+    if movement is not None and (movement.part_id != part.pk or movement.kind != kind):
         raise ValidationError(
             {"idempotency_key": _("This key was already used for another movement.")}
         )
@@ -268,10 +314,11 @@ def stock_receive(
 ) -> StockMovement:
     """Goods in: a delivery arrives at ``location`` (a serial-tracked unit is created or
     comes back into stock)."""
+    _check_power(user, StockMove(MovementKind.RECEIVE, location=location))
     when = _check_common(part=part, quantity=quantity, serial=serial, occurred_at=occurred_at)
     _check_location(location, "location")
     levels = _lock_levels(part, [location])
-    if replay := _replayed(idempotency_key, part):
+    if replay := _replayed(idempotency_key, part, user, MovementKind.RECEIVE):
         return replay
     unit = None
     if part.is_main_component:
@@ -319,13 +366,17 @@ def stock_transfer(
     idempotency_key: str | None = None,
 ) -> StockMovement:
     """Free stock moves from one location to another (a bag is filled from a store)."""
+    _check_power(
+        user,
+        StockMove(MovementKind.TRANSFER, from_location=from_location, to_location=to_location),
+    )
     when = _check_common(part=part, quantity=quantity, serial=serial, occurred_at=occurred_at)
     _check_location(from_location, "from_location")
     _check_location(to_location, "to_location")
     if from_location.pk == to_location.pk:
         raise ValidationError({"to_location": _("Choose a different location.")})
     levels = _lock_levels(part, [from_location, to_location])
-    if replay := _replayed(idempotency_key, part):
+    if replay := _replayed(idempotency_key, part, user, MovementKind.TRANSFER):
         return replay
     unit = None
     if part.is_main_component:
@@ -364,17 +415,23 @@ def stock_reserve(
     occurred_at: datetime | None = None,
     note: str = "",
     idempotency_key: str | None = None,
+    by_system: bool = False,
 ) -> StockMovement:
     """Hold stock at ``location`` for an open request. Two requests racing for the last
     unit serialise on the level's row lock: the first wins, the second is told how many
     are left (and the CHECK ``reserved <= on_hand`` is the backstop)."""
+    _check_power(
+        user,
+        StockMove(MovementKind.RESERVE, location=location, request=request),
+        by_system=by_system,
+    )
     when = _check_common(
         part=part, quantity=quantity, serial=serial, occurred_at=occurred_at, serial_optional=True
     )
     _check_location(location, "location")
     _check_open(request)
     levels = _lock_levels(part, [location])
-    if replay := _replayed(idempotency_key, part):
+    if replay := _replayed(idempotency_key, part, user, MovementKind.RESERVE):
         return replay
     level = levels[location.pk]
     if quantity > level.available:
@@ -452,14 +509,20 @@ def stock_unreserve(
     occurred_at: datetime | None = None,
     note: str = "",
     idempotency_key: str | None = None,
+    by_system: bool = False,
 ) -> StockMovement:
     """Give back what ``request`` holds at ``location`` (all or part of it)."""
+    _check_power(
+        user,
+        StockMove(MovementKind.UNRESERVE, location=location, request=request),
+        by_system=by_system,
+    )
     when = _check_common(
         part=part, quantity=quantity, serial=serial, occurred_at=occurred_at, serial_optional=True
     )
     _check_location(location, "location")
     levels = _lock_levels(part, [location])
-    if replay := _replayed(idempotency_key, part):
+    if replay := _replayed(idempotency_key, part, user, MovementKind.UNRESERVE):
         return replay
     held = reserved_for(request=request, part=part, location=location)
     if quantity > held:
@@ -509,11 +572,12 @@ def stock_issue(
     """Parts used in a repair leave ``location`` for the request's device. What the request
     had reserved there is consumed first (an ``unreserve`` line in the ledger), the rest
     must be free stock. A serial unit is installed in the device."""
+    _check_power(user, StockMove(MovementKind.ISSUE, location=location, request=request))
     when = _check_common(part=part, quantity=quantity, serial=serial, occurred_at=occurred_at)
     _check_location(location, "location")
     _check_open(request)
     levels = _lock_levels(part, [location])
-    if replay := _replayed(idempotency_key, part):
+    if replay := _replayed(idempotency_key, part, user, MovementKind.ISSUE):
         return replay
     level = levels[location.pk]
     unit = None
@@ -576,10 +640,11 @@ def stock_return(
     idempotency_key: str | None = None,
 ) -> StockMovement:
     """A part issued to ``request`` but not used comes back into stock at ``location``."""
+    _check_power(user, StockMove(MovementKind.RETURN, location=location, request=request))
     when = _check_common(part=part, quantity=quantity, serial=serial, occurred_at=occurred_at)
     _check_location(location, "location")
     levels = _lock_levels(part, [location])
-    if replay := _replayed(idempotency_key, part):
+    if replay := _replayed(idempotency_key, part, user, MovementKind.RETURN):
         return replay
     net = issued_to(request=request, part=part)
     if quantity > net:
@@ -631,13 +696,14 @@ def stock_write_off(
     idempotency_key: str | None = None,
 ) -> StockMovement:
     """Free stock that is damaged or lost leaves the books (a serial unit is scrapped)."""
+    _check_power(user, StockMove(MovementKind.WRITE_OFF, location=location))
     when = _check_common(part=part, quantity=quantity, serial=serial, occurred_at=occurred_at)
     if location is None:
         raise ValidationError({"location": _("Choose a stock location.")})
     if not note.strip():
         raise ValidationError({"note": _("Say why the stock is written off.")})
     levels = _lock_levels(part, [location])
-    if replay := _replayed(idempotency_key, part):
+    if replay := _replayed(idempotency_key, part, user, MovementKind.WRITE_OFF):
         return replay
     level = levels[location.pk]
     unit = None
@@ -676,6 +742,7 @@ def stock_count_correct(
     """A stocktake found ``counted`` units: the ledger gets the difference (None when the
     books were right). Serial-tracked parts are counted unit by unit instead (receive or
     write off the unit), so they are refused here."""
+    _check_power(user, StockMove(MovementKind.COUNT_CORRECTION, location=location))
     if isinstance(counted, bool) or not isinstance(counted, int) or counted < 0:
         raise ValidationError({"counted": _("Give a whole number of 0 or more.")})
     if part.is_main_component:
@@ -686,7 +753,7 @@ def stock_count_correct(
     if location is None:
         raise ValidationError({"location": _("Choose a stock location.")})
     levels = _lock_levels(part, [location])
-    if replay := _replayed(idempotency_key, part):
+    if replay := _replayed(idempotency_key, part, user, MovementKind.COUNT_CORRECTION):
         return replay
     level = levels[location.pk]
     if counted < level.reserved:
@@ -701,6 +768,8 @@ def stock_count_correct(
     difference = counted - level.on_hand
     if difference == 0:
         return None
+    if abs(difference) > MAX_MOVEMENT_QUANTITY:
+        raise ValidationError({"counted": _too_many()})
     _change(level, on_hand=difference)
     return _record(
         kind=MovementKind.COUNT_CORRECTION,

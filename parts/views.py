@@ -150,6 +150,8 @@ def movement_create(request: HttpRequest) -> HttpResponse:
         data = dict(form.cleaned_data)
         try:
             services.stock_movement_record(user=request.user, **data)
+        except services.StockPowerDenied as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -215,6 +217,8 @@ def bag_reserve(request: HttpRequest) -> HttpResponse:
             user=request.user,
             idempotency_key=data["idempotency_key"],
         )
+    except services.StockPowerDenied as exc:
+        messages.error(request, exc.message)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -244,6 +248,8 @@ def bag_issue(request: HttpRequest) -> HttpResponse:
             user=request.user,
             idempotency_key=data["idempotency_key"],
         )
+    except services.StockPowerDenied as exc:
+        messages.error(request, exc.message)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

@@ -11,9 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from assets.forms import DepartmentChoiceField, show_options
 from core.forms import BootstrapFormMixin, DateInput, DateTimeInput
+from core.uploads import accept_attribute
 from customers.models import Contact, Department, Hospital
 
-from .files import ALLOWED_TYPES
 from .models import RegimeDocument, RegimeKind, RegimeVersion
 
 
@@ -39,7 +39,7 @@ class RegimeVersionForm(BootstrapFormMixin, forms.Form):
         label=_("File"),
         required=False,
         help_text=_("The document as PDF, Word, Excel or a photo; or write its text below."),
-        widget=forms.ClearableFileInput(attrs={"accept": ",".join(sorted(ALLOWED_TYPES))}),
+        widget=forms.ClearableFileInput(attrs={"accept": accept_attribute()}),
     )
     text = forms.CharField(
         label=_("Text"), required=False, widget=forms.Textarea(attrs={"rows": 8})

@@ -27,9 +27,14 @@ from core.signatures import (
     decode_signature_data_url,
     signature_error_message,
 )
+from core.uploads import (
+    DEFAULT_MAX_BYTES,
+    DocumentFileError,
+    check_document_file,
+    document_file_error_message,
+)
 from customers.models import Contact, Department, Hospital
 
-from .files import ALLOWED_TYPES, DEFAULT_MAX_BYTES, DocumentFileError, check_document_file
 from .models import RegimeDocument, RegimeKind, RegimeReceipt, RegimeVersion
 from .selectors import current_version, hospital_today
 
@@ -39,17 +44,7 @@ def max_file_bytes() -> int:
 
 
 def file_error_message(code: str) -> str:
-    if code == "too_large":
-        return _("The file is too large: at most %(size)s MB.") % {
-            "size": f"{max_file_bytes() / (1024 * 1024):g}"
-        }
-    if code == "empty":
-        return _("The file is empty.")
-    if code == "content":
-        return _("The file's content does not match its type: upload the document itself.")
-    return _("This file type is not accepted: upload one of %(types)s.") % {
-        "types": ", ".join(sorted(ext.lstrip(".").upper() for ext in ALLOWED_TYPES))
-    }
+    return document_file_error_message(code, max_bytes=max_file_bytes())
 
 
 # --- documents ------------------------------------------------------------------------

@@ -23,11 +23,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.forms import add_service_errors
 from core.permissions import require_perm
+from core.uploads import INLINE_TYPES, extension
 from customers.models import Hospital
 from customers.scoping import scope_for
 
 from . import selectors, services
-from .files import INLINE_TYPES, extension
 from .forms import RegimeDocumentForm, RegimeReceiptForm, RegimeVersionForm
 from .models import RegimeDocument, RegimeKind, RegimeReceipt, RegimeVersion
 

@@ -394,6 +394,52 @@ def test_emergency_procedure_device_of_another_department_is_refused(installed_d
     assert "device" in fields(exc_info)
 
 
+def _procedure_with(installed_device, document):
+    return services.emergency_procedure_create(
+        department=installed_device.department,
+        product_model=installed_device.product_model,
+        title="P",
+        document=document,
+        recorded_by=None,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("plan.exe", b"MZ\x90\x00", "This file type is not accepted"),
+        ("plan.html", b"<script>alert(1)</script>", "This file type is not accepted"),
+        ("plan.pdf", b"<html>not a pdf</html>", "does not match its type"),
+        ("plan.docx", b"%PDF-1.4 a pdf named docx", "does not match its type"),
+        ("plan.txt", b"\xff\xfe\x00binary", "does not match its type"),
+    ],
+)
+def test_an_emergency_procedure_document_must_be_an_accepted_document(
+    installed_device, settings, name, content, message
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    with pytest.raises(ValidationError) as exc_info:
+        _procedure_with(installed_device, SimpleUploadedFile(name, content))
+    assert message in exc_info.value.message_dict["document"][0]
+    assert not EmergencyProcedure.objects.exists()
+    media = settings.MEDIA_ROOT
+    assert not media.exists() or not [p for p in media.rglob("*") if p.is_file()]
+
+
+def test_an_emergency_procedure_document_has_the_regime_documents_size_cap(
+    installed_device, settings
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.EMERGENCY_PROCEDURE_MAX_BYTES = 100
+    with pytest.raises(ValidationError) as exc_info:
+        _procedure_with(installed_device, SimpleUploadedFile("plan.pdf", b"%PDF-1.4" + b"x" * 200))
+    assert exc_info.value.message_dict["document"][0].startswith("The file is too large")
+    procedure = _procedure_with(installed_device, SimpleUploadedFile("../../plan.pdf", b"%PDF-1.4"))
+    assert procedure.document.name.endswith("/plan.pdf") and ".." not in procedure.document.name
+
+
 # --- main components (R-6.5) ------------------------------------------------------------
 def test_main_component_replace_registers_the_new_one():
     """R-6.5: the replaced component is removed, the new one carries its replacement date."""

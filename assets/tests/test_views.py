@@ -594,6 +594,26 @@ def test_procedure_needs_text_or_document(client, engineer, device):
     assert not EmergencyProcedure.objects.exists()
 
 
+def test_a_procedure_upload_that_is_not_a_document_is_refused_in_chinese(client, engineer, device):
+    login(client, engineer)
+    page = client.get(url("procedure_create"), {"device": device.pk}).content.decode()
+    assert 'accept=".doc,.docx,.jpeg,.jpg,.ods,.odt,.pdf,.png,.pptx,.txt,.xls,.xlsx"' in page
+    response = client.post(
+        url("procedure_create"),
+        {
+            "department": device.department_id,
+            "device": device.pk,
+            "title": "If the CT stops",
+            "document": SimpleUploadedFile("plan.svg", b"<svg onload=alert(1)>", "image/svg+xml"),
+        },
+        HTTP_ACCEPT_LANGUAGE="zh-hans",
+    )
+    assert response.status_code == 200
+    (error,) = response.context["form"].errors["document"]
+    assert error.startswith("不接受此文件类型：请上传以下类型之一：DOC, DOCX"), error
+    assert not EmergencyProcedure.objects.exists()
+
+
 def test_procedure_list_filters_by_receipt(client, engineer, department, other_department):
     received = EmergencyProcedureFactory(
         department=department, received_by="A", received_at=NOW - dt.timedelta(days=1)

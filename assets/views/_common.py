@@ -17,7 +17,6 @@ from ..models import Device
 PAGE_SIZE = 50
 LABEL_SHEET_MAX = 500
 # Uploaded procedures a browser may show in the page; anything else is downloaded.
-INLINE_DOCUMENT_TYPES = {".pdf", ".png", ".jpg", ".jpeg", ".gif", ".webp"}
 GET_POST = require_http_methods(["GET", "POST"])
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from core.forms import add_service_errors
 from core.permissions import require_perm
+from core.uploads import INLINE_TYPES, extension
 from customers.models import Department
 
 from .. import services
@@ -28,7 +29,6 @@ from ..forms import (
 from ..models import Device, EmergencyProcedure
 from ._common import (
     GET_POST,
-    INLINE_DOCUMENT_TYPES,
     _devices,
     _page,
     _safe_next,
@@ -192,7 +192,7 @@ def procedure_document(request: HttpRequest, pk: int) -> FileResponse:
     except FileNotFoundError as exc:
         raise Http404 from exc
     filename = os.path.basename(procedure.document.name)
-    inline = os.path.splitext(filename)[1].lower() in INLINE_DOCUMENT_TYPES
+    inline = extension(filename) in INLINE_TYPES
     response = FileResponse(handle, as_attachment=not inline, filename=filename)
     # An uploaded HTML or SVG file must not run as one of our pages.
     response["Content-Security-Policy"] = "sandbox"

@@ -19,7 +19,7 @@ from assets.models import ProductModel
 from assets.tests.factories import ProductModelFactory
 from customers.tests.factories import HospitalFactory, hospital_user
 from parts import import_jobs, import_write, services
-from parts.import_workbook import COLUMNS, ImportFileError, inspect_workbook, read_rows
+from parts.import_workbook import COLUMNS, ImportFileError, read_rows
 from parts.importing import parse_bool, parse_price, parse_row, validate_rows
 from parts.models import SparePart, StockMovement
 
@@ -310,16 +310,9 @@ def test_the_import_checks_again_and_asks_again_if_the_catalogue_changed(client,
         ("parts.csv", b"part number,name\nA,B\n", "Upload an Excel workbook (.xlsx)"),
         ("parts.xlsx", b"not a zip at all", "This file is not an Excel workbook (.xlsx)"),
         ("parts.xlsx", b"", "The submitted file is empty."),
-        ("parts.xlsx", xlsx_bytes([], header=None), "The file is empty"),
-        ("parts.xlsx", xlsx_bytes([]), "The file has a header row but no rows to import."),
-        (
-            "parts.xlsx",
-            xlsx_bytes([["A", "B"]], header=["Part number", "Name (zh)"]),
-            "The header row lacks the columns: Cost price, List price.",
-        ),
     ],
 )
-def test_a_bad_file_gets_a_clear_error_and_nothing_is_kept(
+def test_a_file_that_is_no_workbook_gets_a_form_error_and_nothing_is_kept(
     client, manager, settings, name, content, message
 ):
     client.force_login(manager)
@@ -330,6 +323,31 @@ def test_a_bad_file_gets_a_clear_error_and_nothing_is_kept(
     assert import_jobs.SESSION_KEY not in client.session
     folder = import_jobs.import_dir()
     assert not folder.exists() or not any(folder.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (xlsx_bytes([], header=None), "The file is empty"),
+        (xlsx_bytes([]), "The file has a header row but no rows to import."),
+        (
+            xlsx_bytes([["A", "B"]], header=["Part number", "Name (zh)"]),
+            "The header row lacks the columns: Cost price, List price.",
+        ),
+    ],
+)
+def test_a_workbook_without_rows_fails_in_the_worker_with_a_clear_error(
+    client, manager, content, message
+):
+    """The web process only keeps the upload; the worker reads it and says why it fails."""
+    client.force_login(manager)
+    response = post_file(client, upload(content=content))
+    assert response.url == reverse("parts:import_review")
+    assert job(client)["state"] == "failed"
+    body = client.get(reverse("parts:import_review")).content.decode()
+    assert message in body
+    token = client.session[import_jobs.SESSION_KEY]
+    assert not import_jobs.upload_path(token).exists(), "the refused file is not kept"
 
 
 def test_a_too_large_upload_is_refused(client, manager, monkeypatch):
@@ -542,7 +560,6 @@ def test_chinese_headers_and_extra_columns_are_understood(tmp_path, models):
             header=[*ZH, "备注", "故障关键词"],
         )
     )
-    inspect_workbook(path)
     ((number, raw),) = read_rows(path)
     (result,) = validate_rows([(number, raw)])
     assert number == 2 and result.ok and sorted(result.model_ids) == sorted(m.pk for m in models)
@@ -588,10 +605,10 @@ def test_a_workbook_that_unpacks_too_large_is_refused(tmp_path, monkeypatch):
 
     path = tmp_path / "x.xlsx"
     path.write_bytes(xlsx_bytes(GOOD_ROWS))
-    inspect_workbook(path)
+    read_rows(path)
     monkeypatch.setattr(import_workbook, "MAX_UNPACKED_BYTES", 1000)
     with pytest.raises(ImportFileError, match="too large once unpacked"):
-        inspect_workbook(path)
+        read_rows(path)
 
 
 def test_a_file_that_is_a_zip_but_not_a_workbook(tmp_path):
@@ -601,7 +618,7 @@ def test_a_file_that_is_a_zip_but_not_a_workbook(tmp_path):
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("hello.txt", "hi")
     with pytest.raises(ImportFileError, match="cannot be read"):
-        inspect_workbook(path)
+        read_rows(path)
 
 
 # --- a real browser: the progress bar is polled until the report replaces it ---------------
@@ -808,7 +825,8 @@ def test_the_write_takes_a_bounded_number_of_queries_whatever_the_row_count(
     batch; SQLite's 999-parameter limit splits an 80-row bulk_update in at most two)."""
     results = _results(_mixed_rows(count))
     assert all(r.ok for r in results)
-    with django_assert_max_num_queries(12):
+    # 12 for the parts and their links, 2 for their history (one insert per kind of write).
+    with django_assert_max_num_queries(14):
         outcome = import_write.import_rows(results)
     assert (outcome.created, outcome.updated) == (count - count // 2, count // 2)
     through = SparePart.product_models.through
@@ -841,3 +859,58 @@ def test_tracking_cannot_change_at_write_time_either(manager, models):
         import_write.import_rows(results)
     part.refresh_from_db()
     assert not part.is_main_component and StockMovement.objects.filter(part=part).count() == 1
+
+
+# --- price history (issue 10 §12): the bulk write does not bypass it -----------------------
+def test_every_imported_or_updated_part_gets_its_history_row_by_the_importer(
+    client, manager, models
+):
+    changed = SparePartFactory(part_number="UPD-1", name_zh="旧", list_price=Decimal("1.00"))
+    untouched = SparePartFactory(
+        part_number="SAME-1",
+        name_zh="件 SAME-1",
+        name_en="",
+        unit="pcs",
+        cost_price=10,
+        list_price=100,
+        currency="CNY",
+        symptom_keywords="",
+    )
+    untouched.product_models.set([models[0]])
+    before = {p.pk: p.history.count() for p in (changed, untouched)}
+    client.force_login(manager)
+    rows = [_kw_row("NEW-1"), _kw_row("NEW-2", ""), _kw_row("UPD-1", list_price=250)]
+    post_file(client, upload([*rows, _kw_row("SAME-1")], header=EN_KW, name="prices-2027.xlsx"))
+    confirm(client, "all")
+    assert job(client)["result"]["created"] == 2
+
+    for number in ("NEW-1", "NEW-2"):
+        (created,) = SparePart.objects.get(part_number=number).history.all()
+        assert (created.history_type, created.history_user) == ("+", manager)
+        assert created.history_change_reason == "Imported from prices-2027.xlsx"
+        assert created.list_price == Decimal("100.00")
+    latest = changed.history.first()
+    assert changed.history.count() == before[changed.pk] + 1
+    assert (latest.history_type, latest.history_user) == ("~", manager)
+    assert (latest.list_price, latest.name_zh) == (Decimal("250.00"), "件 UPD-1")
+    assert latest.prev_record.list_price == Decimal("1.00"), "the old price stays on record"
+    assert untouched.history.count() == before[untouched.pk], "an unchanged part has no row"
+
+
+def test_a_price_changed_on_the_form_is_kept_in_the_history_with_its_author(client, manager):
+    part = SparePartFactory(part_number="PB-1", cost_price=Decimal("100.00"))
+    client.force_login(manager)
+    data = {
+        "part_number": "PB-1",
+        "name_zh": part.name_zh,
+        "name_en": part.name_en,
+        "unit": "pcs",
+        "cost_price": "120.00",
+        "list_price": "150.00",
+        "currency": "CNY",
+        "active": "on",
+    }
+    assert client.post(reverse("parts:part_edit", args=[part.pk]), data).status_code == 302
+    latest = part.history.first()
+    assert (latest.history_user, latest.cost_price) == (manager, Decimal("120.00"))
+    assert latest.prev_record.cost_price == Decimal("100.00")

@@ -66,7 +66,7 @@ def fuse(device, bag, engineer):
     part = SparePartFactory(
         part_number="F-1", name_zh="保险丝", name_en="Fuse", product_models=[device.product_model]
     )
-    services.stock_receive(part=part, location=bag, quantity=5, user=engineer)
+    services.stock_receive(part=part, location=bag, quantity=5, user=None)
     return part
 
 
@@ -80,7 +80,7 @@ def board(device, bag, engineer):
         product_models=[device.product_model],
     )
     for serial in ("NEW-1", "NEW-2"):
-        services.stock_receive(part=part, location=bag, quantity=1, user=engineer, serial=serial)
+        services.stock_receive(part=part, location=bag, quantity=1, user=None, serial=serial)
     return part
 
 
@@ -290,9 +290,14 @@ def test_no_bag_and_no_location_is_refused(sr, record, fuse):
 
 
 def test_other_location_is_used_when_given(sr, record, fuse, engineer):
+    """The office may issue from a store; an engineer issues from their own bag only (they
+    take the part into the bag first)."""
     store = StockLocationFactory(name="Central")
-    services.stock_receive(part=fuse, location=store, quantity=3, user=engineer)
-    use = repair_part_use(request=sr, part=fuse, quantity=3, user=engineer, location=store)
+    services.stock_receive(part=fuse, location=store, quantity=3, user=None)
+    with pytest.raises(services.StockPowerDenied):
+        repair_part_use(request=sr, part=fuse, quantity=3, user=engineer, location=store)
+    manager = vendor_user(VendorRole.MANAGER, username="office")
+    use = repair_part_use(request=sr, part=fuse, quantity=3, user=manager, location=store)
     assert use.movement.from_location == store and on_hand(fuse, store) == 0
 
 

@@ -1,13 +1,14 @@
-"""Which files a regime version accepts (pure: no database)."""
+"""Which uploaded documents are accepted (pure: no database)."""
 
 import io
 
 import pytest
 from django.core.files.base import ContentFile
 
-from regimes.files import DocumentFileError, check_document_file, clean_name
+from core.uploads import DocumentFileError, check_document_file, clean_name
 
-from .factories import DOCX_BYTES, PDF_BYTES
+PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+DOCX_BYTES = b"PK\x03\x04" + b"\x00" * 40
 
 
 def check(name: str, content: bytes, max_bytes: int = 1000):

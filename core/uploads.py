@@ -1,5 +1,6 @@
-"""What a regime document file may be: a few office and image formats, recognised by their
-extension *and* their first bytes, and not too large. Domain-free: no models here."""
+"""What an uploaded document may be: a few office, image and text formats, recognised by
+their extension *and* their first bytes, and not too large. Domain-free: no models here;
+regime versions and emergency procedures both check their files with it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import hashlib
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
 
 ZIP_MAGIC = (b"PK\x03\x04",)  # DOCX, XLSX, PPTX, ODT, ODS are ZIP containers
 OLE_MAGIC = (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1",)  # DOC, XLS of old Office
@@ -34,7 +37,7 @@ MAX_NAME_LENGTH = 150
 
 class DocumentFileError(ValueError):
     """Why a file was refused. ``code``: ``empty``, ``too_large``, ``type`` or
-    ``content``; the service words it for people."""
+    ``content``; ``document_file_error_message`` words it for people."""
 
     def __init__(self, code: str) -> None:
         super().__init__(code)
@@ -112,3 +115,28 @@ def check_document_file(handle, *, name: str, max_bytes: int = DEFAULT_MAX_BYTES
     elif not any(head.startswith(m) for m in magic):
         raise DocumentFileError("content")
     return CheckedFile(name=name, sha256=digest.hexdigest(), size=total)
+
+
+def document_file_error_message(code: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+    """Why the file was refused, in the user's language."""
+    if code == "too_large":
+        return _("The file is too large: at most %(size)s MB.") % {
+            "size": f"{max_bytes / (1024 * 1024):g}"
+        }
+    if code == "empty":
+        return _("The file is empty.")
+    if code == "content":
+        return _("The file's content does not match its type: upload the document itself.")
+    return _("This file type is not accepted: upload one of %(types)s.") % {
+        "types": accepted_types_text()
+    }
+
+
+def accepted_types_text() -> str:
+    """``DOC, DOCX, JPEG, …``: the accepted extensions, for messages and help texts."""
+    return ", ".join(sorted(ext.lstrip(".").upper() for ext in ALLOWED_TYPES))
+
+
+def accept_attribute() -> str:
+    """The file input's ``accept``: the browser offers only these files."""
+    return ",".join(sorted(ALLOWED_TYPES))
