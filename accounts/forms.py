@@ -6,10 +6,10 @@ from django import forms
 from django.contrib.auth import forms as auth_forms
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import BootstrapFormMixin
+from core.forms import BootstrapFormMixin, SaneInputMixin
 
 
-class ApiTokenForm(forms.Form):
+class ApiTokenForm(SaneInputMixin, forms.Form):
     name = forms.CharField(
         label=_("Name"),
         max_length=100,

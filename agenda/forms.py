@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import BootstrapFormMixin
+from core.forms import BootstrapFormMixin, IdChoiceField
 from customers.models import Hospital
 
 from . import selectors
@@ -17,7 +17,7 @@ from .models import FeedScope
 EVERYONE = "all"
 
 
-class _PersonChoice(forms.ModelChoiceField):
+class _PersonChoice(IdChoiceField):
     def label_from_instance(self, obj) -> str:
         return str(obj)
 

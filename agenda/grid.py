@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from core.agenda import CalendarEntry
+from core.bounds import EARLIEST_DAY, LATEST_DAY
 
 WEEKS_PER_MONTH_PAGE = 6
 MAX_BADGES_PER_DAY = 3  # more than this on a day shows "+N more"
@@ -51,7 +52,7 @@ def parse_month(value: str | None) -> tuple[int, int] | None:
         year, month = int(year_text), int(month_text)
     except ValueError:
         return None
-    if not (1 <= month <= 12 and 1900 <= year <= 2999):
+    if not (1 <= month <= 12 and EARLIEST_DAY.year <= year <= LATEST_DAY.year):
         return None
     return year, month
 
@@ -61,7 +62,7 @@ def parse_day(value: str | None) -> date | None:
         day = date.fromisoformat(value or "")
     except ValueError:
         return None
-    return day if 1900 <= day.year <= 2999 else None
+    return day if EARLIEST_DAY <= day <= LATEST_DAY else None
 
 
 def entry_days(entry: CalendarEntry, time_zone: ZoneInfo) -> list[date]:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
-from core.forms import add_service_errors
+from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
 from core.timeutil import local_today
 
@@ -160,10 +160,10 @@ def _initial(request: HttpRequest, form: CalendarFeedForm) -> dict:
     """Pre-select the calendar the user came from, if it is one he may subscribe to."""
     initial = {}
     for name in ("engineer", "hospital"):
-        value = request.GET.get(name, "")
+        value = id_from(request.GET.get(name))
         field = form.fields.get(name)
-        if field is not None and value.isdigit():
-            chosen = field.queryset.filter(pk=int(value)).first()  # type: ignore[attr-defined]
+        if field is not None and value is not None:
+            chosen = field.queryset.filter(pk=value).first()  # type: ignore[attr-defined]
             if chosen is not None:
                 initial[name] = chosen
                 initial.setdefault("scope", name)

@@ -8,7 +8,18 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
 
-from core.api import READ_ERRORS, WRITE_ERRORS, PageIn, page, page_of, resolve
+from core.api import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    Day,
+    Id,
+    Input,
+    Moment,
+    PageIn,
+    page,
+    page_of,
+    resolve,
+)
 from core.permissions import require_perm
 from customers.models import Contact, Department, Hospital
 
@@ -26,7 +37,7 @@ from .selectors import device_search
 router = Router(tags=["installed base"])
 
 
-class ProductModelIn(Schema):
+class ProductModelIn(Input):
     manufacturer: str = Field(min_length=1, max_length=120)
     name: str = Field(min_length=1, max_length=120)
     gtin: str = ""
@@ -35,7 +46,7 @@ class ProductModelIn(Schema):
     main_components: list[str] = []
 
 
-class ProductModelPatch(Schema):
+class ProductModelPatch(Input):
     manufacturer: str | None = Field(None, min_length=1, max_length=120)
     name: str | None = Field(None, min_length=1, max_length=120)
     gtin: str | None = None
@@ -54,40 +65,40 @@ class ProductModelOut(Schema):
     main_components: list[str]
 
 
-class ProductModelFilter(Schema):
+class ProductModelFilter(Input):
     q: str | None = None
     category: str | None = None
 
 
-class DeviceIn(Schema):
-    product_model_id: int | None = None
+class DeviceIn(Input):
+    product_model_id: Id | None = None
     serial_number: str = Field("", max_length=100)
     udi: str = ""
     asset_tag: str = ""
-    hospital_id: int
-    department_id: int
+    hospital_id: Id
+    department_id: Id
     location: str = ""
-    installed_on: date | None = None
+    installed_on: Day | None = None
     acceptance_certificate_no: str = ""
-    accepted_on: date | None = None
-    live_on: date | None = None
+    accepted_on: Day | None = None
+    live_on: Day | None = None
     status: DeviceStatus = DeviceStatus.INSTALLED
-    responsible_contact_id: int | None = None
+    responsible_contact_id: Id | None = None
     notes: str = ""
 
 
-class DevicePatch(Schema):
+class DevicePatch(Input):
     serial_number: str | None = Field(None, min_length=1, max_length=100)
     udi: str | None = None
     asset_tag: str | None = None
-    department_id: int | None = None
+    department_id: Id | None = None
     location: str | None = None
-    installed_on: date | None = None
+    installed_on: Day | None = None
     acceptance_certificate_no: str | None = None
-    accepted_on: date | None = None
-    live_on: date | None = None
+    accepted_on: Day | None = None
+    live_on: Day | None = None
     status: DeviceStatus | None = None
-    responsible_contact_id: int | None = None
+    responsible_contact_id: Id | None = None
     notes: str | None = None
 
 
@@ -119,27 +130,27 @@ class DeviceOut(Schema):
         return str(obj.public_id)
 
 
-class DeviceFilter(Schema):
+class DeviceFilter(Input):
     q: str | None = Field(None, description="Serial, asset tag, or a scanned UDI/label")
-    hospital_id: int | None = None
-    department_id: int | None = None
-    product_model_id: int | None = None
+    hospital_id: Id | None = None
+    department_id: Id | None = None
+    product_model_id: Id | None = None
     status: DeviceStatus | None = None
 
 
-class GoLiveIn(Schema):
-    live_on: date
+class GoLiveIn(Input):
+    live_on: Day
 
 
-class ComponentIn(Schema):
+class ComponentIn(Input):
     name: str = Field(min_length=1, max_length=120)
     serial_number: str = Field(min_length=1, max_length=100)
-    installed_on: date | None = None
+    installed_on: Day | None = None
 
 
-class ComponentReplaceIn(Schema):
+class ComponentReplaceIn(Input):
     new_serial_number: str = Field(min_length=1, max_length=100)
-    replaced_on: date
+    replaced_on: Day
     removal_fate: ComponentFate = Field(description="returned, scrapped or sent_for_repair")
 
 
@@ -154,19 +165,19 @@ class ComponentOut(Schema):
     replaces_id: int | None
 
 
-class ProcedureIn(Schema):
-    department_id: int
-    device_id: int | None = None
-    product_model_id: int | None = None
+class ProcedureIn(Input):
+    department_id: Id
+    device_id: Id | None = None
+    product_model_id: Id | None = None
     title: str = Field(min_length=1, max_length=200)
     text: str = ""
     received_by: str = ""
-    received_at: AwareDatetime | None = None
+    received_at: Moment | None = None
 
 
-class ReceiptIn(Schema):
+class ReceiptIn(Input):
     received_by: str = Field(min_length=1, max_length=100)
-    received_at: AwareDatetime
+    received_at: Moment
 
 
 class ProcedureOut(Schema):
@@ -185,9 +196,9 @@ class ProcedureOut(Schema):
         return bool(obj.document)
 
 
-class ProcedureFilter(Schema):
-    department_id: int | None = None
-    device_id: int | None = None
+class ProcedureFilter(Input):
+    department_id: Id | None = None
+    device_id: Id | None = None
 
 
 # --- product models ---------------------------------------------------------------------
@@ -210,12 +221,12 @@ def product_model_create(request, payload: ProductModelIn):
 
 
 @router.get("/product-models/{model_id}", response={200: ProductModelOut, **READ_ERRORS})
-def product_model_read(request, model_id: int):
+def product_model_read(request, model_id: Id):
     return get_object_or_404(ProductModel.objects.for_user(request.user), pk=model_id)
 
 
 @router.patch("/product-models/{model_id}", response={200: ProductModelOut, **WRITE_ERRORS})
-def product_model_patch(request, model_id: int, payload: ProductModelPatch):
+def product_model_patch(request, model_id: Id, payload: ProductModelPatch):
     product_model = get_object_or_404(ProductModel.objects.for_user(request.user), pk=model_id)
     require_perm(request, "assets.change_productmodel", product_model)
     return services.product_model_update(
@@ -258,12 +269,12 @@ def device_create(request, payload: DeviceIn):
 
 
 @router.get("/devices/{device_id}", response={200: DeviceOut, **READ_ERRORS})
-def device_read(request, device_id: int):
+def device_read(request, device_id: Id):
     return get_object_or_404(Device.objects.for_user(request.user), pk=device_id)
 
 
 @router.patch("/devices/{device_id}", response={200: DeviceOut, **WRITE_ERRORS})
-def device_patch(request, device_id: int, payload: DevicePatch):
+def device_patch(request, device_id: Id, payload: DevicePatch):
     device = get_object_or_404(Device.objects.for_user(request.user), pk=device_id)
     require_perm(request, "assets.change_device", device)
     data = _device_references(request, payload.dict(exclude_unset=True))
@@ -271,7 +282,7 @@ def device_patch(request, device_id: int, payload: DevicePatch):
 
 
 @router.post("/devices/{device_id}/go-live", response={200: DeviceOut, **WRITE_ERRORS})
-def device_go_live(request, device_id: int, payload: GoLiveIn):
+def device_go_live(request, device_id: Id, payload: GoLiveIn):
     device = get_object_or_404(Device.objects.for_user(request.user), pk=device_id)
     require_perm(request, "assets.change_device", device)
     return services.device_go_live(device=device, live_on=payload.live_on)
@@ -279,20 +290,20 @@ def device_go_live(request, device_id: int, payload: GoLiveIn):
 
 # --- main components --------------------------------------------------------------------
 @router.get("/devices/{device_id}/components", response={200: list[ComponentOut], **READ_ERRORS})
-def component_list(request, device_id: int):
+def component_list(request, device_id: Id):
     device = get_object_or_404(Device.objects.for_user(request.user), pk=device_id)
     return list(device.components.all())
 
 
 @router.post("/devices/{device_id}/components", response={201: ComponentOut, **WRITE_ERRORS})
-def component_add(request, device_id: int, payload: ComponentIn):
+def component_add(request, device_id: Id, payload: ComponentIn):
     device = get_object_or_404(Device.objects.for_user(request.user), pk=device_id)
     require_perm(request, "assets.add_maincomponent", device)
     return Status(201, services.main_component_add(device=device, **payload.dict()))
 
 
 @router.post("/components/{component_id}/replace", response={201: ComponentOut, **WRITE_ERRORS})
-def component_replace(request, component_id: int, payload: ComponentReplaceIn):
+def component_replace(request, component_id: Id, payload: ComponentReplaceIn):
     component = get_object_or_404(MainComponent.objects.for_user(request.user), pk=component_id)
     require_perm(request, "assets.add_maincomponent", component.device)
     return Status(201, services.main_component_replace(component=component, **payload.dict()))
@@ -330,14 +341,14 @@ def procedure_create(request, payload: ProcedureIn):
 
 
 @router.get("/emergency-procedures/{procedure_id}", response={200: ProcedureOut, **READ_ERRORS})
-def procedure_read(request, procedure_id: int):
+def procedure_read(request, procedure_id: Id):
     return get_object_or_404(EmergencyProcedure.objects.for_user(request.user), pk=procedure_id)
 
 
 @router.post(
     "/emergency-procedures/{procedure_id}/receipt", response={200: ProcedureOut, **WRITE_ERRORS}
 )
-def procedure_receipt(request, procedure_id: int, payload: ReceiptIn):
+def procedure_receipt(request, procedure_id: Id, payload: ReceiptIn):
     procedure = get_object_or_404(
         EmergencyProcedure.objects.for_user(request.user), pk=procedure_id
     )

@@ -9,7 +9,7 @@ from django.db.models import Model, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import BootstrapFormMixin, DateInput, DateTimeInput
+from core.forms import BootstrapFormMixin, DateInput, DateTimeInput, IdChoiceField, id_from
 from core.uploads import accept_attribute
 from customers.models import Contact, Department, Hospital
 
@@ -73,7 +73,7 @@ def _follow(field: forms.Field, kind: str, source: str) -> None:
     )
 
 
-class DepartmentChoiceField(forms.ModelChoiceField):
+class DepartmentChoiceField(IdChoiceField):
     def label_from_instance(self, obj: Department) -> str:
         return obj.name
 
@@ -229,8 +229,7 @@ class DeviceForm(DeviceEditForm):
         _follow(self.fields["responsible_contact"], "contacts", "hospital")
 
     def _chosen_hospital_id(self) -> str | None:
-        value = _bound_value(self, "hospital")
-        return value if value and str(value).isdecimal() else None
+        return id_from(_bound_value(self, "hospital"))
 
 
 class GoLiveForm(BootstrapFormMixin, forms.Form):
@@ -273,8 +272,8 @@ class DeviceFilterForm(BootstrapFormMixin, forms.Form):
         self.fields["hospital"].queryset = Hospital.objects.for_user(user)
         self.fields["department"].queryset = departments
         self.fields["model"].queryset = ProductModel.objects.for_user(user)
-        hospital_id = _bound_value(self, "hospital")
-        if hospital_id and str(hospital_id).isdecimal():
+        hospital_id = id_from(_bound_value(self, "hospital"))
+        if hospital_id is not None:
             show_options(self.fields["department"], departments.filter(hospital_id=hospital_id))
         else:
             show_options(self.fields["department"], departments, group_by="hospital")
@@ -307,7 +306,7 @@ class ComponentReplaceForm(BootstrapFormMixin, forms.Form):
 
 
 # --- emergency procedures (R-5.1) -----------------------------------------------------
-class DeviceChoiceField(forms.ModelChoiceField):
+class DeviceChoiceField(IdChoiceField):
     def label_from_instance(self, obj: Device) -> str:
         tag = f" · {obj.asset_tag}" if obj.asset_tag else ""
         return f"{obj.product_model} · {obj.serial_number}{tag}"
@@ -360,8 +359,8 @@ class ProcedureForm(BootstrapFormMixin, forms.Form):
         self.fields["device"].queryset = devices
         self.fields["product_model"].queryset = ProductModel.objects.for_user(user)
         show_options(self.fields["department"], departments, group_by="hospital")
-        department_id = _bound_value(self, "department")
-        if department_id and str(department_id).isdecimal():
+        department_id = id_from(_bound_value(self, "department"))
+        if department_id is not None:
             show_options(self.fields["device"], devices.filter(department_id=department_id))
         else:
             show_options(self.fields["device"], devices.none())

@@ -10,7 +10,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
-from core.api import READ_ERRORS, WRITE_ERRORS, ErrorOut
+from core.api import READ_ERRORS, WRITE_ERRORS, ErrorOut, Id, Input
 from core.permissions import require_perm
 from service.selectors import request_in_scope_or_404
 
@@ -72,7 +72,7 @@ class StatementOut(Schema):
     credit_notes: list[CreditNoteOut]
 
 
-class DisputeIn(Schema):
+class DisputeIn(Input):
     comment: str = Field(max_length=4000)
 
 
@@ -134,7 +134,7 @@ def credit_note_body(note: CreditNote, time_zone: str) -> dict[str, Any]:
     }
 
 
-def _statement(request, request_id: int) -> ChargeStatement:
+def _statement(request, request_id: Id) -> ChargeStatement:
     service_request = request_in_scope_or_404(request.user, request_id)
     statement = services.charge_statement_for_read(request=service_request)
     if statement is None:
@@ -150,7 +150,7 @@ def _fresh(statement: ChargeStatement) -> dict[str, Any]:
 
 
 @router.get("/service-requests/{request_id}/charges", response={200: StatementOut, **READ_ERRORS})
-def charges_read(request, request_id: int):
+def charges_read(request, request_id: Id):
     """The request's charge statement with every line's reason. Drafted on the first read
     of a resolved request and re-priced while not accepted; 404 while unresolved."""
     return _fresh(_statement(request, request_id))
@@ -159,7 +159,7 @@ def charges_read(request, request_id: int):
 @router.post(
     "/service-requests/{request_id}/charges/accept", response={200: StatementOut, **STATE_ERRORS}
 )
-def charges_accept(request, request_id: int):
+def charges_accept(request, request_id: Id):
     """The hospital accepts the statement: frozen, hashed, PDF stored. 409 when it is
     already accepted, disputed, or changed since it was priced."""
     statement = _statement(request, request_id)
@@ -171,7 +171,7 @@ def charges_accept(request, request_id: int):
 @router.post(
     "/service-requests/{request_id}/charges/dispute", response={200: StatementOut, **STATE_ERRORS}
 )
-def charges_dispute(request, request_id: int, payload: DisputeIn):
+def charges_dispute(request, request_id: Id, payload: DisputeIn):
     """The hospital disputes the statement with a comment (422 when empty); 409 when it
     is accepted or already disputed."""
     statement = _statement(request, request_id)

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Router, Status
 
-from core.api import READ_ERRORS, ErrorOut
+from core.api import READ_ERRORS, ErrorOut, Id, Input
 from core.permissions import require_perm
 from service.selectors import request_in_scope_or_404
 
@@ -24,7 +24,7 @@ router = Router(tags=["charges"])
 LIST_ERRORS: dict[int, Any] = {**READ_ERRORS, 403: ErrorOut}
 
 
-class CreditNoteIn(Schema):
+class CreditNoteIn(Input):
     reason: str = Field(max_length=4000, description="Why the accepted statement is adjusted")
 
 
@@ -38,7 +38,7 @@ def _notes(statement: ChargeStatement | None) -> list[CreditNote]:
     "/service-requests/{request_id}/credit-notes",
     response={200: list[CreditNoteOut], **LIST_ERRORS},
 )
-def credit_notes_list(request, request_id: int):
+def credit_notes_list(request, request_id: Id):
     """The credit notes of the request's statement, the oldest first (empty while there is
     no statement or none was issued); amounts are decimal strings."""
     service_request = request_in_scope_or_404(request.user, request_id)
@@ -51,7 +51,7 @@ def credit_notes_list(request, request_id: int):
     "/service-requests/{request_id}/credit-notes",
     response={201: CreditNoteOut, **STATE_ERRORS},
 )
-def credit_note_issue(request, request_id: int, payload: CreditNoteIn):
+def credit_note_issue(request, request_id: Id, payload: CreditNoteIn):
     """Re-price the accepted statement: the credit note negates the lines it stood at and
     adds the re-priced ones. 422 on ``reason`` when empty, 422 ``no_change`` when the prices
     are the same; 409 ``not_accepted`` while the statement is a draft or disputed."""

@@ -16,6 +16,10 @@ from assets.models import Device, MainComponent
 from core.api import (
     READ_ERRORS,
     WRITE_ERRORS,
+    Day,
+    Id,
+    Input,
+    Moment,
     PageIn,
     page,
     page_of,
@@ -35,29 +39,29 @@ router = Router(tags=["contracts and coverage"])
 User = get_user_model()
 
 
-class ContractIn(Schema):
-    hospital_id: int
+class ContractIn(Input):
+    hospital_id: Id
     number: str = Field(min_length=1, max_length=60)
     title: str = ""
-    signed_on: date | None = None
+    signed_on: Day | None = None
     warranty_months: int = Field(12, description="Counted per device from its acceptance date")
     extended_warranty_months: int = 0
-    service_manager_id: int | None = None
-    dedicated_engineer_ids: list[int] = []
-    device_ids: list[int] = []
+    service_manager_id: Id | None = None
+    dedicated_engineer_ids: list[Id] = []
+    device_ids: list[Id] = []
     notify_hospital_on_breach: bool = False
     notes: str = ""
 
 
-class ContractPatch(Schema):
+class ContractPatch(Input):
     number: str | None = Field(None, min_length=1, max_length=60)
     title: str | None = None
-    signed_on: date | None = None
+    signed_on: Day | None = None
     warranty_months: int | None = None
     extended_warranty_months: int | None = None
-    service_manager_id: int | None = None
-    dedicated_engineer_ids: list[int] | None = None
-    device_ids: list[int] | None = None
+    service_manager_id: Id | None = None
+    dedicated_engineer_ids: list[Id] | None = None
+    device_ids: list[Id] | None = None
     notify_hospital_on_breach: bool | None = None
     notes: str | None = None
 
@@ -85,18 +89,18 @@ class ContractOut(Schema):
         return sorted(line.device_id for line in obj.lines.all())
 
 
-class ContractFilter(Schema):
-    hospital_id: int | None = None
+class ContractFilter(Input):
+    hospital_id: Id | None = None
     q: str | None = None
 
 
-class AgreementIn(Schema):
-    hospital_id: int
+class AgreementIn(Input):
+    hospital_id: Id
     number: str = Field("", max_length=60)
-    signed_on: date | None = None
-    starts_on: date
-    ends_on: date
-    device_ids: list[int] = []
+    signed_on: Day | None = None
+    starts_on: Day
+    ends_on: Day
+    device_ids: list[Id] = []
     covers_parts: bool = False
     covers_labor: bool = True
     covers_travel: bool = True
@@ -105,12 +109,12 @@ class AgreementIn(Schema):
     notes: str = ""
 
 
-class AgreementPatch(Schema):
+class AgreementPatch(Input):
     number: str | None = Field(None, min_length=1, max_length=60)
-    signed_on: date | None = None
-    starts_on: date | None = None
-    ends_on: date | None = None
-    device_ids: list[int] | None = None
+    signed_on: Day | None = None
+    starts_on: Day | None = None
+    ends_on: Day | None = None
+    device_ids: list[Id] | None = None
     covers_parts: bool | None = None
     covers_labor: bool | None = None
     covers_travel: bool | None = None
@@ -139,15 +143,15 @@ class AgreementOut(Schema):
         return sorted(d.pk for d in obj.devices.all())
 
 
-class AgreementFilter(Schema):
-    hospital_id: int | None = None
-    device_id: int | None = None
+class AgreementFilter(Input):
+    hospital_id: Id | None = None
+    device_id: Id | None = None
 
 
-class CoverageQuery(Schema):
-    at: AwareDatetime | None = Field(None, description="ISO 8601 with offset; default now")
+class CoverageQuery(Input):
+    at: Moment | None = Field(None, description="ISO 8601 with offset; default now")
     cause: Cause = Cause.UNDETERMINED
-    component_id: int | None = Field(None, description="A replaced main component")
+    component_id: Id | None = Field(None, description="A replaced main component")
 
 
 class CoverageOut(Schema):
@@ -221,12 +225,12 @@ def contract_create(request, payload: ContractIn):
 
 
 @router.get("/contracts/{contract_id}", response={200: ContractOut, **READ_ERRORS})
-def contract_read(request, contract_id: int):
+def contract_read(request, contract_id: Id):
     return get_object_or_404(_contracts(request), pk=contract_id)
 
 
 @router.patch("/contracts/{contract_id}", response={200: ContractOut, **WRITE_ERRORS})
-def contract_patch(request, contract_id: int, payload: ContractPatch):
+def contract_patch(request, contract_id: Id, payload: ContractPatch):
     contract = get_object_or_404(_contracts(request), pk=contract_id)
     require_perm(request, "contracts.change_contract", contract)
     data = _devices(request, _people(request, payload.dict(exclude_unset=True)))
@@ -259,14 +263,14 @@ def agreement_create(request, payload: AgreementIn):
 
 
 @router.get("/maintenance-agreements/{agreement_id}", response={200: AgreementOut, **READ_ERRORS})
-def agreement_read(request, agreement_id: int):
+def agreement_read(request, agreement_id: Id):
     return get_object_or_404(_agreements(request), pk=agreement_id)
 
 
 @router.patch(
     "/maintenance-agreements/{agreement_id}", response={200: AgreementOut, **WRITE_ERRORS}
 )
-def agreement_patch(request, agreement_id: int, payload: AgreementPatch):
+def agreement_patch(request, agreement_id: Id, payload: AgreementPatch):
     agreement = get_object_or_404(_agreements(request), pk=agreement_id)
     require_perm(request, "contracts.change_maintenanceagreement", agreement)
     data = _devices(request, payload.dict(exclude_unset=True))
@@ -276,7 +280,7 @@ def agreement_patch(request, agreement_id: int, payload: AgreementPatch):
 
 # --- coverage ---------------------------------------------------------------------------
 @router.get("/devices/{device_id}/coverage", response={200: CoverageOut, **READ_ERRORS})
-def device_coverage_read(request, device_id: int, query: Query[CoverageQuery]):
+def device_coverage_read(request, device_id: Id, query: Query[CoverageQuery]):
     """Which cover the device has at ``at`` and how a repair would be charged for ``cause``
     (R-3.1-R-3.4, R-6.5, R-7.7, R-7.8)."""
     device = get_object_or_404(

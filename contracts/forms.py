@@ -13,7 +13,14 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import VendorRole
 from assets.models import Device, MainComponent
-from core.forms import BootstrapFormMixin, DateInput, DateTimeInput, ServiceModelForm
+from core.forms import (
+    BootstrapFormMixin,
+    DateInput,
+    DateTimeInput,
+    IdChoiceField,
+    IdsChoiceField,
+    ServiceModelForm,
+)
 from customers.models import Hospital
 
 from .coverage import Cause
@@ -25,17 +32,17 @@ User = get_user_model()
 DATETIME_LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 
 
-class DeviceChoiceField(forms.ModelMultipleChoiceField):
+class DeviceChoiceField(IdsChoiceField):
     def label_from_instance(self, obj: Device) -> str:
         return f"{obj.serial_number} · {obj.product_model} · {obj.department}"
 
 
-class PersonChoiceField(forms.ModelChoiceField):
+class PersonChoiceField(IdChoiceField):
     def label_from_instance(self, obj) -> str:
         return str(obj)
 
 
-class PeopleChoiceField(forms.ModelMultipleChoiceField):
+class PeopleChoiceField(IdsChoiceField):
     def label_from_instance(self, obj) -> str:
         return str(obj)
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User, VendorRole
 from assets.models import Device
+from core.bounds import day_error
 from core.modeling import validated_save
 from core.numbering import next_number
 from customers.models import Hospital
@@ -40,8 +42,9 @@ AGREEMENT_FIELDS = (
     "notes",
 )
 DEDICATED_ENGINEERS = 2
-# A sanity bound, not a policy: it keeps every term inside the calendar and the column.
-MAX_TERM_MONTHS = 1200
+# A sanity bound, not a policy: no warranty and no agreement runs longer than 30 years.
+MAX_TERM_YEARS = 30
+MAX_TERM_MONTHS = MAX_TERM_YEARS * 12
 
 
 def _check_devices(hospital: Hospital, devices: list[Device], errors: dict) -> None:
@@ -158,8 +161,21 @@ def contract_update(
 
 def _save_agreement(agreement: MaintenanceAgreement, devices: list[Device] | None):
     errors: dict[str, Any] = {}
+    for field in ("starts_on", "ends_on"):
+        if (day := getattr(agreement, field)) and (problem := day_error(day)):
+            errors[field] = problem
+    if errors:
+        raise ValidationError(errors)
     if agreement.starts_on and agreement.ends_on and agreement.ends_on < agreement.starts_on:
         errors["ends_on"] = _("The agreement cannot end before it starts.")
+    elif (
+        agreement.starts_on
+        and agreement.ends_on
+        and agreement.ends_on > agreement.starts_on + relativedelta(years=MAX_TERM_YEARS)
+    ):
+        errors["ends_on"] = _("An agreement runs at most %(years)d years.") % {
+            "years": MAX_TERM_YEARS
+        }
     if agreement.fee is not None and agreement.fee < 0:
         errors["fee"] = _("The fee cannot be negative.")
     if devices is not None:

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from assets.models import Device
-from core.forms import add_service_errors
+from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
 from core.timeutil import local_today
 from customers.models import Hospital
@@ -40,11 +40,11 @@ DEDICATED_ENGINEERS = services.DEDICATED_ENGINEERS
 def _filtered(request: HttpRequest, queryset):
     """The hospital filter and the number search shared by both lists."""
     hospitals = Hospital.objects.for_user(request.user)
-    hospital_pk = request.GET.get("hospital", "")
+    hospital_pk = id_from(request.GET.get("hospital"))
     hospital = None
-    if hospital_pk.isdigit():
-        hospital = hospitals.filter(pk=int(hospital_pk)).first()
-        queryset = queryset.filter(hospital_id=int(hospital_pk))
+    if hospital_pk is not None:
+        hospital = hospitals.filter(pk=hospital_pk).first()
+        queryset = queryset.filter(hospital_id=hospital_pk)
     text = request.GET.get("q", "").strip()
     if text:
         queryset = queryset.filter(number__icontains=text)

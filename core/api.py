@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from ninja import NinjaAPI, Schema
+from ninja import Field, NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyCookie
 from ninja.utils import check_csrf
+from pydantic import AfterValidator, AwareDatetime, ConfigDict
 
+from .bounds import MAX_ID, MAX_OFFSET, MAX_TEXT, MONTH_PATTERN, day_error
 from .errors import Conflict, TooManyAttempts
 
 
@@ -114,6 +117,55 @@ def validation_error_items(
     return items
 
 
+def _validation_message(error: dict[str, Any]) -> str:
+    """pydantic's message for ``error`` in the reader's language (pydantic speaks English
+    only); a type not listed keeps pydantic's words."""
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    if kind == "value_error" and "error" in ctx:
+        return str(ctx["error"])  # our own validators' message, already translated
+    messages = {
+        "missing": lambda: _("This field is required."),
+        "int_parsing": lambda: _("Give a whole number."),
+        "int_type": lambda: _("Give a whole number."),
+        "int_from_float": lambda: _("Give a whole number."),
+        "float_parsing": lambda: _("Give a number."),
+        "decimal_parsing": lambda: _("Give a number."),
+        "bool_parsing": lambda: _("Give true or false."),
+        "string_type": lambda: _("Give a text."),
+        "list_type": lambda: _("Give a list."),
+        "date_parsing": lambda: _("Give a date as YYYY-MM-DD."),
+        "date_from_datetime_parsing": lambda: _("Give a date as YYYY-MM-DD."),
+        "datetime_parsing": lambda: _("Give a date and time in ISO 8601 with its time zone."),
+        "datetime_from_date_parsing": lambda: _(
+            "Give a date and time in ISO 8601 with its time zone."
+        ),
+        "timezone_aware": lambda: _("Give the time with its time zone."),
+        "less_than_equal": lambda: _("Give at most %(limit)s.") % {"limit": ctx.get("le")},
+        "less_than": lambda: _("Give less than %(limit)s.") % {"limit": ctx.get("lt")},
+        "greater_than_equal": lambda: _("Give at least %(limit)s.") % {"limit": ctx.get("ge")},
+        "greater_than": lambda: _("Give more than %(limit)s.") % {"limit": ctx.get("gt")},
+        "string_too_long": lambda: (
+            _("Use at most %(limit)s characters.") % {"limit": ctx.get("max_length")}
+        ),
+        "string_too_short": lambda: (
+            _("Use at least %(limit)s characters.") % {"limit": ctx.get("min_length")}
+        ),
+        "string_pattern_mismatch": lambda: _("This value does not have the expected form."),
+        "enum": lambda: _("Choose one of: %(choices)s.") % {"choices": ctx.get("expected", "")},
+        "literal_error": lambda: (
+            _("Choose one of: %(choices)s.") % {"choices": ctx.get("expected", "")}
+        ),
+        "too_long": lambda: _("Give at most %(limit)s items.") % {"limit": ctx.get("max_length")},
+        "decimal_max_digits": lambda: _("The number has too many digits."),
+        "decimal_max_places": lambda: _("The number has too many decimal places."),
+        "decimal_whole_digits": lambda: _("The number has too many digits."),
+        "json_invalid": lambda: _("The body is not valid JSON."),
+    }
+    make = messages.get(kind)
+    return make() if make else str(error.get("msg", ""))
+
+
 def ninja_error_items(exc: NinjaValidationError) -> list[dict[str, Any]]:
     items = []
     for error in exc.errors:
@@ -122,7 +174,7 @@ def ninja_error_items(exc: NinjaValidationError) -> list[dict[str, Any]]:
         if len(loc) > 1 and loc[0] == "body" and loc[1] == "payload":
             loc = ["body", *loc[2:]]
         items.append(
-            {"loc": loc, "msg": str(error.get("msg", "")), "type": str(error.get("type", ""))}
+            {"loc": loc, "msg": _validation_message(error), "type": str(error.get("type", ""))}
         )
     return items
 
@@ -214,9 +266,35 @@ def resolve_many(queryset, pks, field: str) -> list:
     return [found[pk] for pk in pks]
 
 
-class PageIn(Schema):
-    limit: int = 50
-    offset: int = 0
+def _sane_day(value: date) -> date:
+    if problem := day_error(value):
+        raise ValueError(problem)
+    return value
+
+
+# Input types of every schema and path: an id a database can hold (10**20 is a 422 on the
+# field, not an overflow in the query), a date or a moment between 2000 and 2100.
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Day = Annotated[date, AfterValidator(_sane_day)]
+Moment = Annotated[AwareDatetime, AfterValidator(_sane_day)]
+Month = Annotated[str, Field(pattern=MONTH_PATTERN, description="YYYY-MM, 2000 to 2100")]
+
+
+class Input(Schema):
+    """What a client sends (bodies and query filters): no text longer than ``MAX_TEXT``
+    unless its field says otherwise (a signature image, a file in base64), so nothing
+    unbounded reaches a service or a column."""
+
+    model_config = ConfigDict(str_max_length=MAX_TEXT)
+
+
+# A signature_pad drawing as a data URL (core.signatures caps the PNG at 500 KB).
+SIGNATURE_DATA_URL_MAX = 700_000
+
+
+class PageIn(Input):
+    limit: int = Field(50, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 def page(queryset, *, limit: int, offset: int) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
-from core.api import READ_ERRORS, WRITE_ERRORS, PageIn, page, page_of, resolve
+from core.api import READ_ERRORS, WRITE_ERRORS, Id, Input, PageIn, page, page_of, resolve
 from core.permissions import require_perm
 
 from . import services
@@ -23,7 +23,7 @@ class OrganisationOut(Schema):
     email: str
 
 
-class OrganisationPatch(Schema):
+class OrganisationPatch(Input):
     name: str | None = None
     address: str | None = None
     hotline: str | None = None
@@ -32,7 +32,7 @@ class OrganisationPatch(Schema):
     email: str | None = None
 
 
-class HospitalIn(Schema):
+class HospitalIn(Input):
     name: str = Field(min_length=1, max_length=200)
     code: str = ""
     address: str = ""
@@ -41,7 +41,7 @@ class HospitalIn(Schema):
     notes: str = ""
 
 
-class HospitalPatch(Schema):
+class HospitalPatch(Input):
     name: str | None = Field(None, min_length=1, max_length=200)
     code: str | None = None
     address: str | None = None
@@ -60,19 +60,19 @@ class HospitalOut(Schema):
     notes: str
 
 
-class HospitalFilter(Schema):
+class HospitalFilter(Input):
     q: str | None = None
 
 
-class DepartmentIn(Schema):
-    hospital_id: int
+class DepartmentIn(Input):
+    hospital_id: Id
     name: str = Field(min_length=1, max_length=120)
-    responsible_contact_id: int | None = None
+    responsible_contact_id: Id | None = None
 
 
-class DepartmentPatch(Schema):
+class DepartmentPatch(Input):
     name: str | None = Field(None, min_length=1, max_length=120)
-    responsible_contact_id: int | None = None
+    responsible_contact_id: Id | None = None
 
 
 class DepartmentOut(Schema):
@@ -82,22 +82,22 @@ class DepartmentOut(Schema):
     responsible_contact_id: int | None
 
 
-class DepartmentFilter(Schema):
-    hospital_id: int | None = None
+class DepartmentFilter(Input):
+    hospital_id: Id | None = None
     q: str | None = None
 
 
-class ContactIn(Schema):
-    hospital_id: int
-    department_id: int | None = None
+class ContactIn(Input):
+    hospital_id: Id
+    department_id: Id | None = None
     name: str = Field(min_length=1, max_length=100)
     title: str = ""
     phone: str = ""
     email: str = ""
 
 
-class ContactPatch(Schema):
-    department_id: int | None = None
+class ContactPatch(Input):
+    department_id: Id | None = None
     name: str | None = Field(None, min_length=1, max_length=100)
     title: str | None = None
     phone: str | None = None
@@ -114,9 +114,9 @@ class ContactOut(Schema):
     email: str
 
 
-class ContactFilter(Schema):
-    hospital_id: int | None = None
-    department_id: int | None = None
+class ContactFilter(Input):
+    hospital_id: Id | None = None
+    department_id: Id | None = None
 
 
 # --- service organisation (R-1.1) -------------------------------------------------------
@@ -147,12 +147,12 @@ def hospital_create(request, payload: HospitalIn):
 
 
 @router.get("/hospitals/{hospital_id}", response={200: HospitalOut, **READ_ERRORS})
-def hospital_read(request, hospital_id: int):
+def hospital_read(request, hospital_id: Id):
     return get_object_or_404(Hospital.objects.for_user(request.user), pk=hospital_id)
 
 
 @router.patch("/hospitals/{hospital_id}", response={200: HospitalOut, **WRITE_ERRORS})
-def hospital_patch(request, hospital_id: int, payload: HospitalPatch):
+def hospital_patch(request, hospital_id: Id, payload: HospitalPatch):
     hospital = get_object_or_404(Hospital.objects.for_user(request.user), pk=hospital_id)
     require_perm(request, "customers.change_hospital", hospital)
     return services.hospital_update(hospital=hospital, **payload.dict(exclude_unset=True))
@@ -185,12 +185,12 @@ def department_create(request, payload: DepartmentIn):
 
 
 @router.get("/departments/{department_id}", response={200: DepartmentOut, **READ_ERRORS})
-def department_read(request, department_id: int):
+def department_read(request, department_id: Id):
     return get_object_or_404(Department.objects.for_user(request.user), pk=department_id)
 
 
 @router.patch("/departments/{department_id}", response={200: DepartmentOut, **WRITE_ERRORS})
-def department_patch(request, department_id: int, payload: DepartmentPatch):
+def department_patch(request, department_id: Id, payload: DepartmentPatch):
     department = get_object_or_404(Department.objects.for_user(request.user), pk=department_id)
     require_perm(request, "customers.change_department", department)
     data = payload.dict(exclude_unset=True)
@@ -226,12 +226,12 @@ def contact_create(request, payload: ContactIn):
 
 
 @router.get("/contacts/{contact_id}", response={200: ContactOut, **READ_ERRORS})
-def contact_read(request, contact_id: int):
+def contact_read(request, contact_id: Id):
     return get_object_or_404(Contact.objects.for_user(request.user), pk=contact_id)
 
 
 @router.patch("/contacts/{contact_id}", response={200: ContactOut, **WRITE_ERRORS})
-def contact_patch(request, contact_id: int, payload: ContactPatch):
+def contact_patch(request, contact_id: Id, payload: ContactPatch):
     contact = get_object_or_404(Contact.objects.for_user(request.user), pk=contact_id)
     require_perm(request, "customers.change_contact", contact)
     data = payload.dict(exclude_unset=True)

@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from core.forms import add_service_errors
+from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
 
 from . import services
@@ -201,9 +201,9 @@ def contact_create(request: HttpRequest, hospital_pk: int) -> HttpResponse:
     hospital = get_object_or_404(Hospital.objects.for_user(request.user), pk=hospital_pk)
     require_perm(request, "customers.add_contact", hospital)
     initial = {}
-    department_pk = request.GET.get("department", "")
-    if department_pk.isdigit():
-        initial["department"] = int(department_pk)
+    department_pk = id_from(request.GET.get("department"))
+    if department_pk is not None:
+        initial["department"] = department_pk
     form = ContactForm(request.POST or None, hospital=hospital, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:

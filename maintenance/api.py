@@ -23,8 +23,12 @@ from contracts.models import Contract
 from core.api import (
     API_FIELD_NAMES,
     READ_ERRORS,
+    SIGNATURE_DATA_URL_MAX,
     WRITE_ERRORS,
+    Day,
     ErrorOut,
+    Id,
+    Input,
     PageIn,
     page,
     page_of,
@@ -54,7 +58,7 @@ DisplayState = Literal["planned", "due", "overdue", "done", "awaiting_signature"
 # --- schemas -------------------------------------------------------------------------------
 
 
-class ChecklistItemIn(Schema):
+class ChecklistItemIn(Input):
     key: str = Field(min_length=1, max_length=100)
     label: str = Field(min_length=1, max_length=200)
     type: ChecklistItemType
@@ -72,15 +76,15 @@ class ChecklistItemOut(Schema):
     max: int | float | None = None
 
 
-class PlanIn(Schema):
+class PlanIn(Input):
     """A plan template (for a product model, a category or, with neither, every device) or,
     with ``contract_id``, a contract's own numbers for one kind."""
 
     kind: PlanKind
-    contract_id: int | None = Field(
+    contract_id: Id | None = Field(
         None, description="Set: the contract's own numbers for ``kind`` (an override)"
     )
-    product_model_id: int | None = Field(None, description="Template: for this model")
+    product_model_id: Id | None = Field(None, description="Template: for this model")
     category: ProductCategory | None = Field(None, description="Template: for this category")
     interval_months: int | None = Field(None, ge=1, le=120, description="Default: the kind's")
     tolerance_days: int | None = Field(None, ge=0, le=366, description="± days; the kind's")
@@ -100,21 +104,21 @@ class PlanOut(Schema):
     active: bool
 
 
-class PlanFilter(Schema):
+class PlanFilter(Input):
     kind: PlanKind | None = None
-    product_model_id: int | None = Field(None, description="Templates of this model only")
-    contract_id: int | None = Field(None, description="This contract's numbers only")
+    product_model_id: Id | None = Field(None, description="Templates of this model only")
+    contract_id: Id | None = Field(None, description="This contract's numbers only")
 
 
-class VisitFilter(Schema):
-    due_from: date | None = Field(None, description="Due on or after (the hospital's dates)")
-    due_to: date | None = Field(None, description="Due on or before")
+class VisitFilter(Input):
+    due_from: Day | None = Field(None, description="Due on or after (the hospital's dates)")
+    due_to: Day | None = Field(None, description="Due on or before")
     state: VisitStateFilter | None = Field(
         None, description="planned includes overdue; done includes awaiting_signature"
     )
-    hospital_id: int | None = None
-    engineer_id: int | None = None
-    device_id: int | None = None
+    hospital_id: Id | None = None
+    engineer_id: Id | None = None
+    device_id: Id | None = None
 
 
 class VisitSummaryOut(Schema):
@@ -169,7 +173,7 @@ class VisitOut(VisitSummaryOut):
     photos: list[PhotoOut]
 
 
-class CompleteIn(Schema):
+class CompleteIn(Input):
     results: dict[str, Any] = Field(
         default_factory=dict,
         description='Per checklist item key: a value ("pass"/"fail"/true/false, a number, '
@@ -178,6 +182,7 @@ class CompleteIn(Schema):
     signer_name: str = Field("", max_length=100, description="The hospital's signer")
     signature: str = Field(
         "",
+        max_length=SIGNATURE_DATA_URL_MAX,
         description="data:image/png;base64,… With signer_name: signed at once; with "
         "neither: done, awaiting the hospital's signature",
     )
@@ -186,16 +191,18 @@ class CompleteIn(Schema):
     )
 
 
-class SignIn(Schema):
+class SignIn(Input):
     signer_name: str = Field("", max_length=100)
-    signature: str = Field("", description="data:image/png;base64,…")
+    signature: str = Field(
+        "", max_length=SIGNATURE_DATA_URL_MAX, description="data:image/png;base64,…"
+    )
 
 
-class SpecialIn(Schema):
-    device_id: int
+class SpecialIn(Input):
+    device_id: Id
     reason: str = Field(min_length=1, max_length=2000, description="What is abnormal")
-    due_on: date | None = Field(None, description="Default: today in the hospital's zone")
-    engineer_ids: list[int] | None = Field(
+    due_on: Day | None = Field(None, description="Default: today in the hospital's zone")
+    engineer_ids: list[Id] | None = Field(
         None, description="Default: the contract's dedicated engineers"
     )
 
@@ -295,7 +302,7 @@ def _summary(visit: Visit) -> dict[str, Any]:
     }
 
 
-def visit_body(visit_id: int, user) -> dict[str, Any]:
+def visit_body(visit_id: Id, user) -> dict[str, Any]:
     """The whole visit as the API shows it."""
     visit = get_object_or_404(
         selectors.visits_for(user).prefetch_related("obligations", "findings__request", "photos"),
@@ -489,12 +496,12 @@ def visit_special_create(request, payload: SpecialIn):
 
 
 @router.get("/visits/{visit_id}", response={200: VisitOut, **READ_ERRORS})
-def visit_read(request, visit_id: int):
+def visit_read(request, visit_id: Id):
     return visit_body(visit_id, request.user)
 
 
 @router.post("/visits/{visit_id}/complete", response={200: VisitOut, **STATE_ERRORS})
-def visit_complete(request, visit_id: int, payload: CompleteIn):
+def visit_complete(request, visit_id: Id, payload: CompleteIn):
     """Record the results (and, with signer_name and signature, the hospital's signature).
     422 locates a bad result at ["body", "results", item key]; 409 when the visit is no
     longer planned (a second submit): nothing is recorded twice."""
@@ -521,7 +528,7 @@ def visit_complete(request, visit_id: int, payload: CompleteIn):
 
 
 @router.post("/visits/{visit_id}/sign", response={200: VisitOut, **STATE_ERRORS})
-def visit_sign(request, visit_id: int, payload: SignIn):
+def visit_sign(request, visit_id: Id, payload: SignIn):
     """The hospital's confirmation of a done visit (R-2.4); then it is frozen. 409 when it
     is not done or already signed."""
     visit = get_object_or_404(_visits(request), pk=visit_id)

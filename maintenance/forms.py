@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import VendorRole
 from assets.models import Device
-from core.forms import BootstrapFormMixin, DateInput
+from core.forms import BootstrapFormMixin, DateInput, IdChoiceField, IdsChoiceField, SaneInputMixin
 from core.signatures import signature_error_message
 from customers.models import Hospital
 from service.record_forms import SignatureForm
@@ -64,12 +64,12 @@ def engineers_queryset():
     )
 
 
-class EngineerChoiceField(forms.ModelChoiceField):
+class EngineerChoiceField(IdChoiceField):
     def label_from_instance(self, obj) -> str:
         return str(obj)
 
 
-class EngineersChoiceField(forms.ModelMultipleChoiceField):
+class EngineersChoiceField(IdsChoiceField):
     def label_from_instance(self, obj) -> str:
         return str(obj)
 
@@ -352,7 +352,7 @@ class VisitSignForm(SignatureForm):
     """The hospital's confirmation signature of a completed visit (R-2.4)."""
 
 
-class PhotoForm(forms.Form):
+class PhotoForm(SaneInputMixin, forms.Form):
     item_key = forms.CharField(max_length=100)
     # Checked by the service (Pillow: JPEG, PNG or WebP, at most 10 MB).
     photo = forms.FileField(

@@ -134,6 +134,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A NUL character is never text (after the user is known: its page has the site's menu).
+    "core.middleware.RefuseNulMiddleware",
     # After the user is known: the same write sent twice is done once (API keys, form tokens).
     "accounts.middleware.IdempotencyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

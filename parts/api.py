@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.errors import HttpError
-from pydantic import AwareDatetime
 
 from accounts.models import VendorRole
 from assets.models import ProductModel
@@ -25,6 +24,9 @@ from core.api import (
     READ_ERRORS,
     WRITE_ERRORS,
     ErrorOut,
+    Id,
+    Input,
+    Moment,
     PageIn,
     page,
     page_of,
@@ -68,11 +70,11 @@ def _api_names(exc: ValidationError) -> ValidationError:
     return ValidationError({API_NAMES.get(k, k): v for k, v in exc.error_dict.items()})
 
 
-class PartIn(Schema):
+class PartIn(Input):
     part_number: str = Field(min_length=1, max_length=60)
     name_zh: str = Field(min_length=1, max_length=200)
     name_en: str = Field("", max_length=200)
-    product_model_ids: list[int] = []
+    product_model_ids: list[Id] = []
     symptom_keywords: str = Field(
         "", max_length=300, description="Comma-separated words of a fault report, e.g. 黑屏"
     )
@@ -99,16 +101,16 @@ class PartOut(Schema):
     active: bool
 
 
-class PartFilter(Schema):
+class PartFilter(Input):
     q: str = ""
-    product_model_id: int | None = None
+    product_model_id: Id | None = None
     active: bool | None = None
 
 
-class LocationIn(Schema):
+class LocationIn(Input):
     kind: LocationKind
     name: str = Field(min_length=1, max_length=120)
-    engineer_id: int | None = None
+    engineer_id: Id | None = None
     active: bool = True
 
 
@@ -132,15 +134,15 @@ class StockOut(Schema):
     is_low: bool
 
 
-class StockFilter(Schema):
-    part_id: int | None = None
-    location_id: int | None = None
+class StockFilter(Input):
+    part_id: Id | None = None
+    location_id: Id | None = None
     low_only: bool = False
 
 
-class MovementIn(Schema):
+class MovementIn(Input):
     kind: MovementKind
-    part_id: int
+    part_id: Id
     quantity: int | None = Field(
         None,
         ge=1,
@@ -153,12 +155,12 @@ class MovementIn(Schema):
         description="count_correction: units counted (at most "
         f"{MAX_MOVEMENT_QUANTITY} more or fewer than the books)",
     )
-    location_id: int | None = Field(None, description="Every kind but transfer")
-    from_location_id: int | None = Field(None, description="transfer")
-    to_location_id: int | None = Field(None, description="transfer")
-    request_id: int | None = Field(None, description="reserve, unreserve, issue, return")
+    location_id: Id | None = Field(None, description="Every kind but transfer")
+    from_location_id: Id | None = Field(None, description="transfer")
+    to_location_id: Id | None = Field(None, description="transfer")
+    request_id: Id | None = Field(None, description="reserve, unreserve, issue, return")
     serial: str = Field("", max_length=100, description="Serial-tracked parts: the unit")
-    occurred_at: AwareDatetime | None = Field(None, description="Default now")
+    occurred_at: Moment | None = Field(None, description="Default now")
     note: str = Field("", max_length=500)
 
 

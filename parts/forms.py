@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from core.forms import BootstrapFormMixin, ServiceModelForm
+from core.forms import BootstrapFormMixin, SaneInputMixin, ServiceModelForm
 from service.forms import new_idempotency_key
 from service.models import ServiceRequest
 
@@ -90,7 +90,7 @@ class MovementForm(BootstrapFormMixin, forms.Form):
         self.fields["request"].queryset = requests.select_related(None)
 
 
-class BagIssueForm(forms.Form):
+class BagIssueForm(SaneInputMixin, forms.Form):
     part = forms.IntegerField()
     request = forms.IntegerField()
     quantity = forms.IntegerField(min_value=1, max_value=MAX_MOVEMENT_QUANTITY)
@@ -98,7 +98,7 @@ class BagIssueForm(forms.Form):
     idempotency_key = forms.CharField(max_length=64)
 
 
-class RequestReserveForm(forms.Form):
+class RequestReserveForm(SaneInputMixin, forms.Form):
     """The request page's "reserve" button: one unit, at the chosen location or the default
     (the engineer's bag, else the store with most)."""
 
@@ -107,7 +107,7 @@ class RequestReserveForm(forms.Form):
     idempotency_key = forms.CharField(max_length=64)
 
 
-class RequestUnreserveForm(forms.Form):
+class RequestUnreserveForm(SaneInputMixin, forms.Form):
     """The request page's "unreserve" button: give back one reserved line."""
 
     part = forms.IntegerField()

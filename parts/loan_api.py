@@ -13,10 +13,20 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import AwareDatetime
 
 from assets.models import ProductModel
-from core.api import READ_ERRORS, WRITE_ERRORS, ErrorOut, PageIn, page, page_of, resolve
+from core.api import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    ErrorOut,
+    Id,
+    Input,
+    Moment,
+    PageIn,
+    page,
+    page_of,
+    resolve,
+)
 from core.errors import Conflict
 from core.permissions import require_perm
 from service.models import ServiceRequest
@@ -67,39 +77,39 @@ class LoanerOut(Schema):
     current_loan: LoanOut | None
 
 
-class LoanerIn(Schema):
-    product_model_id: int
+class LoanerIn(Input):
+    product_model_id: Id
     serial_number: str = Field(min_length=1, max_length=100)
     asset_tag: str = Field("", max_length=60)
-    location_id: int
+    location_id: Id
     notes: str = ""
 
 
-class LoanerFilter(Schema):
+class LoanerFilter(Input):
     state: LoanerState | None = None
-    product_model_id: int | None = None
+    product_model_id: Id | None = None
 
 
-class LoanerNoteIn(Schema):
+class LoanerNoteIn(Input):
     note: str = Field("", max_length=500)
 
 
 class BackInServiceIn(LoanerNoteIn):
-    location_id: int
+    location_id: Id
 
 
-class InstallIn(Schema):
-    request_id: int
-    installed_at: AwareDatetime | None = Field(None, description="Default now")
+class InstallIn(Input):
+    request_id: Id
+    installed_at: Moment | None = Field(None, description="Default now")
     late_reason: str = Field(
         "", max_length=2000, description="Required when installed_at is more than 15 min ago"
     )
     notes: str = ""
 
 
-class ReturnIn(Schema):
-    location_id: int | None = Field(None, description="Default: where the unit was taken from")
-    returned_at: AwareDatetime | None = Field(None, description="Default now")
+class ReturnIn(Input):
+    location_id: Id | None = Field(None, description="Default: where the unit was taken from")
+    returned_at: Moment | None = Field(None, description="Default now")
     notes: str = ""
 
 
@@ -177,7 +187,7 @@ def loaner_create(request, payload: LoanerIn):
 
 
 @router.post("/loaners/{loaner_id}/install", response={201: LoanerOut, **LOAN_ERRORS})
-def loaner_install(request, loaner_id: int, payload: InstallIn):
+def loaner_install(request, loaner_id: Id, payload: InstallIn):
     """Install the unit at the request's hospital: records the request's
     ``loaner_installed`` step (it meets the ``restored`` milestone) and opens a loan."""
     unit = get_object_or_404(LoanerUnit.objects.for_user(request.user), pk=loaner_id)
@@ -202,7 +212,7 @@ def loaner_install(request, loaner_id: int, payload: InstallIn):
 
 
 @router.post("/loaners/{loaner_id}/return", response={200: LoanerOut, **LOAN_ERRORS})
-def loaner_return(request, loaner_id: int, payload: ReturnIn):
+def loaner_return(request, loaner_id: Id, payload: ReturnIn):
     """The unit is back: close its open loan; 409 ``not_on_loan`` when it has none."""
     unit = get_object_or_404(LoanerUnit.objects.for_user(request.user), pk=loaner_id)
     require_perm(request, "parts.add_loan", unit)
@@ -228,7 +238,7 @@ def loaner_return(request, loaner_id: int, payload: ReturnIn):
 
 
 # --- state changes (R-7.3): a unit on loan or in the wrong state is a 409 -----------------
-def _changed(request, loaner_id: int, perm: str, change) -> dict:
+def _changed(request, loaner_id: Id, perm: str, change) -> dict:
     unit = get_object_or_404(LoanerUnit.objects.for_user(request.user), pk=loaner_id)
     require_perm(request, perm, unit)
     try:
@@ -239,7 +249,7 @@ def _changed(request, loaner_id: int, perm: str, change) -> dict:
 
 
 @router.post("/loaners/{loaner_id}/send-to-repair", response={200: LoanerOut, **LOAN_ERRORS})
-def loaner_send_to_repair(request, loaner_id: int, payload: LoanerNoteIn):
+def loaner_send_to_repair(request, loaner_id: Id, payload: LoanerNoteIn):
     """An available unit goes to the workshop; 409 ``on_loan`` (take it back first) or
     ``wrong_state``."""
     return _changed(
@@ -251,7 +261,7 @@ def loaner_send_to_repair(request, loaner_id: int, payload: LoanerNoteIn):
 
 
 @router.post("/loaners/{loaner_id}/back-in-service", response={200: LoanerOut, **LOAN_ERRORS})
-def loaner_back_in_service(request, loaner_id: int, payload: BackInServiceIn):
+def loaner_back_in_service(request, loaner_id: Id, payload: BackInServiceIn):
     """A unit in repair is available again at ``location_id`` (an active stock location);
     409 ``wrong_state`` when it is not in repair."""
     return _changed(
@@ -270,7 +280,7 @@ def loaner_back_in_service(request, loaner_id: int, payload: BackInServiceIn):
 
 
 @router.post("/loaners/{loaner_id}/retire", response={200: LoanerOut, **LOAN_ERRORS})
-def loaner_retire(request, loaner_id: int, payload: LoanerNoteIn):
+def loaner_retire(request, loaner_id: Id, payload: LoanerNoteIn):
     """The unit leaves the pool for good (office staff); 409 ``on_loan`` or
     ``wrong_state`` (already retired)."""
     return _changed(

@@ -5,14 +5,20 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import BootstrapFormMixin, DateTimeInput, ServiceModelForm
+from core.forms import (
+    BootstrapFormMixin,
+    DateTimeInput,
+    IdChoiceField,
+    SaneInputMixin,
+    ServiceModelForm,
+)
 from service.models import ServiceRequest
 
 from .loans import requests_for_install
 from .models import LoanerUnit, StockLocation
 
 
-class RequestChoiceField(forms.ModelChoiceField):
+class RequestChoiceField(IdChoiceField):
     def label_from_instance(self, obj: ServiceRequest) -> str:
         return f"{obj.number} · {obj.hospital.name} · {obj.device.product_model}"
 
@@ -56,7 +62,7 @@ class LoanInstallForm(BootstrapFormMixin, forms.Form):
         self.fields["request"].queryset = requests_for_install(user)
 
 
-class LoanReturnForm(forms.Form):
+class LoanReturnForm(SaneInputMixin, forms.Form):
     location = forms.ModelChoiceField(
         queryset=StockLocation.objects.filter(active=True), required=False
     )

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from assets.models import ProductModel
 from core.errors import Conflict
-from core.forms import add_service_errors
+from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
 from service.selectors import request_in_scope_or_404
 
@@ -59,9 +59,9 @@ def loaner_list(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     if state in LoanerState.values:
         units = units.filter(state=state)
-    model = request.GET.get("model", "")
-    if model.isdigit():
-        units = units.filter(product_model_id=int(model))
+    model = id_from(request.GET.get("model"))
+    if model is not None:
+        units = units.filter(product_model_id=model)
     # From a request's page: each available unit gets an "install" link for that request.
     for_request = request.GET.get("request", "")
     page = Paginator(units, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -73,9 +73,9 @@ def loaner_list(request: HttpRequest) -> HttpResponse:
             "page": page,
             "state": state,
             "states": LoanerState.choices,
-            "model": model if model.isdigit() else "",
+            "model": model or "",
             "models": ProductModel.objects.filter(loaner_units__isnull=False).distinct(),
-            "for_request": for_request if for_request.isdigit() else "",
+            "for_request": id_from(for_request) or "",
             "can_add": request.user.has_perm("parts.add_loanerunit"),
             "can_lend": request.user.has_perm("parts.add_loan"),
         },

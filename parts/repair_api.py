@@ -15,7 +15,7 @@ from ninja import Field, Header, Router, Schema, Status
 from ninja.errors import HttpError
 
 from assets.models import ComponentFate, MainComponent
-from core.api import READ_ERRORS, WRITE_ERRORS, ErrorOut, resolve
+from core.api import READ_ERRORS, WRITE_ERRORS, ErrorOut, Id, Input, resolve
 from core.errors import Conflict
 from core.permissions import require_perm
 from service.selectors import request_in_scope_or_404
@@ -46,12 +46,12 @@ class IssuedPartOut(Schema):
     currency: str
 
 
-class PartUseIn(Schema):
-    part_id: int
+class PartUseIn(Input):
+    part_id: Id
     quantity: int = Field(1, ge=1, le=999)
-    location_id: int | None = None
+    location_id: Id | None = None
     serial: str = Field("", max_length=100)
-    removed_component_id: int | None = None
+    removed_component_id: Id | None = None
     removed_serial: str = Field("", max_length=100)
     removal_fate: ComponentFate | None = None
 
@@ -70,7 +70,7 @@ class PartUseOut(Schema):
 
 
 @router.get(PATH, response={200: list[IssuedPartOut], 403: ErrorOut, **READ_ERRORS})
-def parts_used_list(request, request_id: int):
+def parts_used_list(request, request_id: Id):
     """The parts issued to the request, net of returns: one line per serial unit for main
     components, one per part otherwise."""
     service_request = request_in_scope_or_404(request.user, request_id)
@@ -81,7 +81,7 @@ def parts_used_list(request, request_id: int):
 @router.post(PATH, response={201: PartUseOut, **USE_ERRORS})
 def parts_used_create(
     request,
-    request_id: int,
+    request_id: Id,
     payload: PartUseIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
 ):

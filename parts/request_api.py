@@ -8,7 +8,7 @@ from typing import Any
 
 from ninja import Router, Schema
 
-from core.api import READ_ERRORS, ErrorOut
+from core.api import READ_ERRORS, ErrorOut, Id
 from core.permissions import require_perm
 from service.selectors import request_in_scope_or_404
 
@@ -55,7 +55,7 @@ class RequestPartsOut(Schema):
 
 
 @router.get("/service-requests/{request_id}/parts", response={200: RequestPartsOut, **ERRORS})
-def request_parts(request, request_id: int):
+def request_parts(request, request_id: Id):
     """Proposals rank the parts that fit the device's model: symptom keywords found in the
     description first, then those in the first engineer's bag, then those used before on
     this model, then by part number."""

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.forms import add_service_errors
+from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
 from service.forms import new_idempotency_key
 
@@ -118,8 +118,8 @@ def stock(request: HttpRequest) -> HttpResponse:
     require_perm(request, "parts.view_stocklevel")
     locations = StockLocation.objects.for_user(request.user).filter(active=True)
     location = None
-    if request.GET.get("location", "").isdigit():
-        location = locations.filter(pk=request.GET["location"]).first()
+    if (location_pk := id_from(request.GET.get("location"))) is not None:
+        location = locations.filter(pk=location_pk).first()
     levels = selectors.stock_levels(location=location)
     low_only = request.GET.get("low") == "1"
     if low_only:

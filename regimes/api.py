@@ -19,8 +19,21 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
 
-from core.api import READ_ERRORS, WRITE_ERRORS, PageIn, page, page_of, resolve
+from core.api import (
+    READ_ERRORS,
+    SIGNATURE_DATA_URL_MAX,
+    WRITE_ERRORS,
+    Day,
+    Id,
+    Input,
+    Moment,
+    PageIn,
+    page,
+    page_of,
+    resolve,
+)
 from core.permissions import require_perm
+from core.uploads import DEFAULT_MAX_BYTES
 from customers.models import Contact, Department, Hospital
 
 from . import selectors, services
@@ -38,33 +51,39 @@ API_NAMES = {
 }
 
 
-class DocumentIn(Schema):
-    hospital_id: int
+class DocumentIn(Input):
+    hospital_id: Id
     kind: RegimeKind
     title: str = Field(min_length=1, max_length=200)
-    department_id: int | None = None
+    department_id: Id | None = None
 
 
-class FileIn(Schema):
+class FileIn(Input):
     name: str = Field(min_length=1, max_length=200, description="File name with extension")
-    content_base64: str = Field(min_length=1, description="The file's bytes, base64")
+    content_base64: str = Field(
+        min_length=1,
+        max_length=(DEFAULT_MAX_BYTES + 2) // 3 * 4,
+        description="The file's bytes, base64 (at most 10 MB once decoded)",
+    )
 
 
-class VersionIn(Schema):
-    effective_from: date
+class VersionIn(Input):
+    effective_from: Day
     text: str = ""
     summary: str = ""
     file: FileIn | None = Field(None, description="PDF, DOCX, DOC, XLSX, … at most 10 MB")
 
 
-class ReceiptIn(Schema):
-    version_id: int | None = Field(None, description="Default: the current version")
+class ReceiptIn(Input):
+    version_id: Id | None = Field(None, description="Default: the current version")
     recipient_name: str = Field("", max_length=100, description="Default: the contact's name")
-    recipient_contact_id: int | None = None
-    recipient_user_id: int | None = None
-    department_id: int | None = Field(None, description="Default: the contact's department")
-    received_at: AwareDatetime | None = Field(None, description="ISO 8601 with offset; now")
-    signature_data_url: str = Field("", description="data:image/png;base64,… (optional)")
+    recipient_contact_id: Id | None = None
+    recipient_user_id: Id | None = None
+    department_id: Id | None = Field(None, description="Default: the contact's department")
+    received_at: Moment | None = Field(None, description="ISO 8601 with offset; now")
+    signature_data_url: str = Field(
+        "", max_length=SIGNATURE_DATA_URL_MAX, description="data:image/png;base64,… (optional)"
+    )
 
 
 class VersionOut(Schema):
@@ -115,8 +134,8 @@ class DocumentDetailOut(DocumentOut):
     contacts_without_current: list[RecipientOut]
 
 
-class DocumentFilter(Schema):
-    hospital_id: int | None = None
+class DocumentFilter(Input):
+    hospital_id: Id | None = None
     kind: RegimeKind | None = None
 
 
@@ -226,7 +245,7 @@ def regime_document_create(request, payload: DocumentIn):
 @router.get(
     "/regime-documents/{regime_document_id}", response={200: DocumentDetailOut, **READ_ERRORS}
 )
-def regime_document_read(request, regime_document_id: int):
+def regime_document_read(request, regime_document_id: Id):
     """The document, its versions, its receipts (each saying whether its recipient needs
     the current version) and who has not received the current version."""
     document = get_object_or_404(_documents(request), pk=regime_document_id)
@@ -249,7 +268,7 @@ def _uploaded(file: FileIn | None) -> ContentFile | None:
     "/regime-documents/{regime_document_id}/versions",
     response={201: VersionOut, **WRITE_ERRORS},
 )
-def regime_version_create(request, regime_document_id: int, payload: VersionIn):
+def regime_version_create(request, regime_document_id: Id, payload: VersionIn):
     """Append the next version (numbers 1, 2, … per document). It cannot take effect before
     the version it follows."""
     document = get_object_or_404(_documents(request), pk=regime_document_id)
@@ -269,7 +288,7 @@ def regime_version_create(request, regime_document_id: int, payload: VersionIn):
     "/regime-documents/{regime_document_id}/receipts",
     response={201: ReceiptOut, **WRITE_ERRORS},
 )
-def regime_receipt_create(request, regime_document_id: int, payload: ReceiptIn):
+def regime_receipt_create(request, regime_document_id: Id, payload: ReceiptIn):
     document = get_object_or_404(_documents(request), pk=regime_document_id)
     require_perm(request, "regimes.add_regimereceipt", document)
     user = request.user

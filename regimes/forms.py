@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from assets.forms import DepartmentChoiceField, show_options
-from core.forms import BootstrapFormMixin, DateInput, DateTimeInput
+from core.forms import BootstrapFormMixin, DateInput, DateTimeInput, IdChoiceField
 from core.uploads import accept_attribute
 from customers.models import Contact, Department, Hospital
 
@@ -53,7 +53,7 @@ class RegimeVersionForm(BootstrapFormMixin, forms.Form):
     )
 
 
-class VersionChoiceField(forms.ModelChoiceField):
+class VersionChoiceField(IdChoiceField):
     def label_from_instance(self, obj: RegimeVersion) -> str:
         return gettext("Version %(number)s · effective from %(date)s") % {
             "number": obj.number,
@@ -61,7 +61,7 @@ class VersionChoiceField(forms.ModelChoiceField):
         }
 
 
-class UserChoiceField(forms.ModelChoiceField):
+class UserChoiceField(IdChoiceField):
     def label_from_instance(self, obj: User) -> str:
         return str(obj)
 

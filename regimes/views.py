@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from core.forms import add_service_errors
+from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
 from core.uploads import INLINE_TYPES, extension
 from customers.models import Hospital
@@ -184,8 +184,8 @@ def receipt_create(request: HttpRequest, pk: int) -> HttpResponse:
                 "received_at": timezone.localtime().replace(second=0, microsecond=0),
             }
             for name in ("department", "recipient_contact"):
-                value = request.GET.get(name, "")
-                if value.isdecimal():
+                value = id_from(request.GET.get(name))
+                if value is not None:
                     initial[name] = value
             form = RegimeReceiptForm(initial=initial, user=request.user, document=document)
         if form.is_bound and form.is_valid():

@@ -22,8 +22,13 @@ from ninja.errors import ValidationError as NinjaValidationError
 from accounts.models import User, VendorRole
 from core.api import (
     READ_ERRORS,
+    SIGNATURE_DATA_URL_MAX,
     WRITE_ERRORS,
+    Day,
     ErrorOut,
+    Id,
+    Input,
+    Month,
     PageIn,
     page,
     page_of,
@@ -41,7 +46,6 @@ from .selectors import display_state, return_visits_for
 
 router = Router(tags=["return visits"])
 CONFLICT_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 409: ErrorOut}
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 T = TypeVar("T")
 
 # Service field names -> what the client sent.
@@ -49,35 +53,35 @@ FIELD_NAMES = {"department": "department_id", "device": "device_id", "engineers"
 
 
 # --- schemas ------------------------------------------------------------------------------
-class ReturnVisitIn(Schema):
-    department_id: int
-    month: str = Field(pattern=MONTH_PATTERN, description="YYYY-MM: this month or a later one")
-    due_on: date | None = Field(None, description="Within the month; default the usual day")
-    engineer_ids: list[int] | None = Field(
+class ReturnVisitIn(Input):
+    department_id: Id
+    month: Month = Field(description="YYYY-MM: this month or a later one")
+    due_on: Day | None = Field(None, description="Within the month; default the usual day")
+    engineer_ids: list[Id] | None = Field(
         None, description="Default: the dedicated engineers of the department's contracts"
     )
 
 
-class ParticipantIn(Schema):
+class ParticipantIn(Input):
     name: str = Field(max_length=100)
     role: str = Field("", max_length=100, description="e.g. 科室主任, 护士长")
 
 
-class DeviceCheckIn(Schema):
-    device_id: int
+class DeviceCheckIn(Input):
+    device_id: Id
     state: DeviceState
     note: str = Field("", max_length=500)
 
 
-class FindingIn(Schema):
-    device_id: int
+class FindingIn(Input):
+    device_id: Id
     kind: FindingKind = FindingKind.FAULT
     description: str = Field(min_length=1, max_length=5000)
     raise_request: bool = Field(False, description="Open a service request found on a visit")
 
 
-class SheetIn(Schema):
-    visited_on: date | None = Field(None, description="Default: the hospital's today")
+class SheetIn(Input):
+    visited_on: Day | None = Field(None, description="Default: the hospital's today")
     participants: list[ParticipantIn] = Field(description="At least one")
     devices: list[DeviceCheckIn] = Field(description="Every device of the department")
     training_given: str = Field("", max_length=5000)
@@ -86,7 +90,7 @@ class SheetIn(Schema):
     comments: str = Field("", max_length=5000)
 
 
-class SignIn(Schema):
+class SignIn(Input):
     role: SignatureRole
     signer_name: str = Field(min_length=1, max_length=100)
     signer_role: str = Field(
@@ -97,7 +101,10 @@ class SignIn(Schema):
             "the signature says it was given on the engineer's device)"
         ),
     )
-    signature: str = Field(description="signature_pad's toDataURL(): data:image/png;base64,…")
+    signature: str = Field(
+        max_length=SIGNATURE_DATA_URL_MAX,
+        description="signature_pad's toDataURL(): data:image/png;base64,…",
+    )
 
 
 class ParticipantOut(Schema):
@@ -157,10 +164,10 @@ class ReturnVisitOut(Schema):
     pdf_url: str | None
 
 
-class ReturnVisitFilter(Schema):
-    month: str | None = Field(None, pattern=MONTH_PATTERN, description="YYYY-MM")
-    hospital_id: int | None = None
-    department_id: int | None = None
+class ReturnVisitFilter(Input):
+    month: Month | None = None
+    hospital_id: Id | None = None
+    department_id: Id | None = None
     state: Literal["planned", "overdue", "awaiting_signature", "done", "cancelled"] | None = None
 
 
@@ -204,7 +211,7 @@ def _with_sheet(visits):
     )
 
 
-def visit_body(visit: ReturnVisit, today: date) -> dict[str, Any]:
+def visit_body(visit: ReturnVisit, today: Day) -> dict[str, Any]:
     return {
         "id": visit.pk,
         "hospital_id": visit.hospital_id,
@@ -319,14 +326,14 @@ def return_visit_create(request, payload: ReturnVisitIn):
 
 
 @router.get("/return-visits/{return_visit_id}", response={200: ReturnVisitOut, **READ_ERRORS})
-def return_visit_read(request, return_visit_id: int):
+def return_visit_read(request, return_visit_id: Id):
     return _body(request, return_visit_id)
 
 
 @router.post(
     "/return-visits/{return_visit_id}/sheet", response={200: ReturnVisitOut, **CONFLICT_ERRORS}
 )
-def return_visit_sheet(request, return_visit_id: int, payload: SheetIn):
+def return_visit_sheet(request, return_visit_id: Id, payload: SheetIn):
     """Record the sheet (设备回访单) while both sides have not signed; a content change
     withdraws a signature given before. 409 once signed by both or cancelled."""
     visit = get_object_or_404(_visits(request), pk=return_visit_id)
@@ -359,7 +366,7 @@ def return_visit_sheet(request, return_visit_id: int, payload: SheetIn):
 @router.post(
     "/return-visits/{return_visit_id}/sign", response={201: ReturnVisitOut, **CONFLICT_ERRORS}
 )
-def return_visit_sign(request, return_visit_id: int, payload: SignIn):
+def return_visit_sign(request, return_visit_id: Id, payload: SignIn):
     """Sign the recorded sheet as the vendor's engineer or the hospital; the second side's
     signature freezes it and archives its PDF. 409 before the sheet is recorded."""
     visit = get_object_or_404(_visits(request), pk=return_visit_id)

@@ -10,7 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from core.forms import BootstrapFormMixin, DateInput
+from core.forms import BootstrapFormMixin, DateInput, SaneInputMixin
 from customers.models import Hospital
 
 from .models import DeviceState, FindingKind
@@ -111,7 +111,7 @@ class ParticipantForm(BootstrapFormMixin, forms.Form):
     )
 
 
-class DeviceCheckForm(forms.Form):
+class DeviceCheckForm(SaneInputMixin, forms.Form):
     """One device of the department: rendered by hand as large toggle buttons."""
 
     device = forms.IntegerField(widget=forms.HiddenInput)

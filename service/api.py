@@ -11,7 +11,6 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema, Status
-from pydantic import AwareDatetime
 
 from accounts.models import VendorRole
 from assets.models import Device
@@ -21,6 +20,9 @@ from core.api import (
     READ_ERRORS,
     WRITE_ERRORS,
     ErrorOut,
+    Id,
+    Input,
+    Moment,
     PageIn,
     page,
     page_of,
@@ -38,10 +40,10 @@ User = get_user_model()
 EVENT_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 409: ErrorOut}
 
 
-class RequestIn(Schema):
-    device_id: int
+class RequestIn(Input):
+    device_id: Id
     severity: Severity = Severity.NORMAL
-    reported_at: AwareDatetime | None = Field(
+    reported_at: Moment | None = Field(
         None, description="When the vendor was notified; default now; never in the future"
     )
     channel: Channel = Channel.API
@@ -50,15 +52,15 @@ class RequestIn(Schema):
     reporter_phone: str = Field("", max_length=60)
 
 
-class RequestPatch(Schema):
+class RequestPatch(Input):
     fault_cause: FaultCause
 
 
-class EventIn(Schema):
+class EventIn(Input):
     type: EventType = Field(
         description="customer_signed is recorded by signing the repair record, not here"
     )
-    occurred_at: AwareDatetime | None = Field(None, description="Default now; ≤ 5 min ahead")
+    occurred_at: Moment | None = Field(None, description="Default now; ≤ 5 min ahead")
     late_reason: str = Field(
         "",
         max_length=2000,
@@ -69,19 +71,19 @@ class EventIn(Schema):
     )
     reason: PauseReason | None = Field(None, description="paused: why the clock stops")
     note: str = Field("", max_length=2000)
-    engineer_ids: list[int] | None = Field(None, description="dispatched: who goes")
+    engineer_ids: list[Id] | None = Field(None, description="dispatched: who goes")
     parts: list[str] = Field([], description="dispatched: parts to carry")
 
 
-class ConfirmLateIn(Schema):
+class ConfirmLateIn(Input):
     note: str = Field("", max_length=2000)
 
 
-class RootCauseIn(Schema):
+class RootCauseIn(Input):
     cause: str = Field(min_length=1)
     measures: str = Field(min_length=1)
     explained_to: str = Field(min_length=1, max_length=200)
-    explained_at: AwareDatetime
+    explained_at: Moment
 
 
 class CoverageOut(Schema):
@@ -150,10 +152,10 @@ class RequestSummaryOut(Schema):
     milestones: list[MilestoneOut]
 
 
-class RequestFilter(Schema):
+class RequestFilter(Input):
     state: Literal["open", "breached", "at_risk"] = "open"
-    hospital_id: int | None = None
-    engineer_id: int | None = None
+    hospital_id: Id | None = None
+    engineer_id: Id | None = None
     severity: Severity | None = None
 
 
@@ -300,12 +302,12 @@ def service_request_list(request, filters: Query[RequestFilter], paging: Query[P
 
 
 @router.get("/service-requests/{request_id}", response={200: RequestOut, **READ_ERRORS})
-def service_request_read(request, request_id: int):
+def service_request_read(request, request_id: Id):
     return request_body(get_object_or_404(_requests(request), pk=request_id))
 
 
 @router.patch("/service-requests/{request_id}", response={200: RequestOut, **WRITE_ERRORS})
-def service_request_patch(request, request_id: int, payload: RequestPatch):
+def service_request_patch(request, request_id: Id, payload: RequestPatch):
     """Classify the fault cause (it decides the charges; it may change)."""
     service_request = get_object_or_404(_requests(request), pk=request_id)
     require_perm(request, "service.change_servicerequest", service_request)
@@ -316,7 +318,7 @@ def service_request_patch(request, request_id: int, payload: RequestPatch):
 @router.post("/service-requests/{request_id}/events", response={201: RequestOut, **EVENT_ERRORS})
 def service_request_event(
     request,
-    request_id: int,
+    request_id: Id,
     payload: EventIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
 ):
@@ -354,7 +356,7 @@ def service_request_event(
     "/service-requests/{request_id}/events/{event_id}/confirm",
     response={200: RequestOut, **EVENT_ERRORS},
 )
-def service_request_event_confirm(request, request_id: int, event_id: int, payload: ConfirmLateIn):
+def service_request_event_confirm(request, request_id: Id, event_id: Id, payload: ConfirmLateIn):
     """A manager confirms a step recorded late, so that it may meet its promise (409 for a
     step recorded in time). Confirming twice changes nothing."""
     service_request = get_object_or_404(_requests(request), pk=request_id)
@@ -365,7 +367,7 @@ def service_request_event_confirm(request, request_id: int, event_id: int, paylo
 
 
 @router.put("/service-requests/{request_id}/root-cause", response={200: RequestOut, **WRITE_ERRORS})
-def service_request_root_cause(request, request_id: int, payload: RootCauseIn):
+def service_request_root_cause(request, request_id: Id, payload: RootCauseIn):
     """The root-cause report of an emergency (R-5.5)."""
     service_request = get_object_or_404(_requests(request), pk=request_id)
     require_perm(request, "service.add_rootcausereport", service_request)

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import VendorRole
 from assets.models import Device
-from core.forms import BootstrapFormMixin, DateTimeInput
+from core.forms import BootstrapFormMixin, DateTimeInput, IdsChoiceField, SaneInputMixin
 from customers.models import Hospital
 
 from .messages import event_label
@@ -66,7 +66,7 @@ class DateTimeSecondsInput(DateTimeInput):
         self.format = "%Y-%m-%dT%H:%M:%S"
 
 
-class EngineerChoiceField(forms.ModelMultipleChoiceField):
+class EngineerChoiceField(IdsChoiceField):
     def label_from_instance(self, obj) -> str:
         return str(obj)
 
@@ -126,7 +126,7 @@ class RequestFilterForm(BoardFilterForm):
 
 
 # --- intake -----------------------------------------------------------------------------
-class DeviceSearchForm(forms.Form):
+class DeviceSearchForm(SaneInputMixin, forms.Form):
     q = forms.CharField(label=_("Find the device"), required=False, max_length=300)
 
 

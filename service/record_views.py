@@ -21,7 +21,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core.forms import add_service_errors
+from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
 from core.signatures import signature_error_message
 
@@ -174,7 +174,7 @@ def record_sign(request: HttpRequest, pk: int) -> HttpResponse:
     amendment = None
     amendment_id = request.POST.get("amendment") or request.GET.get("amendment")
     if amendment_id:
-        if not str(amendment_id).isdigit():
+        if id_from(amendment_id) is None:
             raise Http404
         amendment = get_object_or_404(RepairRecordAmendment, record=record, pk=amendment_id)
     already = (

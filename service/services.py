@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User, VendorRole
 from assets.models import Device
+from core.bounds import day_error
 from core.errors import Conflict
 from core.numbering import next_number
 
@@ -85,6 +86,15 @@ def service_request_open(
         errors["reported_at"] = _("Give the time with its time zone.")
     elif reported_at > now:
         errors["reported_at"] = _("The report time cannot be in the future.")
+    elif problem := day_error(reported_at):
+        errors["reported_at"] = problem
+    elif device.installed_on and (
+        timezone.localtime(reported_at, ZoneInfo(device.hospital.time_zone)).date()
+        < device.installed_on
+    ):
+        errors["reported_at"] = _(
+            "The report time cannot be before the device was installed (%(day)s)."
+        ) % {"day": device.installed_on.isoformat()}
     if errors:
         raise ValidationError(errors)
 

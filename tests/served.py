@@ -95,6 +95,30 @@ def wait_for(condition: Callable[[], Any], what: str, timeout: float = 180) -> A
         time.sleep(0.2)
 
 
+# --- a throwaway PostgreSQL database -------------------------------------------------------
+def postgres_server_url() -> str:
+    """The server the suite's PostgreSQL run uses, else the local one (user postgres)."""
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        url = "postgres://postgres@127.0.0.1:5432/postgres"
+    return url
+
+
+def postgres_admin(url: str):
+    import psycopg
+
+    parts = urllib.parse.urlsplit(url)
+    return psycopg.connect(
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=urllib.parse.unquote(parts.username or "postgres"),
+        password=urllib.parse.unquote(parts.password or "") or None,
+        dbname="postgres",
+        autocommit=True,
+        connect_timeout=3,
+    )
+
+
 # --- processes ----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Proc:

@@ -35,7 +35,15 @@ from django.test import Client
 from accounts.models import VendorRole
 from accounts.tests.factories import UserFactory, vendor_user
 
-from .served import STALE_HEARTBEAT, environment, manage, served, wait_for
+from .served import (
+    STALE_HEARTBEAT,
+    environment,
+    manage,
+    postgres_admin,
+    postgres_server_url,
+    served,
+    wait_for,
+)
 
 MANIFEST_STORAGES = {
     **settings.STORAGES,
@@ -193,29 +201,6 @@ print(json.dumps({
     "engineer_token": api_token_create(user=engineer, name="load")[1],
 }))
 """
-
-
-def postgres_server_url() -> str:
-    """The server the suite's PostgreSQL run uses, else the local one (user postgres)."""
-    url = os.environ.get("TEST_DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        url = "postgres://postgres@127.0.0.1:5432/postgres"
-    return url
-
-
-def postgres_admin(url: str):
-    import psycopg
-
-    parts = urllib.parse.urlsplit(url)
-    return psycopg.connect(
-        host=parts.hostname,
-        port=parts.port or 5432,
-        user=urllib.parse.unquote(parts.username or "postgres"),
-        password=urllib.parse.unquote(parts.password or "") or None,
-        dbname="postgres",
-        autocommit=True,
-        connect_timeout=3,
-    )
 
 
 REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -5,7 +5,7 @@ Training is free (R-2.1): no schema here has a price, fee or charge.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -16,7 +16,20 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
 
 from contracts.models import Contract
-from core.api import READ_ERRORS, WRITE_ERRORS, ErrorOut, PageIn, page, page_of, resolve
+from core.api import (
+    READ_ERRORS,
+    SIGNATURE_DATA_URL_MAX,
+    WRITE_ERRORS,
+    Day,
+    ErrorOut,
+    Id,
+    Input,
+    Moment,
+    PageIn,
+    page,
+    page_of,
+    resolve,
+)
 from core.api import resolve_many as resolve_all
 from core.permissions import require_perm
 from customers.models import Department
@@ -45,8 +58,8 @@ def _api_names(exc: ValidationError) -> ValidationError:
 
 
 # --- schemas ----------------------------------------------------------------------------
-class TrainingPlanIn(Schema):
-    contract_id: int
+class TrainingPlanIn(Input):
+    contract_id: Id
     title: str = Field(min_length=1, max_length=200)
     notes: str = ""
 
@@ -66,9 +79,9 @@ class TrainingPlanOut(Schema):
         return obj.contract.number
 
 
-class TrainingPlanFilter(Schema):
-    contract_id: int | None = None
-    hospital_id: int | None = None
+class TrainingPlanFilter(Input):
+    contract_id: Id | None = None
+    hospital_id: Id | None = None
 
 
 class TrainingTopicOut(Schema):
@@ -86,16 +99,16 @@ class TrainingMaterialOut(Schema):
     url: str
 
 
-class TrainingSessionIn(Schema):
-    plan_id: int
-    topic_ids: list[int] = Field([], description="Standard (or saved) topics")
+class TrainingSessionIn(Input):
+    plan_id: Id
+    topic_ids: list[Id] = Field([], description="Standard (or saved) topics")
     topic_text: str = Field("", max_length=300, description="A free topic of this session")
     content: str = ""
-    lecturer_id: int = Field(description="A service manager or a service engineer (R-2.2)")
-    starts_at: AwareDatetime
+    lecturer_id: Id = Field(description="A service manager or a service engineer (R-2.2)")
+    starts_at: Moment
     duration: timedelta = Field(description="ISO 8601, e.g. PT2H; at most 24 hours")
     place: str = Field(min_length=1, max_length=200)
-    audience_department_ids: list[int] = []
+    audience_department_ids: list[Id] = []
 
 
 class TrainingSessionOut(Schema):
@@ -121,29 +134,30 @@ class TrainingSessionOut(Schema):
     free_of_charge: bool = Field(True, description="Always true: training is free (R-2.1)")
 
 
-class TrainingSessionFilter(Schema):
-    plan_id: int | None = None
-    hospital_id: int | None = None
-    from_: date | None = Field(
+class TrainingSessionFilter(Input):
+    plan_id: Id | None = None
+    hospital_id: Id | None = None
+    from_: Day | None = Field(
         None, alias="from", description="First local day (the caller's time zone)"
     )
-    to: date | None = Field(None, description="Last local day, included")
+    to: Day | None = Field(None, description="Last local day, included")
 
 
-class TrainingAttendanceIn(Schema):
+class TrainingAttendanceIn(Input):
     name: str = Field(min_length=1, max_length=100)
-    department_id: int | None = Field(None, description="A department of the session's hospital")
+    department_id: Id | None = Field(None, description="A department of the session's hospital")
     department_text: str = Field("", max_length=100, description="When it is not in the list")
     role: str = Field("", max_length=100)
     signature: str | None = Field(
         None,
+        max_length=SIGNATURE_DATA_URL_MAX,
         description="data:image/png;base64,... drawn on screen; may be empty only once the "
         "paper sign-in sheet is uploaded",
     )
     score: int | None = Field(None, ge=0, le=100, description="Assessment score 0-100")
 
 
-class TrainingAttendancePatch(Schema):
+class TrainingAttendancePatch(Input):
     score: int | None = Field(None, ge=0, le=100)
 
 
@@ -247,7 +261,7 @@ def plan_create(request, payload: TrainingPlanIn):
 
 
 @router.get("/training-plans/{training_plan_id}", response={200: TrainingPlanOut, **READ_ERRORS})
-def plan_read(request, training_plan_id: int):
+def plan_read(request, training_plan_id: Id):
     return get_object_or_404(selectors.plans_for(request.user), pk=training_plan_id)
 
 
@@ -307,7 +321,7 @@ def session_create(request, payload: TrainingSessionIn):
 @router.get(
     "/training-sessions/{training_session_id}", response={200: TrainingSessionOut, **READ_ERRORS}
 )
-def session_read(request, training_session_id: int):
+def session_read(request, training_session_id: Id):
     return _session_body(get_object_or_404(_sessions(request), pk=training_session_id))
 
 
@@ -316,7 +330,7 @@ def session_read(request, training_session_id: int):
     "/training-sessions/{training_session_id}/attendance",
     response={200: list[TrainingAttendanceOut], **READ_ERRORS},
 )
-def attendance_list(request, training_session_id: int):
+def attendance_list(request, training_session_id: Id):
     session = get_object_or_404(_sessions(request), pk=training_session_id)
     return [_attendance_body(a) for a in selectors.attendances_of(session)]
 
@@ -325,7 +339,7 @@ def attendance_list(request, training_session_id: int):
     "/training-sessions/{training_session_id}/attendance",
     response={201: TrainingAttendanceOut, **ATTENDANCE_ERRORS},
 )
-def attendance_create(request, training_session_id: int, payload: TrainingAttendanceIn):
+def attendance_create(request, training_session_id: Id, payload: TrainingAttendanceIn):
     """An attendee signs in: with a signature, or without one once the paper sign-in sheet
     is uploaded. 409: the same name again, a cancelled session, before the session's day."""
     session = get_object_or_404(_sessions(request), pk=training_session_id)
@@ -356,7 +370,7 @@ def attendance_create(request, training_session_id: int, payload: TrainingAttend
     response={200: TrainingAttendanceOut, **WRITE_ERRORS},
 )
 def attendance_patch(
-    request, training_session_id: int, attendance_id: int, payload: TrainingAttendancePatch
+    request, training_session_id: Id, attendance_id: Id, payload: TrainingAttendancePatch
 ):
     """Record (or clear) the short assessment's score after the session."""
     session = get_object_or_404(_sessions(request), pk=training_session_id)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from contracts.models import Contract
-from core.forms import BootstrapFormMixin, DateTimeInput
+from core.forms import BootstrapFormMixin, DateTimeInput, IdChoiceField, SaneInputMixin
 from core.signatures import MAX_SIGNATURE_BYTES
 from customers.models import Department
 
@@ -43,7 +43,7 @@ class PlanForm(BootstrapFormMixin, forms.Form):
             )
 
 
-class LecturerChoiceField(forms.ModelChoiceField):
+class LecturerChoiceField(IdChoiceField):
     def label_from_instance(self, obj: User) -> str:
         return f"{obj.get_full_name() or obj.get_username()} ({obj.get_vendor_role_display()})"
 
@@ -124,7 +124,7 @@ class SessionForm(BootstrapFormMixin, forms.Form):
         return data
 
 
-class DepartmentChoiceField(forms.ModelChoiceField):
+class DepartmentChoiceField(IdChoiceField):
     def label_from_instance(self, obj: Department) -> str:
         return obj.name
 
@@ -172,7 +172,7 @@ class AttendanceForm(BootstrapFormMixin, forms.Form):
         ).order_by("name")
 
 
-class ScoreForm(forms.Form):
+class ScoreForm(SaneInputMixin, forms.Form):
     score = forms.IntegerField(
         label=_("Assessment score"), required=False, min_value=0, max_value=MAX_SCORE
     )

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from contracts.models import Contract
 from core.errors import Conflict
-from core.forms import add_service_errors
+from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
 from core.signatures import signature_error_message
 from customers.models import Hospital
@@ -91,10 +91,10 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     plans = selectors.plans_for(request.user)
     hospitals = Hospital.objects.for_user(request.user)
     hospital = None
-    hospital_pk = request.GET.get("hospital", "")
-    if hospital_pk.isdigit():
-        hospital = hospitals.filter(pk=int(hospital_pk)).first()
-        plans = plans.filter(hospital_id=int(hospital_pk))
+    hospital_pk = id_from(request.GET.get("hospital"))
+    if hospital_pk is not None:
+        hospital = hospitals.filter(pk=hospital_pk).first()
+        plans = plans.filter(hospital_id=hospital_pk)
     context = {
         "page_obj": Paginator(plans, PAGE_SIZE).get_page(request.GET.get("page")),
         "hospitals": hospitals,
@@ -109,8 +109,8 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 def plan_create(request: HttpRequest) -> HttpResponse:
     require_perm(request, "training.add_trainingplan")
     initial = {}
-    contract_pk = request.GET.get("contract", "")
-    if contract_pk.isdigit():
+    contract_pk = id_from(request.GET.get("contract"))
+    if contract_pk is not None:
         initial["contract"] = contract_pk
     form = PlanForm(request.POST or None, user=request.user, initial=initial)
     status = 200
@@ -183,10 +183,10 @@ def session_list(request: HttpRequest) -> HttpResponse:
     sessions = selectors.sessions_for(request.user)
     hospitals = Hospital.objects.for_user(request.user)
     hospital = None
-    hospital_pk = request.GET.get("hospital", "")
-    if hospital_pk.isdigit():
-        hospital = hospitals.filter(pk=int(hospital_pk)).first()
-        sessions = sessions.filter(hospital_id=int(hospital_pk))
+    hospital_pk = id_from(request.GET.get("hospital"))
+    if hospital_pk is not None:
+        hospital = hospitals.filter(pk=hospital_pk).first()
+        sessions = sessions.filter(hospital_id=hospital_pk)
     when = request.GET.get("when", "upcoming")
     when = when if when in WHEN_CHOICES else "upcoming"
     now = timezone.now()

@@ -9,7 +9,6 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from ..models import Device
@@ -32,12 +31,3 @@ def _devices(request: HttpRequest):
 
 def _device_or_404(request: HttpRequest, pk: int) -> Device:
     return get_object_or_404(_devices(request), pk=pk)
-
-
-def _safe_next(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback

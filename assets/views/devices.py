@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 
-from core.forms import add_service_errors
+from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
 from customers.models import Contact, Department
 
@@ -202,7 +202,8 @@ def options(request: HttpRequest) -> HttpResponse:
         queryset = Device.objects.for_user(user).select_related("product_model")
     else:
         raise Http404
-    items = queryset.filter(**{parent: value}) if value.isdecimal() else queryset.none()
+    parent_id = id_from(value)
+    items = queryset.filter(**{parent: parent_id}) if parent_id is not None else queryset.none()
     label = {
         "departments": lambda obj: obj.name,
         "contacts": str,

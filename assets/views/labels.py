@@ -9,6 +9,8 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
+from core.forms import id_from
+
 from ..labels import qr_png, qr_svg
 from ..models import Device
 from ._common import (
@@ -43,7 +45,7 @@ def device_label(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 def _ids(request: HttpRequest) -> list[int]:
     ids = []
     for value in request.GET.getlist("ids"):
-        ids.extend(int(part) for part in value.split(",") if part.strip().isdecimal())
+        ids.extend(pk for part in value.split(",") if (pk := id_from(part)) is not None)
     return ids
 
 
@@ -53,14 +55,14 @@ def device_labels(request: HttpRequest) -> HttpResponse:
     all devices of a hospital or department (``?hospital=`` / ``?department=``)."""
     devices = _devices(request)
     ids = _ids(request)
-    hospital = request.GET.get("hospital", "")
-    department = request.GET.get("department", "")
+    hospital = id_from(request.GET.get("hospital"))
+    department = id_from(request.GET.get("department"))
     if ids:
         devices = devices.filter(pk__in=ids)
-    elif hospital.isdecimal() or department.isdecimal():
-        if hospital.isdecimal():
+    elif hospital is not None or department is not None:
+        if hospital is not None:
             devices = devices.filter(hospital_id=hospital)
-        if department.isdecimal():
+        if department is not None:
             devices = devices.filter(department_id=department)
     else:
         devices = devices.none()

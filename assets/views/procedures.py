@@ -15,7 +15,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.forms import add_service_errors
+from core.forms import add_service_errors, id_from
+from core.http import safe_next
 from core.permissions import require_perm
 from core.uploads import INLINE_TYPES, extension
 from customers.models import Department
@@ -31,7 +32,6 @@ from ._common import (
     GET_POST,
     _devices,
     _page,
-    _safe_next,
 )
 
 
@@ -86,13 +86,13 @@ def procedure_create(request: HttpRequest) -> HttpResponse:
     user = request.user
     source = request.POST if request.method == "POST" else request.GET
     department = device = None
-    if str(source.get("device", "")).isdecimal():
-        device = Device.objects.for_user(user).filter(pk=source["device"]).first()
-    if str(source.get("department", "")).isdecimal():
+    if (device_id := id_from(source.get("device"))) is not None:
+        device = Device.objects.for_user(user).filter(pk=device_id).first()
+    if (department_id := id_from(source.get("department"))) is not None:
         department = (
             Department.objects.for_user(user)
             .select_related("hospital")
-            .filter(pk=source["department"])
+            .filter(pk=department_id)
             .first()
         )
     department = department or (device.department if device else None)
@@ -173,11 +173,11 @@ def procedure_receipt(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("Receipt recorded."))
                 fallback = reverse("assets:procedure_detail", args=[procedure.pk])
-                return redirect(_safe_next(request, fallback))
+                return redirect(safe_next(request, fallback))
         return render(
             request,
             "assets/procedure_receipt.html",
-            {"form": form, "procedure": procedure, "next": _safe_next(request, "")},
+            {"form": form, "procedure": procedure, "next": safe_next(request, "")},
         )
 
 

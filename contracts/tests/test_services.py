@@ -81,17 +81,17 @@ def test_warranty_months_not_positive_refused(hospital, device, months):
 
 @pytest.mark.parametrize(
     ("field", "months"),
-    [("warranty_months", 1201), ("warranty_months", 40_000), ("extended_warranty_months", 1201)],
-    ids=["warranty-1201", "warranty-past-the-column", "extended-1201"],
+    [("warranty_months", 361), ("warranty_months", 40_000), ("extended_warranty_months", 361)],
+    ids=["warranty-361", "warranty-past-the-column", "extended-361"],
 )
 def test_absurdly_long_terms_refused(hospital, field, months):
-    """A sanity bound keeps every term inside the calendar and the column (a 500 on
-    PostgreSQL's smallint otherwise)."""
+    """A sanity bound (30 years, issue 10 §6) keeps every term inside the calendar and the
+    column (a 500 on PostgreSQL's smallint otherwise)."""
     with pytest.raises(ValidationError) as exc_info:
         services.contract_create(hospital=hospital, number="C-1", **{field: months})
     assert fields(exc_info) == {field}
     assert not Contract.objects.exists()
-    services.contract_create(hospital=hospital, number="C-1", **{field: 1200})
+    services.contract_create(hospital=hospital, number="C-1", **{field: 360})
 
 
 def test_negative_extended_warranty_refused(hospital):
@@ -273,18 +273,33 @@ def test_agreement_negative_fee_refused(hospital):
     assert fields(exc_info) == {"fee"}
 
 
-def test_open_ended_agreement_until_9999_12_31(hospital, device):
-    """ "Until 9999-12-31" is how people write "open-ended"; coverage must not overflow."""
+@pytest.mark.parametrize(
+    ("starts_on", "ends_on"),
+    [
+        (dt.date(2027, 1, 11), dt.date(9999, 12, 31)),  # "until further notice", a typo here
+        (dt.date(2027, 1, 11), dt.date(2057, 1, 12)),  # a day over 30 years
+        (dt.date(1, 1, 1), dt.date(2027, 1, 1)),
+    ],
+)
+def test_an_agreement_runs_at_most_30_years_between_2000_and_2100(
+    hospital, device, starts_on, ends_on
+):
+    """Issue 10 §6: dates have sane ranges and agreements run at most 30 years."""
+    with pytest.raises(ValidationError) as exc_info:
+        services.maintenance_agreement_create(
+            hospital=hospital, starts_on=starts_on, ends_on=ends_on, devices=[device]
+        )
+    assert fields(exc_info) <= {"starts_on", "ends_on"}
+    assert not MaintenanceAgreement.objects.exists()
     services.maintenance_agreement_create(
         hospital=hospital,
         starts_on=dt.date(2027, 1, 11),
-        ends_on=dt.date(9999, 12, 31),
+        ends_on=dt.date(2057, 1, 11),
         devices=[device],
     )
-    answer = device_coverage(device=device, at=at(2500, 1, 1), cause="quality")
+    answer = device_coverage(device=device, at=at(2050, 1, 1), cause="quality")
     assert answer.cover == Cover.AGREEMENT
-    assert answer.ends_at is not None and answer.ends_at.date() == dt.date(9999, 12, 31)
-    assert "9999-12-31" in coverage_reason_text(answer, "Asia/Shanghai")
+    assert "2057-01-11" in coverage_reason_text(answer, "Asia/Shanghai")
 
 
 def test_agreement_update(hospital, device):

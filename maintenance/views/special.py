@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from assets.models import Device
-from core.forms import add_service_errors
+from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
 
 from .. import services
@@ -39,15 +39,13 @@ def special_create(request: HttpRequest) -> HttpResponse:
             status = 422
     else:
         device = None
-        asked = request.GET.get("device", "")
-        if asked.isdigit():
+        asked = id_from(request.GET.get("device"))
+        if asked is not None:
             # A device outside the viewer's scope is simply not offered.
             device = Device.objects.for_user(request.user).filter(pk=asked).first()
         form = SpecialVisitForm(initial={"device": device}, user=request.user)
-    chosen = form["device"].value()
-    device = None
-    if chosen and str(chosen).isdigit():
-        device = form.devices.filter(pk=chosen).first()
+    chosen = id_from(form["device"].value())
+    device = form.devices.filter(pk=chosen).first() if chosen is not None else None
     return render(
         request,
         "maintenance/special_create.html",

@@ -14,7 +14,6 @@ from datetime import UTC, datetime
 from django.core.paginator import Paginator
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from ..forms import MILESTONE_STATE_LABELS, STATUS_LABELS
@@ -43,15 +42,6 @@ def requests_for(request: HttpRequest):
 
 def request_or_404(request: HttpRequest, pk: int) -> ServiceRequest:
     return get_object_or_404(requests_for(request), pk=pk)
-
-
-def safe_next(request: HttpRequest, fallback: str) -> str:
-    target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return fallback
 
 
 def iso(moment: datetime | None) -> str:

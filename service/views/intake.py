@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from assets.models import Device
 from assets.selectors import device_search
-from core.forms import add_service_errors
+from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
 
 from .. import services
@@ -33,9 +33,8 @@ def _devices(request: HttpRequest):
 
 
 def _picked(request: HttpRequest, value) -> Device | None:
-    if value and str(value).isdecimal():
-        return _devices(request).filter(pk=value).first()
-    return None
+    device_id = id_from(value)
+    return _devices(request).filter(pk=device_id).first() if device_id is not None else None
 
 
 def _viewer_zone() -> str:

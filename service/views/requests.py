@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_POST
 from contracts.reasons import COVER_LABELS, PRICING_LABELS, coverage_reason_text
 from contracts.selectors import device_coverage
 from core.forms import add_service_errors
+from core.http import safe_next
 from core.permissions import require_perm
 
 from .. import selectors, services
@@ -41,7 +42,6 @@ from ._common import (
     page_of,
     request_or_404,
     requests_for,
-    safe_next,
     with_live_state,
 )
 

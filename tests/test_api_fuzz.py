@@ -1,0 +1,90 @@
+"""schemathesis against the served OpenAPI (issue 10 §6): the app served as ``make run``
+serves it (`manage.py serve`: gunicorn and its worker) on a throwaway database loaded with
+the demo, and a bounded run of generated requests, valid and invalid (absurd ids and dates,
+NUL characters, huge texts), to every operation as the vendor's administrator. Not one may
+answer a server error.
+
+The database is the one the suite runs on: SQLite in a temporary directory, or a throwaway
+PostgreSQL database when the suite runs on PostgreSQL (``TEST_DATABASE_URL``). Bounded:
+``FUZZ_EXAMPLES`` cases per operation (20) and a fixed seed, so a run is repeatable and takes
+about a minute; a longer hunt is ``FUZZ_EXAMPLES=200 FUZZ_SEED=7 pytest tests/test_api_fuzz.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import urllib.parse
+from pathlib import Path
+
+from .served import BASE_DIR, environment, manage, postgres_admin, postgres_server_url, served
+
+EXAMPLES = os.environ.get("FUZZ_EXAMPLES", "20")
+SEED = os.environ.get("FUZZ_SEED", "20261207")
+
+
+def _database_url(tmp_path: Path):
+    """The throwaway database's URL, and how to drop it afterwards."""
+    if not os.environ.get("TEST_DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        return f"sqlite:///{tmp_path / 'fuzz.sqlite3'}", lambda: None
+    server = postgres_server_url()
+    database = f"medservice_fuzz_{secrets.token_hex(4)}"
+    with postgres_admin(server) as admin:
+        admin.execute(f'CREATE DATABASE "{database}"')
+
+    def drop() -> None:
+        with postgres_admin(server) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+    parts = urllib.parse.urlsplit(server)
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{database}")), drop
+
+
+def test_no_generated_request_gets_a_server_error(tmp_path):
+    database_url, drop = _database_url(tmp_path)
+    try:
+        env = environment(tmp_path / "var", DATABASE_URL=database_url)
+        manage(env, "migrate", "--noinput", "-v", "0")
+        manage(env, "seed_demo", "--once")
+        token = manage(env, "create_api_token", "admin").strip().splitlines()[-1]
+        with served(env, "--web-workers", "2", "--huey-workers", "1") as app:
+            run = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "schemathesis.cli",
+                    "run",
+                    f"http://127.0.0.1:{app.port}/api/v1/openapi.json",
+                    "--header",
+                    f"Authorization: Bearer {token}",
+                    "--checks",
+                    "not_a_server_error",
+                    "--max-examples",
+                    EXAMPLES,
+                    "--seed",
+                    SEED,
+                    "--phases",
+                    "examples,coverage,fuzzing",
+                    "--workers",
+                    "2",
+                    "--generation-database",
+                    "none",
+                    "--request-timeout",
+                    "60",
+                    "--no-color",
+                ],
+                cwd=BASE_DIR,
+                capture_output=True,
+                text=True,
+                timeout=1200,
+                check=False,
+            )
+            server_log = app.output()
+    finally:
+        drop()
+    report = run.stdout[-8000:] + "\n--- server ---\n" + server_log
+    assert run.returncode == 0, report
+    generated = [line for line in run.stdout.splitlines() if " generated, " in line]
+    assert generated and " passed" in generated[-1], report
