@@ -1,7 +1,7 @@
 """The promise clock: a policy, a calendar and a request's events in, the state of every
 milestone out. Pure: no Django, no database; the same events always give the same answer.
 
-Rules (R-3.3, R-3.5, R-5.2, R-5.3, R-6.2, R-6.3, R-7.2; see REQUIREMENTS.md, "Where the seed
+Rules (R-3.3, R-3.5, R-5.2, R-5.3, R-6.2, R-6.3, R-7.2; see docs/requirements.md, "Where the seed
 contradicts itself"):
 - A milestone's clock starts at the report (``reported``) or at the first event of a type
   (``arrived`` for the solution promise), and is met by the first of its ``met_by`` events

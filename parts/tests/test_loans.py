@@ -221,6 +221,8 @@ def test_two_installs_of_one_loaner_race_and_exactly_one_wins(transactional_db):
     engineer = vendor_user(VendorRole.ENGINEER, username="race-eng")
     unit = LoanerUnitFactory(serial_number="LN-RACE")
     requests = [open_request() for _ in range(4)]
+    for request in requests:
+        request.engineers.add(engineer)  # dispatched to the engineer who installs
     barrier = Barrier(len(requests))
 
     def install(request) -> str:

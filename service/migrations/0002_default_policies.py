@@ -1,4 +1,4 @@
-"""The seed's promises as the default SLA policies (see REQUIREMENTS.md, "Where the seed
+"""The seed's promises as the default SLA policies (see docs/requirements.md, "Where the seed
 contradicts itself"), a 24×7 calendar (R-6.2) and a working-hours calendar for contracts
 that use one. Written out here: a migration never imports app code."""
 
