@@ -133,7 +133,7 @@ class Device(TimeStampedModel):
         blank=True,
         related_name="responsible_for_devices",
         verbose_name=_("responsible person"),
-        help_text=_("Hospital-side person responsible for this device (R-2.3)."),
+        help_text=_("Hospital-side person responsible for this device."),
     )
     notes = models.TextField(_("notes"), blank=True)
     history = HistoricalRecords()
@@ -207,8 +207,7 @@ class MainComponent(TimeStampedModel):
         null=True,
         blank=True,
         help_text=_(
-            "Set when this component was fitted as a replacement; its warranty runs "
-            "from this date (R-6.5)."
+            "Set when this component was fitted as a replacement; its warranty runs from this date."
         ),
     )
     history = HistoricalRecords()

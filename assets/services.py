@@ -225,7 +225,7 @@ def _check_go_live(device: Device, errors: dict[str, list[str]]) -> None:
         errors.setdefault(field, []).append(
             _(
                 "The device cannot go live: department %(department)s has not yet received "
-                "an emergency procedure for it (R-5.1)."
+                "an emergency procedure for it."
             )
             % {"department": device.department.name}
         )

@@ -88,7 +88,7 @@ class ContractForm(ServiceModelForm):
         queryset=User.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("Two named engineers dedicated to this customer's system (R-6.8)."),
+        help_text=_("Two named engineers dedicated to this customer's system."),
     )
     devices = DeviceChoiceField(
         label=_("Devices"),

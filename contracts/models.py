@@ -40,12 +40,12 @@ class Contract(TimeStampedModel):
         _("warranty (months)"),
         default=12,
         validators=[MinValueValidator(1)],
-        help_text=_("Counted per device from its acceptance certificate date (R-3.1)."),
+        help_text=_("Counted per device from its acceptance certificate date."),
     )
     extended_warranty_months = models.PositiveSmallIntegerField(
         _("extended warranty (months)"),
         default=0,
-        help_text=_("Follows the warranty and behaves like it (R-3.2)."),
+        help_text=_("Follows the warranty and behaves like it."),
     )
     service_manager = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -60,7 +60,7 @@ class Contract(TimeStampedModel):
         blank=True,
         related_name="dedicated_contracts",
         verbose_name=_("dedicated engineers"),
-        help_text=_("Two named engineers dedicated to this customer's system (R-6.8)."),
+        help_text=_("Two named engineers dedicated to this customer's system."),
     )
     notify_hospital_on_breach = models.BooleanField(
         _("tell the hospital when a promise is broken"),
@@ -170,7 +170,7 @@ class CoverageSettings(models.Model):
         _("default warranty (months)"),
         default=12,
         validators=[MinValueValidator(1)],
-        help_text=_("Used for a device that is not on any contract (R-3.1)."),
+        help_text=_("Used for a device that is not on any contract."),
     )
     component_warranty_months = models.PositiveSmallIntegerField(
         _("replaced component warranty (months)"),
@@ -178,7 +178,7 @@ class CoverageSettings(models.Model):
         validators=[MinValueValidator(1)],
         help_text=_(
             "A replaced main component keeps warranty this long from its "
-            "replacement, never less than the device's remaining warranty (R-6.5)."
+            "replacement, never less than the device's remaining warranty."
         ),
     )
     undetermined_as = models.CharField(

@@ -100,7 +100,7 @@ class Department(TimeStampedModel):
         blank=True,
         related_name="responsible_for_departments",
         verbose_name=_("responsible person"),
-        help_text=_("The hospital-side person responsible for this department's devices (R-2.3)."),
+        help_text=_("The hospital-side person responsible for this department's devices."),
     )
     history = HistoricalRecords()
 

@@ -221,7 +221,7 @@ def _agreement_plans(
         AgreementPlan(
             key, f"MA-{code}-02", labor_from, labor_from + relativedelta(years=1, days=-1),
             False, fees[1] * 1000, tuple(pool[third : 2 * third]),
-            "人工及差旅包含在内；备件按成本价另行结算（R-7.8）。",
+            "人工及差旅包含在内；备件按成本价另行结算。",
         ),
         AgreementPlan(
             key, f"MA-{code}-00", ended_from, today - relativedelta(months=4, days=1),

@@ -51,7 +51,7 @@ class RepairRecordForm(ServiceModelForm):
             "fault_cause": forms.Select(attrs={"class": "form-select-lg"}),
         }
         help_texts = {
-            "state_before_fault": _("How the device was working before the fault (R-5.4)."),
+            "state_before_fault": _("How the device was working before the fault."),
             "checks_done": _("What was checked, including the device's operation records."),
             "fault_at": _("In the hospital's time zone."),
         }

@@ -67,3 +67,23 @@ def test_pages_default_to_chinese():
 def test_english_on_request(client):
     response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en")
     assert "Log in" in response.content.decode()
+
+
+def test_users_never_read_requirement_ids():
+    """R-x.y ids belong in code docs and tests, never in what people read: no message of
+    the catalogue and no template carries one."""
+    import re
+
+    rid = re.compile(r"\bR-\d+\.\d+")
+    in_messages = [
+        entry.msgid
+        for entry in polib.pofile(str(CATALOGUE))
+        if rid.search(entry.msgid + entry.msgstr)
+    ]
+    root = Path(settings.BASE_DIR)
+    in_templates = [
+        str(path.relative_to(root))
+        for path in root.rglob("templates/**/*.html")
+        if ".venv" not in path.parts and rid.search(path.read_text())
+    ]
+    assert not in_messages and not in_templates, (in_messages, in_templates)

@@ -72,7 +72,7 @@ class TrainingPlanOut(Schema):
     title: str
     notes: str
     session_count: int
-    free_of_charge: bool = Field(True, description="Always true: training is free (R-2.1)")
+    free_of_charge: bool = Field(True, description="Always true: training is free")
 
     @staticmethod
     def resolve_contract_number(obj: TrainingPlan) -> str:
@@ -104,7 +104,7 @@ class TrainingSessionIn(Input):
     topic_ids: list[Id] = Field([], description="Standard (or saved) topics")
     topic_text: str = Field("", max_length=300, description="A free topic of this session")
     content: str = ""
-    lecturer_id: Id = Field(description="A service manager or a service engineer (R-2.2)")
+    lecturer_id: Id = Field(description="A service manager or a service engineer")
     starts_at: Moment
     duration: timedelta = Field(description="ISO 8601, e.g. PT2H; at most 24 hours")
     place: str = Field(min_length=1, max_length=200)
@@ -131,7 +131,7 @@ class TrainingSessionOut(Schema):
     has_sign_in_sheet: bool
     attendee_count: int
     materials: list[TrainingMaterialOut]
-    free_of_charge: bool = Field(True, description="Always true: training is free (R-2.1)")
+    free_of_charge: bool = Field(True, description="Always true: training is free")
 
 
 class TrainingSessionFilter(Input):

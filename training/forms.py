@@ -67,7 +67,7 @@ class SessionForm(BootstrapFormMixin, forms.Form):
     lecturer = LecturerChoiceField(
         label=_("Lecturer"),
         queryset=User.objects.none(),
-        help_text=_("The service manager or a service engineer (R-2.2)."),
+        help_text=_("The service manager or a service engineer."),
     )
     starts_at = forms.DateTimeField(
         label=_("Starts at"),

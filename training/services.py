@@ -113,7 +113,7 @@ def _session_errors(
         errors["topics"] = _("Choose a topic or describe one.")
     if not is_lecturer(lecturer):
         errors["lecturer"] = _(
-            "The lecturer must be an active service manager or service engineer (R-2.2)."
+            "The lecturer must be an active service manager or service engineer."
         )
     if starts_at is None:
         errors["starts_at"] = _("Give the start time.")

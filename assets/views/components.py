@@ -71,7 +71,7 @@ def component_replace(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(
                 request,
-                _("%(component)s replaced. The new one has its own warranty from %(date)s (R-6.5).")
+                _("%(component)s replaced. The new one has its own warranty from %(date)s.")
                 % {"component": replacement, "date": replacement.replaced_on},
             )
             return redirect(reverse("assets:device_detail", args=[device.pk]) + "#components")
