@@ -247,6 +247,7 @@ def _detail(
             time_zone=service_request.hospital.time_zone,
         )
     root_cause = getattr(service_request, "root_cause_report", None)
+    record = getattr(service_request, "repair_record", None)
     return render(
         request,
         "service/request_detail.html",
@@ -267,6 +268,7 @@ def _detail(
             "conflict": conflict,
             "can_confirm_late": user.has_perm("service.confirm_late_step", service_request),
             "root_cause": root_cause,
+            "record_signed": record is not None and record.is_frozen,
             "server_now": iso(now),
             "zone": service_request.hospital.time_zone,
         },
