@@ -12,6 +12,7 @@ from core.forms import (
     SaneInputMixin,
     ServiceModelForm,
 )
+from service.forms import late_reason_field
 from service.models import ServiceRequest
 
 from .loans import requests_for_install
@@ -43,16 +44,7 @@ class LoanInstallForm(BootstrapFormMixin, forms.Form):
         widget=DateTimeInput,
         help_text=_("Leave empty for now."),
     )
-    late_reason = forms.CharField(
-        label=_("Why recorded only now"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_(
-            "Only for a step that happened more than 15 minutes ago. It meets its promise "
-            "once a service manager confirms it."
-        ),
-    )
+    late_reason = late_reason_field()
     notes = forms.CharField(
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )

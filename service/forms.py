@@ -181,6 +181,21 @@ def new_idempotency_key() -> str:
     return uuid.uuid4().hex
 
 
+def late_reason_field() -> forms.CharField:
+    """Why a step is recorded only now: every form that records a timeline step has it (the
+    service asks for it when the step is dated more than 15 minutes back)."""
+    return forms.CharField(
+        label=_("Why recorded only now"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Only for a step that happened more than 15 minutes ago. It meets its promise "
+            "once a service manager confirms it."
+        ),
+    )
+
+
 class EventForm(BootstrapFormMixin, forms.Form):
     """One step of the timeline. ``idempotency_key`` is fresh for every rendered form, so a
     double tap or a resent form records the step once."""
@@ -215,16 +230,7 @@ class EventForm(BootstrapFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 2, "data-show-for": EventType.DISPATCHED}),
         help_text=_("Only for a dispatch: one part per line."),
     )
-    late_reason = forms.CharField(
-        label=_("Why recorded only now"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_(
-            "Only for a step that happened more than 15 minutes ago. It meets its promise "
-            "once a service manager confirms it."
-        ),
-    )
+    late_reason = late_reason_field()
     # Required: the form always carries a fresh one, and a resent form must find it.
     idempotency_key = forms.CharField(max_length=100, widget=forms.HiddenInput)
 

@@ -5,9 +5,6 @@ the reset page never tells whether an address belongs to an account."""
 from __future__ import annotations
 
 import re
-import socket
-from email import message_from_bytes
-from email.policy import default as email_policy
 
 import pytest
 from django.contrib.auth.password_validation import validate_password
@@ -17,46 +14,17 @@ from django.urls import reverse
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
+from core.tests.smtp import loopback_smtp
 from demo.catalogue import DEMO_PASSWORD
 
 pytestmark = pytest.mark.django_db
 
 
 # --- a real SMTP server on loopback -----------------------------------------------------
-class _Mailbox:
-    def __init__(self) -> None:
-        self.envelopes: list = []
-
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-    def messages(self):
-        return [
-            (env.rcpt_tos, message_from_bytes(env.content, policy=email_policy))
-            for env in self.envelopes
-        ]
-
-
 @pytest.fixture
 def mailbox(settings):
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    box = _Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_TIMEOUT = 10
-    try:
+    with loopback_smtp(settings) as box:
         yield box
-    finally:
-        controller.stop()
 
 
 # --- validators -------------------------------------------------------------------------

@@ -9,11 +9,8 @@ A normal request is reported at ``T0`` (09:00 in Qingdao) under the standard pol
 from __future__ import annotations
 
 import datetime as dt
-import socket
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from email import message_from_bytes
-from email.policy import default as email_policy
 from io import StringIO
 from threading import Barrier
 
@@ -27,6 +24,7 @@ from accounts.models import VendorRole
 from accounts.tests.factories import vendor_user
 from assets.tests.factories import DeviceFactory
 from contracts.tests.factories import ContractFactory
+from core.tests.smtp import loopback_smtp
 from customers.tests.factories import ContactFactory, DepartmentFactory, HospitalFactory
 from notify.models import InboxMessage
 from service.escalation import (
@@ -373,40 +371,10 @@ def test_the_command_prints_the_counts(request_):
 
 
 # --- a real SMTP server on loopback ---------------------------------------------------
-class _Collector:
-    def __init__(self) -> None:
-        self.envelopes = []
-
-    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
-        self.envelopes.append(envelope)
-        return "250 OK"
-
-    def received(self) -> list[tuple[list[str], str]]:
-        return [
-            (env.rcpt_tos, message_from_bytes(env.content, policy=email_policy)["subject"])
-            for env in self.envelopes
-        ]
-
-
 @pytest.fixture
 def smtp_server(settings):
-    from aiosmtpd.controller import Controller
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    collector = _Collector()
-    controller = Controller(collector, hostname="127.0.0.1", port=port)
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_TIMEOUT = 10
-    try:
-        yield collector
-    finally:
-        controller.stop()
+    with loopback_smtp(settings) as box:
+        yield box
 
 
 @pytest.mark.django_db(transaction=True)
