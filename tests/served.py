@@ -19,6 +19,7 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +131,16 @@ class Proc:
         """Still running as the same program (not a zombie, not a reused pid)."""
         current = read_proc(self.pid)
         return current is not None and current.cmdline == self.cmdline
+
+    def started_at(self) -> float:
+        """When the process started, as a Unix time (to 1/CLK_TCK of a second)."""
+        ticks = int(Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+        boot = next(
+            int(line.split()[1])
+            for line in Path("/proc/stat").read_text().splitlines()
+            if line.startswith("btime ")
+        )
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
 
 
 def read_proc(pid: int) -> Proc | None:
@@ -294,6 +305,21 @@ class Served:
         return wait_for(
             lambda: (r := self.healthz()).status == 200 and r.json(), "/healthz to answer 200"
         )
+
+    def wait_workers_reported(self) -> None:
+        """Every running worker has written its startup heartbeat, so none will write one
+        later behind a test's back (a worker restarted by supervisord reports on start)."""
+
+        def reported() -> bool:
+            starts = [p.started_at() for p in self.huey_workers()]
+            beat = self.healthz().json()["worker"]["last_heartbeat"]
+            return (
+                bool(starts)
+                and beat is not None
+                and (datetime.fromisoformat(beat).timestamp() >= max(starts))
+            )
+
+        wait_for(reported, "every worker's startup heartbeat")
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")[-5000:]

@@ -334,6 +334,7 @@ def test_a_killed_worker_comes_back_and_the_web_serves_meanwhile(postgres_redis_
         lambda: len([p for p in layout.huey_workers() if p.pid != second.pid]) == 2,
         "two workers again",
     )
+    layout.wait_workers_reported()
 
 
 def test_a_stale_heartbeat_fails_healthz_and_a_queued_beat_through_redis_mends_it(
@@ -343,6 +344,7 @@ def test_a_stale_heartbeat_fails_healthz_and_a_queued_beat_through_redis_mends_i
     A heartbeat job put on the Redis queue by hand is run by worker 1, which does not
     schedule anything itself: the queue is shared, and /healthz is 200 again."""
     layout, _ = postgres_redis_layout
+    layout.wait_workers_reported()
     layout.supervisorctl("stop", "worker:worker-0")
     try:
         manage(layout.env, "shell", "-c", STALE_HEARTBEAT)
