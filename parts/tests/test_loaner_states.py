@@ -154,6 +154,7 @@ def test_an_install_and_a_retire_race_and_exactly_one_wins(transactional_db):
     office = vendor_user(VendorRole.MANAGER, username="race-office")
     unit = LoanerUnitFactory(serial_number="LN-RACE-2")
     request = open_request()
+    request.engineers.add(engineer)  # dispatched to the engineer who installs
     barrier = Barrier(2)
 
     def install() -> str:
