@@ -26,7 +26,7 @@ def _data_migration_rows(request):
     if not uses_db:
         return
     request.getfixturevalue("_django_db_helper")  # pytest-django's database access
-    from core.testing import reload_data_migration_rows
+    from tests.data_rows import reload_data_migration_rows
 
     reload_data_migration_rows()
 

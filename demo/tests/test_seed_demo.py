@@ -12,7 +12,6 @@ from assets.models import Device, EmergencyProcedure, MainComponent, ProductMode
 from assets.udi import parse_udi
 from contracts.models import Contract, MaintenanceAgreement
 from contracts.selectors import device_coverage
-from core.testing import reload_data_migration_rows
 from customers.models import (
     Contact,
     Department,
@@ -25,6 +24,7 @@ from demo.catalogue import DEMO_PASSWORD, PRODUCT_MODELS, SYMPTOMS, gtin_with_ch
 from demo.plan import demo_plan
 from service import selectors
 from service.models import Milestone, RootCauseReport, ServiceEvent, ServiceRequest
+from tests.data_rows import reload_data_migration_rows
 
 MODELS = (
     User,

@@ -1,5 +1,6 @@
 """Test support shared by the project's conftest and by Django ``TestCase`` classes, whose
-``setUpTestData`` runs before any pytest fixture."""
+``setUpTestData`` runs before any pytest fixture. It lives in the test tree, not in ``core``:
+it knows the domain's data migrations, and ``core`` imports no app (docs/architecture.md)."""
 
 from __future__ import annotations
 
