@@ -311,9 +311,12 @@ def _form_value(value: Any) -> Any:
     return str(value)
 
 
-def api_filter(params: Schema, queryset: QuerySet, *, request: HttpRequest) -> QuerySet:
+def api_filter(
+    params: Schema, queryset: QuerySet, *, request: HttpRequest, **options: Any
+) -> QuerySet:
     """``queryset`` narrowed by the query ``params`` (a ``filter_query`` schema) through its
-    FilterSet; what the FilterSet refuses is a 422 on its query parameter."""
+    FilterSet (given ``options``, e.g. the instant a FilterSet filters at); what the
+    FilterSet refuses is a 422 on its query parameter."""
     schema = type(params)
     filterset_class: type[ListFilterSet] = schema.__filterset__  # type: ignore[attr-defined]
     names: dict[str, str] = schema.__filter_names__  # type: ignore[attr-defined]
@@ -322,7 +325,7 @@ def api_filter(params: Schema, queryset: QuerySet, *, request: HttpRequest) -> Q
         value = getattr(params, attribute)
         if value is not None:
             data[name] = _form_value(value)
-    filterset = filterset_class(data, queryset, request=request, for_api=True)
+    filterset = filterset_class(data, queryset, request=request, for_api=True, **options)
     if not filterset.is_valid():
         # Located by the existing machinery: ["query", <parameter>] (core.api).
         filters = filterset.filters
