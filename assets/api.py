@@ -20,10 +20,12 @@ from core.api import (
     page_of,
     resolve,
 )
+from core.filtering import api_filter, filter_query
 from core.permissions import require_perm
 from customers.models import Contact, Department, Hospital
 
 from . import services
+from .filters import DeviceFilterSet, ProcedureFilterSet, ProductModelFilterSet
 from .models import (
     ComponentFate,
     Device,
@@ -32,7 +34,6 @@ from .models import (
     MainComponent,
     ProductModel,
 )
-from .selectors import device_search
 
 router = Router(tags=["installed base"])
 
@@ -65,9 +66,9 @@ class ProductModelOut(Schema):
     main_components: list[str]
 
 
-class ProductModelFilter(Input):
-    q: str | None = None
-    category: str | None = None
+@filter_query(ProductModelFilterSet)
+class ProductModelQuery(Input):
+    """The filters of GET /product-models."""
 
 
 class DeviceIn(Input):
@@ -130,12 +131,9 @@ class DeviceOut(Schema):
         return str(obj.public_id)
 
 
-class DeviceFilter(Input):
-    q: str | None = Field(None, description="Serial, asset tag, or a scanned UDI/label")
-    hospital_id: Id | None = None
-    department_id: Id | None = None
-    product_model_id: Id | None = None
-    status: DeviceStatus | None = None
+@filter_query(DeviceFilterSet)
+class DeviceQuery(Input):
+    """The filters of GET /devices."""
 
 
 class GoLiveIn(Input):
@@ -196,22 +194,16 @@ class ProcedureOut(Schema):
         return bool(obj.document)
 
 
-class ProcedureFilter(Input):
-    department_id: Id | None = None
-    device_id: Id | None = None
+@filter_query(ProcedureFilterSet)
+class ProcedureQuery(Input):
+    """The filters of GET /emergency-procedures."""
 
 
 # --- product models ---------------------------------------------------------------------
 @router.get("/product-models", response={200: page_of(ProductModelOut), **READ_ERRORS})
-def product_model_list(request, filters: Query[ProductModelFilter], paging: Query[PageIn]):
+def product_model_list(request, filters: Query[ProductModelQuery], paging: Query[PageIn]):
     models = ProductModel.objects.for_user(request.user)
-    if filters.q:
-        models = models.filter(name__icontains=filters.q) | models.filter(
-            manufacturer__icontains=filters.q
-        )
-    if filters.category:
-        models = models.filter(category=filters.category)
-    return page(models, limit=paging.limit, offset=paging.offset)
+    return page(api_filter(filters, models, request=request), paging)
 
 
 @router.post("/product-models", response={201: ProductModelOut, **WRITE_ERRORS})
@@ -250,15 +242,9 @@ def _device_references(request, data: dict) -> dict:
 
 
 @router.get("/devices", response={200: page_of(DeviceOut), **READ_ERRORS})
-def device_list(request, filters: Query[DeviceFilter], paging: Query[PageIn]):
-    devices = Device.objects.for_user(request.user)
-    if filters.q:
-        devices = device_search(devices=devices, text=filters.q)
-    for field in ("hospital_id", "department_id", "product_model_id", "status"):
-        value = getattr(filters, field)
-        if value:
-            devices = devices.filter(**{field: value})
-    return page(devices.order_by("pk"), limit=paging.limit, offset=paging.offset)
+def device_list(request, filters: Query[DeviceQuery], paging: Query[PageIn]):
+    devices = api_filter(filters, Device.objects.for_user(request.user), request=request)
+    return page(devices.order_by("pk"), paging)
 
 
 @router.post("/devices", response={201: DeviceOut, **WRITE_ERRORS})
@@ -311,13 +297,9 @@ def component_replace(request, component_id: Id, payload: ComponentReplaceIn):
 
 # --- emergency procedures (R-5.1) -------------------------------------------------------
 @router.get("/emergency-procedures", response={200: page_of(ProcedureOut), **READ_ERRORS})
-def procedure_list(request, filters: Query[ProcedureFilter], paging: Query[PageIn]):
+def procedure_list(request, filters: Query[ProcedureQuery], paging: Query[PageIn]):
     procedures = EmergencyProcedure.objects.for_user(request.user)
-    if filters.department_id:
-        procedures = procedures.filter(department_id=filters.department_id)
-    if filters.device_id:
-        procedures = procedures.filter(device_id=filters.device_id)
-    return page(procedures, limit=paging.limit, offset=paging.offset)
+    return page(api_filter(filters, procedures, request=request), paging)
 
 
 @router.post("/emergency-procedures", response={201: ProcedureOut, **WRITE_ERRORS})

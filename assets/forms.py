@@ -16,9 +16,7 @@ from customers.models import Contact, Department, Hospital
 from .models import (
     ComponentFate,
     Device,
-    DeviceStatus,
     EmergencyProcedure,
-    ProductCategory,
     ProductModel,
 )
 
@@ -107,15 +105,6 @@ class ProductModelForm(BootstrapFormMixin, forms.Form):
             "risk_class": product_model.risk_class,
             "main_components": "\n".join(product_model.main_components),
         }
-
-
-class ProductModelFilterForm(BootstrapFormMixin, forms.Form):
-    q = forms.CharField(label=_("Search"), required=False)
-    category = forms.ChoiceField(
-        label=_("Category"),
-        required=False,
-        choices=[("", _("All categories")), *ProductCategory.choices],
-    )
 
 
 # --- devices --------------------------------------------------------------------------
@@ -236,49 +225,6 @@ class GoLiveForm(BootstrapFormMixin, forms.Form):
     live_on = _field(Device, "live_on", required=True, **DATE_WIDGET)
 
 
-class DeviceFilterForm(BootstrapFormMixin, forms.Form):
-    q = forms.CharField(
-        label=_("Search"),
-        required=False,
-        widget=forms.TextInput(
-            attrs={"placeholder": _("Serial, asset tag or scan UDI"), "autocomplete": "off"}
-        ),
-    )
-    hospital = forms.ModelChoiceField(
-        label=_("Hospital"),
-        required=False,
-        queryset=Hospital.objects.none(),
-        empty_label=_("All hospitals"),
-    )
-    department = DepartmentChoiceField(
-        label=_("Department"),
-        required=False,
-        queryset=Department.objects.none(),
-        empty_label=_("All departments"),
-    )
-    status = forms.ChoiceField(
-        label=_("Status"), required=False, choices=[("", _("Any status")), *DeviceStatus.choices]
-    )
-    model = forms.ModelChoiceField(
-        label=_("Model"),
-        required=False,
-        queryset=ProductModel.objects.none(),
-        empty_label=_("All models"),
-    )
-
-    def __init__(self, *args, user, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        departments = Department.objects.for_user(user).select_related("hospital")
-        self.fields["hospital"].queryset = Hospital.objects.for_user(user)
-        self.fields["department"].queryset = departments
-        self.fields["model"].queryset = ProductModel.objects.for_user(user)
-        hospital_id = id_from(_bound_value(self, "hospital"))
-        if hospital_id is not None:
-            show_options(self.fields["department"], departments.filter(hospital_id=hospital_id))
-        else:
-            show_options(self.fields["department"], departments, group_by="hospital")
-
-
 # --- main components ------------------------------------------------------------------
 class ComponentAddForm(BootstrapFormMixin, forms.Form):
     name = forms.CharField(
@@ -365,30 +311,3 @@ class ProcedureForm(BootstrapFormMixin, forms.Form):
         else:
             show_options(self.fields["device"], devices.none())
         _follow(self.fields["device"], "devices", "department")
-
-
-class ProcedureFilterForm(BootstrapFormMixin, forms.Form):
-    hospital = forms.ModelChoiceField(
-        label=_("Hospital"),
-        required=False,
-        queryset=Hospital.objects.none(),
-        empty_label=_("All hospitals"),
-    )
-    department = DepartmentChoiceField(
-        label=_("Department"),
-        required=False,
-        queryset=Department.objects.none(),
-        empty_label=_("All departments"),
-    )
-    received = forms.ChoiceField(
-        label=_("Receipt"),
-        required=False,
-        choices=[("", _("Any")), ("yes", _("Received")), ("no", _("Not yet received"))],
-    )
-
-    def __init__(self, *args, user, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        departments = Department.objects.for_user(user).select_related("hospital")
-        self.fields["hospital"].queryset = Hospital.objects.for_user(user)
-        self.fields["department"].queryset = departments
-        show_options(self.fields["department"], departments, group_by="hospital")

@@ -8,16 +8,18 @@ from typing import Any
 
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Query, Router, Schema
 
-from core.api import READ_ERRORS, WRITE_ERRORS, ErrorOut, Id, Input
+from core.api import READ_ERRORS, WRITE_ERRORS, ErrorOut, Id, Input, PageIn, page, page_of
+from core.filtering import api_filter, filter_query
 from core.permissions import require_perm
 from service.selectors import request_in_scope_or_404
 
 from . import services
+from .filters import StatementFilterSet
 from .models import ChargeStatement, CreditNote
 from .reasons import line_reason_text
-from .selectors import current_total
+from .selectors import current_total, statements_for
 
 router = Router(tags=["charges"])
 STATE_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 409: ErrorOut}
@@ -70,6 +72,26 @@ class StatementOut(Schema):
     content_hash: str
     lines: list[ChargeLineOut]
     credit_notes: list[CreditNoteOut]
+
+
+class StatementSummaryOut(Schema):
+    """A line of the statement list; the statement itself is at its request's
+    ``/charges``."""
+
+    id: int
+    number: str
+    request_id: int
+    request_number: str
+    hospital_id: int
+    state: str = Field(description="draft | accepted | disputed")
+    currency: str
+    total: Decimal = Field(description="As priced, before any credit note")
+    priced_at: datetime
+
+
+@filter_query(StatementFilterSet)
+class StatementQuery(Input):
+    """The filters of GET /charge-statements."""
 
 
 class DisputeIn(Input):
@@ -147,6 +169,28 @@ def _fresh(statement: ChargeStatement) -> dict[str, Any]:
         pk=statement.pk
     )
     return statement_body(statement)
+
+
+@router.get("/charge-statements", response={200: page_of(StatementSummaryOut), **READ_ERRORS})
+def statement_list(request, filters: Query[StatementQuery], paging: Query[PageIn]):
+    """The statements the caller may see, newest first (the statements page's list)."""
+    statements = api_filter(filters, statements_for(request.user), request=request)
+    result = page(statements, paging)
+    result["items"] = [
+        {
+            "id": s.pk,
+            "number": s.number,
+            "request_id": s.request_id,
+            "request_number": s.request.number,
+            "hospital_id": s.request.hospital_id,
+            "state": s.state,
+            "currency": s.currency,
+            "total": s.total,
+            "priced_at": s.drafted_at,
+        }
+        for s in result["items"]
+    ]
+    return result
 
 
 @router.get("/service-requests/{request_id}/charges", response={200: StatementOut, **READ_ERRORS})

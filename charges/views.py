@@ -21,6 +21,7 @@ from service.models import ServiceRequest
 from service.selectors import request_in_scope_or_404
 
 from . import services
+from .filters import StatementFilterSet
 from .models import ChargeStatement, StatementState
 from .reasons import line_reason_text
 from .selectors import current_total, statements_for
@@ -141,15 +142,11 @@ def statement_pdf(request: HttpRequest, pk: int) -> FileResponse:
 
 @login_required
 def statement_list(request: HttpRequest) -> HttpResponse:
-    statements = statements_for(request.user)
-    state = request.GET.get("state", "")
-    if state in StatementState.values:
-        statements = statements.filter(state=state)
-    page_obj = Paginator(statements, 50).get_page(request.GET.get("page"))
+    # A state that does not exist is simply ignored.
+    filters = StatementFilterSet(request.GET, statements_for(request.user), request=request)
+    page_obj = Paginator(filters.qs, 50).get_page(request.GET.get("page"))
     return render(
-        request,
-        "charges/statement_list.html",
-        {"page_obj": page_obj, "state": state, "states": StatementState.choices},
+        request, "charges/statement_list.html", {"page_obj": page_obj, "form": filters.form}
     )
 
 

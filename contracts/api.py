@@ -26,11 +26,13 @@ from core.api import (
     resolve,
     resolve_many,
 )
+from core.filtering import api_filter, filter_query
 from core.permissions import require_perm
 from customers.models import Hospital
 
 from . import services
 from .coverage import Cause, Cover, Pricing
+from .filters import AgreementFilterSet, ContractFilterSet
 from .models import Contract, MaintenanceAgreement
 from .reasons import coverage_reason_text
 from .selectors import device_coverage
@@ -89,9 +91,9 @@ class ContractOut(Schema):
         return sorted(line.device_id for line in obj.lines.all())
 
 
-class ContractFilter(Input):
-    hospital_id: Id | None = None
-    q: str | None = None
+@filter_query(ContractFilterSet)
+class ContractQuery(Input):
+    """The filters of GET /contracts."""
 
 
 class AgreementIn(Input):
@@ -143,9 +145,9 @@ class AgreementOut(Schema):
         return sorted(d.pk for d in obj.devices.all())
 
 
-class AgreementFilter(Input):
-    hospital_id: Id | None = None
-    device_id: Id | None = None
+@filter_query(AgreementFilterSet)
+class AgreementQuery(Input):
+    """The filters of GET /maintenance-agreements."""
 
 
 class CoverageQuery(Input):
@@ -206,13 +208,8 @@ def _contracts(request):
 
 
 @router.get("/contracts", response={200: page_of(ContractOut), **READ_ERRORS})
-def contract_list(request, filters: Query[ContractFilter], paging: Query[PageIn]):
-    contracts = _contracts(request)
-    if filters.hospital_id:
-        contracts = contracts.filter(hospital_id=filters.hospital_id)
-    if filters.q:
-        contracts = contracts.filter(number__icontains=filters.q)
-    return page(contracts, limit=paging.limit, offset=paging.offset)
+def contract_list(request, filters: Query[ContractQuery], paging: Query[PageIn]):
+    return page(api_filter(filters, _contracts(request), request=request), paging)
 
 
 @router.post("/contracts", response={201: ContractOut, **WRITE_ERRORS})
@@ -244,13 +241,8 @@ def _agreements(request):
 
 
 @router.get("/maintenance-agreements", response={200: page_of(AgreementOut), **READ_ERRORS})
-def agreement_list(request, filters: Query[AgreementFilter], paging: Query[PageIn]):
-    agreements = _agreements(request)
-    if filters.hospital_id:
-        agreements = agreements.filter(hospital_id=filters.hospital_id)
-    if filters.device_id:
-        agreements = agreements.filter(devices=filters.device_id)
-    return page(agreements, limit=paging.limit, offset=paging.offset)
+def agreement_list(request, filters: Query[AgreementQuery], paging: Query[PageIn]):
+    return page(api_filter(filters, _agreements(request), request=request), paging)
 
 
 @router.post("/maintenance-agreements", response={201: AgreementOut, **WRITE_ERRORS})

@@ -22,13 +22,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from assets.models import Device
-from core.forms import add_service_errors, id_from
+from core.forms import add_service_errors
 from core.permissions import require_perm
 from core.timeutil import local_today
 from customers.models import Hospital
 
 from . import selectors, services
 from .coverage import Cause, Cover, WarrantyTerms, warranty_days
+from .filters import AgreementFilterSet, ContractFilterSet
 from .forms import AgreementForm, ContractForm, CoverageQueryForm, HospitalChoiceForm
 from .models import Contract, MaintenanceAgreement
 from .reasons import CAUSE_LABELS, COVER_LABELS, PRICING_LABELS, coverage_reason_text
@@ -37,18 +38,11 @@ PAGE_SIZE = 50
 DEDICATED_ENGINEERS = services.DEDICATED_ENGINEERS
 
 
-def _filtered(request: HttpRequest, queryset):
-    """The hospital filter and the number search shared by both lists."""
-    hospitals = Hospital.objects.for_user(request.user)
-    hospital_pk = id_from(request.GET.get("hospital"))
-    hospital = None
-    if hospital_pk is not None:
-        hospital = hospitals.filter(pk=hospital_pk).first()
-        queryset = queryset.filter(hospital_id=hospital_pk)
-    text = request.GET.get("q", "").strip()
-    if text:
-        queryset = queryset.filter(number__icontains=text)
-    return queryset, {"hospitals": hospitals, "hospital": hospital, "q": text}
+def _filtered(request: HttpRequest, filterset_class: type[ContractFilterSet], queryset):
+    """A list narrowed by its filters, and what its page shows of them."""
+    filters = filterset_class(request.GET, queryset, request=request)
+    queryset = filters.qs  # a hospital outside the viewer's scope is simply ignored
+    return queryset, {"form": filters.form, "hospital": filters.form.cleaned_data.get("hospital")}
 
 
 def _chosen_hospital(request: HttpRequest) -> tuple[Hospital | None, HospitalChoiceForm]:
@@ -68,7 +62,7 @@ def contract_list(request: HttpRequest) -> HttpResponse:
         .select_related("hospital", "service_manager")
         .prefetch_related("dedicated_engineers")
     )
-    contracts, context = _filtered(request, contracts)
+    contracts, context = _filtered(request, ContractFilterSet, contracts)
     context["page_obj"] = Paginator(contracts, PAGE_SIZE).get_page(request.GET.get("page"))
     context["can_add"] = request.user.has_perm("contracts.add_contract")
     context["dedicated_engineers_expected"] = DEDICATED_ENGINEERS
@@ -179,7 +173,7 @@ def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def agreement_list(request: HttpRequest) -> HttpResponse:
     agreements = MaintenanceAgreement.objects.for_user(request.user).select_related("hospital")
-    agreements, context = _filtered(request, agreements)
+    agreements, context = _filtered(request, AgreementFilterSet, agreements)
     context["page_obj"] = Paginator(agreements, PAGE_SIZE).get_page(request.GET.get("page"))
     context["can_add"] = request.user.has_perm("contracts.add_maintenanceagreement")
     return render(request, "contracts/agreement_list.html", context)

@@ -292,15 +292,29 @@ class Input(Schema):
 SIGNATURE_DATA_URL_MAX = 700_000
 
 
+PAGE_DEFAULT = 50
+PAGE_MAX = 500
+
+
 class PageIn(Input):
-    limit: int = Field(50, ge=1, le=500)
+    limit: int = Field(PAGE_DEFAULT, ge=1, le=PAGE_MAX)
     offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
-def page(queryset, *, limit: int, offset: int) -> dict[str, Any]:
-    """A page of a queryset: ``{"count", "limit", "offset", "items"}``."""
-    limit = max(1, min(limit, 500))
-    offset = max(0, offset)
+def page(
+    queryset,
+    paging: PageIn | None = None,
+    *,
+    limit: int | None = None,
+    offset: int | None = None,
+) -> dict[str, Any]:
+    """The one pagination of every API list: ``{"count", "limit", "offset", "items"}`` (the
+    ``page_of`` schema) of ``queryset``, at the endpoint's ``paging: Query[PageIn]``.
+    ``limit``/``offset`` are for a caller without a ``PageIn``; the bounds are ``PageIn``'s."""
+    if paging is not None:
+        limit, offset = paging.limit, paging.offset
+    limit = max(1, min(limit if limit is not None else PAGE_DEFAULT, PAGE_MAX))
+    offset = max(0, offset or 0)
     return {
         "count": queryset.count(),
         "limit": limit,

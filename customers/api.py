@@ -6,9 +6,11 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
 from core.api import READ_ERRORS, WRITE_ERRORS, Id, Input, PageIn, page, page_of, resolve
+from core.filtering import api_filter, filter_query
 from core.permissions import require_perm
 
 from . import services
+from .filters import ContactFilterSet, DepartmentFilterSet, HospitalFilterSet
 from .models import Contact, Department, Hospital
 
 router = Router(tags=["customers"])
@@ -60,8 +62,9 @@ class HospitalOut(Schema):
     notes: str
 
 
-class HospitalFilter(Input):
-    q: str | None = None
+@filter_query(HospitalFilterSet)
+class HospitalQuery(Input):
+    """The filters of GET /hospitals."""
 
 
 class DepartmentIn(Input):
@@ -82,9 +85,9 @@ class DepartmentOut(Schema):
     responsible_contact_id: int | None
 
 
-class DepartmentFilter(Input):
-    hospital_id: Id | None = None
-    q: str | None = None
+@filter_query(DepartmentFilterSet)
+class DepartmentQuery(Input):
+    """The filters of GET /departments."""
 
 
 class ContactIn(Input):
@@ -114,9 +117,9 @@ class ContactOut(Schema):
     email: str
 
 
-class ContactFilter(Input):
-    hospital_id: Id | None = None
-    department_id: Id | None = None
+@filter_query(ContactFilterSet)
+class ContactQuery(Input):
+    """The filters of GET /contacts."""
 
 
 # --- service organisation (R-1.1) -------------------------------------------------------
@@ -133,11 +136,9 @@ def service_organisation_patch(request, payload: OrganisationPatch):
 
 # --- hospitals --------------------------------------------------------------------------
 @router.get("/hospitals", response={200: page_of(HospitalOut), **READ_ERRORS})
-def hospital_list(request, filters: Query[HospitalFilter], paging: Query[PageIn]):
+def hospital_list(request, filters: Query[HospitalQuery], paging: Query[PageIn]):
     hospitals = Hospital.objects.for_user(request.user)
-    if filters.q:
-        hospitals = hospitals.filter(name__icontains=filters.q)
-    return page(hospitals, limit=paging.limit, offset=paging.offset)
+    return page(api_filter(filters, hospitals, request=request), paging)
 
 
 @router.post("/hospitals", response={201: HospitalOut, **WRITE_ERRORS})
@@ -160,13 +161,9 @@ def hospital_patch(request, hospital_id: Id, payload: HospitalPatch):
 
 # --- departments ------------------------------------------------------------------------
 @router.get("/departments", response={200: page_of(DepartmentOut), **READ_ERRORS})
-def department_list(request, filters: Query[DepartmentFilter], paging: Query[PageIn]):
+def department_list(request, filters: Query[DepartmentQuery], paging: Query[PageIn]):
     departments = Department.objects.for_user(request.user)
-    if filters.hospital_id:
-        departments = departments.filter(hospital_id=filters.hospital_id)
-    if filters.q:
-        departments = departments.filter(name__icontains=filters.q)
-    return page(departments, limit=paging.limit, offset=paging.offset)
+    return page(api_filter(filters, departments, request=request), paging)
 
 
 @router.post("/departments", response={201: DepartmentOut, **WRITE_ERRORS})
@@ -205,13 +202,9 @@ def department_patch(request, department_id: Id, payload: DepartmentPatch):
 
 # --- contacts ---------------------------------------------------------------------------
 @router.get("/contacts", response={200: page_of(ContactOut), **READ_ERRORS})
-def contact_list(request, filters: Query[ContactFilter], paging: Query[PageIn]):
+def contact_list(request, filters: Query[ContactQuery], paging: Query[PageIn]):
     contacts = Contact.objects.for_user(request.user)
-    if filters.hospital_id:
-        contacts = contacts.filter(hospital_id=filters.hospital_id)
-    if filters.department_id:
-        contacts = contacts.filter(department_id=filters.department_id)
-    return page(contacts, limit=paging.limit, offset=paging.offset)
+    return page(api_filter(filters, contacts, request=request), paging)
 
 
 @router.post("/contacts", response={201: ContactOut, **WRITE_ERRORS})

@@ -11,7 +11,7 @@ from zoneinfo import available_timezones
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import BootstrapFormMixin, ServiceModelForm
+from core.forms import ServiceModelForm
 
 from .models import Contact, Department, Hospital, ServiceOrganisation
 
@@ -59,7 +59,3 @@ class ContactForm(ServiceModelForm):
         field = self.fields["department"]
         field.queryset = Department.objects.filter(hospital=hospital)
         field.empty_label = _("— whole hospital —")
-
-
-class SearchForm(BootstrapFormMixin, forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -21,7 +21,8 @@ from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
 
 from . import services
-from .forms import ContactForm, DepartmentForm, HospitalForm, SearchForm, ServiceOrganisationForm
+from .filters import HospitalFilterSet
+from .forms import ContactForm, DepartmentForm, HospitalForm, ServiceOrganisationForm
 from .models import Contact, Department, Hospital
 from .scoping import scope_for
 
@@ -55,17 +56,15 @@ def organisation_edit(request: HttpRequest) -> HttpResponse:
 # --- hospitals --------------------------------------------------------------------------
 @login_required
 def hospital_list(request: HttpRequest) -> HttpResponse:
-    search = SearchForm(request.GET or None)
-    hospitals = Hospital.objects.for_user(request.user)
-    if search.is_valid() and search.cleaned_data["q"]:
-        text = search.cleaned_data["q"]
-        hospitals = hospitals.filter(Q(name__icontains=text) | Q(code__icontains=text))
-    page_obj = Paginator(hospitals, PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = HospitalFilterSet(
+        request.GET, Hospital.objects.for_user(request.user), request=request
+    )
+    page_obj = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "customers/hospital_list.html",
         {
-            "search": search,
+            "form": filters.form,
             "page_obj": page_obj,
             "can_add": request.user.has_perm("customers.add_hospital"),
         },

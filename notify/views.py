@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from . import selectors, services
+from .filters import InboxFilterSet
 from .models import InboxMessage
 
 PAGE_SIZE = 50
@@ -20,11 +21,12 @@ PAGE_SIZE = 50
 @login_required
 @require_GET
 def inbox(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.inbox_of(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = InboxFilterSet(request.GET, selectors.inbox_of(request.user), request=request)
+    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "notify/inbox.html",
-        {"page_obj": page, "unread": selectors.unread_count(request.user)},
+        {"page_obj": page, "form": filters.form, "unread": selectors.unread_count(request.user)},
     )
 
 

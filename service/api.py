@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -29,9 +29,11 @@ from core.api import (
     resolve,
     resolve_many,
 )
+from core.filtering import api_filter, filter_query
 from core.permissions import require_perm
 
 from . import selectors, services
+from .filters import BoardFilterSet
 from .models import Channel, FaultCause, ServiceEvent, ServiceRequest, Severity
 from .timeline import MANUAL_STEPS, EventType, PauseReason
 
@@ -152,11 +154,9 @@ class RequestSummaryOut(Schema):
     milestones: list[MilestoneOut]
 
 
-class RequestFilter(Input):
-    state: Literal["open", "breached", "at_risk"] = "open"
-    hospital_id: Id | None = None
-    engineer_id: Id | None = None
-    severity: Severity | None = None
+@filter_query(BoardFilterSet)
+class RequestQuery(Input):
+    """The filters of GET /service-requests (the dispatch board's)."""
 
 
 def _milestones(request: ServiceRequest, now) -> list[dict]:
@@ -257,20 +257,14 @@ def service_request_create(request, payload: RequestIn):
 
 
 @router.get("/service-requests", response={200: page_of(RequestSummaryOut), **READ_ERRORS})
-def service_request_list(request, filters: Query[RequestFilter], paging: Query[PageIn]):
+def service_request_list(request, filters: Query[RequestQuery], paging: Query[PageIn]):
     """Paginated, nearest open deadline first."""
     now = timezone.now()
-    requests = selectors.requests_in_state(_requests(request), state=filters.state, now=now)
-    if filters.hospital_id:
-        requests = requests.filter(hospital_id=filters.hospital_id)
-    if filters.engineer_id:
-        requests = requests.filter(engineers=filters.engineer_id)
-    if filters.severity:
-        requests = requests.filter(severity=filters.severity)
+    requests = api_filter(filters, _requests(request), request=request, now=now)
     # The board's order without the joins the HTML board needs: the API shows ids only.
     board = selectors.dispatch_board(requests=requests).select_related(None)
     board = board.prefetch_related(None).prefetch_related("milestones")
-    result = page(board, limit=paging.limit, offset=paging.offset)
+    result = page(board, paging)
     result["items"] = [
         {
             "id": r.pk,

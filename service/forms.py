@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import VendorRole
 from assets.models import Device
 from core.forms import BootstrapFormMixin, DateTimeInput, IdsChoiceField, SaneInputMixin
-from customers.models import Hospital
 
 from .messages import event_label
 from .models import FaultCause, Severity
@@ -69,60 +68,6 @@ class DateTimeSecondsInput(DateTimeInput):
 class EngineerChoiceField(IdsChoiceField):
     def label_from_instance(self, obj) -> str:
         return str(obj)
-
-
-# --- filters ----------------------------------------------------------------------------
-class BoardFilterForm(BootstrapFormMixin, forms.Form):
-    state = forms.ChoiceField(label=_("Promises"), required=False, choices=STATE_FILTERS)
-    hospital = forms.ModelChoiceField(
-        label=_("Hospital"),
-        required=False,
-        queryset=Hospital.objects.none(),
-        empty_label=_("All hospitals"),
-    )
-    engineer = forms.ModelChoiceField(
-        label=_("Engineer"),
-        required=False,
-        queryset=User.objects.none(),
-        empty_label=_("All engineers"),
-    )
-    severity = forms.ChoiceField(
-        label=_("Severity"),
-        required=False,
-        choices=[("", _("Any severity")), *Severity.choices],
-    )
-
-    def __init__(self, *args, user, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["hospital"].queryset = Hospital.objects.for_user(user)
-        self.fields["engineer"].queryset = engineers_queryset()
-
-    @property
-    def active(self) -> bool:
-        data = getattr(self, "cleaned_data", {})
-        return any(data.get(name) for name in ("hospital", "engineer", "severity")) or (
-            data.get("state") not in (None, "", "open")
-        )
-
-
-class RequestFilterForm(BoardFilterForm):
-    q = forms.CharField(
-        label=_("Number or serial"),
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "SR-2026-000123"}),
-    )
-    state = forms.ChoiceField(
-        label=_("Promises"),
-        required=False,
-        choices=[("", _("All requests")), *STATE_FILTERS, ("closed", _("Closed"))],
-    )
-    field_order = ["q", "state", "hospital", "engineer", "severity"]
-
-    def __init__(self, *args, user, **kwargs) -> None:
-        super().__init__(*args, user=user, **kwargs)
-        if not user.is_vendor_staff:
-            # Hospital users filter by their own hospital anyway; engineers are the vendor's.
-            del self.fields["engineer"]
 
 
 # --- intake -----------------------------------------------------------------------------

@@ -15,9 +15,9 @@ from core.permissions import require_perm
 from customers.models import Contact, Department
 
 from .. import services
+from ..filters import DeviceFilterSet
 from ..forms import (
     DeviceEditForm,
-    DeviceFilterForm,
     DeviceForm,
     GoLiveForm,
 )
@@ -25,7 +25,6 @@ from ..models import Device, EmergencyProcedure
 from ..selectors import (
     device_components,
     device_history,
-    device_search,
     emergency_procedures_for,
 )
 from ._common import (
@@ -39,21 +38,9 @@ from ._common import (
 # --- devices: list, search, register, edit ----------------------------------------------
 @login_required
 def device_list(request: HttpRequest) -> HttpResponse:
-    form = DeviceFilterForm(request.GET, user=request.user)
-    form.is_valid()  # a filter value outside the viewer's scope is simply ignored
-    data = form.cleaned_data
-    devices = _devices(request)
-    text = data.get("q", "")
-    if text:
-        devices = device_search(devices=devices, text=text)
-    for name, lookup in (
-        ("hospital", "hospital"),
-        ("department", "department"),
-        ("status", "status"),
-        ("model", "product_model"),
-    ):
-        if data.get(name):
-            devices = devices.filter(**{lookup: data[name]})
+    filters = DeviceFilterSet(request.GET, _devices(request), request=request)
+    devices = filters.qs  # a filter value outside the viewer's scope is simply ignored
+    text = filters.form.cleaned_data.get("q", "")
     if text:
         first_two = list(devices[:2])
         if len(first_two) == 1:
@@ -62,7 +49,7 @@ def device_list(request: HttpRequest) -> HttpResponse:
         request,
         "assets/device_list.html",
         {
-            "form": form,
+            "form": filters.form,
             "page": _page(request, devices),
             "q": text,
             "can_add": request.user.has_perm("assets.add_device"),

@@ -22,8 +22,8 @@ from core.uploads import INLINE_TYPES, extension
 from customers.models import Department
 
 from .. import services
+from ..filters import ProcedureFilterSet
 from ..forms import (
-    ProcedureFilterForm,
     ProcedureForm,
     ReceiptForm,
 )
@@ -54,26 +54,16 @@ def _zone_of(department: Department | None) -> ZoneInfo:
 
 @login_required
 def procedure_list(request: HttpRequest) -> HttpResponse:
-    form = ProcedureFilterForm(request.GET, user=request.user)
-    form.is_valid()
-    data = form.cleaned_data
     procedures = _procedures(request).order_by(
         "department__hospital__name", "department__name", "title"
     )
-    if data.get("hospital"):
-        procedures = procedures.filter(department__hospital=data["hospital"])
-    if data.get("department"):
-        procedures = procedures.filter(department=data["department"])
-    if data.get("received") == "yes":
-        procedures = procedures.filter(received_at__isnull=False)
-    elif data.get("received") == "no":
-        procedures = procedures.filter(received_at__isnull=True)
+    filters = ProcedureFilterSet(request.GET, procedures, request=request)
     return render(
         request,
         "assets/procedure_list.html",
         {
-            "form": form,
-            "page": _page(request, procedures),
+            "form": filters.form,
+            "page": _page(request, filters.qs),
             "can_add": request.user.has_perm("assets.add_emergencyprocedure"),
         },
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -14,10 +13,8 @@ from core.forms import add_service_errors
 from core.permissions import require_perm
 
 from .. import services
-from ..forms import (
-    ProductModelFilterForm,
-    ProductModelForm,
-)
+from ..filters import ProductModelFilterSet
+from ..forms import ProductModelForm
 from ..models import EmergencyProcedure, ProductModel
 from ._common import (
     GET_POST,
@@ -29,21 +26,15 @@ from ._common import (
 # --- product models -------------------------------------------------------------------
 @login_required
 def product_model_list(request: HttpRequest) -> HttpResponse:
-    form = ProductModelFilterForm(request.GET)
-    product_models = ProductModel.objects.for_user(request.user)
-    if form.is_valid():
-        if text := form.cleaned_data["q"]:
-            product_models = product_models.filter(
-                Q(manufacturer__icontains=text) | Q(name__icontains=text) | Q(gtin=text)
-            )
-        if category := form.cleaned_data["category"]:
-            product_models = product_models.filter(category=category)
+    filters = ProductModelFilterSet(
+        request.GET, ProductModel.objects.for_user(request.user), request=request
+    )
     return render(
         request,
         "assets/product_model_list.html",
         {
-            "form": form,
-            "page": _page(request, product_models),
+            "form": filters.form,
+            "page": _page(request, filters.qs),
             "can_add": request.user.has_perm("assets.add_productmodel"),
         },
     )

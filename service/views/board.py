@@ -13,25 +13,9 @@ from django.views.decorators.http import require_GET
 from core.permissions import require_perm
 
 from .. import selectors
-from ..forms import BoardFilterForm, engineers_queryset, new_idempotency_key
+from ..filters import BoardFilterSet
+from ..forms import engineers_queryset, new_idempotency_key
 from ._common import BOARD_PAGE_SIZE, iso, page_of, requests_for, with_live_state
-
-
-def filtered_requests(request: HttpRequest, form: BoardFilterForm, *, now):
-    """The viewer's requests narrowed by the board's filters (a value outside the viewer's
-    scope is simply ignored by the form)."""
-    form.is_valid()
-    data = form.cleaned_data
-    requests = requests_for(request)
-    state = data.get("state") or "open"
-    requests = selectors.requests_in_state(requests, state=state, now=now)
-    if data.get("hospital"):
-        requests = requests.filter(hospital=data["hospital"])
-    if data.get("engineer"):
-        requests = requests.filter(engineers=data["engineer"])
-    if data.get("severity"):
-        requests = requests.filter(severity=data["severity"])
-    return requests
 
 
 @login_required
@@ -40,15 +24,16 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
     # The board is where steps are dispatched: the people who record steps use it.
     require_perm(request, "service.add_serviceevent")
     now = timezone.now()
-    form = BoardFilterForm(request.GET, user=request.user)
-    requests = selectors.dispatch_board(requests=filtered_requests(request, form, now=now))
+    # A filter value outside the viewer's scope is simply ignored.
+    filters = BoardFilterSet(request.GET, requests_for(request), request=request, now=now)
+    requests = selectors.dispatch_board(requests=filters.qs)
     page = page_of(request, requests, per_page=BOARD_PAGE_SIZE)
     rows = with_live_state(page.object_list, now=now)
     for row in rows:
         row.assign_key = new_idempotency_key()
         row.engineer_ids = {u.pk for u in row.engineers.all()}
     context = {
-        "form": form,
+        "form": filters.form,
         "page": page,
         "rows": rows,
         "engineers": list(engineers_queryset()),

@@ -10,7 +10,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -25,13 +24,13 @@ from core.http import safe_next
 from core.permissions import require_perm
 
 from .. import selectors, services
+from ..filters import RequestFilterSet
 from ..forms import (
     MILESTONE_STATE_LABELS,
     PAUSE_REASON_LABELS,
     STATUS_LABELS,
     EventForm,
     FaultCauseForm,
-    RequestFilterForm,
 )
 from ..messages import event_label
 from ..models import FaultCause, ServiceRequest
@@ -60,36 +59,17 @@ BAR_CLASSES = {"met": "bg-success", "breached": "bg-danger", "not_applicable": "
 @require_GET
 def request_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
-    form = RequestFilterForm(request.GET, user=request.user)
-    form.is_valid()  # a filter value outside the viewer's scope is simply ignored
-    data = form.cleaned_data
-    requests = requests_for(request).prefetch_related("milestones")
-    state = data.get("state") or ""
-    if state == "closed":
-        requests = requests.filter(is_open=False)
-    elif state:
-        requests = selectors.dispatch_board(
-            requests=selectors.requests_in_state(requests, state=state, now=now)
-        )
-    if data.get("q"):
-        text = data["q"].strip()
-        requests = requests.filter(
-            Q(number__icontains=text)
-            | Q(device__serial_number__icontains=text)
-            | Q(device__asset_tag__icontains=text)
-        )
-    if data.get("hospital"):
-        requests = requests.filter(hospital=data["hospital"])
-    if data.get("engineer"):
-        requests = requests.filter(engineers=data["engineer"])
-    if data.get("severity"):
-        requests = requests.filter(severity=data["severity"])
+    # A filter value outside the viewer's scope is simply ignored.
+    filters = RequestFilterSet(
+        request.GET, requests_for(request).prefetch_related("milestones"), request=request, now=now
+    )
+    requests = filters.qs
     page = page_of(request, requests)
     return render(
         request,
         "service/request_list.html",
         {
-            "form": form,
+            "form": filters.form,
             "page": page,
             "rows": with_live_state(page.object_list, now=now),
             "server_now": iso(now),
