@@ -35,6 +35,13 @@ def step_recorded(type: str) -> str:
 STEPS_RECORDED = frozenset(step_recorded(t) for t in EventType)
 
 
+def publish_opened(*, request_id: int, device_id: int, hospital_id: int) -> None:
+    outbox.publish(
+        REQUEST_OPENED,
+        {"request_id": request_id, "device_id": device_id, "hospital_id": hospital_id},
+    )
+
+
 def publish_step(*, request_id: int, event_id: int, type: str, actor_id: int | None) -> None:
     outbox.publish(
         step_recorded(type),

@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User, VendorRole
 from assets.models import Device
-from core import outbox
 from core.bounds import day_error
 from core.errors import Conflict
 from core.numbering import next_number
@@ -123,13 +122,8 @@ def service_request_open(
         request.engineers.set(engineer_ids)
     milestones_recompute(request=request, now=now)
     # Written with the request: the apps above service learn of it through the outbox.
-    outbox.publish(
-        events.REQUEST_OPENED,
-        {
-            "request_id": request.pk,
-            "device_id": request.device_id,
-            "hospital_id": request.hospital_id,
-        },
+    events.publish_opened(
+        request_id=request.pk, device_id=request.device_id, hospital_id=request.hospital_id
     )
     if engineer_ids:
         events.publish_engineers_assigned(
