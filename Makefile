@@ -60,7 +60,7 @@ lint: deps
 	  regimes/services.py regimes/selectors.py \
 	  charges/pricing.py charges/services.py charges/selectors.py \
 	  parts/services.py parts/rules.py parts/selectors.py parts/loans.py parts/importing.py parts/import_workbook.py parts/import_jobs.py \
-	  parts/import_write.py parts/import_sandbox.py parts/workbook_guard.py parts/dispatch.py parts/repair_parts.py parts/receivers.py service/signals.py \
+	  parts/import_write.py parts/import_sandbox.py parts/workbook_guard.py parts/dispatch.py parts/repair_parts.py parts/handlers.py service/events.py notify/emails.py charges/events.py \
 	  maintenance/schedule.py maintenance/services.py maintenance/generation.py maintenance/visit_records.py maintenance/selectors.py \
 	  return_visits/schedule.py return_visits/services.py return_visits/selectors.py \
 	  return_visits/sheet.py return_visits/sheet_input.py return_visits/agenda.py

@@ -5,3 +5,14 @@ from django.utils.translation import gettext_lazy as _
 class ChargesConfig(AppConfig):
     name = "charges"
     verbose_name = _("Charges")
+
+    def ready(self) -> None:
+        from core import outbox
+
+        from . import events
+
+        outbox.register(
+            events.RENDER_PDF,
+            events=[events.STATEMENT_ACCEPTED],
+            func=events.render_statement_pdf,
+        )

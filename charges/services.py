@@ -36,7 +36,7 @@ from service.records import effective_content
 from service.selectors import timeline_of
 from service.timeline import trips as timeline_trips
 
-from . import reasons
+from . import events, reasons
 from .models import ChargeLine, ChargeStatement, CreditNote, CreditNoteLine, StatementState
 from .pricing import LineIn, Priced, price_lines
 from .selectors import charge_rates_current, current_lines
@@ -338,8 +338,8 @@ def charge_statement_accept(
     *, statement: ChargeStatement, user: User, now: datetime | None = None
 ) -> ChargeStatement:
     """The hospital accepts the statement as priced: it is frozen (content hash), and its
-    PDF is rendered after commit. A statement that changed since it was shown, a disputed
-    one or an accepted one answers ``StatementConflict``."""
+    PDF is rendered by the worker after commit (the outbox). A statement that changed
+    since it was shown, a disputed one or an accepted one answers ``StatementConflict``."""
     now = now or timezone.now()
     statement = _lock(statement)
     if statement.state == StatementState.ACCEPTED:
@@ -362,10 +362,8 @@ def charge_statement_accept(
     statement.save(
         update_fields=["state", "accepted_by", "accepted_at", "content_hash", "updated_at"]
     )
-    statement_id = statement.pk
-    transaction.on_commit(
-        lambda: charge_statement_render_pdf(statement_id=statement_id), robust=True
-    )
+    # The worker renders the PDF once this commits (``charges.events``).
+    events.publish(events.STATEMENT_ACCEPTED, statement=statement, user_id=user.pk)
     return statement
 
 
@@ -392,6 +390,7 @@ def charge_statement_dispute(
     statement.save(
         update_fields=["state", "disputed_by", "disputed_at", "dispute_comment", "updated_at"]
     )
+    events.publish(events.STATEMENT_DISPUTED, statement=statement, user_id=user.pk)
     return statement
 
 

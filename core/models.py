@@ -1,8 +1,11 @@
 """Shared, domain-free building blocks."""
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class TimeStampedModel(models.Model):
@@ -78,3 +81,77 @@ class IdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.key} → {self.status_code}"
+
+
+class OutboxEvent(models.Model):
+    """Something that happened, written in the same transaction as the change that caused
+    it ("service.request_dispatched", "charges.statement_accepted"): it exists exactly when
+    the change exists. ``payload`` holds the ids a handler needs (``core.outbox``)."""
+
+    name = models.CharField(_("event name"), max_length=100, db_index=True)
+    payload = models.JSONField(_("payload"), default=dict, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("outbox event")
+        verbose_name_plural = _("outbox events")
+        ordering = ["-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.name} #{self.pk}"
+
+
+class DeliveryState(models.TextChoices):
+    PENDING = "pending", pgettext_lazy("outbox delivery", "pending")
+    DELIVERED = "delivered", pgettext_lazy("outbox delivery", "delivered")
+    FAILED = "failed", pgettext_lazy("outbox delivery", "failed")
+
+
+class OutboxDelivery(models.Model):
+    """One handler's duty towards one event. The worker claims a pending row whose time has
+    come, runs the handler and marks the row delivered in one transaction; an error is kept
+    here and the row waits ``next_attempt_at`` before the next try, until it is ``failed``."""
+
+    event = models.ForeignKey(
+        OutboxEvent,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+        verbose_name=_("outbox event"),
+    )
+    handler = models.CharField(_("handler"), max_length=100)
+    state = models.CharField(
+        _("state"), max_length=10, choices=DeliveryState.choices, default=DeliveryState.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    last_error = models.TextField(_("last error"), blank=True)
+    delivered_at = models.DateTimeField(_("delivered at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("outbox delivery")
+        verbose_name_plural = _("outbox deliveries")
+        ordering = ["-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "handler"], name="outbox_delivery_once"),
+            models.CheckConstraint(
+                condition=models.Q(state__in=DeliveryState.values),
+                name="outbox_delivery_state_valid",
+            ),
+            # Delivered means when; the claim query relies on it.
+            models.CheckConstraint(
+                condition=models.Q(state="delivered", delivered_at__isnull=False)
+                | (~models.Q(state="delivered") & models.Q(delivered_at__isnull=True)),
+                name="outbox_delivery_delivered_at",
+            ),
+        ]
+        indexes = [
+            # The worker's claim: the pending rows whose time has come, oldest first.
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                condition=models.Q(state="pending"),
+                name="outbox_delivery_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.handler} ← {self.event_id}"

@@ -7,8 +7,8 @@ production``) refuses to start without an explicit ``SECRET_KEY`` and ``ALLOWED_
 Variables: ``DATABASE_URL``, ``SECRET_KEY`` (or ``SECRET_KEY_FILE``), ``ALLOWED_HOSTS``
 (comma-separated), ``DEBUG``, ``REDIS_URL`` (switches the queue to RedisHuey),
 ``MEDSERVICE_HUEY_NAME``, ``MEDSERVICE_ENV``, ``MEDSERVICE_VAR_DIR``, ``STATIC_ROOT``,
-``MEDIA_ROOT``, ``EMAIL_HOST``/``EMAIL_PORT``, ``SITE_URL`` (absolute base for QR labels),
-``TIME_ZONE``; behind an HTTPS proxy in production: ``SECURE_SSL_REDIRECT``,
+``MEDIA_ROOT``, ``EMAIL_HOST``/``EMAIL_PORT``/``EMAIL_TIMEOUT``, ``SITE_URL`` (absolute base
+for QR labels), ``TIME_ZONE``; behind an HTTPS proxy in production: ``SECURE_SSL_REDIRECT``,
 ``SECURE_HSTS_SECONDS``, ``SECURE_HSTS_INCLUDE_SUBDOMAINS``, ``SECURE_HSTS_PRELOAD``,
 ``SECURE_PROXY_SSL_HEADER`` (README, "Running in production");
 ``LOGIN_FAILURE_LIMIT``/``LOGIN_LOCKOUT_MINUTES`` (failed logins before a lockout, and its
@@ -304,11 +304,22 @@ else:
     }
 # The heartbeat task runs every minute: three missed beats make /healthz fail.
 WORKER_HEARTBEAT_STALE_AFTER_SECONDS = 180
+# The outbox (core.outbox): a delivery that raises waits 30 s, 1 min, 2 min … at most an
+# hour before its next try, and is "failed" (still listed in the admin) after 10 tries,
+# about three hours; delivered events are kept for a month.
+OUTBOX_MAX_ATTEMPTS = 10
+OUTBOX_RETRY_BASE_SECONDS = 30
+OUTBOX_RETRY_CAP_SECONDS = 3600
+OUTBOX_KEEP_DAYS = 30
 
 # --- mail -----------------------------------------------------------------------------
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "medservice@localhost")
+# The outbox sends each e-mail inside the transaction that marks it sent; on SQLite that
+# transaction holds the write lock, so a mail server that does not answer must not hold it
+# for ever (Django's default is no timeout at all).
+EMAIL_TIMEOUT = _env_int("EMAIL_TIMEOUT", 10, minimum=1)
 if not PRODUCTION and not os.environ.get("EMAIL_HOST"):
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 

@@ -1,23 +1,20 @@
-"""Writes of the inbox: tell people something (inbox row now, e-mail after commit), and
-mark what they have read."""
+"""Writes of the inbox: tell people something (an inbox row now, an e-mail through the
+outbox), and mark what they have read."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 
+from .emails import Email, emails_queue
 from .models import InboxMessage
-
-logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -44,32 +41,19 @@ def _absolute(url: str) -> str:
     return url
 
 
-def _email(notice: Notice, address: str) -> EmailMessage:
+def _email(notice: Notice, address: str) -> Email:
     body = notice.body
     if notice.url:
         body = f"{body}\n\n{_absolute(notice.url)}"
-    return EmailMessage(
-        subject=notice.subject.replace("\n", " "),
-        body=body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[address],
-    )
-
-
-def _send_emails(messages: list[EmailMessage]) -> None:
-    """One connection for the lot; one refused address does not stop the others. The
-    inbox rows are already committed, so a mail server that is down loses only the copy."""
-    with get_connection() as connection:
-        for message in messages:
-            try:
-                connection.send_messages([message])
-            except Exception:
-                logger.exception("could not e-mail %s: %s", message.to, message.subject)
+    # One line: a newline in a subject would be a header injection.
+    return Email(to=address, subject=notice.subject.replace("\n", " "), body=body)
 
 
 @transaction.atomic
 def notices_send(notices: Iterable[Notice], *, now: datetime | None = None) -> list[InboxMessage]:
-    """Write the inbox rows of ``notices`` and e-mail everyone once the transaction commits.
+    """Write the inbox rows of ``notices`` and, in the same transaction, the e-mails to
+    everyone as outbox rows: the worker sends them once this commits, and tries again while
+    the mail server refuses (``notify.emails``).
 
     A notice already delivered to a user (same ``dedupe_key_prefix``) is skipped for that
     user, so calling this twice tells nobody twice.
@@ -106,8 +90,7 @@ def notices_send(notices: Iterable[Notice], *, now: datetime | None = None) -> l
         emails.extend(_email(notice, address) for address in dict.fromkeys(notice.also_email))
     # A second sender racing us on the same key fails here, on the unique dedupe_key.
     InboxMessage.objects.bulk_create(rows)
-    if emails:
-        transaction.on_commit(lambda: _send_emails(emails), robust=True)
+    emails_queue(emails)
     return rows
 
 
@@ -122,7 +105,7 @@ def notify_users(
     also_email: Sequence[str] = (),
 ) -> list[InboxMessage]:
     """Tell ``users`` one thing: an inbox row each, and an e-mail each (to those with an
-    address) after commit."""
+    address) once the transaction commits."""
     notice = Notice(
         users=list(users),
         kind=kind,

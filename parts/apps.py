@@ -7,10 +7,16 @@ class PartsConfig(AppConfig):
     verbose_name = _("Spare parts")
 
     def ready(self) -> None:
-        from service.signals import request_event_recorded
+        from core import outbox
 
-        from . import receivers
+        from . import handlers
 
-        # Service publishes its timeline; parts reacts (docs/decisions.md, issue 5 §1).
-        request_event_recorded.connect(receivers.reserve_on_dispatch, dispatch_uid="parts-dispatch")
-        request_event_recorded.connect(receivers.release_on_close, dispatch_uid="parts-close")
+        # Service publishes its timeline; parts reacts (docs/architecture.md, the outbox).
+        outbox.register(
+            handlers.RESERVE_ON_DISPATCH,
+            events=[handlers.DISPATCHED],
+            func=handlers.reserve_on_dispatch,
+        )
+        outbox.register(
+            handlers.RELEASE_ON_CLOSE, events=[handlers.CLOSED], func=handlers.release_on_close
+        )

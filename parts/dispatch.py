@@ -2,8 +2,8 @@
 calls for, in the engineer's bag when they are there, else at the store that has most; when
 it closes, give back whatever is still held.
 
-Called by the thin receivers of ``parts/receivers.py`` after service committed the timeline
-event (service publishes ``request_event_recorded``; it cannot import parts). Each
+Called by the thin outbox handlers of ``parts/handlers.py`` after service committed the
+timeline event (service publishes it through the outbox; it cannot import parts). Each
 reservation is its own savepoint with the key ``dispatch-<event>-<part>``, so replaying the
 same dispatch reserves nothing twice and losing the last unit to another request skips that
 part instead of failing the others.

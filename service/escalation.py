@@ -8,9 +8,11 @@ each batch one transaction (healthchecks ``sendalerts``):
    SQLite the IMMEDIATE transaction already serialises writers);
 2. a conditional ``UPDATE … SET *_notified_at = now WHERE pk = … AND *_notified_at IS NULL``
    per row: 1 row updated means this sweeper owns that alert;
-3. the inbox rows are written in the same transaction, and the e-mails go out after it
-   commits. A crash before the commit leaves the row unclaimed for the next sweep; after
-   it, the claim and the inbox rows exist together. Either way each alert is sent once.
+3. the inbox rows, the e-mails (as outbox rows, ``notify.services``) and the domain event
+   (``service.milestone_at_risk`` / ``_breached``) are written in the same transaction; the
+   worker sends the e-mails after it commits. A crash before the commit leaves the row
+   unclaimed for the next sweep; after it, the claim, the inbox rows and the e-mails to
+   send exist together. Either way each alert is sent once.
 
 A milestone first seen past its deadline (the sweeper was down, or the warning window was
 shorter than a tick) gets the breach alert only: "at risk" would be old news.
@@ -34,8 +36,10 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from contracts.selectors import ServiceManagers
+from core import outbox
 from notify.services import Notice, notices_send
 
+from . import events
 from .models import Milestone, ServiceEvent, ServiceRequest
 from .timeline import EventType
 
@@ -301,7 +305,8 @@ def _sweep_batch(
         notices: list[Notice] = []
         prompts = 0
         with translation.override(settings.LANGUAGE_CODE):
-            for milestone in _claimed_milestones(claimed):
+            milestones = list(_claimed_milestones(claimed))
+            for milestone in milestones:
                 request = milestone.request
                 url = request_url(request.pk)
                 team = recipients.team(request)
@@ -314,6 +319,12 @@ def _sweep_batch(
                     notices.append(_spare_parts_notice(milestone, team, url))
                     prompts += 1
         notices_send(notices, now=now)
+        # The claims as domain events, for the subscribers to come (webhooks): written with
+        # the claim, so each goes out once like the alert itself.
+        outbox.publish_many(
+            events.MILESTONE_AT_RISK if kind == KIND_AT_RISK else events.MILESTONE_BREACHED,
+            [{"milestone_id": m.pk, "request_id": m.request_id, "key": m.key} for m in milestones],
+        )
     if kind == KIND_AT_RISK:
         return SweepResult(at_risk=len(claimed), spare_parts_prompts=prompts)
     return SweepResult(breached=len(claimed), spare_parts_prompts=prompts)

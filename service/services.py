@@ -20,7 +20,7 @@ from core.bounds import day_error
 from core.errors import Conflict
 from core.numbering import next_number
 
-from . import selectors, sla
+from . import events, selectors, sla
 from .messages import step_refusal_message, timeline_message
 from .models import (
     Channel,
@@ -33,7 +33,6 @@ from .models import (
     Severity,
 )
 from .rules import may_record_step
-from .signals import request_event_recorded
 from .timeline import (
     OPEN_STATUSES,
     EventType,
@@ -116,10 +115,20 @@ def service_request_open(
         reporter_phone=reporter_phone.strip(),
         description=description.strip(),
     )
+    engineer_ids: list[int] = []
     if contract is not None:
         # The contract's dedicated engineers take the request unless dispatch says otherwise.
-        request.engineers.set(contract.dedicated_engineers.all())
+        engineer_ids = list(contract.dedicated_engineers.values_list("pk", flat=True))
+        request.engineers.set(engineer_ids)
     milestones_recompute(request=request, now=now)
+    # Written with the request: the apps above service learn of it through the outbox.
+    events.publish_opened(
+        request_id=request.pk, device_id=request.device_id, hospital_id=request.hospital_id
+    )
+    if engineer_ids:
+        events.publish_engineers_assigned(
+            request_id=request.pk, event_id=None, engineer_ids=engineer_ids
+        )
     return request
 
 
@@ -248,14 +257,15 @@ def service_request_record_event(
     if engineer_list:
         request.engineers.set(engineer_list)
     milestones_recompute(request=request, now=now)
-    # Upper apps (parts) react once the event is durable; robust: their failure is logged
-    # and never turns a recorded event into an error (service/signals.py).
-    transaction.on_commit(
-        lambda: request_event_recorded.send(
-            sender=ServiceEvent, request=request, event=event, actor=actor
-        ),
-        robust=True,
+    # Upper apps (parts) react through the outbox: the event row commits with the step, and
+    # their handlers run in the worker, retried on failure, never failing the step.
+    events.publish_step(
+        request_id=request.pk, event_id=event.pk, type=type, actor_id=actor.pk if actor else None
     )
+    if engineer_list:
+        events.publish_engineers_assigned(
+            request_id=request.pk, event_id=event.pk, engineer_ids=[u.pk for u in engineer_list]
+        )
     return request
 
 

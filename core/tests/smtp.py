@@ -14,6 +14,14 @@ from email.policy import default as email_policy
 class Mailbox:
     def __init__(self) -> None:
         self.envelopes: list = []
+        # Recipients the server refuses (550), as a mail server refuses an unknown address.
+        self.refused: set[str] = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refused:
+            return "550 no such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
         self.envelopes.append(envelope)

@@ -8,10 +8,13 @@ import logging
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from accounts.models import VendorRole
 from accounts.tests.factories import vendor_user
 from assets.tests.factories import DeviceFactory, ProductModelFactory
+from core.models import OutboxDelivery
+from core.outbox import deliver_due
 from parts import dispatch, services
 from parts.models import LocationKind, SerialUnit, StockLevel, StockMovement, UnitState
 from parts.selectors import proposed_parts, reserved_lines
@@ -248,17 +251,35 @@ def test_no_stock_or_no_engineer_never_fails_the_dispatch(
     assert held(job) == [] and not StockMovement.objects.filter(kind="reserve").exists()
 
 
-def test_a_refused_reservation_is_logged_and_the_dispatch_stands(
-    django_capture_on_commit_callbacks, monkeypatch, caplog, manager, engineer, job
+def test_a_refused_reservation_is_kept_and_retried_and_the_dispatch_stands(
+    django_capture_on_commit_callbacks, monkeypatch, caplog, manager, engineer, model, job
 ):
+    """The reservation runs in the worker through the outbox: a refusal never fails the
+    dispatch; it is logged, kept on the delivery and tried again later."""
+    real = dispatch.parts_reserve_for_dispatch
+
     def refuse(**kwargs):
         raise ValidationError({"location": "closed"})
 
     monkeypatch.setattr(dispatch, "parts_reserve_for_dispatch", refuse)
-    with caplog.at_level(logging.ERROR, logger="parts.receivers"):
+    with caplog.at_level(logging.WARNING, logger="core.outbox"):
         record(django_capture_on_commit_callbacks, job, "dispatched", manager, engineers=[engineer])
     assert ServiceEvent.objects.filter(request=job, type="dispatched").exists()
-    assert "not handled" in caplog.text
+    assert "parts.reserve_on_dispatch failed" in caplog.text
+    delivery = OutboxDelivery.objects.get(handler="parts.reserve_on_dispatch")
+    assert (delivery.state, delivery.attempts) == ("pending", 1)
+    assert "closed" in delivery.last_error and delivery.next_attempt_at > timezone.now()
+
+    # The refusal is gone by the next attempt: the parts are reserved then.
+    monkeypatch.setattr(dispatch, "parts_reserve_for_dispatch", real)
+    part = SparePartFactory(part_number="K", symptom_keywords="黑屏", product_models=[model])
+    bag = bag_of(engineer)
+    receive(part, bag, 1, manager)
+    OutboxDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+    assert deliver_due().delivered == 1
+    delivery.refresh_from_db()
+    assert (delivery.state, delivery.attempts) == ("delivered", 2)
+    assert held(job) == [("K", bag.name, 1, "")]
 
 
 def test_closing_the_request_releases_what_it_holds(
