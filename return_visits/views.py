@@ -23,7 +23,6 @@ from core.errors import Conflict
 from core.forms import add_service_errors
 from core.permissions import require_perm
 from core.signing import pages as signing_pages
-from core.signing.forms import SignatureForm
 from core.signing.workflow import SignatureRole
 from core.timeutil import local_today
 
@@ -238,36 +237,31 @@ def return_visit_sign(request: HttpRequest, pk: int, role: str) -> HttpResponse:
             return redirect("return_visits:sheet_edit", pk=visit.pk)
         return _hub(visit)
     own = role == SignatureRole.ENGINEER or is_return_visit_customer(request.user, visit)
-    status = 200
-    if request.method == "POST":
-        form = SignatureForm(request.POST)
-        outcome = signing_pages.submit(
-            form,
-            lambda data: services.return_visit_sign(
-                visit=visit,
-                role=role,
-                signer_name=data["signer_name"],
-                signer_role=data["signer_role"],
-                signature_data_url=data["signature"],
-                user=request.user,
-            ),
-        )
-        status = outcome.status
-        if outcome.signed:
-            visit.refresh_from_db()
-            if visit.is_frozen:
-                messages.success(request, _("Signed by both sides: the sheet is archived."))
-            else:
-                messages.success(request, _("Signature saved."))
-            return _hub(visit)
-    else:
-        signer = (request.user.get_full_name() or request.user.get_username()) if own else ""
-        form = SignatureForm(initial={"signer_name": signer})
+    form, outcome = signing_pages.signature_form(
+        request,
+        own=own,
+        sign=lambda name, position, drawing: services.return_visit_sign(
+            visit=visit,
+            role=role,
+            signer_name=name,
+            signer_role=position,
+            signature_data_url=drawing,
+            user=request.user,
+        ),
+    )
+    if outcome is not None and outcome.signed:
+        visit.refresh_from_db()
+        if visit.is_frozen:
+            messages.success(request, _("Signed by both sides: the sheet is archived."))
+        else:
+            messages.success(request, _("Signature saved."))
+        return _hub(visit)
     context = sheet_context(visit, with_images=False)
     context.update(signing_pages.sign_page_context(RETURN_VISIT_SHEET, visit, role=role, own=own))
     context.update(
         {"state": _state(visit), "form": form, "already": role in context["signed_roles"]}
     )
+    status = outcome.status if outcome else 200
     return render(request, "return_visits/sign.html", context, status=status)
 
 

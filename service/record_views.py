@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
 from core.signing import pages as signing_pages
-from core.signing.forms import SignatureForm, mark_required_to_sign
+from core.signing.forms import mark_required_to_sign
 from core.signing.workflow import SignatureRole
 
 from . import records
@@ -165,9 +165,9 @@ def record_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @GET_POST
 def record_sign(request: HttpRequest, pk: int) -> HttpResponse:
-    """A signature drawn on screen: ``?role=engineer`` or ``?role=customer`` (the customer
-    on their own account, or on the engineer's phone); ``&amendment=<id>`` signs a
-    correction."""
+    """A signature drawn on screen: ``?role=engineer`` or ``?role=hospital`` (the customer
+    on their own account, or on the engineer's phone; ``customer`` is its old name);
+    ``&amendment=<id>`` signs a correction. An incomplete record offers no pad."""
     service_request = request_in_scope_or_404(request.user, pk)
     record = _record_or_404(service_request)
     role = request.POST.get("role") or request.GET.get("role") or ""
@@ -200,36 +200,31 @@ def record_sign(request: HttpRequest, pk: int) -> HttpResponse:
     own = role == SignatureRole.ENGINEER or record_rules.is_request_customer(
         request.user, service_request
     )
-    status = 200
-    if request.method == "POST":
-        form = SignatureForm(request.POST)
-        outcome = signing_pages.submit(
-            form,
-            lambda data: records.repair_record_sign(
-                record=record,
-                role=role,
-                signer_name=data["signer_name"],
-                signer_role=data["signer_role"],
-                image_data_url=data["signature"],
-                user=request.user,
-                amendment=amendment,
-            ),
-        )
-        status = outcome.status
-        if outcome.signed:
-            if role == SignatureRole.HOSPITAL and amendment is None:
-                messages.success(request, _("Signed by the customer: the record is now frozen."))
-            else:
-                messages.success(request, _("Signature saved."))
-            return _hub(service_request)
-    else:
-        signer = (request.user.get_full_name() or request.user.get_username()) if own else ""
-        form = SignatureForm(initial={"signer_name": signer})
+    form, outcome = signing_pages.signature_form(
+        request,
+        own=own,
+        sign=lambda name, position, drawing: records.repair_record_sign(
+            record=record,
+            role=role,
+            signer_name=name,
+            signer_role=position,
+            image_data_url=drawing,
+            user=request.user,
+            amendment=amendment,
+        ),
+    )
+    if outcome is not None and outcome.signed:
+        if role == SignatureRole.HOSPITAL and amendment is None:
+            messages.success(request, _("Signed by the customer: the record is now frozen."))
+        else:
+            messages.success(request, _("Signature saved."))
+        return _hub(service_request)
     context = _page_context(request, service_request, record)
     context.update(signing_pages.sign_page_context(REPAIR_RECORD, record, role=role, own=own))
     context.update({"form": form, "amendment": amendment})
     if amendment is not None:
         context["missing"] = []  # an amendment corrects a complete, frozen record
+    status = outcome.status if outcome else 200
     return render(request, "records/record_sign.html", context, status=status)
 
 

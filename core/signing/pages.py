@@ -20,12 +20,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.fields.files import FieldFile
-from django.http import FileResponse, Http404
+from django.http import FileResponse, Http404, HttpRequest
 from django.utils import timezone
 
 from core.errors import Conflict
 from core.forms import add_service_errors
 from core.signatures import signature_error_message
+from core.signing.forms import SignatureForm
 from core.signing.workflow import D, SignatureRole, SignedDocument, archive_pdf
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
@@ -74,6 +75,26 @@ def submit(form: forms.BaseForm, sign: Callable[[dict[str, Any]], Any]) -> Submi
         add_service_errors(form, exc)
         return Submitted(422)
     return Submitted(200, result)
+
+
+def signature_form(
+    request: HttpRequest,
+    *,
+    own: bool,
+    sign: Callable[[str, str, str], Any],
+    form_class: type[SignatureForm] = SignatureForm,
+) -> tuple[SignatureForm, Submitted | None]:
+    """The form of a sign page and, on a POST, how signing went: ``sign(signer_name,
+    signer_role, data_url)`` calls the kind's service. On a GET the name is filled in when
+    the user signs for themself (``own``)."""
+    if request.method != "POST":
+        user: Any = request.user
+        name = (user.get_full_name() or user.get_username()) if own else ""
+        return form_class(initial={"signer_name": name}), None
+    form = form_class(request.POST)
+    return form, submit(
+        form, lambda data: sign(data["signer_name"], data["signer_role"], data["signature"])
+    )
 
 
 def local_text(value: datetime | None, zone: ZoneInfo) -> str:

@@ -204,12 +204,8 @@ def refuse_out_of_order(kind: SignedDocument[D], signed: set[str], role: str) ->
         return
     for earlier in kind.roles[: kind.roles.index(role)]:
         if earlier not in signed:
-            raise ValidationError(
-                {
-                    "role": _("%(role)s signs first.") % {"role": kind.role_label(earlier)},
-                },
-                code="out_of_order",
-            )
+            message = _("%(role)s signs first.") % {"role": kind.role_label(earlier)}
+            raise ValidationError({"role": ValidationError(message, code="out_of_order")})
 
 
 # --- what a signer gives ----------------------------------------------------------------

@@ -146,30 +146,22 @@ def visit_sign(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.info(request, _("Only a completed visit can be signed."))
         return redirect("maintenance:visit_detail", pk=visit.pk)
-    status = 200
     with timezone.override(_zone(visit)):
-        if request.method == "POST":
-            form = VisitSignForm(request.POST)
-            outcome = signing_pages.submit(
-                form,
-                lambda data: visit_records.visit_sign(
-                    visit=visit,
-                    user=request.user,
-                    signer_name=data["signer_name"],
-                    signature_data_url=data["signature"],
-                ),
-            )
-            status = outcome.status
-            if outcome.signed:
-                messages.success(request, _("Signed: the visit's record is now frozen."))
-                return redirect("maintenance:visit_detail", pk=visit.pk)
-        else:
-            own = not request.user.is_vendor_staff
-            name = request.user.get_full_name() or request.user.get_username()
-            form = VisitSignForm(initial={"signer_name": name if own else ""})
+        form, outcome = signing_pages.signature_form(
+            request,
+            own=not request.user.is_vendor_staff,
+            form_class=VisitSignForm,
+            sign=lambda name, _position, drawing: visit_records.visit_sign(
+                visit=visit, user=request.user, signer_name=name, signature_data_url=drawing
+            ),
+        )
+        if outcome is not None and outcome.signed:
+            messages.success(request, _("Signed: the visit's record is now frozen."))
+            return redirect("maintenance:visit_detail", pk=visit.pk)
         context = _visit_context(request, visit)
         context.update(signing_pages.sign_page_context(visit_records.VISIT_RECORD, visit))
         context["form"] = form
+        status = outcome.status if outcome else 200
         return render(request, "maintenance/visit_sign.html", context, status=status)
 
 
