@@ -8,6 +8,7 @@ makes one service call.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -240,14 +241,7 @@ def return_visit_sign(request: HttpRequest, pk: int, role: str) -> HttpResponse:
     form, outcome = signing_pages.signature_form(
         request,
         own=own,
-        sign=lambda name, position, drawing: services.return_visit_sign(
-            visit=visit,
-            role=role,
-            signer_name=name,
-            signer_role=position,
-            signature_data_url=drawing,
-            user=request.user,
-        ),
+        sign=partial(services.return_visit_sign, visit=visit, role=role, user=request.user),
     )
     if outcome is not None and outcome.signed:
         visit.refresh_from_db()

@@ -3,6 +3,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.signing.admin import SignedDocumentAdminMixin
+
 from .models import (
     CalendarDay,
     ContractSlaPolicy,
@@ -17,6 +19,7 @@ from .models import (
     SlaCalendar,
     SlaPolicy,
 )
+from .records import REPAIR_RECORD
 
 
 class CalendarDayInline(admin.TabularInline):
@@ -107,20 +110,18 @@ class AmendmentInline(ReadOnlyInline):
 
 
 @admin.register(RepairRecord)
-class RepairRecordAdmin(SimpleHistoryAdmin):
+class RepairRecordAdmin(SignedDocumentAdminMixin, SimpleHistoryAdmin):
     """Shown for support, never written here: the record's pages and services write it (a
-    change withdraws the engineer's signature, the customer's is a step of the timeline),
-    and once signed it is frozen (``core.signing``)."""
+    change withdraws the engineer's signature, the customer's is a step of the timeline);
+    signed, it is frozen and never deleted (``core.signing``)."""
 
+    signed_document = REPAIR_RECORD
     list_display = ("request", "fault_cause", "author", "frozen_at")
     search_fields = ("request__number",)
     inlines = [SignatureInline, AmendmentInline]
 
     def has_add_permission(self, request):
-        return False
+        return False  # written on the request's record page
 
     def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
         return False

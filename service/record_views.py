@@ -7,6 +7,7 @@ hospital's request is a 404, never a 403.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -203,12 +204,10 @@ def record_sign(request: HttpRequest, pk: int) -> HttpResponse:
     form, outcome = signing_pages.signature_form(
         request,
         own=own,
-        sign=lambda name, position, drawing: records.repair_record_sign(
+        sign=partial(
+            records.repair_record_sign,
             record=record,
             role=role,
-            signer_name=name,
-            signer_role=position,
-            image_data_url=drawing,
             user=request.user,
             amendment=amendment,
         ),

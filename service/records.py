@@ -317,7 +317,7 @@ def repair_record_sign(
     record: RepairRecord,
     role: str,
     signer_name: str,
-    image_data_url: str,
+    signature_data_url: str,
     user: User | None,
     amendment: RepairRecordAmendment | None = None,
     signer_role: str = "",
@@ -339,7 +339,7 @@ def repair_record_sign(
     if problem := signing.role_error(REPAIR_RECORD, role):
         errors["role"] = problem
     signer_name = signing.clean_signer_name(signer_name, errors)
-    image = signing.signature_image(image_data_url, errors)
+    image = signing.signature_image(signature_data_url, errors)
     if errors:
         raise ValidationError(errors)
 

@@ -27,7 +27,7 @@ from core.signatures import content_hash, decode_signature_data_url
 from core.signing import workflow as signing
 from core.signing.workflow import SignatureRole
 from core.tests.apiclient import Api
-from customers.tests.factories import DepartmentFactory, HospitalFactory
+from customers.tests.factories import HospitalFactory
 from maintenance.models import Visit
 from maintenance.tests.factories import VisitFactory
 from maintenance.tests.factories import signature_data_url as visit_signature
@@ -67,8 +67,15 @@ def engineer():
 
 @pytest.fixture
 def device():
-    hospital = HospitalFactory(name="青岛市市立医院", time_zone="Asia/Shanghai")
-    return DeviceFactory(department=DepartmentFactory(hospital=hospital, name="重症医学科"))
+    return DeviceFactory()
+
+
+@pytest.fixture
+def sign_page(client, engineer, device) -> str:
+    """The sign page of a complete repair record of a repaired request, for its engineer."""
+    write_record(open_request(device, engineer), engineer)
+    client.force_login(engineer)
+    return reverse("records:record_sign", args=[RepairRecord.objects.get().request_id])
 
 
 @pytest.fixture
@@ -429,16 +436,10 @@ def test_an_incomplete_record_offers_no_pad_and_says_what_is_missing(client, eng
     assert "data-sign-missing" not in page and "signature-canvas" in page
 
 
-def test_a_refused_submit_sends_the_drawing_back_unless_the_drawing_was_refused(
-    client, engineer, device
-):
-    request = open_request(device, engineer)
-    write_record(request, engineer)
-    client.force_login(engineer)
-    url = reverse("records:record_sign", args=[request.pk])
+def test_a_refused_submit_sends_the_drawing_back_unless_the_drawing_was_refused(client, sign_page):
     # Handed over without the signer's position: refused, the drawing comes back.
     refused = client.post(
-        url, {"role": "hospital", "signer_name": "李护士", "signature": SIGNATURE}
+        sign_page, {"role": "hospital", "signer_name": "李护士", "signature": SIGNATURE}
     )
     assert refused.status_code == 422
     body = refused.content.decode()
@@ -447,29 +448,16 @@ def test_a_refused_submit_sends_the_drawing_back_unless_the_drawing_was_refused(
     # An empty drawing is refused itself: the pad starts empty again.
     blank = data_url(signature_png(ink=False))
     refused = client.post(
-        url,
+        sign_page,
         {"role": "hospital", "signer_name": "李护士", "signer_role": "护士长", "signature": blank},
     )
     assert refused.status_code == 422 and "data-refused" in refused.content.decode()
     assert not Signature.objects.exists()
 
 
-def test_a_sign_page_opened_before_one_vocabulary_still_signs_for_the_hospital(
-    client, engineer, device
-):
-    request = open_request(device, engineer)
-    write_record(request, engineer)
-    client.force_login(engineer)
-    url = reverse("records:record_sign", args=[request.pk])
-    assert client.get(url + "?role=customer").status_code == 200
-    response = client.post(
-        url,
-        {
-            "role": "customer",
-            "signer_name": "李护士",
-            "signer_role": "护士长",
-            "signature": SIGNATURE,
-        },
-    )
+def test_a_sign_page_opened_before_one_vocabulary_still_signs_for_the_hospital(client, sign_page):
+    assert client.get(sign_page + "?role=customer").status_code == 200
+    posted = {"role": "customer", "signer_name": "李护士", "signer_role": "护士长"}
+    response = client.post(sign_page, posted | {"signature": SIGNATURE})
     assert response.status_code == 302
     assert Signature.objects.get().role == SignatureRole.HOSPITAL

@@ -81,19 +81,25 @@ def signature_form(
     request: HttpRequest,
     *,
     own: bool,
-    sign: Callable[[str, str, str], Any],
+    sign: Callable[..., Any],
     form_class: type[SignatureForm] = SignatureForm,
 ) -> tuple[SignatureForm, Submitted | None]:
-    """The form of a sign page and, on a POST, how signing went: ``sign(signer_name,
-    signer_role, data_url)`` calls the kind's service. On a GET the name is filled in when
-    the user signs for themself (``own``)."""
+    """The form of a sign page and, on a POST, how signing went: ``sign`` is the kind's
+    service with its document bound (``functools.partial``), called with ``signer_name``,
+    ``signer_role`` and ``signature_data_url``. On a GET the name is filled in when the user
+    signs for themself (``own``)."""
     if request.method != "POST":
         user: Any = request.user
         name = (user.get_full_name() or user.get_username()) if own else ""
         return form_class(initial={"signer_name": name}), None
     form = form_class(request.POST)
     return form, submit(
-        form, lambda data: sign(data["signer_name"], data["signer_role"], data["signature"])
+        form,
+        lambda data: sign(
+            signer_name=data["signer_name"],
+            signer_role=data["signer_role"],
+            signature_data_url=data["signature"],
+        ),
     )
 
 
@@ -139,8 +145,10 @@ def _file_response(field: FieldFile, **kwargs: Any) -> FileResponse:
     return response
 
 
-def signature_image_response(image: FieldFile) -> FileResponse:
-    """A signature image, for a viewer the caller has checked."""
+def signature_image_response(image: FieldFile | None) -> FileResponse:
+    """A signature image, for a viewer the caller has checked (404 when there is none)."""
+    if not image:
+        raise Http404
     response = _file_response(image, content_type="image/png")
     response["Content-Security-Policy"] = "sandbox"
     return response

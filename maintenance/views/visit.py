@@ -151,8 +151,9 @@ def visit_sign(request: HttpRequest, pk: int) -> HttpResponse:
             request,
             own=not request.user.is_vendor_staff,
             form_class=VisitSignForm,
-            sign=lambda name, _position, drawing: visit_records.visit_sign(
-                visit=visit, user=request.user, signer_name=name, signature_data_url=drawing
+            # The hospital signs a visit on its own account or on the spot: no position asked.
+            sign=lambda signer_role, **drawn: visit_records.visit_sign(
+                visit=visit, user=request.user, **drawn
             ),
         )
         if outcome is not None and outcome.signed:

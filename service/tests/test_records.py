@@ -129,7 +129,7 @@ def sign(record, role, user, name=None, image=SIGNATURE, **kwargs):
         record=record,
         role=role,
         signer_name=name or ("工程师" if role == "engineer" else "王护士长"),
-        image_data_url=image,
+        signature_data_url=image,
         user=user,
         **kwargs,
     )
