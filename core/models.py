@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.signing.workflow import SignatureRole
+from core.signing.kinds import SignatureRole
 
 
 class TimeStampedModel(models.Model):

@@ -29,8 +29,8 @@ from django.utils.translation import gettext_lazy
 from PIL import Image, UnidentifiedImageError
 
 from accounts.models import User
+from core.signing import SignatureRole, SignedDocument
 from core.signing import workflow as signing
-from core.signing.workflow import SignatureRole, SignedDocument
 from service.models import Channel, Severity
 from service.services import service_request_open
 

@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.modeling import validated_save
+from core.signing import SignatureRole, SignedDocument
 from core.signing import workflow as signing
-from core.signing.workflow import SignatureRole, SignedDocument
 from core.uploads import (
     DEFAULT_MAX_BYTES,
     DocumentFileError,

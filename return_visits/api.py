@@ -36,7 +36,7 @@ from core.api import (
     resolve_many,
 )
 from core.permissions import require_perm
-from core.signing.workflow import SignatureRole
+from core.signing import SignatureRole
 from core.timeutil import local_today
 from customers.models import Department
 

@@ -27,8 +27,8 @@ from django.utils.translation import gettext_lazy
 from accounts.models import User
 from assets.models import Device
 from core.errors import Conflict
+from core.signing import SignatureRole, SignedDocument
 from core.signing import workflow as signing
-from core.signing.workflow import SignatureRole, SignedDocument
 from service.models import Channel, Severity
 from service.services import service_request_open
 

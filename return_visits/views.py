@@ -23,8 +23,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.errors import Conflict
 from core.forms import add_service_errors
 from core.permissions import require_perm
+from core.signing import SignatureRole
 from core.signing import pages as signing_pages
-from core.signing.workflow import SignatureRole
 from core.timeutil import local_today
 
 from . import services

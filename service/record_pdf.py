@@ -13,8 +13,8 @@ from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 
 from assets.labels import qr_png
+from core.signing import SignatureRole
 from core.signing.pages import local_text, signature_row
-from core.signing.workflow import SignatureRole
 from customers.services import service_organisation_get
 
 from .messages import event_label

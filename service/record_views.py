@@ -24,9 +24,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
+from core.signing import SignatureRole
 from core.signing import pages as signing_pages
 from core.signing.forms import mark_required_to_sign
-from core.signing.workflow import SignatureRole
 
 from . import records
 from . import rules as record_rules

@@ -22,9 +22,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
+from core.signing import SignatureRole, SignedDocument
 from core.signing import workflow as signing
 from core.signing.pages import model_label
-from core.signing.workflow import SignatureRole, SignedDocument
 
 from .messages import timeline_message
 from .models import (

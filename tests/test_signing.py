@@ -24,8 +24,8 @@ from accounts.tests.factories import UserFactory, vendor_user
 from assets.tests.factories import DeviceFactory
 from core.errors import Conflict
 from core.signatures import content_hash, decode_signature_data_url
+from core.signing import SignatureRole
 from core.signing import workflow as signing
-from core.signing.workflow import SignatureRole
 from core.tests.apiclient import Api
 from customers.tests.factories import HospitalFactory
 from maintenance.models import Visit
@@ -396,7 +396,7 @@ def test_one_vocabulary_of_who_signs():
         for path in package.rglob("*.py")
         if "tests" not in path.parts and "class SignatureRole(" in path.read_text("utf-8")
     ]
-    assert defined == ["core/signing/workflow.py"]
+    assert defined == ["core/signing/kinds.py"]
 
 
 def test_the_repair_records_customer_became_the_hospital(engineer, device):

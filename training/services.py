@@ -29,8 +29,8 @@ from core.errors import Conflict
 from core.modeling import model_update, validated_save
 from core.numbering import next_number
 from core.signatures import content_hash
+from core.signing import SignatureRole, SignedDocument
 from core.signing import workflow as signing
-from core.signing.workflow import SignatureRole, SignedDocument
 from customers.models import Department
 
 from .models import (

@@ -11,7 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 
 from core.errors import Conflict
-from core.signing.workflow import SignedDocument, refuse_if_frozen
+from core.signing.kinds import SignedDocument
+from core.signing.workflow import refuse_if_frozen
 
 
 class SignedDocumentAdminMixin:

@@ -27,7 +27,8 @@ from core.errors import Conflict
 from core.forms import add_service_errors
 from core.signatures import signature_error_message
 from core.signing.forms import SignatureForm
-from core.signing.workflow import D, SignatureRole, SignedDocument, archive_pdf
+from core.signing.kinds import D, SignatureRole, SignedDocument
+from core.signing.workflow import archive_pdf
 
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 
