@@ -1,11 +1,15 @@
 """Shared, domain-free building blocks."""
 
+from __future__ import annotations
+
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
+
+from core.signing.kinds import SignatureRole
 
 
 class TimeStampedModel(models.Model):
@@ -26,6 +30,43 @@ class HandedOverSignature(models.Model):
 
     class Meta:
         abstract = True
+
+
+def signature_upload_to(instance: DrawnSignature, filename: str) -> str:
+    return instance.upload_path(filename)
+
+
+class DrawnSignature(HandedOverSignature):
+    """One signature drawn on screen on a document signed by several people
+    (``core.signing``): who signed in which role, when, the image, and the SHA-256 of the
+    content it vouches for and of the image, so a later change to either is visible. A
+    concrete model adds the document it belongs to (``document``) and where its image is
+    stored (``upload_path``)."""
+
+    role = models.CharField(_("signed as"), max_length=20, choices=SignatureRole.choices)
+    signer_name = models.CharField(_("name of the signer"), max_length=100)
+    signed_at = models.DateTimeField(_("signed at"))
+    image = models.FileField(_("signature image"), upload_to=signature_upload_to, editable=False)
+    content_hash = models.CharField(_("content hash"), max_length=64, editable=False)
+    # Empty when the hospital signs on the vendor's device: the signer has no account here.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("account"),
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def document(self) -> models.Model:
+        raise NotImplementedError
+
+    def upload_path(self, filename: str) -> str:
+        raise NotImplementedError
 
 
 class WorkerHeartbeat(models.Model):

@@ -5,6 +5,8 @@ write everything a visit records."""
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.signing.admin import SignedDocumentAdminMixin
+
 from .models import (
     ContractPlanOverride,
     MaintenancePlanTemplate,
@@ -12,6 +14,7 @@ from .models import (
     VisitObligation,
     VisitPhoto,
 )
+from .visit_records import VISIT_RECORD
 
 
 @admin.register(MaintenancePlanTemplate)
@@ -47,24 +50,17 @@ class VisitPhotoInline(admin.TabularInline):
 
 
 @admin.register(Visit)
-class VisitAdmin(admin.ModelAdmin):
+class VisitAdmin(SignedDocumentAdminMixin, admin.ModelAdmin):
     list_display = ("key", "main_kind", "due_on", "window_end", "state", "hospital")
     list_filter = ("main_kind", "state", "hospital")
     search_fields = ("key", "device__serial_number")
     raw_id_fields = ("device", "contract", "created_by")
     readonly_fields = ("key", "overdue_notified_at")
     inlines = [VisitObligationInline, VisitPhotoInline]
+    signed_document = VISIT_RECORD  # signed means frozen: read-only, never deleted
 
     def has_add_permission(self, request):
         return False  # the daily generation creates visits (idempotently, by key)
-
-    def get_readonly_fields(self, request, obj=None):
-        if obj is not None and obj.is_signed:  # signed means frozen
-            return [f.name for f in self.model._meta.fields] + ["engineers"]
-        return super().get_readonly_fields(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and not (obj and obj.is_signed)
 
 
 @admin.register(VisitPhoto)

@@ -5,7 +5,6 @@ or signed) is the services' job, whose errors land next to these fields."""
 from __future__ import annotations
 
 import calendar
-import copy
 from datetime import date
 from typing import Any
 
@@ -19,8 +18,8 @@ from accounts.models import VendorRole
 from assets.models import Device
 from core.forms import BootstrapFormMixin, DateInput, IdChoiceField, IdsChoiceField, SaneInputMixin
 from core.signatures import signature_error_message
+from core.signing.forms import SignatureForm, signature_field
 from customers.models import Hospital
-from service.record_forms import SignatureForm
 
 from .models import ChecklistItemType
 
@@ -251,7 +250,7 @@ class ChecklistForm(BootstrapFormMixin, forms.Form):
         widget=forms.TextInput(attrs={"class": "form-control-lg", "autocomplete": "off"}),
     )
     # signature_pad's toDataURL(): checked again (and decoded) by the service.
-    signature = copy.deepcopy(SignatureForm.base_fields["signature"])
+    signature = signature_field()
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -25,15 +25,12 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from PIL import Image, UnidentifiedImageError
 
 from accounts.models import User
-from core.signatures import (
-    SignatureImageError,
-    content_hash,
-    decode_signature_data_url,
-    signature_error_message,
-)
+from core.signing import SignatureRole, SignedDocument
+from core.signing import workflow as signing
 from service.models import Channel, Severity
 from service.services import service_request_open
 
@@ -178,12 +175,34 @@ def visit_content(visit: Visit) -> dict[str, Any]:
     return content
 
 
+class VisitRecord(SignedDocument[Visit]):
+    """The visit's record in the signing workflow: one signature, the hospital's, kept on the
+    visit's row and given with the completion or later; it freezes the record."""
+
+    model = Visit
+    roles = (SignatureRole.HOSPITAL,)
+    frozen_message = gettext_lazy("The hospital has signed this visit: it can no longer change.")
+
+    def content(self, document: Visit) -> dict[str, Any]:
+        return visit_content(document)
+
+    def missing(self, document: Visit) -> list[str]:
+        return [] if document.state == VisitState.DONE else [_("the visit's checklist results")]
+
+    def is_frozen(self, document: Visit) -> bool:
+        return document.is_signed
+
+    def frozen_error(self, document: Visit) -> Exception:
+        return ValidationError({"state": str(self.frozen_message)})
+
+
+VISIT_RECORD = VisitRecord()
+
+
 def visit_signature_matches(visit: Visit) -> bool:
-    if not visit.content_hash or not visit.signature_image:
-        return False
-    with visit.signature_image.open("rb") as handle:
-        image = handle.read()
-    return content_hash(visit_content(visit), image) == visit.content_hash
+    return bool(visit.signature_image) and signing.hash_matches(
+        visit_content(visit), visit.signature_image, visit.content_hash
+    )
 
 
 SIGNATURE_FIELDS = ["signer_name", "signed_at", "content_hash", "signature_image"]
@@ -195,27 +214,21 @@ def _not_planned() -> ValidationError:
 
 def _signature(
     signer_name: str, signature_data_url: str, errors: dict[str, str]
-) -> tuple[str, bytes | None]:
+) -> tuple[str, bytes]:
     """The signer's name and the PNG of the signature, errors noted in ``errors``."""
-    signer_name = (signer_name or "").strip()
-    if not signer_name:
-        errors["signer_name"] = _("Give the name of the person signing for the hospital.")
-    try:
-        return signer_name, decode_signature_data_url(signature_data_url)
-    except SignatureImageError as exc:
-        errors["signature"] = signature_error_message(exc.code)
-        return signer_name, None
+    name = signing.clean_signer_name(
+        signer_name, errors, missing=_("Give the name of the person signing for the hospital.")
+    )
+    return name, signing.signature_image(signature_data_url, errors)
 
 
 def _apply_signature(visit: Visit, signer_name: str, image: bytes, now: datetime) -> None:
     """Sign ``visit`` (locked, done, with its results and photos): the hash binds them to the
-    image. The caller saves ``SIGNATURE_FIELDS`` and deletes the file if that fails."""
+    image. The caller stores the image (``signing.image_stored``) and saves
+    ``SIGNATURE_FIELDS``."""
     visit.signer_name = signer_name
     visit.signed_at = now
-    visit.content_hash = content_hash(visit_content(visit), image)
-    visit.signature_image.save(
-        f"visit-signature-{uuid.uuid4().hex[:12]}.png", ContentFile(image), save=False
-    )
+    visit.content_hash = signing.signed_hash(VISIT_RECORD, visit, image)
 
 
 def visit_complete(
@@ -247,7 +260,7 @@ def visit_complete(
     except ValidationError as exc:
         errors.update({field: messages[0] for field, messages in exc.message_dict.items()})
         cleaned = {}
-    image: bytes | None = None
+    image = b""
     if (signer_name or "").strip() or (signature_data_url or "").strip():
         signer_name, image = _signature(signer_name, signature_data_url, errors)
     if not errors:
@@ -270,18 +283,14 @@ def visit_complete(
         locked.done_by = user
         locked.results = cleaned
         fields = ["state", "done_at", "done_by", "results", "updated_at"]
-        if image is not None:
+        if image:
             _apply_signature(locked, signer_name, image, now)
             fields += SIGNATURE_FIELDS
-        try:
+        with signing.image_stored(locked.signature_image, image, "visit-signature"):
             locked.save(update_fields=fields)
             VisitObligation.objects.filter(visit=locked).update(fulfilled_at=now)
             if raise_for:
                 _raise_requests(locked, user, raise_for, by_key, cleaned, now)
-        except Exception:
-            if locked.signature_image:
-                locked.signature_image.storage.delete(locked.signature_image.name)
-            raise
     visit.refresh_from_db()
     return visit
 
@@ -330,22 +339,19 @@ def visit_sign(
             {"state": _("Only a done visit that is not signed yet can be signed.")}
         )
 
-    if visit.state != VisitState.DONE or visit.is_signed:
+    if visit.state != VisitState.DONE or VISIT_RECORD.is_frozen(visit):
         raise refuse()
     errors: dict[str, str] = {}
     signer_name, image = _signature(signer_name, signature_data_url, errors)
-    if errors or image is None:
+    if errors:
         raise ValidationError(errors)
     with transaction.atomic():
         locked = Visit.objects.select_for_update().get(pk=visit.pk)
-        if locked.state != VisitState.DONE or locked.is_signed:
+        if locked.state != VisitState.DONE or VISIT_RECORD.is_frozen(locked):
             raise refuse()
         _apply_signature(locked, signer_name, image, now)
-        try:
+        with signing.image_stored(locked.signature_image, image, "visit-signature"):
             locked.save(update_fields=[*SIGNATURE_FIELDS, "updated_at"])
-        except Exception:
-            locked.signature_image.storage.delete(locked.signature_image.name)
-            raise
     logger.info("visit %s signed by %s (user %s)", locked.pk, signer_name, user.pk)
     visit.refresh_from_db()
     return visit

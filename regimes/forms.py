@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from assets.forms import DepartmentChoiceField, show_options
 from core.forms import BootstrapFormMixin, DateInput, DateTimeInput, IdChoiceField
+from core.signing.forms import signature_field
 from core.uploads import accept_attribute
 from customers.models import Contact, Department, Hospital
 
@@ -93,7 +94,7 @@ class RegimeReceiptForm(BootstrapFormMixin, forms.Form):
         help_text=_("If the recipient has an account here."),
     )
     received_at = forms.DateTimeField(label=_("Received at"), widget=DateTimeInput)
-    signature = forms.CharField(required=False, widget=forms.HiddenInput)
+    signature = signature_field()
 
     def __init__(self, *args, user, document: RegimeDocument, **kwargs) -> None:
         super().__init__(*args, **kwargs)

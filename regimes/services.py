@@ -8,25 +8,19 @@ Every function validates all of its input before it writes anything: bad input r
 from __future__ import annotations
 
 import hashlib
-import uuid
 from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.modeling import validated_save
-from core.signatures import (
-    SignatureImageError,
-    content_hash,
-    decode_signature_data_url,
-    signature_error_message,
-)
+from core.signing import SignatureRole, SignedDocument
+from core.signing import workflow as signing
 from core.uploads import (
     DEFAULT_MAX_BYTES,
     DocumentFileError,
@@ -151,6 +145,23 @@ def regime_version_add(
 
 
 # --- receipts -------------------------------------------------------------------------
+class RegimeReceiptDocument(SignedDocument[RegimeReceipt]):
+    """A receipt in the signing workflow: the recipient may sign it on screen when it is
+    recorded; receipts are append-only, so a receipt is frozen from the start."""
+
+    model = RegimeReceipt
+    roles = (SignatureRole.HOSPITAL,)
+
+    def content(self, document: RegimeReceipt) -> dict[str, Any]:
+        return receipt_content(document)
+
+    def is_frozen(self, document: RegimeReceipt) -> bool:
+        return document.pk is not None
+
+
+REGIME_RECEIPT = RegimeReceiptDocument()
+
+
 def receipt_content(receipt: RegimeReceipt) -> dict[str, Any]:
     """What a recipient's signature vouches for: this version of this document, received
     by this person on this day."""
@@ -171,11 +182,9 @@ def receipt_content(receipt: RegimeReceipt) -> dict[str, Any]:
 
 
 def receipt_signature_matches(receipt: RegimeReceipt) -> bool:
-    if not receipt.signature:
-        return False
-    with receipt.signature.open("rb") as handle:
-        image = handle.read()
-    return content_hash(receipt_content(receipt), image) == receipt.signature_hash
+    return bool(receipt.signature) and signing.hash_matches(
+        REGIME_RECEIPT.content(receipt), receipt.signature, receipt.signature_hash
+    )
 
 
 def _recipient_user_error(user: User, hospital: Hospital) -> str:
@@ -242,12 +251,7 @@ def regime_receipt_record(
         errors["received_at"] = _("Give the time with its time zone.")
     elif received_at > now:
         errors["received_at"] = _("The receipt cannot be in the future.")
-    image = b""
-    if signature_data_url and signature_data_url.strip():
-        try:
-            image = decode_signature_data_url(signature_data_url)
-        except SignatureImageError as exc:
-            errors["signature"] = signature_error_message(exc.code)
+    image = signing.signature_image((signature_data_url or "").strip(), errors, required=False)
     if errors:
         raise ValidationError(errors)
 
@@ -266,14 +270,7 @@ def regime_receipt_record(
         recorded_by=recorded_by,
     )
     if image:
-        receipt.signature_hash = content_hash(receipt_content(receipt), image)
-        receipt.signature.save(
-            f"signature-{uuid.uuid4().hex[:12]}.png", ContentFile(image), save=False
-        )
-    try:
+        receipt.signature_hash = signing.signed_hash(REGIME_RECEIPT, receipt, image)
+    with signing.image_stored(receipt.signature, image, "signature"):
         validated_save(receipt)
-    except Exception:
-        if receipt.signature:
-            receipt.signature.storage.delete(receipt.signature.name)
-        raise
     return receipt

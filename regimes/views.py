@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
+from core.signing import pages as signing_pages
 from core.uploads import INLINE_TYPES, extension
 from customers.models import Hospital
 from customers.scoping import scope_for
@@ -237,10 +238,4 @@ def version_file(request: HttpRequest, pk: int) -> FileResponse:
 @require_GET
 def receipt_signature(request: HttpRequest, pk: int) -> FileResponse:
     receipt = get_object_or_404(RegimeReceipt.objects.for_user(request.user), pk=pk)
-    if not receipt.signature:
-        raise Http404
-    try:
-        handle = receipt.signature.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    return _private(FileResponse(handle, content_type="image/png"))
+    return signing_pages.signature_image_response(receipt.signature)

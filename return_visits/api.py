@@ -36,11 +36,12 @@ from core.api import (
     resolve_many,
 )
 from core.permissions import require_perm
+from core.signing import SignatureRole
 from core.timeutil import local_today
 from customers.models import Department
 
 from . import services
-from .models import DeviceState, FindingKind, ReturnVisit, SignatureRole
+from .models import DeviceState, FindingKind, ReturnVisit
 from .rules import SIGN_PERMS
 from .selectors import display_state, return_visits_for
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from assets.models import Device
-from core.models import HandedOverSignature, TimeStampedModel
+from core.models import DrawnSignature, TimeStampedModel
 from customers.models import Department, Hospital
 from customers.scoping import scope_q
 
@@ -273,31 +273,13 @@ class ReturnVisitFinding(models.Model):
         return f"{self.get_kind_display()} · {self.device_id}"
 
 
-class SignatureRole(models.TextChoices):
-    ENGINEER = "engineer", _("Vendor engineer")
-    HOSPITAL = "hospital", _("Hospital representative")
-
-
-class ReturnVisitSignature(HandedOverSignature):
+class ReturnVisitSignature(DrawnSignature):
     visit = models.ForeignKey(
         ReturnVisit,
         on_delete=models.CASCADE,
         related_name="signatures",
         verbose_name=_("return visit"),
     )
-    role = models.CharField(_("signed as"), max_length=20, choices=SignatureRole.choices)
-    signer_name = models.CharField(_("name of the signer"), max_length=100)
-    signed_at = models.DateTimeField(_("signed at"))
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("account"),
-    )
-    image = models.FileField(_("signature image"), upload_to=_upload, editable=False)
-    content_hash = models.CharField(_("content hash"), max_length=64, editable=False)
 
     class Meta:
         verbose_name = _("return visit signature")
@@ -309,3 +291,10 @@ class ReturnVisitSignature(HandedOverSignature):
 
     def __str__(self) -> str:
         return f"{self.get_role_display()}: {self.signer_name}"
+
+    @property
+    def document(self) -> ReturnVisit:
+        return self.visit
+
+    def upload_path(self, filename: str) -> str:
+        return _upload(self, filename)

@@ -4,50 +4,28 @@ Reads only."""
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone, translation
 
+from core.signing.pages import local_text, signature_row
 from customers.services import service_organisation_get
 
-from .models import ReturnVisit, ReturnVisitSignature, SignatureRole
-
-TIME_FORMAT = "%Y-%m-%d %H:%M"
+from .models import ReturnVisit
+from .sheet import RETURN_VISIT_SHEET
 
 
 def zone_of(visit: ReturnVisit) -> ZoneInfo:
     return ZoneInfo(visit.hospital.time_zone)
 
 
-def _local(value, zone: ZoneInfo) -> str:
-    return timezone.localtime(value, zone).strftime(TIME_FORMAT) if value else ""
-
-
-def image_data_uri(signature: ReturnVisitSignature) -> str:
-    try:
-        with signature.image.open("rb") as handle:
-            raw = handle.read()
-    except (FileNotFoundError, ValueError):
-        return ""
-    return "data:image/png;base64," + base64.b64encode(raw).decode("ascii")
-
-
 def sheet_context(visit: ReturnVisit, *, with_images: bool = True) -> dict[str, Any]:
     """Everything the sheet shows."""
     zone = zone_of(visit)
     signatures = {
-        s.role: {
-            "signature": s,
-            "signer_name": s.signer_name,
-            "signer_role": s.signer_role,
-            "handed_over": s.on_vendor_device,
-            "signed_at": _local(s.signed_at, zone),
-            "content_hash": s.content_hash,
-            "image": image_data_uri(s) if with_images else "",
-        }
+        s.role: signature_row(RETURN_VISIT_SHEET, s, zone, with_image=with_images)
         for s in visit.signatures.order_by("signed_at", "pk")
     }
     return {
@@ -63,11 +41,12 @@ def sheet_context(visit: ReturnVisit, *, with_images: bool = True) -> dict[str, 
             )
         ),
         "signature_rows": [
-            (role, label, signatures.get(role)) for role, label in SignatureRole.choices
+            (role, RETURN_VISIT_SHEET.role_label(role), signatures.get(role))
+            for role in RETURN_VISIT_SHEET.roles
         ],
         "signed_roles": set(signatures),
-        "frozen_at": _local(visit.frozen_at, zone),
-        "recorded_at": _local(visit.recorded_at, zone),
+        "frozen_at": local_text(visit.frozen_at, zone),
+        "recorded_at": local_text(visit.recorded_at, zone),
     }
 
 
@@ -82,7 +61,7 @@ def sheet_pdf_bytes(visit: ReturnVisit) -> bytes:
         context.update(
             {
                 "organisation": service_organisation_get(),
-                "generated_at": _local(timezone.now(), zone),
+                "generated_at": local_text(timezone.now(), zone),
             }
         )
         return render_pdf("return_visits/sheet_pdf.html", context)

@@ -12,29 +12,23 @@ stays on the sheet: the request exists.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from assets.models import Device
 from core.errors import Conflict
-from core.signatures import (
-    SignatureImageError,
-    content_hash,
-    decode_signature_data_url,
-    handed_over_errors,
-    signature_error_message,
-)
+from core.signing import SignatureRole, SignedDocument
+from core.signing import workflow as signing
 from service.models import Channel, Severity
 from service.services import service_request_open
 
@@ -46,7 +40,6 @@ from .models import (
     ReturnVisitParticipant,
     ReturnVisitSignature,
     ReturnVisitState,
-    SignatureRole,
 )
 from .rules import is_return_visit_customer
 from .selectors import department_devices, sheet_content
@@ -64,27 +57,53 @@ from .sheet_input import (
 logger = logging.getLogger(__name__)
 
 
+# --- the kind of document -----------------------------------------------------------------
+class ReturnVisitSheet(SignedDocument[ReturnVisit]):
+    """The sheet in the signing workflow: recorded first, then signed by the vendor's
+    engineer and the hospital in either order; the second signature freezes it (state done)
+    and archives its PDF."""
+
+    model = ReturnVisit
+    roles = (SignatureRole.ENGINEER, SignatureRole.HOSPITAL)
+    pdf_field = "pdf"
+    frozen_message = gettext_lazy("Both sides have signed this sheet: it can no longer change.")
+
+    def content(self, document: ReturnVisit) -> dict[str, Any]:
+        return sheet_content(document)
+
+    def missing(self, document: ReturnVisit) -> list[str]:
+        return [] if document.is_recorded else [_("the return-visit sheet")]
+
+    def is_frozen(self, document: ReturnVisit) -> bool:
+        return document.is_frozen or document.state == ReturnVisitState.DONE
+
+    def load(self, pk: Any) -> ReturnVisit:
+        return ReturnVisit.objects.select_related("hospital", "department").get(pk=pk)
+
+    def signatures(self, document: ReturnVisit) -> models.QuerySet[ReturnVisitSignature]:
+        return document.signatures.all()
+
+    def on_freeze(self, document: ReturnVisit, *, now: datetime, actor: Any) -> Iterable[str]:
+        document.state = ReturnVisitState.DONE
+        return ("state",)
+
+    def pdf_bytes(self, document: ReturnVisit) -> bytes:
+        from .pdf import sheet_pdf_bytes  # loads WeasyPrint: only when a PDF is made
+
+        return sheet_pdf_bytes(document)
+
+    def pdf_name(self, document: ReturnVisit) -> str:
+        return f"return-visit-{document.month:%Y-%m}-{document.pk}.pdf"
+
+
+RETURN_VISIT_SHEET = ReturnVisitSheet()
+
+
 # --- helpers ------------------------------------------------------------------------------
 def _require_open(visit: ReturnVisit) -> None:
     if visit.state == ReturnVisitState.CANCELLED:
         raise Conflict("cancelled", _("This return visit is cancelled."))
-    if visit.is_frozen or visit.state == ReturnVisitState.DONE:
-        raise Conflict("frozen", _("Both sides have signed this sheet: it can no longer change."))
-
-
-def _delete_files_on_commit(files: list[tuple[Any, str]]) -> None:
-    def delete() -> None:
-        for storage, name in files:
-            storage.delete(name)
-
-    if files:
-        transaction.on_commit(delete)
-
-
-def _withdraw_signatures(visit: ReturnVisit, *, role: str | None = None) -> None:
-    stale = list(visit.signatures.all() if role is None else visit.signatures.filter(role=role))
-    _delete_files_on_commit([(s.image.storage, s.image.name) for s in stale])
-    ReturnVisitSignature.objects.filter(pk__in=[s.pk for s in stale]).delete()
+    signing.refuse_if_frozen(RETURN_VISIT_SHEET, visit)
 
 
 def _request_description(visit: ReturnVisit, finding: dict[str, Any], day: date) -> str:
@@ -204,8 +223,8 @@ def return_visit_record(
                 description=row["description"],
                 request=request,
             )
-        if before is not None and sheet_content(locked) != before:
-            _withdraw_signatures(locked)
+        if before is not None:
+            signing.withdraw_if_changed(RETURN_VISIT_SHEET, locked, before)
     visit.refresh_from_db()
     return visit
 
@@ -231,18 +250,10 @@ def return_visit_sign(
     says it was given on the engineer's device."""
     now = now or timezone.now()
     errors: dict[str, str] = {}
-    if role not in SignatureRole.values:
-        errors["role"] = _("Sign as the vendor's engineer or as the hospital.")
-    signer_name = (signer_name or "").strip() if isinstance(signer_name, str) else ""
-    if not signer_name:
-        errors["signer_name"] = _("Write the signer's name.")
-    elif len(signer_name) > MAX_NAME:
-        errors["signer_name"] = _("The name is too long.")
-    image = b""
-    try:
-        image = decode_signature_data_url(signature_data_url)
-    except SignatureImageError as exc:
-        errors["signature"] = signature_error_message(exc.code)
+    if problem := signing.role_error(RETURN_VISIT_SHEET, role):
+        errors["role"] = problem
+    signer_name = signing.clean_signer_name(signer_name, errors, max_length=MAX_NAME)
+    image = signing.signature_image(signature_data_url, errors)
     if errors:
         raise ValidationError(errors)
 
@@ -255,65 +266,32 @@ def return_visit_sign(
         _require_open(locked)
         if not locked.is_recorded:
             raise Conflict("not_recorded", _("Record the sheet before signing it."))
-        if role == SignatureRole.ENGINEER and not user.is_vendor_staff:
-            raise PermissionDenied(_("Only the vendor's engineer signs for the vendor."))
-        handed_over = role == SignatureRole.HOSPITAL and not is_return_visit_customer(user, locked)
-        if handed_over:
-            engineer = locked.signatures.filter(role=SignatureRole.ENGINEER).first()
-            problems = handed_over_errors(
-                signer_name=signer_name,
-                signer_role=signer_role,
-                vendor_names=[
-                    user.get_full_name(),
-                    user.get_username(),
-                    engineer.signer_name if engineer else "",
-                ],
-            )
-            if problems:
-                raise ValidationError(problems)
-        content = sheet_content(locked)
-        _withdraw_signatures(locked, role=role)
+        handed_over = signing.signer_side(
+            RETURN_VISIT_SHEET,
+            locked,
+            role=role,
+            user=user,
+            vendor_staff=user.is_vendor_staff,
+            own_hospital=is_return_visit_customer(user, locked),
+            signer_name=signer_name,
+            signer_role=signer_role,
+        )
         signature = ReturnVisitSignature(
             visit=locked,
             role=role,
             signer_name=signer_name,
             signer_role=signer_role.strip() if handed_over else "",
             on_vendor_device=handed_over,
-            signed_at=now,
             user=None if handed_over else user,  # the signer has no account here
-            content_hash=content_hash(content, image),
         )
-        signature.image.save(
-            f"signature-{role}-{uuid.uuid4().hex[:12]}.png", ContentFile(image), save=False
-        )
-        try:
-            signature.save()
-        except Exception:
-            signature.image.storage.delete(signature.image.name)
-            raise
-        if locked.signatures.exclude(role=role).exists():
-            locked.state = ReturnVisitState.DONE
-            locked.frozen_at = now
-            locked.content_hash = content_hash(content)
-            locked.save(update_fields=["state", "frozen_at", "content_hash", "updated_at"])
-            visit_id = locked.pk
-            # Rendering takes a moment: after commit, outside the write lock. A failure is
-            # logged; the PDF view renders a missing PDF on demand.
-            transaction.on_commit(lambda: _archive_quietly(visit_id), robust=True)
+        signing.add_signature(RETURN_VISIT_SHEET, locked, signature, image, now=now, actor=user)
     visit.refresh_from_db()
     return signature
 
 
 def signature_matches(signature: ReturnVisitSignature) -> bool:
     """Does the stored hash still match the sheet and the image? (An audit check.)"""
-    with signature.image.open("rb") as handle:
-        image = handle.read()
-    return content_hash(sheet_content(signature.visit), image) == signature.content_hash
-
-
-def _archive_quietly(visit_id: int) -> None:
-    visit = ReturnVisit.objects.select_related("hospital", "department").get(pk=visit_id)
-    return_visit_pdf(visit=visit)
+    return signing.signature_matches(RETURN_VISIT_SHEET, signature)
 
 
 def return_visit_pdf(*, visit: ReturnVisit) -> ReturnVisit:
@@ -321,15 +299,4 @@ def return_visit_pdf(*, visit: ReturnVisit) -> ReturnVisit:
     visit, replacing an earlier file. ``Conflict`` while both sides have not signed."""
     if not visit.is_frozen:
         raise Conflict("not_signed", _("The PDF is archived once both sides have signed."))
-    from .pdf import sheet_pdf_bytes  # loads WeasyPrint: only when a PDF is made
-
-    content = sheet_pdf_bytes(visit)
-    old_name = visit.pdf.name if visit.pdf else ""
-    visit.pdf.save(
-        f"return-visit-{visit.month:%Y-%m}-{visit.pk}.pdf", ContentFile(content), save=False
-    )
-    # Only the file column: the signed content of a frozen sheet never changes.
-    ReturnVisit.objects.filter(pk=visit.pk).update(pdf=visit.pdf.name)
-    if old_name and old_name != visit.pdf.name:
-        visit.pdf.storage.delete(old_name)
-    return visit
+    return signing.archive_pdf(RETURN_VISIT_SHEET, visit)

@@ -8,6 +8,7 @@ makes one service call.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -22,9 +23,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from core.errors import Conflict
 from core.forms import add_service_errors
 from core.permissions import require_perm
-from core.signatures import signature_error_message
+from core.signing import SignatureRole
+from core.signing import pages as signing_pages
 from core.timeutil import local_today
-from service.record_forms import SignatureForm
 
 from . import services
 from .forms import (
@@ -38,10 +39,11 @@ from .forms import (
     SheetForm,
     rows_of,
 )
-from .models import ReturnVisit, ReturnVisitState, SignatureRole
+from .models import ReturnVisit, ReturnVisitState
 from .pdf import sheet_context
 from .rules import SIGN_PERMS, is_return_visit_customer
 from .selectors import department_devices, department_people, display_state, return_visits_for
+from .sheet import RETURN_VISIT_SHEET
 
 GET_POST = require_http_methods(["GET", "POST"])
 PAGE_SIZE = 50
@@ -224,7 +226,7 @@ def return_visit_sign(request: HttpRequest, pk: int, role: str) -> HttpResponse:
     """A signature drawn on screen: the vendor's engineer, or the hospital's representative
     (on their own account, or on the engineer's phone)."""
     visit = _visit_or_404(request, pk)
-    if role not in SignatureRole.values:
+    if role not in RETURN_VISIT_SHEET.roles:
         raise Http404
     require_perm(request, SIGN_PERMS[role], visit)
     if visit.state != ReturnVisitState.PLANNED:
@@ -235,51 +237,25 @@ def return_visit_sign(request: HttpRequest, pk: int, role: str) -> HttpResponse:
         if request.user.has_perm("return_visits.record_sheet", visit):
             return redirect("return_visits:sheet_edit", pk=visit.pk)
         return _hub(visit)
-    status = 200
-    if request.method == "POST":
-        form = SignatureForm(request.POST)
-        if form.is_valid():
-            try:
-                services.return_visit_sign(
-                    visit=visit,
-                    role=role,
-                    signer_name=form.cleaned_data["signer_name"],
-                    signer_role=form.cleaned_data["signer_role"],
-                    signature_data_url=form.cleaned_data["signature"],
-                    user=request.user,
-                )
-            except Conflict as exc:
-                form.add_error(None, exc.message)
-                status = 409
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-                status = 422
-            else:
-                visit.refresh_from_db()
-                if visit.is_frozen:
-                    messages.success(request, _("Signed by both sides: the sheet is archived."))
-                else:
-                    messages.success(request, _("Signature saved."))
-                return _hub(visit)
-        else:
-            status = 422
-    else:
-        own = role == SignatureRole.ENGINEER or is_return_visit_customer(request.user, visit)
-        signer = (request.user.get_full_name() or request.user.get_username()) if own else ""
-        form = SignatureForm(initial={"signer_name": signer})
-    context = sheet_context(visit, with_images=False)
-    context.update(
-        {
-            "state": _state(visit),
-            "form": form,
-            "role": role,
-            "role_label": SignatureRole(role).label,
-            "already": role in context["signed_roles"],
-            "empty_message": signature_error_message("blank"),
-            "handed_over": role == SignatureRole.HOSPITAL
-            and not is_return_visit_customer(request.user, visit),
-        }
+    own = role == SignatureRole.ENGINEER or is_return_visit_customer(request.user, visit)
+    form, outcome = signing_pages.signature_form(
+        request,
+        own=own,
+        sign=partial(services.return_visit_sign, visit=visit, role=role, user=request.user),
     )
+    if outcome is not None and outcome.signed:
+        visit.refresh_from_db()
+        if visit.is_frozen:
+            messages.success(request, _("Signed by both sides: the sheet is archived."))
+        else:
+            messages.success(request, _("Signature saved."))
+        return _hub(visit)
+    context = sheet_context(visit, with_images=False)
+    context.update(signing_pages.sign_page_context(RETURN_VISIT_SHEET, visit, role=role, own=own))
+    context.update(
+        {"state": _state(visit), "form": form, "already": role in context["signed_roles"]}
+    )
+    status = outcome.status if outcome else 200
     return render(request, "return_visits/sign.html", context, status=status)
 
 
@@ -288,23 +264,9 @@ def return_visit_sign(request: HttpRequest, pk: int, role: str) -> HttpResponse:
 def return_visit_pdf(request: HttpRequest, pk: int) -> FileResponse:
     """The archived PDF of the signed sheet, only for those who see the visit."""
     visit = _visit_or_404(request, pk)
-    if not visit.is_frozen:
-        raise Http404
-    if not visit.pdf:
-        # Archiving after the second signature failed (it is logged): archive it now.
-        visit = services.return_visit_pdf(visit=visit)
-    try:
-        handle = visit.pdf.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    response = FileResponse(
-        handle,
-        content_type="application/pdf",
-        filename=f"return-visit-{visit.month:%Y-%m}-{visit.pk}.pdf",
-        as_attachment=False,
+    return signing_pages.archived_pdf_response(
+        RETURN_VISIT_SHEET, visit, filename=f"return-visit-{visit.month:%Y-%m}-{visit.pk}.pdf"
     )
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @login_required

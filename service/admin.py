@@ -3,17 +3,23 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.signing.admin import SignedDocumentAdminMixin
+
 from .models import (
     CalendarDay,
     ContractSlaPolicy,
     Milestone,
     MilestoneDefinition,
+    RepairRecord,
+    RepairRecordAmendment,
     RootCauseReport,
     ServiceEvent,
     ServiceRequest,
+    Signature,
     SlaCalendar,
     SlaPolicy,
 )
+from .records import REPAIR_RECORD
 
 
 class CalendarDayInline(admin.TabularInline):
@@ -89,3 +95,33 @@ class ServiceRequestAdmin(SimpleHistoryAdmin):
 class RootCauseReportAdmin(SimpleHistoryAdmin):
     list_display = ("request", "explained_to", "explained_at")
     raw_id_fields = ("request",)
+
+
+class SignatureInline(ReadOnlyInline):
+    model = Signature
+    fields = ("role", "signer_name", "signer_role", "on_vendor_device", "signed_at", "content_hash")
+    readonly_fields = fields
+
+
+class AmendmentInline(ReadOnlyInline):
+    model = RepairRecordAmendment
+    fields = ("created_at", "author", "reason", "changes", "content_hash")
+    readonly_fields = fields
+
+
+@admin.register(RepairRecord)
+class RepairRecordAdmin(SignedDocumentAdminMixin, SimpleHistoryAdmin):
+    """Shown for support, never written here: the record's pages and services write it (a
+    change withdraws the engineer's signature, the customer's is a step of the timeline);
+    signed, it is frozen and never deleted (``core.signing``)."""
+
+    signed_document = REPAIR_RECORD
+    list_display = ("request", "fault_cause", "author", "frozen_at")
+    search_fields = ("request__number",)
+    inlines = [SignatureInline, AmendmentInline]
+
+    def has_add_permission(self, request):
+        return False  # written on the request's record page
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -16,7 +16,7 @@ from simple_history.models import HistoricalRecords
 
 from assets.models import Device
 from contracts.models import Contract
-from core.models import HandedOverSignature, TimeStampedModel
+from core.models import DrawnSignature, TimeStampedModel
 from customers.models import Department, Hospital
 from customers.scoping import scope_q
 
@@ -502,16 +502,15 @@ class RepairRecordAmendment(models.Model):
     def __str__(self) -> str:
         return f"{self.record.request}: {_('amendment')} {self.created_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def document(self) -> RepairRecord:
+        return self.record
 
-class SignatureRole(models.TextChoices):
-    ENGINEER = "engineer", _("Engineer")
-    CUSTOMER = "customer", _("Customer")
 
-
-class Signature(HandedOverSignature):
-    """A signature drawn on screen. ``content_hash`` is the SHA-256 of the signed content
-    (the record's, or the amendment's when ``amendment`` is set) and of the image, so a
-    later change to either is visible."""
+class Signature(DrawnSignature):
+    """A signature drawn on screen on a repair record. ``content_hash`` is the SHA-256 of the
+    signed content (the record's, or the amendment's when ``amendment`` is set) and of the
+    image, so a later change to either is visible."""
 
     record = models.ForeignKey(
         RepairRecord,
@@ -526,20 +525,6 @@ class Signature(HandedOverSignature):
         blank=True,
         related_name="signatures",
         verbose_name=_("amendment"),
-    )
-    role = models.CharField(_("signed as"), max_length=20, choices=SignatureRole.choices)
-    signer_name = models.CharField(_("signer name"), max_length=100)
-    signed_at = models.DateTimeField(_("signed at"))
-    image = models.FileField(_("signature image"), upload_to=_repair_record_upload)
-    content_hash = models.CharField(_("content hash"), max_length=64)
-    # Empty when the customer signs on the engineer's phone: the signer has no account.
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("user"),
     )
 
     class Meta:
@@ -561,3 +546,10 @@ class Signature(HandedOverSignature):
 
     def __str__(self) -> str:
         return f"{self.record.request}: {self.get_role_display()} {self.signer_name}"
+
+    @property
+    def document(self) -> RepairRecord:
+        return self.record
+
+    def upload_path(self, filename: str) -> str:
+        return _repair_record_upload(self, filename)

@@ -1,5 +1,6 @@
-"""Forms of the repair record pages: the record, its parts, a signature, an amendment, the
-root-cause report. They parse input; ``service/records.py`` decides."""
+"""Forms of the repair record pages: the record, its parts, an amendment, the root-cause
+report (the signature's is ``core.signing.forms``). They parse input; ``service/records.py``
+decides."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import BootstrapFormMixin, DateTimeInput, ServiceModelForm
-from core.signatures import MAX_SIGNATURE_BYTES
 
 from .models import RepairRecord, RootCauseReport
 
@@ -83,29 +83,6 @@ def parts_from(formset: forms.BaseFormSet) -> list[dict[str, str]]:
         for form in formset.forms
         if form.cleaned_data and any(form.cleaned_data.values())
     ]
-
-
-class SignatureForm(BootstrapFormMixin, forms.Form):
-    signer_name = forms.CharField(
-        label=_("Name of the signer"),
-        max_length=100,
-        widget=forms.TextInput(attrs={"class": "form-control-lg", "autocomplete": "name"}),
-    )
-    # Asked (and required by the service) when the hospital signs on the vendor's device.
-    signer_role = forms.CharField(
-        label=_("Position of the signer"),
-        max_length=100,
-        required=False,
-        widget=forms.TextInput(attrs={"class": "form-control-lg"}),
-        help_text=_("For example head nurse, or head of the equipment department."),
-    )
-    # signature_pad's toDataURL(): checked again (and decoded) by the service.
-    signature = forms.CharField(
-        widget=forms.HiddenInput,
-        max_length=(MAX_SIGNATURE_BYTES + 2) // 3 * 4 + 100,
-        required=False,
-        error_messages={"max_length": _("The signature image is too large.")},
-    )
 
 
 class AmendmentForm(RepairRecordForm):

@@ -11,15 +11,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.signing import workflow as signing
 
 from .models import RepairRecord, ServiceRequest
-from .records import (
-    PART_KEYS,
-    clean_parts,
-    frozen_error,
-    record_content,
-    withdraw_engineer_signature,
-)
+from .records import PART_KEYS, REPAIR_RECORD, clean_parts, record_content
 
 
 def _record_for_parts(request: ServiceRequest) -> tuple[ServiceRequest, RepairRecord]:
@@ -29,8 +24,7 @@ def _record_for_parts(request: ServiceRequest) -> tuple[ServiceRequest, RepairRe
         raise ValidationError(
             _("Save the repair record first, then add the parts used."), code="no_record"
         )
-    if record.is_frozen:
-        raise frozen_error()
+    signing.refuse_if_frozen(REPAIR_RECORD, record)
     record.request = request
     return request, record
 
@@ -40,8 +34,7 @@ def _save_parts(record: RepairRecord, parts: list[dict[str, str]], author: User)
     record.parts_replaced = parts
     record._history_user = author  # type: ignore[attr-defined]  # simple_history
     record.save(update_fields=["parts_replaced", "updated_at"])
-    if record_content(record) != before:
-        withdraw_engineer_signature(record)
+    signing.withdraw_if_changed(REPAIR_RECORD, record, before)
 
 
 @transaction.atomic

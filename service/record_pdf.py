@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,6 +13,8 @@ from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 
 from assets.labels import qr_png
+from core.signing import SignatureRole
+from core.signing.pages import local_text, signature_row
 from customers.services import service_organisation_get
 
 from .messages import event_label
@@ -23,24 +24,14 @@ from .models import (
     RepairRecordAmendment,
     RootCauseReport,
     ServiceEvent,
-    Signature,
-    SignatureRole,
 )
+from .records import REPAIR_RECORD
 from .sla import RESOLUTION_EVENTS
 from .timeline import EventType
-
-TIME_FORMAT = "%Y-%m-%d %H:%M"
 
 
 def zone_of(record: RepairRecord) -> ZoneInfo:
     return ZoneInfo(record.request.hospital.time_zone)
-
-
-def local_text(value: datetime | None, zone: ZoneInfo) -> str:
-    """``2026-03-02 14:05`` in the hospital's zone (printed records use the hospital's)."""
-    if value is None:
-        return ""
-    return timezone.localtime(value, zone).strftime(TIME_FORMAT)
 
 
 def parts_text(parts: list[dict[str, str]]) -> str:
@@ -82,28 +73,6 @@ def amendment_changes(amendment: RepairRecordAmendment, zone: ZoneInfo) -> list[
     ]
 
 
-def image_data_uri(signature: Signature) -> str:
-    try:
-        with signature.image.open("rb") as handle:
-            raw = handle.read()
-    except FileNotFoundError:
-        return ""
-    return "data:image/png;base64," + base64.b64encode(raw).decode("ascii")
-
-
-def _signature_row(signature: Signature, zone: ZoneInfo, *, with_image: bool) -> dict[str, Any]:
-    return {
-        "signature": signature,
-        "role": signature.get_role_display(),
-        "signer_name": signature.signer_name,
-        "signer_role": signature.signer_role,
-        "handed_over": signature.on_vendor_device,
-        "signed_at": local_text(signature.signed_at, zone),
-        "content_hash": signature.content_hash,
-        "image": image_data_uri(signature) if with_image else "",
-    }
-
-
 def site_times(record: RepairRecord) -> dict[str, ServiceEvent | None]:
     """The arrival (first) and the resolution (last) of the request's timeline."""
     events = ServiceEvent.objects.filter(request=record.request).select_related("confirmation")
@@ -142,8 +111,8 @@ def repair_record_context(record: RepairRecord, *, with_images: bool = True) -> 
     request = record.request
     times = site_times(record)
     signatures = [
-        _signature_row(s, zone, with_image=with_images)
-        for s in record.signatures.filter(amendment__isnull=True).order_by("signed_at", "pk")
+        signature_row(REPAIR_RECORD, s, zone, with_image=with_images)
+        for s in REPAIR_RECORD.signatures(record).order_by("signed_at", "pk")
     ]
     amendments = []
     for amendment in record.amendments.select_related("author").order_by("created_at", "pk"):
@@ -156,7 +125,7 @@ def repair_record_context(record: RepairRecord, *, with_images: bool = True) -> 
                 "changes": amendment_changes(amendment, zone),
                 "content_hash": amendment.content_hash,
                 "signatures": [
-                    _signature_row(s, zone, with_image=with_images)
+                    signature_row(REPAIR_RECORD, s, zone, with_image=with_images)
                     for s in amendment.signatures.order_by("signed_at", "pk")
                 ],
             }
@@ -179,9 +148,9 @@ def repair_record_context(record: RepairRecord, *, with_images: bool = True) -> 
         "frozen_at": local_text(record.frozen_at, zone),
         "parts": record.parts_replaced or [],
         "signatures": signatures,
-        "signature_roles": SignatureRole.choices,
-        "engineer_signed": any(s["signature"].role == "engineer" for s in signatures),
-        "customer_signed": any(s["signature"].role == "customer" for s in signatures),
+        "signature_roles": [(role, REPAIR_RECORD.role_label(role)) for role in REPAIR_RECORD.roles],
+        "engineer_signed": any(s["signature"].role == SignatureRole.ENGINEER for s in signatures),
+        "customer_signed": any(s["signature"].role == SignatureRole.HOSPITAL for s in signatures),
         "amendments": amendments,
         "root_cause": root_cause,
         "root_cause_explained_at": local_text(root_cause.explained_at, zone) if root_cause else "",

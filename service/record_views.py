@@ -7,6 +7,7 @@ hospital's request is a 404, never a 403.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,7 +24,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
-from core.signatures import signature_error_message
+from core.signing import SignatureRole
+from core.signing import pages as signing_pages
+from core.signing.forms import mark_required_to_sign
 
 from . import records
 from . import rules as record_rules
@@ -35,7 +38,6 @@ from .models import (
     ServiceRequest,
     Severity,
     Signature,
-    SignatureRole,
 )
 from .record_forms import (
     RECORD_FORM_FIELDS,
@@ -43,13 +45,17 @@ from .record_forms import (
     PartFormSet,
     RepairRecordForm,
     RootCauseForm,
-    SignatureForm,
     parts_from,
 )
 from .record_pdf import repair_record_context, zone_of
+from .records import REPAIR_RECORD, REQUIRED_TO_SIGN
 from .selectors import request_in_scope_or_404
 from .services import TimelineConflict, root_cause_report_save
 from .timeline import EventType
+
+# The hospital's role was called "customer" here before one vocabulary: a page opened then
+# still posts it.
+LEGACY_ROLES = {"customer": SignatureRole.HOSPITAL}
 
 GET_POST = require_http_methods(["GET", "POST"])
 
@@ -102,6 +108,7 @@ def _page_context(
             "can_root_cause": user.has_perm("service.add_rootcausereport", service_request),
             "is_emergency": service_request.severity == Severity.EMERGENCY,
             "filed": _is_filed(service_request),
+            "missing": REPAIR_RECORD.missing(record) if record else [],
         }
     )
     return context
@@ -117,7 +124,7 @@ def record_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if record is not None:
         record.request = service_request
     can_fill = record_rules.can_fill_record.test(request.user, service_request)
-    editable = can_fill and not (record is not None and record.is_frozen)
+    editable = can_fill and not (record is not None and REPAIR_RECORD.is_frozen(record))
     form = parts = None
     status = 200
     with timezone.override(_zone(service_request)):
@@ -149,6 +156,8 @@ def record_edit(request: HttpRequest, pk: int) -> HttpResponse:
         elif editable:
             form = RepairRecordForm(instance=record)
             parts = PartFormSet(prefix="parts", initial=record.parts_replaced if record else [])
+        if form is not None:
+            mark_required_to_sign(form, REQUIRED_TO_SIGN)
         context = _page_context(request, service_request, record)
         context.update({"form": form, "parts_formset": parts, "editable": editable})
         return render(request, "records/record_edit.html", context, status=status)
@@ -157,13 +166,14 @@ def record_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @GET_POST
 def record_sign(request: HttpRequest, pk: int) -> HttpResponse:
-    """A signature drawn on screen: ``?role=engineer`` or ``?role=customer`` (the customer
-    on their own account, or on the engineer's phone); ``&amendment=<id>`` signs a
-    correction."""
+    """A signature drawn on screen: ``?role=engineer`` or ``?role=hospital`` (the customer
+    on their own account, or on the engineer's phone; ``customer`` is its old name);
+    ``&amendment=<id>`` signs a correction. An incomplete record offers no pad."""
     service_request = request_in_scope_or_404(request.user, pk)
     record = _record_or_404(service_request)
     role = request.POST.get("role") or request.GET.get("role") or ""
-    if role not in SignatureRole.values:
+    role = LEGACY_ROLES.get(role, role)
+    if role not in REPAIR_RECORD.roles:
         raise Http404
     predicate = (
         record_rules.can_fill_record
@@ -179,65 +189,41 @@ def record_sign(request: HttpRequest, pk: int) -> HttpResponse:
         amendment = get_object_or_404(RepairRecordAmendment, record=record, pk=amendment_id)
     already = (
         amendment is None
-        and record.is_frozen
+        and REPAIR_RECORD.is_frozen(record)
         and (
-            role == SignatureRole.CUSTOMER
-            or record.signatures.filter(amendment__isnull=True, role=role).exists()
+            role == SignatureRole.HOSPITAL
+            or REPAIR_RECORD.signatures(record).filter(role=role).exists()
         )
     )
     if already and request.method == "GET":
         messages.info(request, _("The record is already signed in this role."))
         return _hub(service_request)
-    status = 200
-    if request.method == "POST":
-        form = SignatureForm(request.POST)
-        if form.is_valid():
-            try:
-                records.repair_record_sign(
-                    record=record,
-                    role=role,
-                    signer_name=form.cleaned_data["signer_name"],
-                    signer_role=form.cleaned_data["signer_role"],
-                    image_data_url=form.cleaned_data["signature"],
-                    user=request.user,
-                    amendment=amendment,
-                )
-            except TimelineConflict as exc:
-                form.add_error(None, exc.message)
-                status = 409
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-                status = 422
-            else:
-                if role == SignatureRole.CUSTOMER and amendment is None:
-                    messages.success(
-                        request, _("Signed by the customer: the record is now frozen.")
-                    )
-                else:
-                    messages.success(request, _("Signature saved."))
-                return _hub(service_request)
-        else:
-            status = 422
-    else:
-        signer = ""
-        own = role == SignatureRole.ENGINEER or record_rules.is_request_customer(
-            request.user, service_request
-        )
-        if own:
-            signer = request.user.get_full_name() or request.user.get_username()
-        form = SignatureForm(initial={"signer_name": signer})
-    context = _page_context(request, service_request, record)
-    context.update(
-        {
-            "form": form,
-            "role": role,
-            "role_label": SignatureRole(role).label,
-            "amendment": amendment,
-            "empty_message": signature_error_message("blank"),
-            "handed_over": role == SignatureRole.CUSTOMER
-            and not record_rules.is_request_customer(request.user, service_request),
-        }
+    own = role == SignatureRole.ENGINEER or record_rules.is_request_customer(
+        request.user, service_request
     )
+    form, outcome = signing_pages.signature_form(
+        request,
+        own=own,
+        sign=partial(
+            records.repair_record_sign,
+            record=record,
+            role=role,
+            user=request.user,
+            amendment=amendment,
+        ),
+    )
+    if outcome is not None and outcome.signed:
+        if role == SignatureRole.HOSPITAL and amendment is None:
+            messages.success(request, _("Signed by the customer: the record is now frozen."))
+        else:
+            messages.success(request, _("Signature saved."))
+        return _hub(service_request)
+    context = _page_context(request, service_request, record)
+    context.update(signing_pages.sign_page_context(REPAIR_RECORD, record, role=role, own=own))
+    context.update({"form": form, "amendment": amendment})
+    if amendment is not None:
+        context["missing"] = []  # an amendment corrects a complete, frozen record
+    status = outcome.status if outcome else 200
     return render(request, "records/record_sign.html", context, status=status)
 
 
@@ -246,23 +232,9 @@ def record_pdf(request: HttpRequest, pk: int) -> FileResponse:
     """The stored PDF of the signed record, only for those who see the request."""
     service_request = request_in_scope_or_404(request.user, pk)
     record = _record_or_404(service_request)
-    if not record.pdf:
-        if not record.is_frozen:
-            raise Http404
-        # Rendering after the signature failed (it is logged): render it now.
-        record = records.repair_record_render_pdf(record_id=record.pk)
-    try:
-        handle = record.pdf.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    response = FileResponse(
-        handle,
-        content_type="application/pdf",
-        filename=f"{service_request.number}.pdf",
-        as_attachment=False,
+    return signing_pages.archived_pdf_response(
+        REPAIR_RECORD, record, filename=f"{service_request.number}.pdf"
     )
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @login_required
@@ -270,14 +242,7 @@ def signature_image(request: HttpRequest, pk: int, signature_pk: int) -> FileRes
     service_request = request_in_scope_or_404(request.user, pk)
     record = _record_or_404(service_request)
     signature = get_object_or_404(Signature, record=record, pk=signature_pk)
-    try:
-        handle = signature.image.open("rb")
-    except FileNotFoundError as exc:
-        raise Http404 from exc
-    response = FileResponse(handle, content_type="image/png")
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "sandbox"
-    return response
+    return signing_pages.signature_image_response(signature.image)
 
 
 def _amendment_initial(record: RepairRecord) -> tuple[dict[str, Any], list[dict[str, str]]]:

@@ -9,27 +9,22 @@ signature stores the SHA-256 of the content it vouches for and of its own image.
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from core.signatures import (
-    SignatureImageError,
-    content_hash,
-    decode_signature_data_url,
-    handed_over_errors,
-    signature_error_message,
-)
+from core.signing import SignatureRole, SignedDocument
+from core.signing import workflow as signing
+from core.signing.pages import model_label
 
 from .messages import timeline_message
 from .models import (
@@ -38,7 +33,6 @@ from .models import (
     ServiceEvent,
     ServiceRequest,
     Signature,
-    SignatureRole,
 )
 from .rules import is_request_customer
 from .services import (
@@ -89,34 +83,6 @@ def record_content(record: RepairRecord) -> dict[str, Any]:
         "labor_hours": f"{Decimal(record.labor_hours):.2f}",
         "fault_cause": record.fault_cause,
     }
-
-
-def effective_content(record: RepairRecord) -> dict[str, Any]:
-    """The content as corrected by the amendments, in order."""
-    content = record_content(record)
-    for amendment in record.amendments.order_by("created_at", "pk"):
-        content.update(amendment.changes)
-    return content
-
-
-def amendment_content(amendment: RepairRecordAmendment) -> dict[str, Any]:
-    return {
-        "record": amendment.record.content_hash,
-        "reason": amendment.reason,
-        "changes": amendment.changes,
-    }
-
-
-def signature_matches(signature: Signature) -> bool:
-    """Does the stored hash still match the content and the image? (An audit check.)"""
-    content = (
-        amendment_content(signature.amendment)
-        if signature.amendment is not None
-        else record_content(signature.record)
-    )
-    with signature.image.open("rb") as handle:
-        image = handle.read()
-    return content_hash(content, image) == signature.content_hash
 
 
 # --- cleaning ---------------------------------------------------------------------------
@@ -194,23 +160,121 @@ def _lock(record: RepairRecord) -> tuple[ServiceRequest, RepairRecord]:
     return request, locked
 
 
-def _delete_files_on_commit(names: list[tuple[Any, str]]) -> None:
-    def delete() -> None:
-        for storage, name in names:
-            storage.delete(name)
+# --- the kind of document -------------------------------------------------------------------
+class RepairRecordDocument(SignedDocument[RepairRecord]):
+    """The repair record in the signing workflow: the engineer and the customer sign it in
+    either order; the customer's signature freezes it (after the repair, by the timeline);
+    a correction is an amendment; the PDF is archived with the record."""
 
-    if names:
-        transaction.on_commit(delete)
+    model = RepairRecord
+    roles = (SignatureRole.ENGINEER, SignatureRole.HOSPITAL)
+    freezing_roles = (SignatureRole.HOSPITAL,)
+    role_labels = {
+        SignatureRole.ENGINEER: gettext_lazy("Engineer"),
+        SignatureRole.HOSPITAL: gettext_lazy("Customer"),
+    }
+    pdf_field = "pdf"
+    amendment_key = "record"
+    frozen_message = gettext_lazy(
+        "The customer has signed this record, so it can no longer change. "
+        "Write an amendment to correct it."
+    )
+    already_signed_message = gettext_lazy("The record is already signed in this role.")
+    incomplete_message = gettext_lazy("Complete the record before signing: %(fields)s.")
+    role_message = gettext_lazy("Sign as the engineer or as the customer.")
+    not_frozen_message = gettext_lazy("The record is not signed yet: correct it directly instead.")
+    amend_reason_message = gettext_lazy("Say why the record is corrected.")
+
+    def content(self, document: RepairRecord) -> dict[str, Any]:
+        return record_content(document)
+
+    def missing(self, document: RepairRecord) -> list[str]:
+        return [
+            model_label(RepairRecord, name)
+            for name in REQUIRED_TO_SIGN
+            if not getattr(document, name)
+        ]
+
+    def frozen_error(self, document: RepairRecord) -> Exception:
+        # A non-field error: the top of the record's form.
+        return ValidationError(str(self.frozen_message), code="frozen")
+
+    def load(self, pk: Any) -> RepairRecord:
+        return RepairRecord.objects.select_related(
+            "request__hospital", "request__department", "request__device__product_model"
+        ).get(pk=pk)
+
+    def signatures(self, document: RepairRecord) -> models.QuerySet[Signature]:
+        return document.signatures.filter(amendment__isnull=True)
+
+    def vendor_signer_names(self, document: RepairRecord) -> list[str]:
+        # An engineer who signed only an amendment is the vendor's person too.
+        rows = document.signatures.filter(role=SignatureRole.ENGINEER)
+        return list(rows.values_list("signer_name", flat=True))
+
+    def on_freeze(self, document: RepairRecord, *, now: datetime, actor: Any) -> Iterable[str]:
+        # The timeline decides whether the customer may sign (only after the repair); a
+        # refusal rolls everything back before any file is stored.
+        request = document.request
+        service_request_record_event(
+            request=request, type=EventType.CUSTOMER_SIGNED, occurred_at=now, actor=actor, now=now
+        )
+        service_request_set_fault_cause(request=request, cause=document.fault_cause)
+        return ()
+
+    def amendments(self, document: RepairRecord) -> models.QuerySet[RepairRecordAmendment]:
+        return document.amendments.all()
+
+    def corrected_content(
+        self,
+        document: RepairRecord,
+        current: dict[str, Any],
+        changes: Mapping[str, Any],
+        *,
+        now: datetime,
+    ) -> dict[str, Any]:
+        clean = _clean_content(changes, now=now)
+        # The corrected values checked by the model's own rules, on a throwaway copy.
+        probe = RepairRecord(request=document.request, author=document.author)
+        for name in CONTENT_FIELDS:
+            value = current[name]
+            if name == "fault_at":
+                value = parse_datetime(value) if value else None
+            setattr(probe, name, value)
+        for name, value in clean.items():
+            setattr(probe, name, value)
+        _validate_record_fields(probe)
+        return record_content(probe)
+
+    def new_amendment(
+        self, document: RepairRecord, *, author: Any, reason: str, changes: dict[str, Any]
+    ) -> RepairRecordAmendment:
+        return RepairRecordAmendment(record=document, author=author, reason=reason, changes=changes)
+
+    def pdf_bytes(self, document: RepairRecord) -> bytes:
+        from .record_pdf import repair_record_pdf_bytes
+
+        return repair_record_pdf_bytes(document)
+
+    def pdf_name(self, document: RepairRecord) -> str:
+        return f"repair-record-{document.request.number}.pdf"
+
+
+REPAIR_RECORD = RepairRecordDocument()
+
+
+def effective_content(record: RepairRecord) -> dict[str, Any]:
+    """The content as corrected by the amendments, in order."""
+    return signing.effective_content(REPAIR_RECORD, record)
+
+
+def signature_matches(signature: Signature) -> bool:
+    """Does the stored hash still match the content and the image? (An audit check.)"""
+    return signing.signature_matches(REPAIR_RECORD, signature)
 
 
 def frozen_error() -> ValidationError:
-    return ValidationError(
-        _(
-            "The customer has signed this record, so it can no longer change. "
-            "Write an amendment to correct it."
-        ),
-        code="frozen",
-    )
+    return ValidationError(str(REPAIR_RECORD.frozen_message), code="frozen")
 
 
 # --- writes -----------------------------------------------------------------------------
@@ -226,8 +290,8 @@ def repair_record_save(
     now = now or timezone.now()
     request = ServiceRequest.objects.select_for_update().get(pk=request.pk)
     record = RepairRecord.objects.filter(request=request).first()
-    if record is not None and record.is_frozen:
-        raise frozen_error()
+    if record is not None:
+        signing.refuse_if_frozen(REPAIR_RECORD, record)
     clean = _clean_content(fields, now=now)
     if record is None:
         record = RepairRecord(request=request, author=author)
@@ -242,16 +306,9 @@ def repair_record_save(
     record._history_user = author  # type: ignore[attr-defined]  # simple_history
     _validate_record_fields(record)
     record.save()
-    if before is not None and record_content(record) != before:
-        withdraw_engineer_signature(record)
+    if before is not None:
+        signing.withdraw_if_changed(REPAIR_RECORD, record, before)
     return record
-
-
-def withdraw_engineer_signature(record: RepairRecord) -> None:
-    """A content change voids the engineer's signature: it vouched for other content."""
-    stale = list(record.signatures.filter(amendment__isnull=True))
-    _delete_files_on_commit([(s.image.storage, s.image.name) for s in stale])
-    Signature.objects.filter(pk__in=[s.pk for s in stale]).delete()
 
 
 @transaction.atomic
@@ -260,7 +317,7 @@ def repair_record_sign(
     record: RepairRecord,
     role: str,
     signer_name: str,
-    image_data_url: str,
+    signature_data_url: str,
     user: User | None,
     amendment: RepairRecordAmendment | None = None,
     signer_role: str = "",
@@ -279,84 +336,26 @@ def repair_record_sign(
     """
     now = now or timezone.now()
     errors: dict[str, str] = {}
-    if role not in SignatureRole.values:
-        errors["role"] = _("Sign as the engineer or as the customer.")
-    signer_name = (signer_name or "").strip()
-    if not signer_name:
-        errors["signer_name"] = _("Write the signer's name.")
-    elif len(signer_name) > 100:
-        errors["signer_name"] = _("The name is too long.")
-    image = b""
-    try:
-        image = decode_signature_data_url(image_data_url)
-    except SignatureImageError as exc:
-        errors["signature"] = signature_error_message(exc.code)
+    if problem := signing.role_error(REPAIR_RECORD, role):
+        errors["role"] = problem
+    signer_name = signing.clean_signer_name(signer_name, errors)
+    image = signing.signature_image(signature_data_url, errors)
     if errors:
         raise ValidationError(errors)
 
     request, record = _lock(record)
-    if role == SignatureRole.ENGINEER and (user is None or not user.is_vendor_staff):
-        raise PermissionDenied(_("Only the vendor's engineer signs as the engineer."))
-    handed_over = role == SignatureRole.CUSTOMER and not (
-        user is not None and is_request_customer(user, request)
+    handed_over = signing.signer_side(
+        REPAIR_RECORD,
+        record,
+        role=role,
+        user=user,
+        vendor_staff=user is not None and user.is_vendor_staff,
+        own_hospital=user is not None and is_request_customer(user, request),
+        signer_name=signer_name,
+        signer_role=signer_role,
     )
-    if handed_over:
-        engineer_names = record.signatures.filter(role=SignatureRole.ENGINEER).values_list(
-            "signer_name", flat=True
-        )
-        problems = handed_over_errors(
-            signer_name=signer_name,
-            signer_role=signer_role,
-            vendor_names=[
-                *engineer_names,
-                user.get_full_name() if user else "",
-                user.get_username() if user else "",
-            ],
-        )
-        if problems:
-            raise ValidationError(problems)
-    if amendment is not None:
-        if amendment.record_id != record.pk:
-            raise ValidationError(_("This amendment belongs to another record."))
-        if amendment.signatures.filter(role=role).exists():
-            raise ValidationError(_("This amendment is already signed in this role."))
-        content = amendment_content(amendment)
-    else:
-        existing = record.signatures.filter(amendment__isnull=True, role=role)
-        if record.is_frozen and existing.exists():
-            raise ValidationError(_("The record is already signed in this role."))
-        missing = [
-            str(getattr(record._meta.get_field(name), "verbose_name", name))
-            for name in REQUIRED_TO_SIGN
-            if not getattr(record, name)
-        ]
-        if missing:
-            raise ValidationError(
-                _("Complete the record before signing: %(fields)s.")
-                % {"fields": ", ".join(missing)},
-                code="incomplete",
-            )
-        content = record_content(record)
-        if role == SignatureRole.CUSTOMER:
-            # First, so a refusal costs nothing: the timeline decides whether the customer
-            # may sign (only after the repair), and a refusal rolls everything back.
-            service_request_record_event(
-                request=request,
-                type=EventType.CUSTOMER_SIGNED,
-                occurred_at=now,
-                actor=user,
-                now=now,
-            )
-            service_request_set_fault_cause(request=request, cause=record.fault_cause)
-            record.frozen_at = now
-            record.content_hash = content_hash(content)
-            record.save(update_fields=["frozen_at", "content_hash", "updated_at"])
-        else:
-            # Re-signing an unsigned record replaces the engineer's earlier signature.
-            stale = list(existing)
-            _delete_files_on_commit([(s.image.storage, s.image.name) for s in stale])
-            Signature.objects.filter(pk__in=[s.pk for s in stale]).delete()
-
+    if amendment is not None and amendment.record_id != record.pk:
+        raise ValidationError(_("This amendment belongs to another record."))
     signature = Signature(
         record=record,
         amendment=amendment,
@@ -364,21 +363,11 @@ def repair_record_sign(
         signer_name=signer_name,
         signer_role=signer_role.strip() if handed_over else "",
         on_vendor_device=handed_over,
-        signed_at=now,
-        content_hash=content_hash(content, image),
         user=None if handed_over else user,  # handed over: the signer has no account here
     )
-    signature.image.save(
-        f"signature-{role}-{uuid.uuid4().hex[:12]}.png", ContentFile(image), save=False
+    return signing.add_signature(
+        REPAIR_RECORD, record, signature, image, now=now, actor=user, amendment=amendment
     )
-    try:
-        signature.save()
-    except Exception:
-        signature.image.storage.delete(signature.image.name)
-        raise
-    if record.is_frozen:
-        _render_pdf_on_commit(record)
-    return signature
 
 
 @transaction.atomic
@@ -392,40 +381,18 @@ def repair_record_amend(
 ) -> RepairRecordAmendment:
     """Correct a signed record: the record stays as signed, the amendment keeps only the
     fields that really change (against the record as already amended)."""
-    now = now or timezone.now()
     request, record = _lock(record)
-    if not record.is_frozen:
-        raise ValidationError(
-            _("The record is not signed yet: correct it directly instead."), code="not_frozen"
-        )
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": _("Say why the record is corrected.")})
-    clean = _clean_content(changes, now=now)
-    # Check the corrected values with the model's own rules, on a throwaway copy.
-    current = effective_content(record)
-    probe = RepairRecord(request=request, author=author)
-    for name in CONTENT_FIELDS:
-        value = current[name]
-        if name == "fault_at":
-            value = parse_datetime(value) if value else None
-        setattr(probe, name, value)
-    for name, value in clean.items():
-        setattr(probe, name, value)
-    _validate_record_fields(probe)
-    corrected = record_content(probe)
-    diff = {name: corrected[name] for name in clean if corrected[name] != current[name]}
-    if not diff:
-        raise ValidationError(
-            _("Nothing changed: an amendment corrects at least one field."), code="no_change"
-        )
-    amendment = RepairRecordAmendment(record=record, author=author, reason=reason, changes=diff)
-    amendment.content_hash = content_hash(amendment_content(amendment))
-    amendment.save()
-    if "fault_cause" in diff:
+    amendment = signing.amend(
+        REPAIR_RECORD,
+        record,
+        author=author,
+        reason=reason,
+        changes=changes,
+        now=now or timezone.now(),
+    )
+    if "fault_cause" in amendment.changes:
         # The fault cause decides the charges: the request follows the corrected record.
-        service_request_set_fault_cause(request=request, cause=diff["fault_cause"])
-    _render_pdf_on_commit(record)
+        service_request_set_fault_cause(request=request, cause=amendment.changes["fault_cause"])
     return amendment
 
 
@@ -457,25 +424,6 @@ def repair_record_file(
 
 
 # --- the PDF ----------------------------------------------------------------------------
-def _render_pdf_on_commit(record: RepairRecord) -> None:
-    record_id = record.pk
-    # Rendering takes a fraction of a second: outside the transaction, so the write lock
-    # is not held meanwhile. A failure is logged; the PDF view renders a missing PDF.
-    transaction.on_commit(lambda: repair_record_render_pdf(record_id=record_id), robust=True)
-
-
 def repair_record_render_pdf(*, record_id: int) -> RepairRecord:
     """Render the signed record (with its signatures and amendments) and store the PDF."""
-    from .record_pdf import repair_record_pdf_bytes
-
-    record = RepairRecord.objects.select_related(
-        "request__hospital", "request__department", "request__device__product_model"
-    ).get(pk=record_id)
-    content = repair_record_pdf_bytes(record)
-    old_name = record.pdf.name if record.pdf else ""
-    record.pdf.save(f"repair-record-{record.request.number}.pdf", ContentFile(content), save=False)
-    # Only the file column: the signed content of a frozen record never changes.
-    RepairRecord.objects.filter(pk=record.pk).update(pdf=record.pdf.name)
-    if old_name and old_name != record.pdf.name:
-        record.pdf.storage.delete(old_name)
-    return record
+    return signing.archive_pdf(REPAIR_RECORD, REPAIR_RECORD.load(record_id))

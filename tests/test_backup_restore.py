@@ -85,7 +85,7 @@ def create_signed_records() -> None:
     device = DeviceFactory(department=department)
     record = write_record(open_request(device, engineer), engineer)
     sign_record(record, "engineer", engineer, name="张伟")
-    sign_record(record, "customer", nurse, name="李护士")
+    sign_record(record, "hospital", nurse, name="李护士")
 
     with time_machine.travel(SHEET_DAY, tick=False):
         visited, _devices = department_with_devices(hospital=hospital, name="急诊科")

@@ -130,7 +130,7 @@ class World:
             record=record,
             role="engineer",
             signer_name=f"Engineer {tag}",
-            image_data_url=_signature_data_url(),
+            signature_data_url=_signature_data_url(),
             user=engineer,
         )
         visit = visit_special_create(device=device, user=engineer, reason=f"Abnormal {tag}")

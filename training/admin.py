@@ -4,7 +4,10 @@ and attendance are kept for inspection and written through the pages and the API
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.signing.admin import SignedDocumentAdminMixin
+
 from .models import Attendance, TrainingMaterial, TrainingPlan, TrainingSession, TrainingTopic
+from .services import TRAINING_SESSION
 
 
 @admin.register(TrainingTopic)
@@ -37,7 +40,7 @@ class TrainingMaterialInline(admin.TabularInline):
 
 
 @admin.register(TrainingSession)
-class TrainingSessionAdmin(SimpleHistoryAdmin):
+class TrainingSessionAdmin(SignedDocumentAdminMixin, SimpleHistoryAdmin):
     list_display = ("number", "starts_at", "hospital", "lecturer", "place", "state")
     list_filter = ("state", "hospital")
     search_fields = ("number", "place", "topic_text")
@@ -45,16 +48,11 @@ class TrainingSessionAdmin(SimpleHistoryAdmin):
     raw_id_fields = ("lecturer",)
     filter_horizontal = ("topics", "audience_departments")
     inlines = [TrainingMaterialInline]
+    # Signed means frozen: what the attendees signed for stays as it was.
+    signed_document = TRAINING_SESSION
 
     def has_add_permission(self, request):
         return False  # numbered and validated by the service
-
-    def get_readonly_fields(self, request, obj=None):
-        fields = tuple(super().get_readonly_fields(request, obj))
-        if obj is not None and obj.attendances.exists():
-            # Signed means frozen: what the attendees signed for stays as it was.
-            fields += ("topics", "topic_text", "lecturer", "starts_at", "duration", "place")
-        return fields
 
 
 @admin.register(Attendance)

@@ -7,29 +7,18 @@ freezes. The documents speak the site's language and the hospital's zone, whoeve
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone, translation
 
+from core.signing.pages import image_data_uri
 from customers.services import service_organisation_get
 
 from .models import Attendance, TrainingSession
 from .selectors import attendances_of, duration_text, local_text, session_zone
 
 DASH = "\u2013"  # an en dash between the times, as printed forms write it
-
-
-def _image_data_uri(attendance: Attendance) -> str:
-    if not attendance.signature_image:
-        return ""
-    try:
-        with attendance.signature_image.open("rb") as handle:
-            raw = handle.read()
-    except FileNotFoundError:
-        return ""
-    return "data:image/png;base64," + base64.b64encode(raw).decode("ascii")
 
 
 def _session_context(session: TrainingSession) -> dict[str, Any]:
@@ -82,7 +71,7 @@ def attendance_pdf_bytes(session: TrainingSession) -> bytes:
         {
             "attendance": attendance,
             "signed_at": local_text(attendance.signed_at, zone),
-            "image": _image_data_uri(attendance),
+            "image": image_data_uri(attendance.signature_image),
         }
         for attendance in attendances_of(session)
     ]

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from contracts.models import Contract
 from core.forms import BootstrapFormMixin, DateTimeInput, IdChoiceField, SaneInputMixin
-from core.signatures import MAX_SIGNATURE_BYTES
+from core.signing.forms import signature_field
 from customers.models import Department
 
 from .models import MAX_SCORE, TrainingPlan, TrainingSession, TrainingTopic
@@ -158,12 +158,7 @@ class AttendanceForm(BootstrapFormMixin, forms.Form):
         widget=forms.TextInput(attrs=LARGE),
     )
     # signature_pad's toDataURL(): checked again (and decoded) by the service.
-    signature = forms.CharField(
-        widget=forms.HiddenInput,
-        max_length=(MAX_SIGNATURE_BYTES + 2) // 3 * 4 + 100,
-        required=False,
-        error_messages={"max_length": _("The signature image is too large.")},
-    )
+    signature = signature_field()
 
     def __init__(self, *args, session: TrainingSession, **kwargs) -> None:
         super().__init__(*args, **kwargs)

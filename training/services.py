@@ -10,7 +10,6 @@ the SHA-256 of that content and of the signature image.
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,22 +17,20 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile, File
+from django.core.files.base import File
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User, VendorRole
 from contracts.models import Contract
 from core.errors import Conflict
 from core.modeling import model_update, validated_save
 from core.numbering import next_number
-from core.signatures import (
-    SignatureImageError,
-    content_hash,
-    decode_signature_data_url,
-    signature_error_message,
-)
+from core.signatures import content_hash
+from core.signing import SignatureRole, SignedDocument
+from core.signing import workflow as signing
 from customers.models import Department
 
 from .models import (
@@ -219,14 +216,8 @@ def training_session_update(*, session: TrainingSession, **fields: Any) -> Train
             value = (value or "").strip()
         new[name] = value
     changed = [name for name in SIGNED_SESSION_FIELDS if _differs(current[name], new[name])]
-    if changed and session.attendances.exists():
-        raise ValidationError(
-            _(
-                "Attendees have signed in to this session, so its topics, time, lecturer "
-                "and place can no longer change."
-            ),
-            code="frozen",
-        )
+    if changed:
+        signing.refuse_if_frozen(TRAINING_SESSION, session)
     errors = _session_errors(
         plan=session.plan,
         lecturer=new["lecturer"],
@@ -351,20 +342,48 @@ def training_sheet_upload(
 
 
 # --- attendance -------------------------------------------------------------------------
+class TrainingSessionDocument(SignedDocument[TrainingSession]):
+    """A session in the signing workflow: every attendee signs (on screen, or is entered from
+    the paper sheet) what the session is; the first sign-in freezes those fields. Each
+    attendance stores the hash of the session's content with the attendee's own."""
+
+    model = TrainingSession
+    roles = (SignatureRole.HOSPITAL,)
+    frozen_fields = SIGNED_SESSION_FIELDS
+    frozen_message = gettext_lazy(
+        "Attendees have signed in to this session, so its topics, time, lecturer "
+        "and place can no longer change."
+    )
+
+    def content(self, document: TrainingSession) -> dict[str, Any]:
+        """What the session is, independent of the reader's language."""
+        topics = [topic.name_zh for topic in document.topics.order_by("sort_order", "pk")]
+        if document.topic_text:
+            topics.append(document.topic_text)
+        lecturer = document.lecturer
+        return {
+            "session": document.number,
+            "topics": topics,
+            "starts_at": document.starts_at,
+            "duration_minutes": int(document.duration.total_seconds() // 60),
+            "lecturer": lecturer.get_full_name() or lecturer.get_username(),
+            "place": document.place,
+        }
+
+    def is_frozen(self, document: TrainingSession) -> bool:
+        return document.attendances.exists()
+
+    def frozen_error(self, document: TrainingSession) -> Exception:
+        return ValidationError(str(self.frozen_message), code="frozen")
+
+
+TRAINING_SESSION = TrainingSessionDocument()
+
+
 def attendance_content(attendance: Attendance) -> dict[str, Any]:
-    """What an attendee's signature vouches for, independent of the reader's language."""
-    session = attendance.session
-    topics = [topic.name_zh for topic in session.topics.order_by("sort_order", "pk")]
-    if session.topic_text:
-        topics.append(session.topic_text)
-    lecturer = session.lecturer
+    """What an attendee's signature vouches for: the session, and who signed in how."""
     return {
-        "session": session.number,
-        "topics": topics,
-        "starts_at": session.starts_at,
-        "duration_minutes": int(session.duration.total_seconds() // 60),
-        "lecturer": lecturer.get_full_name() or lecturer.get_username(),
-        "place": session.place,
+        **TRAINING_SESSION.content(attendance.session),
         "name": attendance.name,
         "department": attendance.department_name,
         "role": attendance.role,
@@ -374,11 +393,9 @@ def attendance_content(attendance: Attendance) -> dict[str, Any]:
 
 def attendance_signature_matches(attendance: Attendance) -> bool:
     """Does the stored hash still match the content and the image? (An audit check.)"""
-    image = b""
-    if attendance.signature_image:
-        with attendance.signature_image.open("rb") as handle:
-            image = handle.read()
-    return content_hash(attendance_content(attendance), image) == attendance.content_hash
+    return signing.hash_matches(
+        attendance_content(attendance), attendance.signature_image, attendance.content_hash
+    )
 
 
 def _score_error(score: int | None) -> str | None:
@@ -434,12 +451,7 @@ def attendance_record(
     score_error = _score_error(score)
     if score_error:
         errors["score"] = score_error
-    image = b""
-    if signature_data_url:
-        try:
-            image = decode_signature_data_url(signature_data_url)
-        except SignatureImageError as exc:
-            errors["signature"] = signature_error_message(exc.code)
+    image = signing.signature_image(signature_data_url, errors, required=False)
     session = _locked(session)
     if not image and "signature" not in errors and not session.sign_in_sheet:
         errors["signature"] = _(
@@ -476,16 +488,13 @@ def attendance_record(
         recorded_by=recorded_by,
     )
     attendance.content_hash = content_hash(attendance_content(attendance), image)
-    if image:
-        attendance.signature_image.save(
-            f"signature-{uuid.uuid4().hex[:12]}.png", ContentFile(image), save=False
-        )
     try:
-        with transaction.atomic():
+        with (
+            signing.image_stored(attendance.signature_image, image, "signature"),
+            transaction.atomic(),
+        ):
             validated_save(attendance)
     except (IntegrityError, ValidationError) as exc:
-        if attendance.signature_image:
-            attendance.signature_image.storage.delete(attendance.signature_image.name)
         duplicate = Attendance.objects.filter(session=session, name_key=key).exists()
         if duplicate:  # the same name signed in concurrently
             raise Conflict(

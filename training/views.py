@@ -27,6 +27,7 @@ from core.errors import Conflict
 from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
 from core.signatures import signature_error_message
+from core.signing import pages as signing_pages
 from customers.models import Hospital
 
 from . import selectors, services
@@ -275,7 +276,7 @@ def session_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "plan": session.plan,
             "session": session,
             "zone_name": session.hospital.time_zone,
-            "frozen": session.attendances.exists(),
+            "frozen": services.TRAINING_SESSION.is_frozen(session),
         }
         return render(request, "training/session_form.html", context, status=status)
 
@@ -435,10 +436,10 @@ def attendance_sign(request: HttpRequest, pk: int) -> HttpResponse:
         if closed:
             form.add_error(None, closed)
             status = 409
-        elif form.is_valid():
-            data = form.cleaned_data
-            try:
-                attendance = services.attendance_record(
+        else:
+            outcome = signing_pages.submit(
+                form,
+                lambda data: services.attendance_record(
                     session=session,
                     name=data["name"],
                     department=data["department"],
@@ -446,22 +447,16 @@ def attendance_sign(request: HttpRequest, pk: int) -> HttpResponse:
                     role=data["role"],
                     signature_data_url=data["signature"] or None,
                     recorded_by=request.user,
-                )
-            except Conflict as exc:
-                form.add_error(None, exc.message)
-                status = 409
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-                status = 422
-            else:
+                ),
+            )
+            if outcome.signed:
                 messages.success(
                     request,
                     _("Thank you, %(name)s: you are signed in. Next attendee, please.")
-                    % {"name": attendance.name},
+                    % {"name": outcome.result.name},
                 )
                 return redirect("training:attendance_sign", pk=session.pk)
-        else:
-            status = 422
+            status = outcome.status
     context = {
         "session": session,
         "form": form,

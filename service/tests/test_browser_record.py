@@ -139,8 +139,8 @@ def test_engineer_fills_and_both_sign_on_a_phone_then_the_pdf_embeds_a_cjk_font(
     assert Signature.objects.filter(record=record, role="engineer").count() == 1
 
     # The customer signs on the engineer's phone with a finger.
-    page.click("[data-sign=customer]")
-    page.wait_for_url(re.compile(r"/record/sign/\?role=customer$"))
+    page.click("[data-sign=hospital]")
+    page.wait_for_url(re.compile(r"/record/sign/\?role=hospital$"))
     page.fill("#id_signer_name", "李护士")
     # Handed over: the page says so and asks the signer's position.
     assert page.locator("[data-handed-over]").is_visible()
@@ -153,7 +153,7 @@ def test_engineer_fills_and_both_sign_on_a_phone_then_the_pdf_embeds_a_cjk_font(
 
     record.refresh_from_db()
     assert record.frozen_at is not None
-    customer = Signature.objects.get(record=record, role="customer")
+    customer = Signature.objects.get(record=record, role="hospital")
     assert customer.signer_name == "李护士" and customer.user is None
     assert (customer.signer_role, customer.on_vendor_device) == ("护士长", True)
     assert ServiceEvent.objects.filter(request=request, type="customer_signed").exists()

@@ -129,7 +129,7 @@ def sign(record, role, user, name=None, image=SIGNATURE, **kwargs):
         record=record,
         role=role,
         signer_name=name or ("工程师" if role == "engineer" else "王护士长"),
-        image_data_url=image,
+        signature_data_url=image,
         user=user,
         **kwargs,
     )
@@ -199,7 +199,7 @@ def test_customer_cannot_sign_before_the_repair_and_nothing_changes(engineer, de
     events_before = ServiceEvent.objects.count()
 
     with pytest.raises(TimelineConflict) as exc:
-        sign(record, "customer", engineer, name="李护士")
+        sign(record, "hospital", engineer, name="李护士")
 
     assert exc.value.code == "signed_before_resolution"
     record.refresh_from_db()
@@ -225,7 +225,7 @@ def test_customer_signature_freezes_sets_the_fault_cause_records_the_step_and_st
     engineer_signature = sign(record, "engineer", engineer, name="张伟")
 
     with django_capture_on_commit_callbacks(execute=True):
-        customer_signature = sign(record, "customer", engineer, name="李护士")
+        customer_signature = sign(record, "hospital", engineer, name="李护士")
 
     record.refresh_from_db()
     request.refresh_from_db()
@@ -267,7 +267,7 @@ def test_times_on_the_pdf_are_in_the_hospitals_zone(engineer, django_capture_on_
     fault_at = timezone.now().replace(microsecond=0) - timedelta(hours=5)
     record = write_record(request, engineer, fault_at=fault_at)
     with django_capture_on_commit_callbacks(execute=True):
-        sign(record, "customer", engineer)
+        sign(record, "hospital", engineer)
     record.refresh_from_db()
     context = repair_record_context(record, with_images=False)
     expected = timezone.localtime(fault_at, ZoneInfo("Asia/Urumqi")).strftime("%Y-%m-%d %H:%M")
@@ -278,7 +278,7 @@ def test_times_on_the_pdf_are_in_the_hospitals_zone(engineer, django_capture_on_
 def test_the_engineer_may_sign_before_or_after_the_customer(engineer, device):
     request = open_request(device, engineer)
     record = write_record(request, engineer)
-    sign(record, "customer", engineer)
+    sign(record, "hospital", engineer)
     record.refresh_from_db()
     signature = sign(record, "engineer", engineer, name="张伟")
     assert signature.content_hash == content_hash(
@@ -287,7 +287,7 @@ def test_the_engineer_may_sign_before_or_after_the_customer(engineer, device):
     with pytest.raises(ValidationError):
         sign(record, "engineer", engineer)
     with pytest.raises(ValidationError):
-        sign(record, "customer", engineer)
+        sign(record, "hospital", engineer)
     assert ServiceEvent.objects.filter(type="customer_signed").count() == 1
 
 
@@ -306,12 +306,12 @@ def test_the_engineer_cannot_sign_for_the_customer(engineer, device, name, signe
     record = write_record(request, engineer)
     sign(record, "engineer", engineer)
     with pytest.raises(ValidationError) as refused:
-        sign(record, "customer", engineer, name=name, signer_role=signer_role)
+        sign(record, "hospital", engineer, name=name, signer_role=signer_role)
     assert set(refused.value.message_dict) == {field}
     record.refresh_from_db()
     assert record.frozen_at is None
     assert not ServiceEvent.objects.filter(type="customer_signed").exists()
-    handed = sign(record, "customer", engineer, name="李护士", signer_role="护士长")
+    handed = sign(record, "hospital", engineer, name="李护士", signer_role="护士长")
     assert (handed.user, handed.signer_role, handed.on_vendor_device) == (None, "护士长", True)
 
 
@@ -321,7 +321,7 @@ def test_a_hospital_user_never_signs_as_the_engineer(engineer, device):
     nurse = hospital_user(request.hospital, username="nurse")
     with pytest.raises(PermissionDenied):
         sign(record, "engineer", nurse)
-    signature = sign(record, "customer", nurse, name="李护士", signer_role="")
+    signature = sign(record, "hospital", nurse, name="李护士", signer_role="")
     assert (signature.user, signature.on_vendor_device) == (nurse, False)
 
 
@@ -347,7 +347,7 @@ def test_changing_the_content_withdraws_the_engineers_signature(engineer, device
 def test_a_frozen_record_refuses_changes_and_points_to_an_amendment(engineer, device):
     request = open_request(device, engineer)
     record = write_record(request, engineer)
-    sign(record, "customer", engineer)
+    sign(record, "hospital", engineer)
     with pytest.raises(ValidationError) as exc:
         write_record(request, engineer, solution="改写")
     assert "amendment" in exc.value.messages[0]
@@ -386,7 +386,7 @@ def test_a_refused_image_is_a_field_error_and_stores_nothing(engineer, device, s
     record = write_record(request, engineer)
     for bad in (data_url(b"GIF89a" + b"\x00" * 40, "image/gif"), data_url(b"\x89PNG" * 200_000)):
         with pytest.raises(ValidationError) as exc:
-            sign(record, "customer", engineer, image=bad)
+            sign(record, "hospital", engineer, image=bad)
         assert "signature" in exc.value.message_dict
     record.refresh_from_db()
     assert record.frozen_at is None
@@ -405,7 +405,7 @@ def test_amendments_only_on_frozen_records_and_the_original_never_changes(
             record=record, author=engineer, reason="笔误", changes={"diagnosis": "x"}
         )
     with django_capture_on_commit_callbacks(execute=True):
-        sign(record, "customer", engineer)
+        sign(record, "hospital", engineer)
     record.refresh_from_db()
     frozen = records.record_content(record)
     frozen_hash = record.content_hash
@@ -454,7 +454,7 @@ def test_filing_needs_the_customer_signature_and_happens_once(engineer, device):
     with pytest.raises(TimelineConflict) as exc:
         records.repair_record_file(record=record, actor=manager)
     assert exc.value.code == "filed_before_signature"
-    sign(record, "customer", engineer)
+    sign(record, "hospital", engineer)
     request = records.repair_record_file(record=record, actor=manager)
     assert request.status == "filed"
     assert ServiceEvent.objects.filter(request=request, type="filed", actor=manager).count() == 1
@@ -477,7 +477,7 @@ def test_the_root_cause_report_of_an_emergency_is_on_the_pdf(
     )
     record = write_record(request, engineer)
     with django_capture_on_commit_callbacks(execute=True):
-        sign(record, "customer", engineer)
+        sign(record, "hospital", engineer)
     record.refresh_from_db()
     path = tmp_path / "emergency.pdf"
     path.write_bytes(record.pdf.read())
@@ -518,14 +518,14 @@ def signed_setup(engineer, device, django_capture_on_commit_callbacks):
     request = open_request(device, engineer)
     record = write_record(request, engineer)
     with django_capture_on_commit_callbacks(execute=True):
-        sign(record, "customer", engineer)
+        sign(record, "hospital", engineer)
     return request
 
 
 def record_urls(pk: int) -> list[str]:
     return [
         reverse("records:record_edit", args=[pk]),
-        reverse("records:record_sign", args=[pk]) + "?role=customer",
+        reverse("records:record_sign", args=[pk]) + "?role=hospital",
         reverse("records:record_pdf", args=[pk]),
         reverse("records:record_amend", args=[pk]),
         reverse("records:root_cause", args=[pk]),
@@ -578,12 +578,12 @@ def test_the_hospital_user_signs_on_their_own_account(client, engineer, device):
     client.force_login(user)
     url = reverse("records:record_sign", args=[request.pk])
     assert client.get(url + "?role=engineer").status_code == 403
-    assert client.get(url + "?role=customer").status_code == 200
+    assert client.get(url + "?role=hospital").status_code == 200
     response = client.post(
-        url, {"role": "customer", "signer_name": "李护士", "signature": SIGNATURE}
+        url, {"role": "hospital", "signer_name": "李护士", "signature": SIGNATURE}
     )
     assert response.status_code == 302
-    signature = Signature.objects.get(role="customer")
+    signature = Signature.objects.get(role="hospital")
     assert signature.user == user
     assert RepairRecord.objects.get().frozen_at is not None
 
@@ -634,7 +634,7 @@ def test_signing_in_the_page_before_the_repair_answers_409_and_stores_nothing(
     response = client.post(
         url,
         {
-            "role": "customer",
+            "role": "hospital",
             "signer_name": "李护士",
             "signer_role": "护士",
             "signature": SIGNATURE,
