@@ -179,6 +179,7 @@ class VisitRecord(SignedDocument[Visit]):
     """The visit's record in the signing workflow: one signature, the hospital's, kept on the
     visit's row and given with the completion or later; it freezes the record."""
 
+    key = "visit_record"
     model = Visit
     roles = (SignatureRole.HOSPITAL,)
     frozen_message = gettext_lazy("The hospital has signed this visit: it can no longer change.")

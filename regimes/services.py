@@ -149,6 +149,7 @@ class RegimeReceiptDocument(SignedDocument[RegimeReceipt]):
     """A receipt in the signing workflow: the recipient may sign it on screen when it is
     recorded; receipts are append-only, so a receipt is frozen from the start."""
 
+    key = "regime_receipt"
     model = RegimeReceipt
     roles = (SignatureRole.HOSPITAL,)
 

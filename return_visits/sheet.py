@@ -63,6 +63,7 @@ class ReturnVisitSheet(SignedDocument[ReturnVisit]):
     engineer and the hospital in either order; the second signature freezes it (state done)
     and archives its PDF."""
 
+    key = "return_visit_sheet"
     model = ReturnVisit
     roles = (SignatureRole.ENGINEER, SignatureRole.HOSPITAL)
     pdf_field = "pdf"

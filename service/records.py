@@ -166,6 +166,7 @@ class RepairRecordDocument(SignedDocument[RepairRecord]):
     either order; the customer's signature freezes it (after the repair, by the timeline);
     a correction is an amendment; the PDF is archived with the record."""
 
+    key = "repair_record"
     model = RepairRecord
     roles = (SignatureRole.ENGINEER, SignatureRole.HOSPITAL)
     freezing_roles = (SignatureRole.HOSPITAL,)

@@ -347,6 +347,7 @@ class TrainingSessionDocument(SignedDocument[TrainingSession]):
     the paper sheet) what the session is; the first sign-in freezes those fields. Each
     attendance stores the hash of the session's content with the attendee's own."""
 
+    key = "training_session"
     model = TrainingSession
     roles = (SignatureRole.HOSPITAL,)
     frozen_fields = SIGNED_SESSION_FIELDS

@@ -25,6 +25,17 @@ class SignatureRole(models.TextChoices):
     HOSPITAL = "hospital", gettext_lazy("Hospital representative")
 
 
+_KINDS: dict[str, SignedDocument[Any]] = {}
+
+
+def kind_named(key: str) -> SignedDocument[Any]:
+    """The kind of document with this ``key``; its module is imported by its app's ``ready``."""
+    try:
+        return _KINDS[key]
+    except KeyError:
+        raise LookupError(f"no signed-document kind {key!r} is loaded") from None
+
+
 class SignedDocument(Generic[D]):
     """A kind of document that people sign. Subclass it once per kind and keep one instance
     (``REPAIR_RECORD = RepairRecordDocument()``); override what differs from the defaults.
@@ -36,6 +47,9 @@ class SignedDocument(Generic[D]):
     """
 
     model: type[D]
+    # A stable name of the kind, stored in outbox rows (archive its PDF after the commit):
+    # never rename it. A subclass made for a test inherits it without taking the kind's place.
+    key: ClassVar[str] = ""
     # Who may sign, and whose signatures (all of them) freeze the document: every role unless
     # ``freezing_roles`` names fewer. ``ordered``: the roles sign in the order given.
     roles: ClassVar[tuple[str, ...]] = (SignatureRole.HOSPITAL,)
@@ -66,6 +80,10 @@ class SignedDocument(Generic[D]):
     amend_reason_message: ClassVar[Promise | str] = gettext_lazy(
         "Say why the document is corrected."
     )
+
+    def __init__(self) -> None:
+        if "key" in type(self).__dict__:
+            _KINDS.setdefault(self.key, self)
 
     # --- content and state ------------------------------------------------------------
     def content(self, document: D) -> dict[str, Any]:

@@ -17,7 +17,7 @@ transaction for every write below.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -28,6 +28,8 @@ from django.db import transaction
 from django.db.models.fields.files import FieldFile
 from django.utils.translation import gettext as _
 
+from core import outbox
+from core.models import OutboxEvent
 from core.signatures import (
     SignatureImageError,
     content_hash,
@@ -35,7 +37,7 @@ from core.signatures import (
     handed_over_errors,
     signature_error_message,
 )
-from core.signing.kinds import D, SignatureRole, SignedDocument
+from core.signing.kinds import D, SignatureRole, SignedDocument, kind_named
 
 # The longest signer's name a signature row stores.
 MAX_SIGNER_NAME = 100
@@ -338,12 +340,22 @@ def archive_pdf(kind: SignedDocument[D], document: D) -> D:
     return document
 
 
+# The outbox event that archives a signed document's PDF, and its handler's stable name.
+DOCUMENT_SIGNED = "signing.document_signed"
+ARCHIVE_PDF = "signing.archive_pdf"
+
+
 def archive_pdf_on_commit(kind: SignedDocument[D], document: D) -> None:
-    """Archive the PDF once the signature is committed: rendering takes a moment, and the
-    write lock is not held meanwhile. A failure is logged (``robust``); the PDF view renders
-    a missing PDF on demand (``core.signing.pages.archived_pdf_response``)."""
-    if not kind.pdf_field:
-        return
-    pk = document.pk
-    archive: Callable[[], Any] = lambda: archive_pdf(kind, kind.load(pk))  # noqa: E731
-    transaction.on_commit(archive, robust=True)
+    """Archive the PDF once the signature is committed, through the outbox: rendering takes
+    a moment and the write lock is not held meanwhile; a failed render is retried and stays
+    visible (admin: outbox deliveries). Until it is archived, the PDF view renders it on
+    demand (``core.signing.pages.archived_pdf_response``)."""
+    if kind.pdf_field:
+        outbox.publish(DOCUMENT_SIGNED, {"kind": kind.key, "pk": document.pk})
+
+
+def archive_pdf_delivered(event: OutboxEvent) -> None:
+    """The outbox handler: render the document as it is now. Idempotent: a second delivery
+    renders the same frozen content again and replaces the file."""
+    kind = kind_named(event.payload["kind"])
+    archive_pdf(kind, kind.load(event.payload["pk"]))
