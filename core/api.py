@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date
 from typing import Annotated, Any
 
@@ -94,17 +95,44 @@ def _loc(field: str, query: set[str]) -> list[str | int]:
     return ["query" if name in query else "body", name]
 
 
+def body_path(key: str, names: Mapping[str, str] = API_FIELD_NAMES) -> list[str | int]:
+    """Where a service's dotted field key lies in the request body: ``"devices.0.state"`` is
+    ``["body", "devices", 0, "state"]``; ``names`` are the API's names of model fields."""
+    if key == NON_FIELD_ERRORS:
+        return ["body"]
+    return [
+        "body",
+        *(int(part) if part.isdigit() else names.get(part, part) for part in key.split(".")),
+    ]
+
+
+class LocatedValidationError(ValidationError):
+    """A ``ValidationError`` whose fields the endpoint places itself, where a field name alone
+    cannot say it (an item of a list, a key of a mapping): ``loc_of(field)`` is the location
+    of each field (default ``body_path``). The one handler answers it like any other: 422 in
+    the one error shape."""
+
+    def __init__(
+        self,
+        errors: ValidationError | Mapping[str, Any],
+        loc_of: Callable[[str], list[str | int]] = body_path,
+    ) -> None:
+        super().__init__(errors)  # type: ignore[arg-type]
+        self.loc_of = loc_of
+
+
 def validation_error_items(
     exc: ValidationError, request: HttpRequest | None = None
 ) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     if hasattr(exc, "error_dict"):
         query = set(request.GET) if request is not None else set()
+        loc_of = getattr(exc, "loc_of", None)
         for field, errors in exc.error_dict.items():
             for error in errors:
                 items.append(
                     {
-                        "loc": _loc(field, query),
+                        "loc": loc_of(field) if loc_of else _loc(field, query),
                         "msg": " ".join(error.messages),
                         "type": error.code or "invalid",
                     }
@@ -310,13 +338,14 @@ def page(
 ) -> dict[str, Any]:
     """The one pagination of every API list: ``{"count", "limit", "offset", "items"}`` (the
     ``page_of`` schema) of ``queryset``, at the endpoint's ``paging: Query[PageIn]``.
-    ``limit``/``offset`` are for a caller without a ``PageIn``; the bounds are ``PageIn``'s."""
+    ``limit``/``offset`` are for a caller without a ``PageIn``; the bounds are ``PageIn``'s.
+    A list (rows of two models, built by the endpoint) pages the same way."""
     if paging is not None:
         limit, offset = paging.limit, paging.offset
     limit = max(1, min(limit if limit is not None else PAGE_DEFAULT, PAGE_MAX))
     offset = max(0, offset or 0)
     return {
-        "count": queryset.count(),
+        "count": len(queryset) if isinstance(queryset, list) else queryset.count(),
         "limit": limit,
         "offset": offset,
         "items": list(queryset[offset : offset + limit]),

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal
 
 from django.contrib.auth import get_user_model
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
-from ninja.errors import ValidationError as NinjaValidationError
 
 from accounts.models import VendorRole
 from assets.models import Device, ProductCategory, ProductModel
@@ -29,6 +28,7 @@ from core.api import (
     ErrorOut,
     Id,
     Input,
+    LocatedValidationError,
     PageIn,
     page,
     page_of,
@@ -36,9 +36,11 @@ from core.api import (
     resolve_many,
 )
 from core.errors import Conflict
+from core.filtering import api_filter, filter_query
 from core.permissions import require_perm
 
 from . import selectors, services, visit_records
+from .filters import PlanFilterSet, VisitFilterSet
 from .models import (
     ChecklistItemType,
     ContractPlanOverride,
@@ -51,7 +53,6 @@ router = Router(tags=["planned maintenance"])
 User = get_user_model()
 STATE_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 409: ErrorOut}
 PlanKind = Literal["patrol", "inspection", "overhaul"]
-VisitStateFilter = Literal["planned", "done", "cancelled", "overdue", "awaiting_signature"]
 DisplayState = Literal["planned", "due", "overdue", "done", "awaiting_signature", "cancelled"]
 
 
@@ -104,21 +105,14 @@ class PlanOut(Schema):
     active: bool
 
 
-class PlanFilter(Input):
-    kind: PlanKind | None = None
-    product_model_id: Id | None = Field(None, description="Templates of this model only")
-    contract_id: Id | None = Field(None, description="This contract's numbers only")
+@filter_query(PlanFilterSet)
+class PlanQuery(Input):
+    """The filters of GET /maintenance-plans."""
 
 
-class VisitFilter(Input):
-    due_from: Day | None = Field(None, description="Due on or after (the hospital's dates)")
-    due_to: Day | None = Field(None, description="Due on or before")
-    state: VisitStateFilter | None = Field(
-        None, description="planned includes overdue; done includes awaiting_signature"
-    )
-    hospital_id: Id | None = None
-    engineer_id: Id | None = None
-    device_id: Id | None = None
+@filter_query(VisitFilterSet)
+class VisitQuery(Input):
+    """The filters of GET /visits."""
 
 
 class VisitSummaryOut(Schema):
@@ -210,22 +204,23 @@ class SpecialIn(Input):
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _reraise(exc: ValidationError, loc_of: Callable[[str], list[str | int]]) -> NoReturn:
-    """A service's field errors as 422 items at the API's own field paths."""
-    if not hasattr(exc, "error_dict"):
-        raise exc
-    raise NinjaValidationError(
-        [
-            {"loc": loc_of(field), "msg": " ".join(error.messages), "type": error.code or "invalid"}
-            for field, errors in exc.error_dict.items()
-            for error in errors
-        ]
-    ) from None
-
-
 def _body_loc(renames: dict[str, str] | None = None) -> Callable[[str], list[str | int]]:
+    """A service's field, located in the body under the API's name."""
     names = API_FIELD_NAMES | (renames or {})
-    return lambda field: ["body", names.get(field, field)]
+    return lambda field: (
+        ["body"] if field == NON_FIELD_ERRORS else ["body", names.get(field, field)]
+    )
+
+
+def _checklist_errors(problems: list[services.ChecklistProblem]) -> LocatedValidationError:
+    """Each problem of a template's checklist at its item (and the item's field)."""
+    errors: dict[str, list[str]] = {}
+    for problem in problems:
+        key = ".".join(
+            str(part) for part in ("checklist", problem.index, problem.field) if part != ""
+        )
+        errors.setdefault(key, []).append(problem.message)
+    return LocatedValidationError(errors)
 
 
 def _state_conflict(exc: ValidationError) -> bool:
@@ -341,7 +336,7 @@ def visit_body(visit_id: Id, user) -> dict[str, Any]:
 
 
 @router.get("/maintenance-plans", response={200: page_of(PlanOut), **READ_ERRORS})
-def maintenance_plan_list(request, filters: Query[PlanFilter], paging: Query[PageIn]):
+def maintenance_plan_list(request, filters: Query[PlanQuery], paging: Query[PageIn]):
     """The plan templates (every signed-in user: they are the vendor's catalogue) and the
     contracts' own numbers (of the contracts the caller sees). ``product_model_id`` lists
     templates only, ``contract_id`` a contract's numbers only."""
@@ -349,23 +344,10 @@ def maintenance_plan_list(request, filters: Query[PlanFilter], paging: Query[Pag
     overrides = ContractPlanOverride.objects.filter(
         contract__in=Contract.objects.for_user(request.user)
     ).order_by("contract_id", "kind", "pk")
-    if filters.kind:
-        templates = templates.filter(kind=filters.kind)
-        overrides = overrides.filter(kind=filters.kind)
-    if filters.product_model_id is not None:
-        templates = templates.filter(product_model_id=filters.product_model_id)
-        overrides = overrides.none()
-    if filters.contract_id is not None:
-        templates = templates.none()
-        overrides = overrides.filter(contract_id=filters.contract_id)
+    templates = api_filter(filters, templates, request=request)
+    overrides = api_filter(filters, overrides, request=request)
     plans = [_template_out(t) for t in templates] + [_override_out(o) for o in overrides]
-    limit, offset = max(1, min(paging.limit, 500)), max(0, paging.offset)
-    return {
-        "count": len(plans),
-        "limit": limit,
-        "offset": offset,
-        "items": plans[offset : offset + limit],
-    }
+    return page(plans, paging)
 
 
 @router.post("/maintenance-plans", response={201: PlanOut, **WRITE_ERRORS})
@@ -381,15 +363,9 @@ def maintenance_plan_create(request, payload: PlanIn):
             if getattr(payload, name) is not None
         ]
         if misplaced:
-            raise NinjaValidationError(
-                [
-                    {
-                        "loc": ["body", name],
-                        "msg": _("Only a template has this; a contract sets its numbers."),
-                        "type": "not_for_contract",
-                    }
-                    for name in misplaced
-                ]
+            message = _("Only a template has this; a contract sets its numbers.")
+            raise LocatedValidationError(
+                {name: ValidationError(message, code="not_for_contract") for name in misplaced}
             )
         contract = resolve(
             Contract.objects.for_user(request.user), payload.contract_id, "contract_id"
@@ -402,28 +378,14 @@ def maintenance_plan_create(request, payload: PlanIn):
                 tolerance_days=payload.tolerance_days,
             )
         except ValidationError as exc:
-            _reraise(exc, _body_loc())
+            raise LocatedValidationError(exc, _body_loc()) from None
         return Status(201, _override_out(override))
     items = [item.dict(exclude_none=True) for item in payload.checklist or []]
-    problems = services.checklist_problems(items)
-    if not items or problems:
-        raise NinjaValidationError(
-            [
-                {
-                    "loc": ["body", "checklist", p.index, *([p.field] if p.field else [])],
-                    "msg": p.message,
-                    "type": "invalid",
-                }
-                for p in problems
-            ]
-            or [
-                {
-                    "loc": ["body", "checklist"],
-                    "msg": _("A template needs at least one checklist item."),
-                    "type": "missing",
-                }
-            ]
-        )
+    if not items:
+        message = _("A template needs at least one checklist item.")
+        raise LocatedValidationError({"checklist": ValidationError(message, code="missing")})
+    if problems := services.checklist_problems(items):
+        raise _checklist_errors(problems)
     product_model = resolve(
         ProductModel.objects.for_user(request.user), payload.product_model_id, "product_model_id"
     )
@@ -437,7 +399,7 @@ def maintenance_plan_create(request, payload: PlanIn):
             checklist=items,
         )
     except ValidationError as exc:
-        _reraise(exc, _body_loc())
+        raise LocatedValidationError(exc, _body_loc()) from None
     return Status(201, _template_out(template))
 
 
@@ -445,21 +407,11 @@ def maintenance_plan_create(request, payload: PlanIn):
 
 
 @router.get("/visits", response={200: page_of(VisitSummaryOut), **READ_ERRORS})
-def visit_list(request, filters: Query[VisitFilter], paging: Query[PageIn]):
+def visit_list(request, filters: Query[VisitQuery], paging: Query[PageIn]):
     """The visits the caller sees, by due date; ``state`` "overdue" is judged on each
     hospital's own today."""
-    if filters.due_from and filters.due_to and filters.due_from > filters.due_to:
-        raise ValidationError({"due_from": _("The start is after the end.")})
-    visits = selectors.visits_for(
-        request.user,
-        due_from=filters.due_from,
-        due_to=filters.due_to,
-        state=filters.state,
-        engineer=filters.engineer_id,
-        hospital=filters.hospital_id,
-        device=filters.device_id,
-    )
-    result = page(visits, limit=paging.limit, offset=paging.offset)
+    visits = api_filter(filters, selectors.visits_for(request.user), request=request)
+    result = page(visits, paging)
     result["items"] = [_summary(v) for v in result["items"]]
     return result
 
@@ -491,7 +443,7 @@ def visit_special_create(request, payload: SpecialIn):
             engineers=engineers,
         )
     except ValidationError as exc:
-        _reraise(exc, _body_loc({"engineers": "engineer_ids"}))
+        raise LocatedValidationError(exc, _body_loc({"engineers": "engineer_ids"})) from None
     return Status(201, visit_body(visit.pk, request.user))
 
 
@@ -520,10 +472,12 @@ def visit_complete(request, visit_id: Id, payload: CompleteIn):
         if _state_conflict(exc):
             raise _conflict(visit) from None
         item_keys = {item["key"] for item in selectors.checklist_for(visit)}
-        _reraise(
-            exc,
-            lambda field: ["body", "results", field] if field in item_keys else ["body", field],
-        )
+        body = _body_loc()
+
+        def loc_of(field: str) -> list[str | int]:
+            return ["body", "results", field] if field in item_keys else body(field)
+
+        raise LocatedValidationError(exc, loc_of) from None
     return visit_body(visit_id, request.user)
 
 
@@ -543,5 +497,5 @@ def visit_sign(request, visit_id: Id, payload: SignIn):
     except ValidationError as exc:
         if _state_conflict(exc):
             raise _conflict(visit) from None
-        _reraise(exc, _body_loc())
+        raise LocatedValidationError(exc, _body_loc()) from None
     return visit_body(visit_id, request.user)

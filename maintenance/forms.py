@@ -74,49 +74,6 @@ class EngineersChoiceField(IdsChoiceField):
 
 
 # --- filters ----------------------------------------------------------------------------
-class VisitFilterForm(BootstrapFormMixin, forms.Form):
-    due_from = forms.DateField(label=_("Due from"), required=False, widget=DateInput)
-    due_to = forms.DateField(label=_("Due until"), required=False, widget=DateInput)
-    state = forms.ChoiceField(label=_("State"), required=False, choices=STATE_FILTERS)
-    hospital = forms.ModelChoiceField(
-        label=_("Hospital"),
-        required=False,
-        queryset=Hospital.objects.none(),
-        empty_label=_("All hospitals"),
-    )
-    engineer = EngineerChoiceField(
-        label=_("Engineer"),
-        required=False,
-        queryset=User.objects.none(),
-        empty_label=_("All engineers"),
-    )
-
-    # From the device page's "All visits": the device's visits.
-    device = forms.ModelChoiceField(
-        queryset=Device.objects.none(), required=False, widget=forms.HiddenInput
-    )
-
-    def __init__(self, *args, user, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["hospital"].queryset = Hospital.objects.for_user(user)
-        self.fields["device"].queryset = Device.objects.for_user(user)
-        if user.is_vendor_staff:
-            self.fields["engineer"].queryset = engineers_queryset()
-        else:
-            # Hospital users see their own visits; engineers are the vendor's business.
-            del self.fields["engineer"]
-
-    def filters(self) -> dict[str, Any]:
-        """The valid filters only: a value outside the viewer's scope is simply ignored."""
-        self.is_valid()
-        data = getattr(self, "cleaned_data", {})
-        return {
-            name: data[name]
-            for name in ("due_from", "due_to", "state", "hospital", "engineer", "device")
-            if data.get(name)
-        }
-
-
 class TripFilterForm(BootstrapFormMixin, forms.Form):
     due_from = forms.DateField(label=_("From"), required=False, widget=DateInput)
     due_to = forms.DateField(label=_("Until"), required=False, widget=DateInput)

@@ -214,6 +214,14 @@ def _state_q(state: str, today: date | None) -> Q:
     raise ValueError(f"unknown visit state filter {state!r}")
 
 
+def visits_in_state(
+    visits: QuerySet[Visit], state: str, today: date | None = None
+) -> QuerySet[Visit]:
+    """``visits`` in ``state`` (one of ``VISIT_STATE_FILTERS``): "overdue" is judged on each
+    hospital's own today unless ``today`` is given."""
+    return visits.filter(_state_q(state, today))
+
+
 def visits_for(
     user: User,
     *,

@@ -14,7 +14,6 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from ninja import Field, Header, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
@@ -34,10 +33,12 @@ from core.api import (
     resolve_many,
 )
 from core.errors import Conflict
+from core.filtering import api_filter, filter_query
 from core.permissions import require_perm
 from service.models import ServiceRequest
 
 from . import selectors, services
+from .filters import MovementFilterSet, PartFilterSet, StockFilterSet
 from .models import (
     MAX_MOVEMENT_QUANTITY,
     LocationKind,
@@ -101,10 +102,9 @@ class PartOut(Schema):
     active: bool
 
 
-class PartFilter(Input):
-    q: str = ""
-    product_model_id: Id | None = None
-    active: bool | None = None
+@filter_query(PartFilterSet)
+class PartQuery(Input):
+    """The filters of GET /parts."""
 
 
 class LocationIn(Input):
@@ -134,10 +134,14 @@ class StockOut(Schema):
     is_low: bool
 
 
-class StockFilter(Input):
-    part_id: Id | None = None
-    location_id: Id | None = None
-    low_only: bool = False
+@filter_query(StockFilterSet)
+class StockQuery(Input):
+    """The filters of GET /stock."""
+
+
+@filter_query(MovementFilterSet)
+class MovementQuery(Input):
+    """The filters of GET /stock-movements."""
 
 
 class MovementIn(Input):
@@ -222,20 +226,10 @@ def _movement_body(movement: StockMovement) -> dict:
 
 # --- catalogue ----------------------------------------------------------------------------
 @router.get("/parts", response={200: page_of(PartOut), **VENDOR_READ_ERRORS})
-def part_list(request, filters: Query[PartFilter], paging: Query[PageIn]):
+def part_list(request, filters: Query[PartQuery], paging: Query[PageIn]):
     require_perm(request, "parts.view_sparepart")
     parts = SparePart.objects.for_user(request.user).prefetch_related("product_models")
-    if filters.q:
-        parts = parts.filter(
-            Q(part_number__icontains=filters.q)
-            | Q(name_zh__icontains=filters.q)
-            | Q(name_en__icontains=filters.q)
-        )
-    if filters.product_model_id:
-        parts = parts.filter(product_models=filters.product_model_id)
-    if filters.active is not None:
-        parts = parts.filter(active=filters.active)
-    result = page(parts.distinct(), limit=paging.limit, offset=paging.offset)
+    result = page(api_filter(filters, parts, request=request), paging)
     result["items"] = [_part_body(p) for p in result["items"]]
     return result
 
@@ -259,7 +253,7 @@ def part_create(request, payload: PartIn):
 def location_list(request, paging: Query[PageIn]):
     require_perm(request, "parts.view_stocklevel")
     locations = StockLocation.objects.for_user(request.user)
-    return page(locations, limit=paging.limit, offset=paging.offset)
+    return page(locations, paging)
 
 
 @router.post("/stock-locations", response={201: LocationOut, **WRITE_ERRORS})
@@ -281,18 +275,22 @@ def location_create(request, payload: LocationIn):
 
 # --- stock --------------------------------------------------------------------------------
 @router.get("/stock", response={200: page_of(StockOut), **VENDOR_READ_ERRORS})
-def stock_list(request, filters: Query[StockFilter], paging: Query[PageIn]):
+def stock_list(request, filters: Query[StockQuery], paging: Query[PageIn]):
     """Levels per part and location; ``is_low`` when free stock is under the reorder point."""
     require_perm(request, "parts.view_stocklevel")
-    levels = selectors.stock_levels()
-    if filters.part_id:
-        levels = levels.filter(part_id=filters.part_id)
-    if filters.location_id:
-        levels = levels.filter(location_id=filters.location_id)
-    if filters.low_only:
-        levels = levels.filter(is_low=True)
-    result = page(levels, limit=paging.limit, offset=paging.offset)
+    levels = api_filter(filters, selectors.stock_levels(), request=request)
+    result = page(levels, paging)
     result["items"] = [_level_body(level) for level in result["items"]]
+    return result
+
+
+@router.get("/stock-movements", response={200: page_of(MovementOut), **VENDOR_READ_ERRORS})
+def movement_list(request, filters: Query[MovementQuery], paging: Query[PageIn]):
+    """The stock ledger, the latest movement first."""
+    require_perm(request, "parts.view_stocklevel")
+    movements = api_filter(filters, selectors.stock_movements(), request=request)
+    result = page(movements, paging)
+    result["items"] = [_movement_body(movement) for movement in result["items"]]
     return result
 
 

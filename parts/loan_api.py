@@ -28,11 +28,13 @@ from core.api import (
     resolve,
 )
 from core.errors import Conflict
+from core.filtering import api_filter, filter_query
 from core.permissions import require_perm
 from service.models import ServiceRequest
 
 from . import loans
-from .models import Loan, LoanerState, LoanerUnit, StockLocation
+from .filters import LoanerFilterSet
+from .models import Loan, LoanerUnit, StockLocation
 
 router = Router(tags=["loaner units"])
 LIST_ERRORS: dict[int, Any] = {**READ_ERRORS, 403: ErrorOut}
@@ -85,9 +87,9 @@ class LoanerIn(Input):
     notes: str = ""
 
 
-class LoanerFilter(Input):
-    state: LoanerState | None = None
-    product_model_id: Id | None = None
+@filter_query(LoanerFilterSet)
+class LoanerQuery(Input):
+    """The filters of GET /loaners."""
 
 
 class LoanerNoteIn(Input):
@@ -150,15 +152,11 @@ def _fresh(unit: LoanerUnit) -> dict:
 
 
 @router.get("/loaners", response={200: page_of(LoanerOut), **LIST_ERRORS})
-def loaner_list(request, filters: Query[LoanerFilter], paging: Query[PageIn]):
+def loaner_list(request, filters: Query[LoanerQuery], paging: Query[PageIn]):
     """Every loaner unit with its state and, when on loan, where and since when."""
     require_perm(request, "parts.view_loanerunit")
     units = loans.loaners_with_loan(LoanerUnit.objects.for_user(request.user))
-    if filters.state:
-        units = units.filter(state=filters.state)
-    if filters.product_model_id:
-        units = units.filter(product_model_id=filters.product_model_id)
-    result = page(units, limit=paging.limit, offset=paging.offset)
+    result = page(api_filter(filters, units, request=request), paging)
     result["items"] = [_loaner_body(unit) for unit in result["items"]]
     return result
 

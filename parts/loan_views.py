@@ -14,13 +14,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from assets.models import ProductModel
 from core.errors import Conflict
 from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
 from service.selectors import request_in_scope_or_404
 
 from . import loans
+from .filters import LoanerFilterSet
 from .loan_forms import (
     LoanerBackInServiceForm,
     LoanerForm,
@@ -56,25 +56,17 @@ def _unit(request: HttpRequest, pk: int) -> LoanerUnit:
 def loaner_list(request: HttpRequest) -> HttpResponse:
     require_perm(request, "parts.view_loanerunit")
     units = loans.loaners_with_loan(LoanerUnit.objects.for_user(request.user))
-    state = request.GET.get("state", "")
-    if state in LoanerState.values:
-        units = units.filter(state=state)
-    model = id_from(request.GET.get("model"))
-    if model is not None:
-        units = units.filter(product_model_id=model)
+    filters = LoanerFilterSet(request.GET, units, request=request)
     # From a request's page: each available unit gets an "install" link for that request.
     for_request = request.GET.get("request", "")
-    page = Paginator(units, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     _with_badges(page.object_list)
     return render(
         request,
         "parts/loaner_list.html",
         {
             "page": page,
-            "state": state,
-            "states": LoanerState.choices,
-            "model": model or "",
-            "models": ProductModel.objects.filter(loaner_units__isnull=False).distinct(),
+            "form": filters.form,
             "for_request": id_from(for_request) or "",
             "can_add": request.user.has_perm("parts.add_loanerunit"),
             "can_lend": request.user.has_perm("parts.add_loan"),

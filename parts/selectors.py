@@ -79,6 +79,15 @@ def stock_levels(
     )
 
 
+def stock_movements() -> QuerySet[StockMovement]:
+    """The ledger with what a list shows of each line, the latest recorded first: by id,
+    which follows the recording and walks the primary key's index (the ledger holds
+    millions of lines; ``recorded_at`` has no index of its own)."""
+    return StockMovement.objects.select_related(
+        "part", "from_location", "to_location", "request", "serial_unit", "created_by"
+    ).order_by("-pk")
+
+
 @dataclass(frozen=True)
 class LowStock:
     part: SparePart

@@ -13,6 +13,7 @@ urlpatterns = [
     path("parts/<int:pk>/", views.part_detail, name="part_detail"),
     path("parts/<int:pk>/edit/", views.part_edit, name="part_edit"),
     path("stock/", views.stock, name="stock"),
+    path("stock/movements/", views.movement_list, name="movement_list"),
     path("stock/movements/new/", views.movement_create, name="movement_create"),
     path("my-bag/", views.my_bag, name="my_bag"),
     path("my-bag/issue/", views.bag_issue, name="bag_issue"),

@@ -8,19 +8,19 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.forms import add_service_errors, id_from
+from core.forms import add_service_errors
 from core.permissions import require_perm
 from service.forms import new_idempotency_key
 
 from . import selectors, services
+from .filters import MovementFilterSet, PartFilterSet, StockFilterSet
 from .forms import BagIssueForm, MovementForm, PartForm
-from .models import PART_STATES_ON_SHELF, SparePart, StockLocation
+from .models import PART_STATES_ON_SHELF, SparePart
 
 GET_POST = require_http_methods(["GET", "POST"])
 PAGE_SIZE = 50
@@ -35,17 +35,13 @@ def _page(request: HttpRequest, queryset):
 def part_list(request: HttpRequest) -> HttpResponse:
     require_perm(request, "parts.view_sparepart")
     parts = SparePart.objects.for_user(request.user).prefetch_related("product_models")
-    q = request.GET.get("q", "").strip()
-    if q:
-        parts = parts.filter(
-            Q(part_number__icontains=q) | Q(name_zh__icontains=q) | Q(name_en__icontains=q)
-        )
+    filters = PartFilterSet(request.GET, parts, request=request)
     return render(
         request,
         "parts/part_list.html",
         {
-            "page": _page(request, parts),
-            "q": q,
+            "page": _page(request, filters.qs),
+            "form": filters.form,
             "can_add": request.user.has_perm("parts.add_sparepart"),
         },
     )
@@ -116,24 +112,30 @@ def part_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def stock(request: HttpRequest) -> HttpResponse:
     """Stock by location; rows under their reorder point are highlighted."""
     require_perm(request, "parts.view_stocklevel")
-    locations = StockLocation.objects.for_user(request.user).filter(active=True)
-    location = None
-    if (location_pk := id_from(request.GET.get("location"))) is not None:
-        location = locations.filter(pk=location_pk).first()
-    levels = selectors.stock_levels(location=location)
-    low_only = request.GET.get("low") == "1"
-    if low_only:
-        levels = levels.filter(is_low=True)
+    filters = StockFilterSet(request.GET, selectors.stock_levels(), request=request)
+    levels = filters.qs  # a location that is not active or not there is left out
     return render(
         request,
         "parts/stock.html",
         {
             "page": _page(request, levels),
-            "locations": locations,
-            "location": location,
-            "low_only": low_only,
+            "form": filters.form,
+            "location": filters.form.cleaned_data.get("location"),
             "can_move": request.user.has_perm("parts.add_stockmovement"),
         },
+    )
+
+
+@login_required
+@require_GET
+def movement_list(request: HttpRequest) -> HttpResponse:
+    """The stock ledger, the latest first: into or out of a place, of a part, of a kind."""
+    require_perm(request, "parts.view_stocklevel")
+    filters = MovementFilterSet(request.GET, selectors.stock_movements(), request=request)
+    return render(
+        request,
+        "parts/movement_list.html",
+        {"page": _page(request, filters.qs), "form": filters.form},
     )
 
 

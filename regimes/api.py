@@ -32,11 +32,13 @@ from core.api import (
     page_of,
     resolve,
 )
+from core.filtering import api_filter, filter_query
 from core.permissions import require_perm
 from core.uploads import DEFAULT_MAX_BYTES
 from customers.models import Contact, Department, Hospital
 
 from . import selectors, services
+from .filters import RegimeDocumentFilterSet
 from .models import RegimeDocument, RegimeKind, RegimeReceipt, RegimeVersion
 
 router = Router(tags=["management regime"])
@@ -134,9 +136,9 @@ class DocumentDetailOut(DocumentOut):
     contacts_without_current: list[RecipientOut]
 
 
-class DocumentFilter(Input):
-    hospital_id: Id | None = None
-    kind: RegimeKind | None = None
+@filter_query(RegimeDocumentFilterSet)
+class DocumentQuery(Input):
+    """The filters of GET /regime-documents."""
 
 
 def _documents(request):
@@ -214,13 +216,8 @@ def _api_errors(exc: ValidationError) -> ValidationError:
 
 
 @router.get("/regime-documents", response={200: page_of(DocumentOut), **READ_ERRORS})
-def regime_document_list(request, filters: Query[DocumentFilter], paging: Query[PageIn]):
-    documents = _documents(request)
-    if filters.hospital_id:
-        documents = documents.filter(hospital_id=filters.hospital_id)
-    if filters.kind:
-        documents = documents.filter(kind=filters.kind)
-    result = page(documents, limit=paging.limit, offset=paging.offset)
+def regime_document_list(request, filters: Query[DocumentQuery], paging: Query[PageIn]):
+    result = page(api_filter(filters, _documents(request), request=request), paging)
     result["items"] = [_document_out(d) for d in result["items"]]
     return result
 

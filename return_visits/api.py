@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import Any, Literal, TypeVar
+from functools import partial
+from typing import Any, TypeVar
 
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema, Status
-from ninja.errors import ValidationError as NinjaValidationError
 
 from accounts.models import User, VendorRole
 from core.api import (
@@ -28,19 +28,23 @@ from core.api import (
     ErrorOut,
     Id,
     Input,
+    LocatedValidationError,
     Month,
     PageIn,
+    body_path,
     page,
     page_of,
     resolve,
     resolve_many,
 )
+from core.filtering import api_filter, filter_query
 from core.permissions import require_perm
 from core.signing import SignatureRole
 from core.timeutil import local_today
 from customers.models import Department
 
 from . import services
+from .filters import ReturnVisitFilterSet
 from .models import DeviceState, FindingKind, ReturnVisit
 from .rules import SIGN_PERMS
 from .selectors import display_state, return_visits_for
@@ -165,11 +169,9 @@ class ReturnVisitOut(Schema):
     pdf_url: str | None
 
 
-class ReturnVisitFilter(Input):
-    month: Month | None = None
-    hospital_id: Id | None = None
-    department_id: Id | None = None
-    state: Literal["planned", "overdue", "awaiting_signature", "done", "cancelled"] | None = None
+@filter_query(ReturnVisitFilterSet)
+class ReturnVisitQuery(Input):
+    """The filters of GET /return-visits."""
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -178,28 +180,13 @@ def _month(text: str) -> date:
     return date(int(year), int(month), 1)
 
 
-def _loc(key: str) -> list[str | int]:
-    if key == NON_FIELD_ERRORS:
-        return ["body"]
-    parts: list[str | int] = [
-        int(p) if p.isdigit() else FIELD_NAMES.get(p, p) for p in key.split(".")
-    ]
-    return ["body", *parts]
-
-
 def _call(function: Callable[..., T], **kwargs: Any) -> T:
-    """Call a service; its ``ValidationError`` answers 422 at the field paths it names."""
+    """Call a service; its ``ValidationError`` answers 422 at the field paths it names
+    (``"devices.1.device"`` is ``["body", "devices", 1, "device_id"]``)."""
     try:
         return function(**kwargs)
     except ValidationError as exc:
-        if not hasattr(exc, "error_dict"):
-            raise
-        items = [
-            {"loc": _loc(key), "msg": " ".join(error.messages), "type": error.code or "invalid"}
-            for key, errors in exc.error_dict.items()
-            for error in errors
-        ]
-        raise NinjaValidationError(items) from exc
+        raise LocatedValidationError(exc, partial(body_path, names=FIELD_NAMES)) from exc
 
 
 def _visits(request):
@@ -281,16 +268,10 @@ def _body(request, pk: int) -> dict[str, Any]:
 
 # --- endpoints ----------------------------------------------------------------------------
 @router.get("/return-visits", response={200: page_of(ReturnVisitOut), **READ_ERRORS})
-def return_visit_list(request, filters: Query[ReturnVisitFilter], paging: Query[PageIn]):
+def return_visit_list(request, filters: Query[ReturnVisitQuery], paging: Query[PageIn]):
     """Paginated, the latest month first."""
-    visits = return_visits_for(
-        request.user,
-        month=_month(filters.month) if filters.month else None,
-        hospital_id=filters.hospital_id,
-        department_id=filters.department_id,
-        state=filters.state,
-    )
-    result = page(_with_sheet(visits), limit=paging.limit, offset=paging.offset)
+    visits = api_filter(filters, return_visits_for(request.user), request=request)
+    result = page(_with_sheet(visits), paging)
     todays: dict[str, date] = {}
     result["items"] = [
         visit_body(v, todays.setdefault(v.hospital.time_zone, local_today(v.hospital.time_zone)))

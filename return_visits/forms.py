@@ -11,7 +11,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.forms import BootstrapFormMixin, DateInput, SaneInputMixin
-from customers.models import Hospital
 
 from .models import DeviceState, FindingKind
 
@@ -47,27 +46,6 @@ class MonthInput(forms.DateInput):
 
     def __init__(self, attrs=None):
         super().__init__(attrs=attrs, format="%Y-%m")
-
-
-class ReturnVisitFilterForm(BootstrapFormMixin, forms.Form):
-    month = forms.DateField(
-        label=_("Month"), required=False, input_formats=["%Y-%m"], widget=MonthInput()
-    )
-    hospital = forms.ModelChoiceField(
-        label=_("Hospital"),
-        required=False,
-        queryset=Hospital.objects.none(),
-        empty_label=_("All hospitals"),
-    )
-    state = forms.ChoiceField(
-        label=_("State"), required=False, choices=[("", _("Any state")), *STATE_LABELS.items()]
-    )
-
-    def __init__(self, *args: Any, user, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["hospital"].queryset = Hospital.objects.for_user(user)
-        if not user.is_vendor_staff:
-            del self.fields["hospital"]  # a hospital user sees one hospital anyway
 
 
 class SheetForm(BootstrapFormMixin, forms.Form):

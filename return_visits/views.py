@@ -28,6 +28,7 @@ from core.signing import pages as signing_pages
 from core.timeutil import local_today
 
 from . import services
+from .filters import ReturnVisitFilterSet
 from .forms import (
     STATE_BADGES,
     STATE_LABELS,
@@ -35,7 +36,6 @@ from .forms import (
     DeviceCheckFormSet,
     FindingFormSet,
     ParticipantFormSet,
-    ReturnVisitFilterForm,
     SheetForm,
     rows_of,
 )
@@ -67,21 +67,13 @@ def _hub(visit: ReturnVisit) -> HttpResponse:
 @login_required
 @require_GET
 def return_visit_list(request: HttpRequest) -> HttpResponse:
-    form = ReturnVisitFilterForm(request.GET, user=request.user)
-    form.is_valid()  # a filter value outside the viewer's scope is simply ignored
-    data = form.cleaned_data
-    hospital = data.get("hospital")
-    visits = return_visits_for(
-        request.user,
-        month=data.get("month"),
-        hospital_id=hospital.pk if hospital else None,
-        state=data.get("state") or None,
-    )
-    page = Paginator(visits, PAGE_SIZE).get_page(request.GET.get("page"))
+    filters = ReturnVisitFilterSet(request.GET, return_visits_for(request.user), request=request)
+    # A filter value outside the viewer's scope is simply left out.
+    page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "return_visits/list.html",
-        {"form": form, "page": page, "rows": [(v, _state(v)) for v in page.object_list]},
+        {"form": filters.form, "page": page, "rows": [(v, _state(v)) for v in page.object_list]},
     )
 
 

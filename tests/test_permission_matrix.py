@@ -411,6 +411,7 @@ WEB_VIEWS: dict[str, dict[str, str] | None] = {
     "parts:import_confirm": None,
     "parts:import_template": None,
     "parts:stock": None,
+    "parts:movement_list": None,
     "parts:movement_create": None,
     "parts:my_bag": None,
     "parts:bag_issue": None,
@@ -813,6 +814,7 @@ VENDOR_ONLY_READS = {
     "/api/v1/parts",
     "/api/v1/stock-locations",
     "/api/v1/stock",
+    "/api/v1/stock-movements",
     "/api/v1/loaners",
 }
 

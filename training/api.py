@@ -20,7 +20,6 @@ from core.api import (
     READ_ERRORS,
     SIGNATURE_DATA_URL_MAX,
     WRITE_ERRORS,
-    Day,
     ErrorOut,
     Id,
     Input,
@@ -31,10 +30,12 @@ from core.api import (
     resolve,
 )
 from core.api import resolve_many as resolve_all
+from core.filtering import api_filter, filter_query
 from core.permissions import require_perm
 from customers.models import Department
 
 from . import selectors, services
+from .filters import TrainingPlanFilterSet, TrainingSessionFilterSet
 from .models import Attendance, SessionState, TrainingPlan, TrainingTopic
 
 router = Router(tags=["training"])
@@ -79,9 +80,9 @@ class TrainingPlanOut(Schema):
         return obj.contract.number
 
 
-class TrainingPlanFilter(Input):
-    contract_id: Id | None = None
-    hospital_id: Id | None = None
+@filter_query(TrainingPlanFilterSet)
+class TrainingPlanQuery(Input):
+    """The filters of GET /training-plans."""
 
 
 class TrainingTopicOut(Schema):
@@ -134,13 +135,9 @@ class TrainingSessionOut(Schema):
     free_of_charge: bool = Field(True, description="Always true: training is free")
 
 
-class TrainingSessionFilter(Input):
-    plan_id: Id | None = None
-    hospital_id: Id | None = None
-    from_: Day | None = Field(
-        None, alias="from", description="First local day (the caller's time zone)"
-    )
-    to: Day | None = Field(None, description="Last local day, included")
+@filter_query(TrainingSessionFilterSet)
+class TrainingSessionQuery(Input):
+    """The filters of GET /training-sessions."""
 
 
 class TrainingAttendanceIn(Input):
@@ -237,13 +234,8 @@ def _sessions(request):
 
 # --- plans ------------------------------------------------------------------------------
 @router.get("/training-plans", response={200: page_of(TrainingPlanOut), **READ_ERRORS})
-def plan_list(request, filters: Query[TrainingPlanFilter], paging: Query[PageIn]):
-    plans = selectors.plans_for(request.user)
-    if filters.contract_id:
-        plans = plans.filter(contract_id=filters.contract_id)
-    if filters.hospital_id:
-        plans = plans.filter(hospital_id=filters.hospital_id)
-    return page(plans, limit=paging.limit, offset=paging.offset)
+def plan_list(request, filters: Query[TrainingPlanQuery], paging: Query[PageIn]):
+    return page(api_filter(filters, selectors.plans_for(request.user), request=request), paging)
 
 
 @router.post("/training-plans", response={201: TrainingPlanOut, **WRITE_ERRORS})
@@ -267,20 +259,11 @@ def plan_read(request, training_plan_id: Id):
 
 # --- sessions ---------------------------------------------------------------------------
 @router.get("/training-sessions", response={200: page_of(TrainingSessionOut), **READ_ERRORS})
-def session_list(request, filters: Query[TrainingSessionFilter], paging: Query[PageIn]):
-    """Sessions in the caller's scope; ``from``/``to`` are local days in the caller's zone."""
-    sessions = _sessions(request).order_by("starts_at", "pk")
-    if filters.plan_id:
-        sessions = sessions.filter(plan_id=filters.plan_id)
-    if filters.hospital_id:
-        sessions = sessions.filter(hospital_id=filters.hospital_id)
-    sessions = selectors.sessions_between(
-        sessions,
-        zone=selectors.user_zone(request.user),
-        start=filters.from_,
-        end=filters.to,
-    )
-    result = page(sessions, limit=paging.limit, offset=paging.offset)
+def session_list(request, filters: Query[TrainingSessionQuery], paging: Query[PageIn]):
+    """Sessions in the caller's scope, by start; ``from``/``to`` are local days in the
+    caller's zone."""
+    sessions = api_filter(filters, _sessions(request).order_by("starts_at", "pk"), request=request)
+    result = page(sessions, paging)
     result["items"] = [_session_body(s) for s in result["items"]]
     return result
 

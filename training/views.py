@@ -28,9 +28,9 @@ from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
 from core.signatures import signature_error_message
 from core.signing import pages as signing_pages
-from customers.models import Hospital
 
 from . import selectors, services
+from .filters import UPCOMING, TrainingPlanFilterSet, TrainingSessionFilterSet, chosen
 from .forms import AttendanceForm, MaterialForm, PlanForm, ScoreForm, SessionForm, SheetForm
 from .models import (
     Attendance,
@@ -89,17 +89,11 @@ def _pdf_response(content: bytes, filename: str) -> HttpResponse:
 # --- plans ------------------------------------------------------------------------------
 @login_required
 def plan_list(request: HttpRequest) -> HttpResponse:
-    plans = selectors.plans_for(request.user)
-    hospitals = Hospital.objects.for_user(request.user)
-    hospital = None
-    hospital_pk = id_from(request.GET.get("hospital"))
-    if hospital_pk is not None:
-        hospital = hospitals.filter(pk=hospital_pk).first()
-        plans = plans.filter(hospital_id=hospital_pk)
+    filters = TrainingPlanFilterSet(request.GET, selectors.plans_for(request.user), request=request)
     context = {
-        "page_obj": Paginator(plans, PAGE_SIZE).get_page(request.GET.get("page")),
-        "hospitals": hospitals,
-        "hospital": hospital,
+        "page_obj": Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page")),
+        "form": filters.form,
+        "hospital": chosen(filters, "hospital"),
         "can_add": request.user.has_perm("training.add_trainingplan"),
     }
     return render(request, "training/plan_list.html", context)
@@ -176,38 +170,20 @@ def _with_local_times(sessions) -> list[TrainingSession]:
     return rows
 
 
-WHEN_CHOICES = ("upcoming", "past", "all")
-
-
 @login_required
 def session_list(request: HttpRequest) -> HttpResponse:
-    sessions = selectors.sessions_for(request.user)
-    hospitals = Hospital.objects.for_user(request.user)
-    hospital = None
-    hospital_pk = id_from(request.GET.get("hospital"))
-    if hospital_pk is not None:
-        hospital = hospitals.filter(pk=hospital_pk).first()
-        sessions = sessions.filter(hospital_id=hospital_pk)
-    when = request.GET.get("when", "upcoming")
-    when = when if when in WHEN_CHOICES else "upcoming"
-    now = timezone.now()
-    if when == "upcoming":
-        # A session still running counts as upcoming; the longest lasts a day.
-        sessions = sessions.filter(starts_at__gte=now - services.MAX_DURATION).exclude(
-            state=SessionState.CANCELLED
-        )
-        sessions = [s for s in sessions.order_by("starts_at", "pk") if s.ends_at > now]
-    elif when == "past":
-        sessions = sessions.filter(starts_at__lt=now).order_by("-starts_at", "-pk")
-    else:
-        sessions = sessions.order_by("-starts_at", "-pk")
+    filters = TrainingSessionFilterSet(
+        request.GET, selectors.sessions_for(request.user), request=request
+    )
+    # The next sessions first; looking back, the latest first.
+    upcoming = chosen(filters, "when") == UPCOMING
+    sessions = filters.qs.order_by(*(("starts_at", "pk") if upcoming else ("-starts_at", "-pk")))
     page_obj = Paginator(sessions, PAGE_SIZE).get_page(request.GET.get("page"))
     page_obj.object_list = _with_local_times(page_obj.object_list)
     context = {
         "page_obj": page_obj,
-        "hospitals": hospitals,
-        "hospital": hospital,
-        "when": when,
+        "form": filters.form,
+        "hospital": chosen(filters, "hospital"),
     }
     return render(request, "training/session_list.html", context)
 

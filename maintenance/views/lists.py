@@ -17,7 +17,8 @@ from accounts.rules import is_vendor_staff
 from assets.models import Device
 
 from .. import selectors
-from ..forms import CompletionPeriodForm, TripFilterForm, VisitFilterForm
+from ..filters import VisitFilterSet
+from ..forms import CompletionPeriodForm, TripFilterForm
 from ..models import VisitState
 from ._common import Todays, page_of, with_state
 
@@ -31,10 +32,12 @@ TRIP_DAYS = 7  # the trips page shows a week by default
 @require_GET
 def visit_list(request: HttpRequest) -> HttpResponse:
     """Visits in the viewer's scope, filtered by due date, state, hospital and engineer."""
-    form = VisitFilterForm(request.GET or None, user=request.user)
-    filters = form.filters() if form.is_bound else {}
-    visits = selectors.visits_for(request.user, **filters)
-    page = page_of(request, visits)
+    # Unbound without a query string: the form shows no errors before a first search.
+    filters = VisitFilterSet(
+        request.GET or None, selectors.visits_for(request.user), request=request
+    )
+    page = page_of(request, filters.qs)  # a filter value outside the scope is left out
+    form = filters.form
     return render(
         request,
         "maintenance/visit_list.html",
@@ -42,7 +45,7 @@ def visit_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page_obj": page,
             "visits": with_state(page.object_list),
-            "filtered": bool(filters),
+            "filtered": form.is_bound and any(form.cleaned_data.values()),
             "is_vendor": request.user.is_vendor_staff,
             "can_special": request.user.has_perm("maintenance.create_special_visit"),
         },
