@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
@@ -251,7 +252,7 @@ def _device_references(request, data: dict) -> dict:
 
 @router.get("/devices", response={200: page_of(DeviceOut), **READ_ERRORS})
 def device_list(request, filters: Query[DeviceFilter], paging: Query[PageIn]):
-    devices = Device.objects.for_user(request.user)
+    devices: QuerySet[Device] = Device.objects.for_user(request.user)
     if filters.q:
         devices = device_search(devices=devices, text=filters.q)
     for field in ("hospital_id", "department_id", "product_model_id", "status"):

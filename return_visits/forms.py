@@ -10,7 +10,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from core.forms import BootstrapFormMixin, DateInput, SaneInputMixin
+from core.forms import (
+    BootstrapFormMixin,
+    DateInput,
+    SaneInputMixin,
+    choice_field,
+    model_choice_field,
+)
 from customers.models import Hospital
 
 from .models import DeviceState, FindingKind
@@ -65,7 +71,7 @@ class ReturnVisitFilterForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args: Any, user, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["hospital"].queryset = Hospital.objects.for_user(user)
+        model_choice_field(self, "hospital").queryset = Hospital.objects.for_user(user)
         if not user.is_vendor_staff:
             del self.fields["hospital"]  # a hospital user sees one hospital anyway
 
@@ -140,7 +146,7 @@ class FindingForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args: Any, device_choices: list[tuple[Any, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["device"].choices = [("", _("Choose the device")), *device_choices]
+        choice_field(self, "device").choices = [("", _("Choose the device")), *device_choices]
 
 
 ParticipantFormSet = forms.formset_factory(ParticipantForm, extra=2, max_num=30, validate_max=True)

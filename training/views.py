@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from contracts.models import Contract
 from core.errors import Conflict
 from core.forms import add_service_errors, id_from
@@ -190,17 +192,18 @@ def session_list(request: HttpRequest) -> HttpResponse:
     when = request.GET.get("when", "upcoming")
     when = when if when in WHEN_CHOICES else "upcoming"
     now = timezone.now()
+    listed: QuerySet[TrainingSession] | list[TrainingSession]
     if when == "upcoming":
         # A session still running counts as upcoming; the longest lasts a day.
         sessions = sessions.filter(starts_at__gte=now - services.MAX_DURATION).exclude(
             state=SessionState.CANCELLED
         )
-        sessions = [s for s in sessions.order_by("starts_at", "pk") if s.ends_at > now]
+        listed = [s for s in sessions.order_by("starts_at", "pk") if s.ends_at > now]
     elif when == "past":
-        sessions = sessions.filter(starts_at__lt=now).order_by("-starts_at", "-pk")
+        listed = sessions.filter(starts_at__lt=now).order_by("-starts_at", "-pk")
     else:
-        sessions = sessions.order_by("-starts_at", "-pk")
-    page_obj = Paginator(sessions, PAGE_SIZE).get_page(request.GET.get("page"))
+        listed = sessions.order_by("-starts_at", "-pk")
+    page_obj = Paginator(listed, PAGE_SIZE).get_page(request.GET.get("page"))
     page_obj.object_list = _with_local_times(page_obj.object_list)
     context = {
         "page_obj": page_obj,
@@ -336,8 +339,8 @@ def session_state(request: HttpRequest, pk: int) -> HttpResponse:
     session = _session_or_404(request, pk)
     state = request.POST.get("state", "")
     perm = {
-        SessionState.HELD: "training.hold_trainingsession",
-        SessionState.CANCELLED: "training.cancel_trainingsession",
+        SessionState.HELD.value: "training.hold_trainingsession",
+        SessionState.CANCELLED.value: "training.cancel_trainingsession",
     }.get(state)
     if perm is None:
         raise Http404
@@ -354,7 +357,7 @@ def session_state(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def material_add(request: HttpRequest, pk: int) -> HttpResponse:
+def material_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     session = _session_or_404(request, pk)
     require_perm(request, "training.add_trainingmaterial", session)
     form = MaterialForm(request.POST, request.FILES)
@@ -417,7 +420,7 @@ def sheet_file(request: HttpRequest, pk: int) -> FileResponse:
 # --- attendance -------------------------------------------------------------------------
 @login_required
 @GET_POST
-def attendance_sign(request: HttpRequest, pk: int) -> HttpResponse:
+def attendance_sign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The sign-in page on a tablet or a phone: one attendee after the other, each with a
     signature (or none once the paper sheet is uploaded). It stays here after each one."""
     session = _session_or_404(request, pk)
@@ -493,7 +496,7 @@ def attendance_score(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(
             request,
             _("%(name)s: %(errors)s")
-            % {"name": attendance.name, "errors": " ".join(form.errors.get("score", []))},
+            % {"name": attendance.name, "errors": " ".join(map(str, form.errors.get("score", [])))},
         )
     return redirect("training:session_detail", pk=attendance.session_id)
 

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.rules import is_vendor_staff
 from assets.models import Device
 
@@ -29,7 +30,7 @@ TRIP_DAYS = 7  # the trips page shows a week by default
 
 @login_required
 @require_GET
-def visit_list(request: HttpRequest) -> HttpResponse:
+def visit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Visits in the viewer's scope, filtered by due date, state, hospital and engineer."""
     form = VisitFilterForm(request.GET or None, user=request.user)
     filters = form.filters() if form.is_bound else {}
@@ -51,7 +52,7 @@ def visit_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def visits_today(request: HttpRequest) -> HttpResponse:
+def visits_today(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The engineer's phone view: the visits assigned to me whose window is open today or
     that were done today (each hospital's own today), and the overdue ones, grouped into
     one trip per hospital and day."""
@@ -78,7 +79,7 @@ def _can_complete(request: HttpRequest) -> bool:
 
 @login_required
 @require_GET
-def trips(request: HttpRequest) -> HttpResponse:
+def trips(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Vendor staff plan their days: the visits of a period, one trip per hospital and day."""
     if not is_vendor_staff.test(request.user):
         raise PermissionDenied
@@ -109,7 +110,7 @@ def trips(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def completion(request: HttpRequest) -> HttpResponse:
+def completion(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Completion rate per hospital of a period (issue 4 §1: "100 % of scheduled"): the
     obligations due, fulfilled, fulfilled within their window. Hospital users see their
     own hospital only (the selector scopes by user)."""
@@ -129,7 +130,7 @@ def completion(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def device_visits(request: HttpRequest, device_pk: int) -> HttpResponse:
+def device_visits(request: AuthenticatedHttpRequest, device_pk: int) -> HttpResponse:
     """The device page's "Visits" card (loaded with htmx): the last visits done and the
     next planned, with links, and the button for a special inspection."""
     device = get_object_or_404(
