@@ -9,7 +9,7 @@ from .models import ApiToken, User
 @admin.register(User)
 class UserAdmin(SimpleHistoryAdmin, DjangoUserAdmin):
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),  # set in Django; the stubs allow None
         (_("medservice"), {"fields": ("vendor_role", "phone")}),
     )
     list_display = ("username", "first_name", "last_name", "vendor_role", "is_active")

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import get_language
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 
 from . import lockout, services, tasks
 from .forms import ApiTokenForm, PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from .http import AuthenticatedHttpRequest
 from .models import ApiToken
 
 
@@ -64,7 +65,7 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 
 @never_cache  # the page that shows a new secret must not be kept by any cache
 @login_required
-def token_list(request: HttpRequest) -> HttpResponse:
+def token_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The user's own tokens; a new token's secret is shown in this response only."""
     form = ApiTokenForm(request.POST or None)
     new_token = new_secret = None
@@ -83,7 +84,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+def token_revoke(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     token = get_object_or_404(ApiToken.objects.filter(user=request.user), pk=pk)
     services.api_token_revoke(token=token)
     messages.success(request, _("Token “%(name)s” was revoked.") % {"name": token.name})

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import BootstrapFormMixin, IdChoiceField
+from core.forms import BootstrapFormMixin, IdChoiceField, choice_field, model_choice_field
 from customers.models import Hospital
 
 from . import selectors
@@ -27,7 +27,7 @@ class CalendarFilterForm(BootstrapFormMixin, forms.Form):
     and hospital (vendor staff pick one; a hospital user always sees his own)."""
 
     engineer = forms.ChoiceField(label=_("Engineer"), required=False)
-    hospital = forms.ModelChoiceField(
+    hospital: forms.ModelChoiceField[Hospital] = forms.ModelChoiceField(
         label=_("Hospital"), queryset=None, required=False, empty_label=_("All hospitals")
     )
 
@@ -37,11 +37,11 @@ class CalendarFilterForm(BootstrapFormMixin, forms.Form):
         self.fixed_hospital = selectors.own_hospital(user)
         if user.is_vendor_staff:
             people = selectors.engineers()
-            self.fields["engineer"].choices = [
+            choice_field(self, "engineer").choices = [
                 (EVERYONE, _("All engineers")),
                 *((str(p.pk), str(p)) for p in people),
             ]
-            self.fields["hospital"].queryset = Hospital.objects.order_by("name")
+            model_choice_field(self, "hospital").queryset = Hospital.objects.order_by("name")
         else:
             del self.fields["engineer"]
             del self.fields["hospital"]
@@ -101,7 +101,9 @@ class CalendarFeedForm(BootstrapFormMixin, forms.Form):
         widget=forms.Select(attrs={"data-shows-fields": "engineer hospital"}),
     )
     engineer = _PersonChoice(label=_("Engineer"), queryset=None, required=False)
-    hospital = forms.ModelChoiceField(label=_("Hospital"), queryset=None, required=False)
+    hospital: forms.ModelChoiceField[Hospital] = forms.ModelChoiceField(
+        label=_("Hospital"), queryset=None, required=False
+    )
     name = forms.CharField(
         label=_("Name"),
         max_length=100,
@@ -116,9 +118,9 @@ class CalendarFeedForm(BootstrapFormMixin, forms.Form):
         targets = selectors.feed_targets(user)
         self.targets = targets
         scopes = targets.scopes
-        self.fields["scope"].choices = [c for c in FeedScope.choices if c[0] in scopes]
-        self.fields["engineer"].queryset = targets.engineers
-        self.fields["hospital"].queryset = targets.hospitals
+        choice_field(self, "scope").choices = [c for c in FeedScope.choices if c[0] in scopes]
+        model_choice_field(self, "engineer").queryset = targets.engineers
+        model_choice_field(self, "hospital").queryset = targets.hospitals
         if FeedScope.ENGINEER not in scopes:
             del self.fields["engineer"]
         if FeedScope.HOSPITAL not in scopes:
@@ -127,15 +129,17 @@ class CalendarFeedForm(BootstrapFormMixin, forms.Form):
             self.fields["scope"].initial = scopes[0]
             self.fields["scope"].widget = forms.HiddenInput()
             only = "engineer" if scopes[0] == FeedScope.ENGINEER else "hospital"
-            field = self.fields[only]
-            if field.queryset.count() == 1:  # type: ignore[attr-defined]
-                field.initial = field.queryset.first()  # type: ignore[attr-defined]
-                field.empty_label = None  # type: ignore[attr-defined]
+            field = model_choice_field(self, only)
+            options = field.queryset  # set above; the stubs allow None
+            if options is not None and options.count() == 1:
+                field.initial = options.first()
+                field.empty_label = None
         if not self.is_bound:
             self.fields["submission_key"].initial = new_submission_key()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returns (the stubs allow None)
         scope = data.get("scope")
         if scope == FeedScope.ENGINEER and not data.get("engineer"):
             self.add_error("engineer", _("Choose the engineer."))

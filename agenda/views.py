@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.http import AuthenticatedHttpRequest
 from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
 from core.timeutil import local_today
@@ -172,7 +173,7 @@ def _initial(request: HttpRequest, form: CalendarFeedForm) -> dict:
 
 @never_cache  # the page that shows a new feed's address must not be kept by any cache
 @login_required
-def feed_create(request: HttpRequest) -> HttpResponse:
+def feed_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_perm(request, "agenda.add_calendarfeed")
     if request.method != "POST":
         form = CalendarFeedForm(user=request.user)

@@ -4,12 +4,21 @@ choices; every rule (UDI, dates, duplicates, R-5.1) is the services' job, whose 
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
-from django.db.models import Model, QuerySet
+from django.db.models import Field, Model, QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import BootstrapFormMixin, DateInput, DateTimeInput, IdChoiceField, id_from
+from core.forms import (
+    BootstrapFormMixin,
+    DateInput,
+    DateTimeInput,
+    IdChoiceField,
+    id_from,
+    model_choice_field,
+)
 from core.uploads import accept_attribute
 from customers.models import Contact, Department, Hospital
 
@@ -23,7 +32,9 @@ from .models import (
 
 def _field(model: type[Model], name: str, **kwargs) -> forms.Field:
     """The form field Django derives from the model field (label, help text, length)."""
-    return model._meta.get_field(name).formfield(**kwargs)
+    # Only concrete columns are asked for here, and none of them is an AutoField (no form field).
+    model_field = cast(Field, model._meta.get_field(name))
+    return cast(forms.Field, model_field.formfield(**kwargs))
 
 
 def _bound_value(form: forms.BaseForm, name: str):
@@ -156,19 +167,19 @@ class DeviceEditForm(BootstrapFormMixin, forms.Form):
         self.user = user
         departments = Department.objects.for_user(user).select_related("hospital")
         contacts = Contact.objects.for_user(user).select_related("hospital")
-        self.fields["department"].queryset = departments
-        self.fields["responsible_contact"].queryset = contacts
+        department = model_choice_field(self, "department")
+        contact = model_choice_field(self, "responsible_contact")
+        department.queryset = departments
+        contact.queryset = contacts
         hospital_id = device.hospital_id if device else self._chosen_hospital_id()
         if hospital_id:
-            show_options(self.fields["department"], departments.filter(hospital_id=hospital_id))
-            show_options(
-                self.fields["responsible_contact"], contacts.filter(hospital_id=hospital_id)
-            )
+            show_options(department, departments.filter(hospital_id=hospital_id))
+            show_options(contact, contacts.filter(hospital_id=hospital_id))
         else:
-            show_options(self.fields["department"], departments, group_by="hospital")
-            show_options(self.fields["responsible_contact"], contacts, group_by="hospital")
+            show_options(department, departments, group_by="hospital")
+            show_options(contact, contacts, group_by="hospital")
 
-    def _chosen_hospital_id(self) -> str | None:
+    def _chosen_hospital_id(self) -> int | None:
         return None
 
     @staticmethod
@@ -207,17 +218,19 @@ class DeviceForm(DeviceEditForm):
         help_text=_("Leave empty until the department has received its emergency procedure."),
         **DATE_WIDGET,
     )
-    status = None  # a new device is installed; it goes into service by going live
+    # A new device is installed; it goes into service by going live. None is Django's way to
+    # drop a field declared by the base form.
+    status = None  # type: ignore[assignment]
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, user=user, **kwargs)
         self.fields["udi"].widget.attrs["autofocus"] = True
-        self.fields["product_model"].queryset = ProductModel.objects.for_user(user)
-        self.fields["hospital"].queryset = Hospital.objects.for_user(user)
+        model_choice_field(self, "product_model").queryset = ProductModel.objects.for_user(user)
+        model_choice_field(self, "hospital").queryset = Hospital.objects.for_user(user)
         _follow(self.fields["department"], "departments", "hospital")
         _follow(self.fields["responsible_contact"], "contacts", "hospital")
 
-    def _chosen_hospital_id(self) -> str | None:
+    def _chosen_hospital_id(self) -> int | None:
         return id_from(_bound_value(self, "hospital"))
 
 
@@ -301,13 +314,15 @@ class ProcedureForm(BootstrapFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         departments = Department.objects.for_user(user).select_related("hospital")
         devices = Device.objects.for_user(user).select_related("product_model")
-        self.fields["department"].queryset = departments
-        self.fields["device"].queryset = devices
-        self.fields["product_model"].queryset = ProductModel.objects.for_user(user)
-        show_options(self.fields["department"], departments, group_by="hospital")
+        department = model_choice_field(self, "department")
+        device = model_choice_field(self, "device")
+        department.queryset = departments
+        device.queryset = devices
+        model_choice_field(self, "product_model").queryset = ProductModel.objects.for_user(user)
+        show_options(department, departments, group_by="hospital")
         department_id = id_from(_bound_value(self, "department"))
         if department_id is not None:
-            show_options(self.fields["device"], devices.filter(department_id=department_id))
+            show_options(device, devices.filter(department_id=department_id))
         else:
-            show_options(self.fields["device"], devices.none())
+            show_options(device, devices.none())
         _follow(self.fields["device"], "devices", "department")

@@ -34,6 +34,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from bench import ensure_database, setup_django
 
@@ -216,7 +217,7 @@ def generate_once(*, horizon_days: int = HORIZON_DAYS, batch_size: int | None = 
         return execute(sql, params, many, context)
 
     before = counts()
-    kwargs = {"horizon_days": horizon_days}
+    kwargs: dict[str, Any] = {"horizon_days": horizon_days}
     if batch_size:
         kwargs["batch_size"] = batch_size
     server = _server_cpu_reader()

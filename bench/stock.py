@@ -335,7 +335,7 @@ def measure_here(runs: int) -> dict:
     tune_garbage_collector()  # as a gunicorn worker of `manage.py serve`
 
     locations = {
-        kind: StockLocation.objects.filter(kind=kind).order_by("name").first()
+        kind: StockLocation.objects.filter(kind=kind).earliest("name")
         for kind in ("engineer_bag", "regional", "central")
     }
     results: dict[str, dict] = {}

@@ -20,7 +20,8 @@ from . import services
 from .api import STATE_ERRORS, CreditNoteOut, credit_note_body
 from .models import ChargeStatement, CreditNote
 
-router = Router(tags=["charges"])
+# Annotated: charges.api imports this module at its end, before mypy could infer it.
+router: Router = Router(tags=["charges"])
 LIST_ERRORS: dict[int, Any] = {**READ_ERRORS, 403: ErrorOut}
 
 

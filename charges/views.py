@@ -7,6 +7,8 @@ hospital's request is a 404, never a 403.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -16,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from core.errors import Conflict
 from service.models import ServiceRequest
 from service.selectors import request_in_scope_or_404
@@ -44,7 +47,7 @@ def _render_statement(
     status: int = 200,
 ) -> HttpResponse:
     time_zone = service_request.hospital.time_zone
-    context = {
+    context: dict[str, Any] = {
         "service_request": service_request,
         "statement": statement,
         "dispute_error": dispute_error,
@@ -82,7 +85,7 @@ def _statement_or_404(service_request: ServiceRequest) -> ChargeStatement:
 
 @login_required
 @require_POST
-def statement_accept(request: HttpRequest, pk: int) -> HttpResponse:
+def statement_accept(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     service_request = request_in_scope_or_404(request.user, pk)
     statement = _statement_or_404(service_request)
     if not request.user.has_perm("charges.accept_chargestatement", statement):
@@ -98,7 +101,7 @@ def statement_accept(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def statement_dispute(request: HttpRequest, pk: int) -> HttpResponse:
+def statement_dispute(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     service_request = request_in_scope_or_404(request.user, pk)
     statement = _statement_or_404(service_request)
     if not request.user.has_perm("charges.dispute_chargestatement", statement):
@@ -141,7 +144,7 @@ def statement_pdf(request: HttpRequest, pk: int) -> FileResponse:
 
 
 @login_required
-def statement_list(request: HttpRequest) -> HttpResponse:
+def statement_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     # A state that does not exist is simply ignored.
     filters = StatementFilterSet(request.GET, statements_for(request.user), request=request)
     page_obj = Paginator(filters.qs, 50).get_page(request.GET.get("page"))
@@ -151,7 +154,7 @@ def statement_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def credit_note_create(request: HttpRequest, pk: int) -> HttpResponse:
+def credit_note_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The vendor's office re-prices an accepted statement by a credit note (e.g. after the
     fault cause was corrected by an amendment of the signed record)."""
     service_request = request_in_scope_or_404(request.user, pk)

@@ -20,6 +20,7 @@ from core.forms import (
     IdChoiceField,
     IdsChoiceField,
     ServiceModelForm,
+    model_choice_field,
 )
 from customers.models import Hospital
 
@@ -73,7 +74,7 @@ class HospitalChoiceForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["hospital"].queryset = Hospital.objects.for_user(user)
+        model_choice_field(self, "hospital").queryset = Hospital.objects.for_user(user)
 
 
 class ContractForm(ServiceModelForm):
@@ -124,14 +125,14 @@ class ContractForm(ServiceModelForm):
 
     def __init__(self, *args, hospital: Hospital, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["service_manager"].queryset = service_managers()
-        self.fields["dedicated_engineers"].queryset = service_engineers()
+        model_choice_field(self, "service_manager").queryset = service_managers()
+        model_choice_field(self, "dedicated_engineers").queryset = service_engineers()
         taken = ContractDevice.objects.all()
         if self.instance.pk is not None:
             taken = taken.exclude(contract=self.instance)
         # Devices already on another contract stay out of the list; a posted one of them,
         # or one of another hospital, is "not one of the available choices".
-        self.fields["devices"].queryset = _devices_of(hospital, user).exclude(
+        model_choice_field(self, "devices").queryset = _devices_of(hospital, user).exclude(
             pk__in=taken.values("device_id")
         )
         if self.instance.pk is not None:
@@ -171,7 +172,7 @@ class AgreementForm(ServiceModelForm):
 
     def __init__(self, *args, hospital: Hospital, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["devices"].queryset = _devices_of(hospital, user)
+        model_choice_field(self, "devices").queryset = _devices_of(hospital, user)
         if self.instance.pk is None:
             # Left empty, the service gives the next MA-<year>-<n> number.
             self.fields["number"].required = False
@@ -206,7 +207,7 @@ class CoverageQueryForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args, device: Device, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["component"].queryset = MainComponent.objects.filter(
+        model_choice_field(self, "component").queryset = MainComponent.objects.filter(
             device=device, replaced_on__isnull=False
         ).order_by("-replaced_on", "name")
 

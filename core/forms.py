@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
@@ -20,6 +20,17 @@ def add_service_errors(form: forms.BaseForm, exc: ValidationError) -> None:
         target = field if field in form.fields and field != NON_FIELD_ERRORS else None
         for error in errors:
             form.add_error(target, error)
+
+
+def model_choice_field(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
+    """The form's ``name`` field as the model choice it was declared: the stubs type every
+    entry of ``form.fields`` as a plain ``Field``, which has no queryset."""
+    return cast(forms.ModelChoiceField, form.fields[name])
+
+
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """The form's ``name`` field as the choice field it was declared (see above)."""
+    return cast(forms.ChoiceField, form.fields[name])
 
 
 def id_from(value: object) -> int | None:

@@ -11,7 +11,7 @@ from zoneinfo import available_timezones
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.forms import ServiceModelForm
+from core.forms import ServiceModelForm, model_choice_field
 
 from .models import Contact, Department, Hospital, ServiceOrganisation
 
@@ -43,7 +43,7 @@ class DepartmentForm(ServiceModelForm):
 
     def __init__(self, *args, hospital: Hospital, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["responsible_contact"]
+        field = model_choice_field(self, "responsible_contact")
         field.queryset = Contact.objects.filter(hospital=hospital)
         field.empty_label = _("— nobody named yet —")
 
@@ -56,6 +56,6 @@ class ContactForm(ServiceModelForm):
 
     def __init__(self, *args, hospital: Hospital, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["department"]
+        field = model_choice_field(self, "department")
         field.queryset = Department.objects.filter(hospital=hospital)
         field.empty_label = _("— whole hospital —")

@@ -89,7 +89,7 @@ def seed_repair_parts(*, created: Counter[str]) -> None:
         .order_by("serial_number")
         .first()
     )
-    if unit is not None:
+    if unit is not None and unit.location is not None:  # a store, by the filter
         stock_transfer(
             part=serial_part,
             from_location=unit.location,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from accounts.models import User
@@ -20,7 +21,17 @@ from return_visits.services import return_visit_record, return_visit_sign, retur
 from .signatures import drawn_signature
 
 COMPLETED_DEPARTMENTS = 2
-SHEETS = (
+
+
+class _Sheet(TypedDict):
+    training_given: str
+    finding: tuple[str, str]
+    attention: str
+    satisfaction: int
+    comments: str
+
+
+SHEETS: tuple[_Sheet, ...] = (
     {
         "training_given": "呼吸机日常清洁消毒、管路更换与报警处理培训。",
         "finding": ("hidden_risk", "设备电源插座松动，存在断电隐患，已提醒科室联系后勤更换。"),

@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -150,7 +151,11 @@ class _Seeder:
         ).run(self.plan.requests)
         today = self.plan.today
         seed_maintenance(users=self.users, devices=self.devices, today=today, created=self.created)
-        people = {"users": self.users, "hospitals": self.hospitals, "created": self.created}
+        people: dict[str, Any] = {
+            "users": self.users,
+            "hospitals": self.hospitals,
+            "created": self.created,
+        }
         seed_return_visits(today=today, **people)
         seed_training(today=today, **people)
         seed_regimes(today=today, **people)

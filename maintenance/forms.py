@@ -16,7 +16,15 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import VendorRole
 from assets.models import Device
-from core.forms import BootstrapFormMixin, DateInput, IdChoiceField, IdsChoiceField, SaneInputMixin
+from core.forms import (
+    BootstrapFormMixin,
+    DateInput,
+    IdChoiceField,
+    IdsChoiceField,
+    SaneInputMixin,
+    choice_field,
+    model_choice_field,
+)
 from core.signatures import signature_error_message
 from core.signing.forms import SignatureForm, signature_field
 from customers.models import Hospital
@@ -86,10 +94,11 @@ class TripFilterForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["engineer"].queryset = engineers_queryset()
+        model_choice_field(self, "engineer").queryset = engineers_queryset()
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returns (the stubs allow None)
         start, end = data.get("due_from"), data.get("due_to")
         if start and end and end < start:
             self.add_error("due_to", _("The end is before the start."))
@@ -126,12 +135,13 @@ class CompletionPeriodForm(BootstrapFormMixin, forms.Form):
     def __init__(self, *args, user, today: date, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.today = today
-        self.fields["hospital"].queryset = Hospital.objects.for_user(user)
+        model_choice_field(self, "hospital").queryset = Hospital.objects.for_user(user)
         if not user.is_vendor_staff:
             del self.fields["hospital"]  # their own hospital only, whatever they ask
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returns (the stubs allow None)
         start, end = data.get("start"), data.get("end")
         if bool(start) != bool(end):
             self.add_error("end" if start else "start", _("Give both ends of the period."))
@@ -211,7 +221,7 @@ class ChecklistForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["raise_requests_for"].choices = [
+        choice_field(self, "raise_requests_for").choices = [
             (item["key"], item["label"])
             for item in self.checklist
             if item["type"] in FAILABLE_TYPES
@@ -222,7 +232,8 @@ class ChecklistForm(BootstrapFormMixin, forms.Form):
                 field.widget.attrs["class"] = "btn-check"  # big pass/fail buttons
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returns (the stubs allow None)
         if data.get("sign_mode") == SIGN_NOW:
             # Both empty would mean "later" to the service: say what is missing instead.
             if not (data.get("signer_name") or "").strip():
@@ -354,12 +365,13 @@ class SpecialVisitForm(BootstrapFormMixin, forms.Form):
         self.devices = Device.objects.for_user(user).select_related(
             "product_model", "hospital", "department"
         )
-        self.fields["device"].queryset = self.devices
-        self.fields["engineers"].queryset = engineers_queryset()
+        model_choice_field(self, "device").queryset = self.devices
+        model_choice_field(self, "engineers").queryset = engineers_queryset()
         self.fields["device"].error_messages["invalid_choice"] = _("Choose one of your devices.")
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what Form.clean returns (the stubs allow None)
         if data.get("device") or "device" in self.errors:
             return data
         code = (data.get("device_code") or "").strip()

@@ -1,9 +1,10 @@
 """The home dashboard: what the user can see, a device search, quick links."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
+from accounts.http import AuthenticatedHttpRequest
 from assets.models import Device
 from contracts.models import Contract, MaintenanceAgreement
 from customers.models import Hospital
@@ -11,7 +12,7 @@ from customers.scoping import scope_for
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     user = request.user
     scope = scope_for(user)
     # Contracts are commercial documents: vendor staff and equipment administrators only.

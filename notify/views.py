@@ -11,6 +11,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
+
 from . import selectors, services
 from .filters import InboxFilterSet
 from .models import InboxMessage
@@ -20,7 +22,7 @@ PAGE_SIZE = 50
 
 @login_required
 @require_GET
-def inbox(request: HttpRequest) -> HttpResponse:
+def inbox(request: AuthenticatedHttpRequest) -> HttpResponse:
     filters = InboxFilterSet(request.GET, selectors.inbox_of(request.user), request=request)
     page = Paginator(filters.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
@@ -45,7 +47,7 @@ def message(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def mark_all_read(request: HttpRequest) -> HttpResponse:
+def mark_all_read(request: AuthenticatedHttpRequest) -> HttpResponse:
     count = services.inbox_mark_all_read(user=request.user)
     if count:
         messages.success(request, _("All messages marked as read."))

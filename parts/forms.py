@@ -7,7 +7,13 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from core.forms import BootstrapFormMixin, SaneInputMixin, ServiceModelForm
+from core.forms import (
+    BootstrapFormMixin,
+    SaneInputMixin,
+    ServiceModelForm,
+    choice_field,
+    model_choice_field,
+)
 from service.forms import new_idempotency_key
 from service.models import ServiceRequest
 
@@ -74,20 +80,22 @@ class MovementForm(BootstrapFormMixin, forms.Form):
         kwargs.setdefault("initial", {})
         kwargs["initial"].setdefault("idempotency_key", new_idempotency_key())
         super().__init__(*args, **kwargs)
-        self.fields["part"].queryset = SparePart.objects.for_user(user).filter(active=True)
+        model_choice_field(self, "part").queryset = SparePart.objects.for_user(user).filter(
+            active=True
+        )
         locations = StockLocation.objects.for_user(user).filter(active=True)
         requests = ServiceRequest.objects.for_user(user).order_by("-reported_at")
         if not user.has_perm("parts.adjust_stock"):
             # An engineer moves their own bag (parts.rules): offer only what they may do.
-            self.fields["kind"].choices = [
+            choice_field(self, "kind").choices = [
                 (value, label) for value, label in MovementKind.choices if value not in OFFICE_KINDS
             ]
             own_bag = Q(kind=LocationKind.ENGINEER_BAG, engineer=user)
             locations = locations.filter(own_bag | Q(kind__in=STORE_KINDS))
             requests = requests.filter(engineers=user)
         for name in ("location", "from_location", "to_location"):
-            self.fields[name].queryset = locations
-        self.fields["request"].queryset = requests.select_related(None)
+            model_choice_field(self, name).queryset = locations
+        model_choice_field(self, "request").queryset = requests.select_related(None)
 
 
 class BagIssueForm(SaneInputMixin, forms.Form):

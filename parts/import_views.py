@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
+from accounts.http import AuthenticatedHttpRequest
 from assets.models import ProductModel
 from core.forms import BootstrapFormMixin
 from core.permissions import require_perm
@@ -84,7 +85,7 @@ def import_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def import_review(request: HttpRequest) -> HttpResponse:
+def import_review(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The job's page; asked by htmx (every second while it runs), only its status box."""
     require_perm(request, "parts.add_sparepart")
     _token, state = _job(request)

@@ -11,6 +11,7 @@ from core.forms import (
     IdChoiceField,
     SaneInputMixin,
     ServiceModelForm,
+    model_choice_field,
 )
 from service.forms import late_reason_field
 from service.models import ServiceRequest
@@ -32,7 +33,7 @@ class LoanerForm(ServiceModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["location"].queryset = StockLocation.objects.filter(active=True)
+        model_choice_field(self, "location").queryset = StockLocation.objects.filter(active=True)
         self.fields["location"].required = True
 
 
@@ -51,7 +52,7 @@ class LoanInstallForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["request"].queryset = requests_for_install(user)
+        model_choice_field(self, "request").queryset = requests_for_install(user)
 
 
 class LoanReturnForm(SaneInputMixin, forms.Form):

@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from core.errors import Conflict
 from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
@@ -121,7 +122,7 @@ def loaner_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @GET_POST
-def loan_create(request: HttpRequest, pk: int) -> HttpResponse:
+def loan_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Install the unit for an open request (the request's ``loaner_installed`` step)."""
     unit = _unit(request, pk)
     require_perm(request, "parts.add_loan", unit)
@@ -156,7 +157,7 @@ def loan_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def loan_return(request: HttpRequest, pk: int) -> HttpResponse:
+def loan_return(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The unit is back: close its open loan (the return button on the unit's page)."""
     unit = _unit(request, pk)
     require_perm(request, "parts.add_loan", unit)
@@ -213,7 +214,7 @@ def _state_change(request: HttpRequest, pk: int, *, perm: str, form_class, chang
 
 @login_required
 @require_POST
-def loaner_send_to_repair(request: HttpRequest, pk: int) -> HttpResponse:
+def loaner_send_to_repair(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _state_change(
         request,
         pk,
@@ -228,7 +229,7 @@ def loaner_send_to_repair(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def loaner_back_in_service(request: HttpRequest, pk: int) -> HttpResponse:
+def loaner_back_in_service(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _state_change(
         request,
         pk,
@@ -243,7 +244,7 @@ def loaner_back_in_service(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def loaner_retire(request: HttpRequest, pk: int) -> HttpResponse:
+def loaner_retire(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     return _state_change(
         request,
         pk,

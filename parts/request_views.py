@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from core.permissions import require_perm
 from service.forms import new_idempotency_key
 from service.models import ServiceRequest
@@ -64,7 +65,7 @@ def _fragment(
 
 
 def _answer(
-    request: HttpRequest, service_request: ServiceRequest, errors: list[str], done: str
+    request: AuthenticatedHttpRequest, service_request: ServiceRequest, errors: list[str], done: str
 ) -> HttpResponse:
     """htmx gets the refreshed card (errors inside it); a plain form post goes back to the
     request page with a message."""
@@ -86,7 +87,7 @@ def request_parts(request: HttpRequest, request_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def request_reserve(request: HttpRequest, request_id: int) -> HttpResponse:
+def request_reserve(request: AuthenticatedHttpRequest, request_id: int) -> HttpResponse:
     """Reserve one unit of a part for the request: at the posted location, or by default in
     the engineer's bag, else at the store with most free units."""
     service_request = _service_request(request, request_id, "parts.add_stockmovement")
@@ -130,7 +131,7 @@ def request_reserve(request: HttpRequest, request_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def request_unreserve(request: HttpRequest, request_id: int) -> HttpResponse:
+def request_unreserve(request: AuthenticatedHttpRequest, request_id: int) -> HttpResponse:
     """Give back one reserved line of the request."""
     service_request = _service_request(request, request_id, "parts.add_stockmovement")
     form = RequestUnreserveForm(request.POST)

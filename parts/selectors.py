@@ -6,6 +6,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
 
@@ -19,6 +20,9 @@ from .models import (
     StockLocation,
     StockMovement,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 ADDS_TO = {MovementKind.RECEIVE, MovementKind.TRANSFER, MovementKind.RETURN}
 TAKES_FROM = {MovementKind.TRANSFER, MovementKind.ISSUE, MovementKind.WRITE_OFF}
@@ -57,9 +61,14 @@ def levels_from_ledger() -> dict[tuple[int, int], tuple[int, int]]:
     return {key: (value[0], value[1]) for key, value in sums.items()}
 
 
+class _LevelFigures(TypedDict):
+    minimum: int | None
+    is_low: bool
+
+
 def stock_levels(
     *, part: SparePart | None = None, location: StockLocation | None = None
-) -> QuerySet[StockLevel]:
+) -> QuerySet[WithAnnotations[StockLevel, _LevelFigures]]:
     """Levels with ``minimum`` (the reorder point, or None) and ``is_low`` annotated."""
     levels = StockLevel.objects.select_related("part", "location")
     if part is not None:

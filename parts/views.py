@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from core.forms import add_service_errors
 from core.permissions import require_perm
 from service.forms import new_idempotency_key
@@ -141,7 +142,7 @@ def movement_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @GET_POST
-def movement_create(request: HttpRequest) -> HttpResponse:
+def movement_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_perm(request, "parts.add_stockmovement")
     if request.method == "POST":
         form = MovementForm(request.POST, user=request.user)
@@ -173,17 +174,19 @@ def my_bag(request: HttpRequest) -> HttpResponse:
     if bag is not None:
         levels = list(selectors.stock_levels(location=bag).filter(on_hand__gt=0))
         for level in levels:
-            level.units = (
+            # Attributes the template reads (mypy sees only the model's fields).
+            level.units = (  # type: ignore[attr-defined]
                 list(level.part.units.filter(location=bag).order_by("serial_number"))
                 if level.part.is_main_component
                 else []
             )
-            level.key = new_idempotency_key()
+            level.key = new_idempotency_key()  # type: ignore[attr-defined]
     jobs = list(selectors.open_requests_of(request.user))
     for job in jobs:
         # What fits the device, my bag first: the parts to take along and hold for the job.
-        job.proposals = selectors.proposed_parts(request=job, engineer=request.user)[:5]
-        job.key = new_idempotency_key()
+        # (Attributes the template reads; mypy sees only the model's fields.)
+        job.proposals = selectors.proposed_parts(request=job, engineer=request.user)[:5]  # type: ignore[attr-defined]
+        job.key = new_idempotency_key()  # type: ignore[attr-defined]
     return render(request, "parts/my_bag.html", {"bag": bag, "levels": levels, "jobs": jobs})
 
 
@@ -203,7 +206,7 @@ def _bag_post(request: HttpRequest):
 
 @login_required
 @require_POST
-def bag_reserve(request: HttpRequest) -> HttpResponse:
+def bag_reserve(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Hold one unit of a proposed part in my bag for one of my open requests."""
     posted = _bag_post(request)
     if posted is None:
@@ -234,7 +237,7 @@ def bag_reserve(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def bag_issue(request: HttpRequest) -> HttpResponse:
+def bag_issue(request: AuthenticatedHttpRequest) -> HttpResponse:
     posted = _bag_post(request)
     if posted is None:
         messages.error(request, _("Choose a request and a quantity of at least 1."))

@@ -10,7 +10,13 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from assets.forms import DepartmentChoiceField, show_options
-from core.forms import BootstrapFormMixin, DateInput, DateTimeInput, IdChoiceField
+from core.forms import (
+    BootstrapFormMixin,
+    DateInput,
+    DateTimeInput,
+    IdChoiceField,
+    model_choice_field,
+)
 from core.signing.forms import signature_field
 from core.uploads import accept_attribute
 from customers.models import Contact, Department, Hospital
@@ -31,8 +37,8 @@ class RegimeDocumentForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args, user, hospital: Hospital, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = Department.objects.for_user(user)
-        show_options(self.fields["department"], hospital.departments.order_by("name"))
+        model_choice_field(self, "department").queryset = Department.objects.for_user(user)
+        show_options(model_choice_field(self, "department"), hospital.departments.order_by("name"))
 
 
 class RegimeVersionForm(BootstrapFormMixin, forms.Form):
@@ -101,17 +107,18 @@ class RegimeReceiptForm(BootstrapFormMixin, forms.Form):
         hospital = document.hospital
         # The fields accept what the viewer sees; the lists offer this document's hospital
         # only, so a wrong pick gets the service's explanation.
-        self.fields["version"].queryset = RegimeVersion.objects.for_user(user)
-        show_options(self.fields["version"], document.versions.order_by("-number"))
-        self.fields["department"].queryset = Department.objects.for_user(user)
-        show_options(self.fields["department"], hospital.departments.order_by("name"))
+        model_choice_field(self, "version").queryset = RegimeVersion.objects.for_user(user)
+        show_options(model_choice_field(self, "version"), document.versions.order_by("-number"))
+        model_choice_field(self, "department").queryset = Department.objects.for_user(user)
+        show_options(model_choice_field(self, "department"), hospital.departments.order_by("name"))
         contacts = Contact.objects.for_user(user)
-        self.fields["recipient_contact"].queryset = contacts
+        model_choice_field(self, "recipient_contact").queryset = contacts
         show_options(
-            self.fields["recipient_contact"], contacts.filter(hospital=hospital).order_by("name")
+            model_choice_field(self, "recipient_contact"),
+            contacts.filter(hospital=hospital).order_by("name"),
         )
         members = User.objects.filter(
             is_active=True, hospital_membership__hospital=hospital
         ).order_by("last_name", "first_name", "username")
-        self.fields["recipient_user"].queryset = members
-        show_options(self.fields["recipient_user"], members)
+        model_choice_field(self, "recipient_user").queryset = members
+        show_options(model_choice_field(self, "recipient_user"), members)

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from accounts.http import AuthenticatedHttpRequest
 from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
 from core.signing import pages as signing_pages
@@ -96,7 +97,7 @@ def hospital_regime(request: HttpRequest, hospital_pk: int) -> HttpResponse:
 
 @login_required
 @GET_POST
-def document_create(request: HttpRequest, hospital_pk: int) -> HttpResponse:
+def document_create(request: AuthenticatedHttpRequest, hospital_pk: int) -> HttpResponse:
     hospital = _hospital_or_404(request, hospital_pk)
     require_perm(request, "regimes.add_regimedocument", hospital)
     if request.method == "POST":
@@ -139,7 +140,7 @@ def document_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @GET_POST
-def version_create(request: HttpRequest, pk: int) -> HttpResponse:
+def version_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     document = _document_or_404(request, pk)
     require_perm(request, "regimes.add_regimeversion", document)
     previous = document.versions.order_by("-number").first()
@@ -168,7 +169,7 @@ def version_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @GET_POST
-def receipt_create(request: HttpRequest, pk: int) -> HttpResponse:
+def receipt_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     document = _document_or_404(request, pk)
     require_perm(request, "regimes.add_regimereceipt", document)
     hospital = document.hospital

@@ -235,7 +235,7 @@ def visit_body(visit: ReturnVisit, today: Day) -> dict[str, Any]:
                 "kind": f.kind,
                 "description": f.description,
                 "service_request_id": f.request_id,
-                "service_request_number": f.request.number if f.request_id else None,
+                "service_request_number": f.request.number if f.request is not None else None,
             }
             for f in sorted(visit.findings.all(), key=lambda f: (f.position, f.pk))
         ],

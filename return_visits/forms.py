@@ -10,7 +10,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from core.forms import BootstrapFormMixin, DateInput, SaneInputMixin
+from core.forms import (
+    BootstrapFormMixin,
+    DateInput,
+    SaneInputMixin,
+    choice_field,
+)
 
 from .models import DeviceState, FindingKind
 
@@ -118,7 +123,7 @@ class FindingForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args: Any, device_choices: list[tuple[Any, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["device"].choices = [("", _("Choose the device")), *device_choices]
+        choice_field(self, "device").choices = [("", _("Choose the device")), *device_choices]
 
 
 ParticipantFormSet = forms.formset_factory(ParticipantForm, extra=2, max_num=30, validate_max=True)

@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from core.errors import Conflict
 from core.forms import add_service_errors
 from core.permissions import require_perm
@@ -167,7 +168,7 @@ def _add_sheet_errors(forms: dict[str, Any], exc: ValidationError) -> dict[str, 
 
 @login_required
 @GET_POST
-def sheet_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def sheet_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The return-visit sheet, filled in on a phone: the department's people, every device
     with its state, the training, what was found, the satisfaction."""
     visit = _visit_or_404(request, pk)
@@ -214,7 +215,7 @@ def sheet_edit(request: HttpRequest, pk: int) -> HttpResponse:
 # --- signatures -----------------------------------------------------------------------------
 @login_required
 @GET_POST
-def return_visit_sign(request: HttpRequest, pk: int, role: str) -> HttpResponse:
+def return_visit_sign(request: AuthenticatedHttpRequest, pk: int, role: str) -> HttpResponse:
     """A signature drawn on screen: the vendor's engineer, or the hospital's representative
     (on their own account, or on the engineer's phone)."""
     visit = _visit_or_404(request, pk)
@@ -263,7 +264,7 @@ def return_visit_pdf(request: HttpRequest, pk: int) -> FileResponse:
 
 @login_required
 @require_POST
-def return_visit_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+def return_visit_cancel(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     visit = _visit_or_404(request, pk)
     require_perm(request, "return_visits.cancel_returnvisit", visit)
     form = CancelForm(request.POST)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -34,7 +34,14 @@ from core.permissions import require_perm
 
 from . import selectors, services
 from .filters import BoardFilterSet
-from .models import Channel, FaultCause, ServiceEvent, ServiceRequest, Severity
+from .models import (
+    Channel,
+    FaultCause,
+    ServiceEvent,
+    ServiceRequest,
+    ServiceRequestQuerySet,
+    Severity,
+)
 from .timeline import MANUAL_STEPS, EventType, PauseReason
 
 router = Router(tags=["service requests"])
@@ -262,7 +269,8 @@ def service_request_list(request, filters: Query[RequestQuery], paging: Query[Pa
     now = timezone.now()
     requests = api_filter(filters, _requests(request), request=request, now=now)
     # The board's order without the joins the HTML board needs: the API shows ids only.
-    board = selectors.dispatch_board(requests=requests).select_related(None)
+    board = selectors.dispatch_board(requests=cast(ServiceRequestQuerySet, requests))
+    board = board.select_related(None)
     board = board.prefetch_related(None).prefetch_related("milestones")
     result = page(board, paging)
     result["items"] = [

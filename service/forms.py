@@ -8,11 +8,19 @@ import uuid
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import VendorRole
 from assets.models import Device
-from core.forms import BootstrapFormMixin, DateTimeInput, IdsChoiceField, SaneInputMixin
+from core.forms import (
+    BootstrapFormMixin,
+    DateTimeInput,
+    IdsChoiceField,
+    SaneInputMixin,
+    choice_field,
+    model_choice_field,
+)
 
 from .messages import event_label
 from .models import FaultCause, Severity
@@ -21,7 +29,7 @@ from .timeline import MANUAL_STEPS, EventType, PauseReason, Status
 User = get_user_model()
 
 # --- words for the codes of the pure modules ------------------------------------------
-STATUS_LABELS = {
+STATUS_LABELS: dict[str, str | Promise] = {
     Status.NEW: _("new"),
     Status.DISPATCHED: _("dispatched"),
     Status.ON_SITE: _("on site"),
@@ -112,7 +120,7 @@ class IntakeForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args, user, time_zone: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["device"].queryset = Device.objects.for_user(user).select_related(
+        model_choice_field(self, "device").queryset = Device.objects.for_user(user).select_related(
             "hospital", "department", "product_model"
         )
         self.fields["reported_at"].help_text = _(
@@ -181,11 +189,11 @@ class EventForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args, time_zone: str | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["type"].choices = [
+        choice_field(self, "type").choices = [
             ("", _("— choose the step —")),
             *((t.value, event_label(t.value).capitalize()) for t in EventType if t in MANUAL_STEPS),
         ]
-        self.fields["engineers"].queryset = engineers_queryset()
+        model_choice_field(self, "engineers").queryset = engineers_queryset()
         if time_zone:
             self.fields["occurred_at"].help_text = _(
                 "Local time of the hospital (%(zone)s); empty means now."

@@ -22,6 +22,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
 from core.signing import SignatureRole
@@ -116,7 +117,7 @@ def _page_context(
 
 @login_required
 @GET_POST
-def record_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def record_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The record's page: the form while unsigned (vendor engineers), otherwise the record
     as signed, its signatures, amendments and actions."""
     service_request = request_in_scope_or_404(request.user, pk)
@@ -165,7 +166,7 @@ def record_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @GET_POST
-def record_sign(request: HttpRequest, pk: int) -> HttpResponse:
+def record_sign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A signature drawn on screen: ``?role=engineer`` or ``?role=hospital`` (the customer
     on their own account, or on the engineer's phone; ``customer`` is its old name);
     ``&amendment=<id>`` signs a correction. An incomplete record offers no pad."""
@@ -256,7 +257,7 @@ def _amendment_initial(record: RepairRecord) -> tuple[dict[str, Any], list[dict[
 
 @login_required
 @GET_POST
-def record_amend(request: HttpRequest, pk: int) -> HttpResponse:
+def record_amend(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Correct a signed record: the record stays as signed, the correction points at it."""
     service_request = request_in_scope_or_404(request.user, pk)
     record = _record_or_404(service_request)
@@ -303,7 +304,7 @@ def record_amend(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def record_file(request: HttpRequest, pk: int) -> HttpResponse:
+def record_file(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The company archived the signed record (备案, R-3.6)."""
     service_request = request_in_scope_or_404(request.user, pk)
     record = _record_or_404(service_request)
@@ -319,7 +320,7 @@ def record_file(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @GET_POST
-def root_cause(request: HttpRequest, pk: int) -> HttpResponse:
+def root_cause(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """故障成因分析 (R-5.5): the cause and the measures, explained to the hospital's staff."""
     service_request = request_in_scope_or_404(request.user, pk)
     require_perm(request, "service.add_rootcausereport", service_request)

@@ -164,8 +164,8 @@ def process_tree(root: int) -> list[Proc]:
     tree, todo = [], [root]
     while todo:
         pid = todo.pop()
-        if (proc := read_proc(pid)) is not None:
-            tree.append(proc)
+        if (node := read_proc(pid)) is not None:
+            tree.append(node)
         todo.extend(child.pid for child in children.get(pid, []))
     return tree
 

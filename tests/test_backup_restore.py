@@ -15,6 +15,7 @@ import shutil
 import tarfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 import pytest
 import time_machine
@@ -124,13 +125,20 @@ def signed_state(media_root: Path) -> dict:
     }
 
 
+def _member(tar: tarfile.TarFile, member: str | tarfile.TarInfo) -> IO[bytes]:
+    """A file of the archive (``extractfile`` answers None for anything else)."""
+    file = tar.extractfile(member)
+    assert file is not None, member
+    return file
+
+
 def assert_every_signature_matches() -> None:
     for signature in Signature.objects.all():
         assert records.signature_matches(signature), signature.pk
     for record in RepairRecord.objects.filter(frozen_at__isnull=False):
         assert record.content_hash == content_hash(records.record_content(record))
-    for signature in ReturnVisitSignature.objects.all():
-        assert return_visit_sheet.signature_matches(signature), signature.pk
+    for sheet_signature in ReturnVisitSignature.objects.all():
+        assert return_visit_sheet.signature_matches(sheet_signature), sheet_signature.pk
     for visit in ReturnVisit.objects.filter(frozen_at__isnull=False):
         assert visit.content_hash == content_hash(sheet_content(visit))
 
@@ -178,7 +186,7 @@ def test_signed_records_survive_backup_wipe_and_restore(tmp_path, media_root, ke
     archive = backup(tmp_path / "backups" / "medservice.tar.gz")
     assert archive.stat().st_mode & 0o777 == 0o600  # it holds the secret key
     with tarfile.open(archive) as tar:
-        manifest = json.load(tar.extractfile("manifest.json"))
+        manifest = json.load(_member(tar, "manifest.json"))
     assert manifest["database"]["vendor"] == connection.vendor
     assert manifest["secret_key"] is True
     assert {f"media/{name}" for name in before["media"]} <= set(manifest["files"])
@@ -222,7 +230,7 @@ def test_a_damaged_archive_is_refused_and_nothing_changes(tmp_path, media_root, 
     damaged = tmp_path / "damaged.tar.gz"
     with tarfile.open(archive) as source, tarfile.open(damaged, "w:gz") as target:
         for member in source.getmembers():
-            data = source.extractfile(member).read()
+            data = _member(source, member).read()
             if member.name.endswith(".pdf"):
                 data = data.replace(b"%PDF", b"%PDX", 1)  # one byte of a signed PDF
             member.size = len(data)
@@ -244,7 +252,7 @@ def test_a_key_from_the_environment_is_not_archived(tmp_path, settings):
     assert "SECRET_KEY comes from the environment" in err.getvalue()
     with tarfile.open(archive) as tar:
         names = tar.getnames()
-        manifest = json.load(tar.extractfile("manifest.json"))
+        manifest = json.load(_member(tar, "manifest.json"))
     assert "secret_key" not in names and manifest["secret_key"] is False
     assert manifest["database"]["migrations"]["core"].startswith("000")
 
@@ -257,12 +265,12 @@ def test_a_database_copy_that_cannot_be_loaded_changes_nothing(tmp_path, media_r
     archive = backup(tmp_path / "medservice.tar.gz")
     broken = tmp_path / "broken.tar.gz"
     with tarfile.open(archive) as source, tarfile.open(broken, "w:gz") as target:
-        manifest = json.load(source.extractfile("manifest.json"))
+        manifest = json.load(_member(source, "manifest.json"))
         dump_name = manifest["database"]["file"]
         garbage = b"not a database " * 1000
         manifest["files"][dump_name] = {"size": len(garbage), "sha256": sha256(garbage)}
         for member in source.getmembers():
-            data = source.extractfile(member).read()
+            data = _member(source, member).read()
             if member.name == dump_name:
                 data = garbage
             elif member.name == "manifest.json":

@@ -46,7 +46,12 @@ def test_revoking_a_token_asks_first(desktop_page):
     _goto_under_policy(page, "/accounts/tokens/")
 
     questions = []
-    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+
+    def answer(dialog):
+        questions.append(dialog.message)
+        dialog.dismiss()
+
+    page.once("dialog", answer)
     page.click("text=撤销")
     page.wait_for_timeout(300)
     assert questions and "HIS" in questions[0]

@@ -9,7 +9,7 @@ import datetime as dt
 import re
 
 import pytest
-from dateutil.relativedelta import relativedelta
+from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
 
 from accounts.models import VendorRole
 from accounts.tests.factories import vendor_user

@@ -14,6 +14,7 @@ import base64
 import datetime as dt
 import io
 import re
+from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
@@ -274,7 +275,7 @@ def world() -> World:
 # --- web views --------------------------------------------------------------------------
 # Every named URL of the apps, with the record of B its keyword arguments point at.
 # None: the URL takes no record (lists, create forms).
-WEB_VIEWS: dict[str, dict[str, str] | None] = {
+WEB_VIEWS: dict[str, dict[str, str] | str | None] = {
     "customers:organisation_edit": None,
     "customers:hospital_list": None,
     "customers:hospital_create": None,
@@ -492,10 +493,10 @@ def _web_url(world: World, name: str) -> str:
     if spec is None:
         query = CREATE_QUERY.get(name, "")
         return reverse(name) + query.format(**{k: v.pk for k, v in world.b.items()})
-    if spec == "catalogue":
+    if isinstance(spec, str):  # "catalogue": the one product model
         return reverse(name, kwargs={"pk": world.model.pk})
     query = RECORD_QUERY.get(name, "")
-    kwargs = {}
+    kwargs: dict[str, Any] = {}
     for key, ref in spec.items():
         kwargs[key] = ref[1:] if ref.startswith("=") else _b_record(world, ref)
         if hasattr(kwargs[key], "pk"):
@@ -649,7 +650,7 @@ def test_vendor_roles_read_everything_and_write_what_their_role_allows(client, w
 
 # --- API --------------------------------------------------------------------------------
 # A valid body per write operation, so that a refusal is the scope's and not the schema's.
-API_BODIES = {
+API_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/v1/service-organisation"): {"hotline": "x"},
     ("PATCH", "/api/v1/hospitals/{hospital_id}"): {"name": "x"},
     ("PATCH", "/api/v1/departments/{department_id}"): {"name": "x"},

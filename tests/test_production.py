@@ -25,11 +25,13 @@ import subprocess
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from django.conf import settings
-from django.contrib.staticfiles.storage import staticfiles_storage
+from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_storage
 from django.template import engines
+from django.template.backends.django import DjangoTemplates
 from django.test import Client
 
 from accounts.models import VendorRole
@@ -85,9 +87,11 @@ def manifest_static(static_root, settings):
 
 def project_static_references() -> dict[str, list[str]]:
     """Static names that our own templates (not Django's or a library's) name."""
-    directories = [Path(d) for engine in settings.TEMPLATES for d in engine.get("DIRS", [])]
-    for loader in engines["django"].engine.template_loaders:
-        directories.extend(Path(d) for d in loader.get_dirs())
+    templates: list[dict[str, Any]] = settings.TEMPLATES
+    directories = [Path(d) for engine in templates for d in engine.get("DIRS", [])]
+    for loader in cast(DjangoTemplates, engines["django"]).engine.template_loaders:
+        # The cached and file-system loaders (ours) have get_dirs; the base class does not.
+        directories.extend(Path(d) for d in loader.get_dirs())  # type: ignore[attr-defined]
     references: dict[str, list[str]] = {}
     for directory in directories:
         if not directory.is_relative_to(settings.BASE_DIR) or ".venv" in directory.parts:
@@ -105,7 +109,7 @@ def test_every_static_file_a_template_names_is_collected(manifest_static):
     missing = {}
     for name, templates in references.items():
         try:
-            staticfiles_storage.stored_name(name)
+            cast(ManifestFilesMixin, staticfiles_storage).stored_name(name)
         except ValueError:
             missing[name] = templates
     assert missing == {}
@@ -113,7 +117,9 @@ def test_every_static_file_a_template_names_is_collected(manifest_static):
 
 def test_the_icon_font_is_vendored_and_hashed(manifest_static):
     """The icon stylesheet names only fonts that are vendored, under their hashed names."""
-    css_name = staticfiles_storage.stored_name("vendor/bootstrap-icons/bootstrap-icons.min.css")
+    css_name = cast(ManifestFilesMixin, staticfiles_storage).stored_name(
+        "vendor/bootstrap-icons/bootstrap-icons.min.css"
+    )
     css = (manifest_static / css_name).read_text(encoding="utf-8")
     fonts = re.findall(r'url\("?(fonts/[^")?]+)', css)
     assert fonts and all(".woff2" in font for font in fonts), fonts

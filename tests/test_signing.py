@@ -274,7 +274,7 @@ def test_a_session_signed_in_to_keeps_what_was_signed():
 def _admin_request():
     request = RequestFactory().post("/")
     request.user = UserFactory(username="root", is_staff=True, is_superuser=True)
-    request._messages = _NoMessages()
+    request._messages = _NoMessages()  # type: ignore[attr-defined]  # the admin posts messages
     return request
 
 

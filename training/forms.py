@@ -11,7 +11,13 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from contracts.models import Contract
-from core.forms import BootstrapFormMixin, DateTimeInput, IdChoiceField, SaneInputMixin
+from core.forms import (
+    BootstrapFormMixin,
+    DateTimeInput,
+    IdChoiceField,
+    SaneInputMixin,
+    model_choice_field,
+)
 from core.signing.forms import signature_field
 from customers.models import Department
 
@@ -35,11 +41,11 @@ class PlanForm(BootstrapFormMixin, forms.Form):
         if plan is not None:
             del self.fields["contract"]  # a plan stays with its contract (and hospital)
         else:
-            self.fields["contract"].queryset = Contract.objects.for_user(user).select_related(
-                "hospital"
-            )
-            self.fields["contract"].label_from_instance = lambda c: (
-                f"{c.number} · {c.hospital.name}" + (f" · {c.title}" if c.title else "")
+            contract = model_choice_field(self, "contract")
+            contract.queryset = Contract.objects.for_user(user).select_related("hospital")
+            # Django's documented way to label one field's options differently.
+            contract.label_from_instance = lambda obj: (  # type: ignore[method-assign]
+                f"{obj.number} · {obj.hospital.name}" + (f" · {obj.title}" if obj.title else "")
             )
 
 
@@ -108,13 +114,13 @@ class SessionForm(BootstrapFormMixin, forms.Form):
         shown = Q(active=True)
         if session is not None:
             shown |= Q(pk__in=session.topics.values("pk"))
-        self.fields["topics"].queryset = TrainingTopic.objects.filter(shown).order_by(
+        model_choice_field(self, "topics").queryset = TrainingTopic.objects.filter(shown).order_by(
             "sort_order", "pk"
         )
-        self.fields["lecturer"].queryset = User.objects.filter(
+        model_choice_field(self, "lecturer").queryset = User.objects.filter(
             is_active=True, vendor_role__in=LECTURER_ROLES
         ).order_by("vendor_role", "last_name", "first_name", "username")
-        self.fields["audience_departments"].queryset = Department.objects.filter(
+        model_choice_field(self, "audience_departments").queryset = Department.objects.filter(
             hospital_id=plan.hospital_id
         )
 
@@ -162,7 +168,7 @@ class AttendanceForm(BootstrapFormMixin, forms.Form):
 
     def __init__(self, *args, session: TrainingSession, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = Department.objects.filter(
+        model_choice_field(self, "department").queryset = Department.objects.filter(
             hospital_id=session.hospital_id
         ).order_by("name")
 

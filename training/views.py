@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from contracts.models import Contract
 from core.errors import Conflict
 from core.forms import add_service_errors, id_from
@@ -313,8 +314,8 @@ def session_state(request: HttpRequest, pk: int) -> HttpResponse:
     session = _session_or_404(request, pk)
     state = request.POST.get("state", "")
     perm = {
-        SessionState.HELD: "training.hold_trainingsession",
-        SessionState.CANCELLED: "training.cancel_trainingsession",
+        SessionState.HELD.value: "training.hold_trainingsession",
+        SessionState.CANCELLED.value: "training.cancel_trainingsession",
     }.get(state)
     if perm is None:
         raise Http404
@@ -331,7 +332,7 @@ def session_state(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def material_add(request: HttpRequest, pk: int) -> HttpResponse:
+def material_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     session = _session_or_404(request, pk)
     require_perm(request, "training.add_trainingmaterial", session)
     form = MaterialForm(request.POST, request.FILES)
@@ -394,7 +395,7 @@ def sheet_file(request: HttpRequest, pk: int) -> FileResponse:
 # --- attendance -------------------------------------------------------------------------
 @login_required
 @GET_POST
-def attendance_sign(request: HttpRequest, pk: int) -> HttpResponse:
+def attendance_sign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The sign-in page on a tablet or a phone: one attendee after the other, each with a
     signature (or none once the paper sheet is uploaded). It stays here after each one."""
     session = _session_or_404(request, pk)
@@ -464,7 +465,7 @@ def attendance_score(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(
             request,
             _("%(name)s: %(errors)s")
-            % {"name": attendance.name, "errors": " ".join(form.errors.get("score", []))},
+            % {"name": attendance.name, "errors": " ".join(map(str, form.errors.get("score", [])))},
         )
     return redirect("training:session_detail", pk=attendance.session_id)
 

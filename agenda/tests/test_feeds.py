@@ -28,7 +28,9 @@ def create_page(client, user, **data):
     client.force_login(user)
     form = client.get(CREATE)
     assert form.status_code == 200
-    key = re.search(r'name="submission_key" value="(\w+)"', form.content.decode()).group(1)
+    match = re.search(r'name="submission_key" value="(\w+)"', form.content.decode())
+    assert match is not None
+    key = match.group(1)
     return client.post(CREATE, {"submission_key": key, **data}), key
 
 
@@ -37,7 +39,8 @@ def events(body: bytes) -> dict:
     return {str(e["UID"]): e for e in calendar.walk("VEVENT")}
 
 
-def fetch(client, raw: str):
+def fetch(client, raw: str | None):
+    assert raw is not None  # a feed created without a submission key always has its token
     client.logout()
     return client.get(reverse("agenda:feed_ics", args=[raw]))
 
@@ -47,7 +50,9 @@ def test_an_engineer_creates_his_feed_and_sees_its_address_once(client, two):
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
     body = response.content.decode()
-    raw = FEED_URL.search(body).group(1)
+    address = FEED_URL.search(body)
+    assert address is not None
+    raw = address.group(1)
     assert f"webcal://testserver/calendar/feed/{raw}.ics" in body
     feed = CalendarFeed.objects.get()
     assert feed.owner == two.engineer and feed.engineer == two.engineer
@@ -190,6 +195,7 @@ def test_an_owner_who_lost_access_gets_an_empty_feed(client, two):
 
 def test_use_is_noted_at_most_once_a_minute(two):
     feed, raw = calendar_feed_create(owner=two.engineer, scope="engineer", engineer=two.engineer)
+    assert raw is not None
     assert calendar_feed_by_token(raw_token=raw) == feed
     feed.refresh_from_db()
     assert feed.last_used_at == NOW

@@ -4,6 +4,7 @@ sources (issue 4 §5, the ``core.agenda`` protocol)."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypedDict
 
 import pytest
 from django.urls import NoReverseMatch, reverse
@@ -15,7 +16,13 @@ from maintenance.models import VisitState
 
 from .factories import make_visit
 
-MARCH = {"start": dt.date(2026, 3, 1), "end": dt.date(2026, 3, 31)}
+
+class Period(TypedDict):
+    start: dt.date
+    end: dt.date
+
+
+MARCH = Period(start=dt.date(2026, 3, 1), end=dt.date(2026, 3, 31))
 
 
 def _expected_url(visit) -> str:
@@ -66,7 +73,7 @@ def test_scope_and_filters(two):
     assert uids(visible_to=two.a_admin, hospital_id=two.b.pk) == set()
     assert uids(visible_to=two.manager, engineer_id=two.engineer.pk) == {a, b}
     assert uids(visible_to=two.manager, hospital_id=two.b.pk) == {b}
-    outside = {"start": dt.date(2026, 3, 2), "end": dt.date(2026, 3, 11)}
+    outside = Period(start=dt.date(2026, 3, 2), end=dt.date(2026, 3, 11))
     assert {e.uid for e in maintenance_agenda.entries(visible_to=two.manager, **outside)} == set()
 
 

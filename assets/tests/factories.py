@@ -6,7 +6,7 @@ from assets.models import Device, EmergencyProcedure, MainComponent, ProductMode
 from customers.tests.factories import DepartmentFactory
 
 
-class ProductModelFactory(factory.django.DjangoModelFactory):
+class ProductModelFactory(factory.django.DjangoModelFactory[ProductModel]):
     class Meta:
         model = ProductModel
 
@@ -17,7 +17,7 @@ class ProductModelFactory(factory.django.DjangoModelFactory):
     main_components = ["main board", "power supply"]
 
 
-class DeviceFactory(factory.django.DjangoModelFactory):
+class DeviceFactory(factory.django.DjangoModelFactory[Device]):
     class Meta:
         model = Device
 
@@ -29,7 +29,7 @@ class DeviceFactory(factory.django.DjangoModelFactory):
     accepted_on = dt.date(2026, 1, 10)
 
 
-class MainComponentFactory(factory.django.DjangoModelFactory):
+class MainComponentFactory(factory.django.DjangoModelFactory[MainComponent]):
     class Meta:
         model = MainComponent
 
@@ -39,7 +39,7 @@ class MainComponentFactory(factory.django.DjangoModelFactory):
     installed_on = dt.date(2026, 1, 5)
 
 
-class EmergencyProcedureFactory(factory.django.DjangoModelFactory):
+class EmergencyProcedureFactory(factory.django.DjangoModelFactory[EmergencyProcedure]):
     class Meta:
         model = EmergencyProcedure
 

@@ -14,7 +14,7 @@ def test_svg_is_a_valid_svg_document_with_a_path():
     assert svg.startswith("<?xml")
     root = ET.fromstring(svg.encode())  # noqa: S314 -- our own output
     assert root.tag == f"{SVG_NS}svg"
-    assert int(root.get("width")) == int(root.get("height")) > 0
+    assert int(root.attrib["width"]) == int(root.attrib["height"]) > 0
     paths = root.findall(f".//{SVG_NS}path")
     assert paths
     assert any(p.get("d") for p in paths)
@@ -26,7 +26,7 @@ def test_inline_svg_has_no_declaration_and_scales_by_css():
     root = ET.fromstring(svg)  # noqa: S314 -- our own output
     assert root.get("width") is None
     assert root.get("viewBox")
-    assert "qr-code" in root.get("class")
+    assert "qr-code" in root.get("class", "")
 
 
 def test_png_has_the_png_signature_and_the_expected_size():

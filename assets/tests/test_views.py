@@ -396,9 +396,12 @@ def test_label_svg_and_png(client, engineer, device, settings):
 
 def test_label_encodes_the_public_url(client, engineer, device, settings, monkeypatch):
     seen = []
-    monkeypatch.setattr(
-        "assets.views.labels.qr_svg", lambda value, **kw: seen.append(value) or "<svg/>"
-    )
+
+    def qr_svg(value, **kw):
+        seen.append(value)
+        return "<svg/>"
+
+    monkeypatch.setattr("assets.views.labels.qr_svg", qr_svg)
     login(client, engineer)
     settings.SITE_URL = ""
     client.get(url("device_label", device.pk, "svg"))

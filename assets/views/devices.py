@@ -3,9 +3,12 @@ edit, go live (R-5.1), the device page, and the options of dependent selects."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -183,7 +186,9 @@ def options(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     if kind in ("departments", "contacts"):
         parent, value = "hospital_id", request.GET.get("hospital", "")
-        queryset = (Department if kind == "departments" else Contact).objects.for_user(user)
+        queryset: QuerySet[Any] = (
+            Department if kind == "departments" else Contact
+        ).objects.for_user(user)
     elif kind == "devices":
         parent, value = "department_id", request.GET.get("department", "")
         queryset = Device.objects.for_user(user).select_related("product_model")
@@ -193,7 +198,7 @@ def options(request: HttpRequest) -> HttpResponse:
     items = queryset.filter(**{parent: parent_id}) if parent_id is not None else queryset.none()
     label = {
         "departments": lambda obj: obj.name,
-        "contacts": str,
+        "contacts": lambda obj: str(obj),  # not bare str: the three share one callable type
         "devices": lambda obj: f"{obj.product_model} · {obj.serial_number}",
     }[kind]
     choices = [(obj.pk, label(obj)) for obj in items]

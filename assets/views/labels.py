@@ -43,7 +43,7 @@ def device_label(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
 
 
 def _ids(request: HttpRequest) -> list[int]:
-    ids = []
+    ids: list[int] = []
     for value in request.GET.getlist("ids"):
         ids.extend(pk for part in value.split(",") if (pk := id_from(part)) is not None)
     return ids

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.http import AuthenticatedHttpRequest
 from core.forms import add_service_errors, id_from
 from core.http import safe_next
 from core.permissions import require_perm
@@ -71,7 +72,7 @@ def procedure_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @GET_POST
-def procedure_create(request: HttpRequest) -> HttpResponse:
+def procedure_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_perm(request, "assets.add_emergencyprocedure")
     user = request.user
     source = request.POST if request.method == "POST" else request.GET
@@ -139,7 +140,7 @@ def procedure_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @GET_POST
-def procedure_receipt(request: HttpRequest, pk: int) -> HttpResponse:
+def procedure_receipt(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     procedure = _procedure_or_404(request, pk)
     require_perm(request, "assets.change_emergencyprocedure", procedure)
     with timezone.override(_zone_of(procedure.department)):

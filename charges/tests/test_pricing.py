@@ -43,8 +43,10 @@ LABOR_ONLY = AgreementTerms(
 )
 
 
-def at(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SHANGHAI)
+def at(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=SHANGHAI)
 
 
 COVERS = {
@@ -163,7 +165,7 @@ def test_replaced_component_in_warranty_on_a_device_out_of_it():
         answer=component_answer,
     )  # fmt: skip
     other_part = LineIn(Line.PARTS, "保险丝", Decimal(1), Decimal("5.00"), Decimal("8.00"))
-    priced = price_lines(device_answer, [component_part, other_part, labor_line(1, RATES)])
+    priced = price_lines(device_answer, [component_part, other_part, labor_line(Decimal(1), RATES)])
     component_line, other_line, labor = priced.lines
     assert component_line.pricing == Pricing.FREE and component_line.amount == 0
     assert component_line.reason.code == "component_warranty"

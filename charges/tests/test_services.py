@@ -54,6 +54,7 @@ def test_warranty_quality_fault_is_free_including_travel_with_why():
             device, parts_replaced=[{"name": "电源板", "serial_removed": "PS-1"}], arrivals=2
         )
         statement = services.charge_statement_for_read(request=request)
+    assert statement is not None
     assert statement.number.startswith("CS-2026-")
     assert statement.state == StatementState.DRAFT
     assert lines_of(statement) == [
@@ -162,13 +163,14 @@ def test_changing_the_fault_cause_before_acceptance_reprices():
     with time_machine.travel(dt.datetime(2026, 9, 1, 10, tzinfo=SHANGHAI), tick=False):
         request = resolved_request(device, before_resolve=issue_parts(part, 2))
         statement = services.charge_statement_for_read(request=request)
-        assert statement.total == D("0.00")
+        assert statement is not None and statement.total == D("0.00")
         user = hospital_user(request.hospital)
         services.charge_statement_dispute(statement=statement, user=user, comment="为何收费？")
         repair_record_save(
             request=request, author=request.repair_record.author, fault_cause="non_quality"
         )
         repriced = services.charge_statement_for_read(request=request)
+    assert repriced is not None
     assert repriced.pk == statement.pk and repriced.number == statement.number
     assert repriced.total == D("200.00")  # parts at cost, labor and travel still free
     assert repriced.state == StatementState.DRAFT  # re-priced after the dispute
@@ -179,7 +181,7 @@ def test_a_read_without_changes_does_not_rewrite():
     device = covered_device(accepted_on=dt.date(2024, 1, 1))
     statement = services.charge_statement_draft(request=resolved_request(device))
     again = services.charge_statement_for_read(request=statement.request)
-    assert again.drafted_at == statement.drafted_at
+    assert again is not None and again.drafted_at == statement.drafted_at
     assert list(again.lines.values_list("pk", flat=True)) == list(
         statement.lines.values_list("pk", flat=True)
     )
@@ -242,7 +244,8 @@ def test_accept_freezes_hashes_and_stores_a_chinese_pdf(
 
     # Frozen: a later change of the record does not touch it.
     repair_record_save(request=request, author=request.repair_record.author, labor_hours=D(3))
-    assert services.charge_statement_for_read(request=request).total == D("570.00")
+    frozen = services.charge_statement_for_read(request=request)
+    assert frozen is not None and frozen.total == D("570.00")
     with pytest.raises(StatementConflict) as exc:
         services.charge_statement_draft(request=request)
     assert exc.value.code == "frozen"
@@ -323,4 +326,4 @@ def test_reading_in_another_language_does_not_reprice():
     assert "电源板" in statement.lines.get(kind="parts").description
     with translation.override("zh-hans"):
         again = services.charge_statement_for_read(request=request)
-    assert again.drafted_at == statement.drafted_at
+    assert again is not None and again.drafted_at == statement.drafted_at

@@ -6,7 +6,7 @@ from contracts.models import Contract, ContractDevice, MaintenanceAgreement
 from customers.tests.factories import HospitalFactory
 
 
-class ContractFactory(factory.django.DjangoModelFactory):
+class ContractFactory(factory.django.DjangoModelFactory[Contract]):
     class Meta:
         model = Contract
         skip_postgeneration_save = True
@@ -17,12 +17,12 @@ class ContractFactory(factory.django.DjangoModelFactory):
     warranty_months = 12
 
     @factory.post_generation
-    def devices(self, create, extracted, **kwargs):
+    def devices(self: Contract, create, extracted, **kwargs):  # self: the contract made
         for device in extracted or []:
             ContractDevice.objects.create(contract=self, device=device)
 
 
-class MaintenanceAgreementFactory(factory.django.DjangoModelFactory):
+class MaintenanceAgreementFactory(factory.django.DjangoModelFactory[MaintenanceAgreement]):
     class Meta:
         model = MaintenanceAgreement
         skip_postgeneration_save = True

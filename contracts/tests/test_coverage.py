@@ -42,8 +42,10 @@ Q, NQ, UND = Cause.QUALITY, Cause.NON_QUALITY, Cause.UNDETERMINED
 ONE_SECOND = timedelta(seconds=1)
 
 
-def sh(*args: int) -> datetime:
-    return datetime(*args, tzinfo=SH)  # type: ignore[misc]
+def sh(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=SH)
 
 
 # The reference device: accepted 2026-03-01, 12 months, covered through 2027-03-01.

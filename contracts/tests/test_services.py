@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -91,7 +92,8 @@ def test_absurdly_long_terms_refused(hospital, field, months):
         services.contract_create(hospital=hospital, number="C-1", **{field: months})
     assert fields(exc_info) == {field}
     assert not Contract.objects.exists()
-    services.contract_create(hospital=hospital, number="C-1", **{field: 360})
+    longest: dict[str, Any] = {field: 360}
+    services.contract_create(hospital=hospital, number="C-1", **longest)
 
 
 def test_negative_extended_warranty_refused(hospital):
@@ -318,8 +320,10 @@ def test_agreement_update(hospital, device):
 
 
 # --- the coverage selector: the database fed into the pure rule -------------------------
-def at(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=SH)  # type: ignore[misc]
+def at(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0
+) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=SH)
 
 
 def test_device_coverage_uses_contract_terms(hospital, device):

@@ -163,7 +163,11 @@ def test_each_handler_has_its_own_delivery(probe, no_nudge):
     outbox.register("tests.other", events=[PROBE], func=other)
     try:
         event = outbox.publish(PROBE)
-        other.then = lambda e: 1 / 0
+
+        def fails(_event: OutboxEvent) -> None:
+            raise ZeroDivisionError
+
+        other.then = fails
         report = outbox.deliver_due()
     finally:
         outbox.unregister("tests.other")

@@ -4,7 +4,7 @@ from accounts.tests.factories import UserFactory
 from customers.models import Contact, Department, Hospital, HospitalMembership, HospitalRole
 
 
-class HospitalFactory(factory.django.DjangoModelFactory):
+class HospitalFactory(factory.django.DjangoModelFactory[Hospital]):
     class Meta:
         model = Hospital
 
@@ -12,7 +12,7 @@ class HospitalFactory(factory.django.DjangoModelFactory):
     time_zone = "Asia/Shanghai"
 
 
-class DepartmentFactory(factory.django.DjangoModelFactory):
+class DepartmentFactory(factory.django.DjangoModelFactory[Department]):
     class Meta:
         model = Department
 
@@ -20,7 +20,7 @@ class DepartmentFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Department {n}")
 
 
-class ContactFactory(factory.django.DjangoModelFactory):
+class ContactFactory(factory.django.DjangoModelFactory[Contact]):
     class Meta:
         model = Contact
 

@@ -289,6 +289,7 @@ def test_request_plan_is_valid(today):
         if request.reported_ago is not None:
             assert last <= request.reported_ago
         else:
+            assert device.live_on is not None and request.reported_on is not None
             assert device.live_on < request.reported_on < today - dt.timedelta(days=5)
             assert last < dt.timedelta(days=5)
             assert [s.type for s in request.steps][-1] == "closed"

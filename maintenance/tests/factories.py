@@ -24,7 +24,7 @@ PHOTO_CHECKLIST = [
 ]
 
 
-class VisitFactory(factory.django.DjangoModelFactory):
+class VisitFactory(factory.django.DjangoModelFactory[Visit]):
     """A planned visit due on ``due_on`` with a ±``tolerance`` window, fulfilling one
     obligation of its kind on its due date (``obligations=[(kind, due_on), ...]`` for more)."""
 
@@ -46,7 +46,7 @@ class VisitFactory(factory.django.DjangoModelFactory):
     window_end = factory.LazyAttribute(lambda v: v.due_on + dt.timedelta(days=v.tolerance))
 
     @factory.post_generation
-    def obligations(self, create, extracted, **kwargs):
+    def obligations(self: Visit, create, extracted, **kwargs):  # self: the visit made
         if self.main_kind == "special":
             return
         for kind, due_on in extracted if extracted is not None else [(self.main_kind, self.due_on)]:

@@ -53,7 +53,9 @@ def visit_of(kind: str) -> Visit:
     on 10 March 2026 covering all three."""
     device = DeviceFactory(live_on=date(2025, 3, 10))
     visits_generate(today=date(2026, 2, 20), horizon_days=130, devices=[device])
-    return Visit.objects.filter(device=device, main_kind=kind).order_by("due_on").first()
+    visit = Visit.objects.filter(device=device, main_kind=kind).order_by("due_on").first()
+    assert visit is not None
+    return visit
 
 
 def complete(visit, user, **kwargs):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from typing import TypedDict
 
 import pytest
 import time_machine
@@ -221,7 +222,13 @@ def test_the_engineers_day(engineer):
 
 # --- completion rate -----------------------------------------------------------------------
 
-MARCH = {"start": date(2026, 3, 1), "end": date(2026, 3, 31)}
+
+class Period(TypedDict):
+    start: date
+    end: date
+
+
+MARCH = Period(start=date(2026, 3, 1), end=date(2026, 3, 31))
 
 
 @pytest.fixture

@@ -291,6 +291,7 @@ def test_visit_detail_shows_the_visit(client, engineer, patrol):
 
 def test_another_hospitals_visit_is_a_404(client, admin_user, other_device):
     visit = Visit.objects.filter(device=other_device).first()
+    assert visit is not None
     client.force_login(admin_user)
     assert client.get(detail_url(visit)).status_code == 404
     for name in ("checklist_edit", "visit_sign"):
@@ -474,6 +475,7 @@ def test_a_file_that_is_not_an_image_is_refused_in_place(client, engineer, patro
 
 def test_photos_of_another_hospital_are_a_404(client, engineer, admin_user, other_device):
     visit = Visit.objects.filter(device=other_device).first()
+    assert visit is not None
     client.force_login(admin_user)
     upload = io.BytesIO(png_bytes())
     upload.name = "x.png"

@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from accounts.http import AuthenticatedHttpRequest
 from accounts.rules import is_vendor_staff
 from assets.models import Device
 
@@ -30,7 +31,7 @@ TRIP_DAYS = 7  # the trips page shows a week by default
 
 @login_required
 @require_GET
-def visit_list(request: HttpRequest) -> HttpResponse:
+def visit_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Visits in the viewer's scope, filtered by due date, state, hospital and engineer."""
     # Unbound without a query string: the form shows no errors before a first search.
     filters = VisitFilterSet(
@@ -54,7 +55,7 @@ def visit_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def visits_today(request: HttpRequest) -> HttpResponse:
+def visits_today(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The engineer's phone view: the visits assigned to me whose window is open today or
     that were done today (each hospital's own today), and the overdue ones, grouped into
     one trip per hospital and day."""
@@ -81,7 +82,7 @@ def _can_complete(request: HttpRequest) -> bool:
 
 @login_required
 @require_GET
-def trips(request: HttpRequest) -> HttpResponse:
+def trips(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Vendor staff plan their days: the visits of a period, one trip per hospital and day."""
     if not is_vendor_staff.test(request.user):
         raise PermissionDenied
@@ -112,7 +113,7 @@ def trips(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def completion(request: HttpRequest) -> HttpResponse:
+def completion(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Completion rate per hospital of a period (issue 4 §1: "100 % of scheduled"): the
     obligations due, fulfilled, fulfilled within their window. Hospital users see their
     own hospital only (the selector scopes by user)."""
@@ -132,7 +133,7 @@ def completion(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def device_visits(request: HttpRequest, device_pk: int) -> HttpResponse:
+def device_visits(request: AuthenticatedHttpRequest, device_pk: int) -> HttpResponse:
     """The device page's "Visits" card (loaded with htmx): the last visits done and the
     next planned, with links, and the button for a special inspection."""
     device = get_object_or_404(

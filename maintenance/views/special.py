@@ -6,11 +6,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from accounts.http import AuthenticatedHttpRequest
 from assets.models import Device
 from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
@@ -21,7 +22,7 @@ from ..forms import SpecialVisitForm
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def special_create(request: HttpRequest) -> HttpResponse:
+def special_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_perm(request, "maintenance.create_special_visit")
     status = 200
     if request.method == "POST":

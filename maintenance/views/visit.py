@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from core.permissions import require_perm
 from core.signatures import signature_error_message
 from core.signing import pages as signing_pages
@@ -75,7 +76,7 @@ def _already_done(request: HttpRequest, visit) -> HttpResponse:
 
 @login_required
 @GET_POST
-def visit_checklist(request: HttpRequest, pk: int) -> HttpResponse:
+def visit_checklist(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Fill in the checklist of a planned visit and complete it (one service call). A
     second submission (a double tap, a resent form) finds the visit done: the service
     refuses, and the engineer lands on the visit's page with a clear message."""
@@ -135,7 +136,7 @@ def visit_checklist(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @GET_POST
-def visit_sign(request: HttpRequest, pk: int) -> HttpResponse:
+def visit_sign(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The hospital confirms a completed visit (R-2.4): a department user or the equipment
     administrator on their own account, or vendor staff collecting it on the spot."""
     visit = visit_or_404(request, pk)
@@ -192,7 +193,7 @@ def _photo_box(request: HttpRequest, visit, item_key: str, *, error: str = "") -
 
 @login_required
 @require_POST
-def visit_photo_add(request: HttpRequest, pk: int) -> HttpResponse:
+def visit_photo_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """One photo of a photo item, uploaded in place (htmx) while the visit is planned; the
     item's box comes back with the photo or the reason it was refused."""
     visit = visit_or_404(request, pk)
@@ -221,7 +222,7 @@ def visit_photo_add(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def visit_photo_remove(request: HttpRequest, pk: int, photo_pk: int) -> HttpResponse:
+def visit_photo_remove(request: AuthenticatedHttpRequest, pk: int, photo_pk: int) -> HttpResponse:
     visit = visit_or_404(request, pk)
     require_perm(request, "maintenance.complete_visit", visit)
     photo = get_object_or_404(visit.photos, pk=photo_pk)

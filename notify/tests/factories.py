@@ -4,7 +4,7 @@ from accounts.tests.factories import UserFactory
 from notify.models import InboxMessage
 
 
-class InboxMessageFactory(factory.django.DjangoModelFactory):
+class InboxMessageFactory(factory.django.DjangoModelFactory[InboxMessage]):
     class Meta:
         model = InboxMessage
 

@@ -13,7 +13,7 @@ from parts.models import LocationKind, SparePart, StockLocation
 from service.services import service_request_open
 
 
-class SparePartFactory(factory.django.DjangoModelFactory):
+class SparePartFactory(factory.django.DjangoModelFactory[SparePart]):
     class Meta:
         model = SparePart
         skip_postgeneration_save = True
@@ -30,7 +30,7 @@ class SparePartFactory(factory.django.DjangoModelFactory):
             self.product_models.set(extracted)
 
 
-class StockLocationFactory(factory.django.DjangoModelFactory):
+class StockLocationFactory(factory.django.DjangoModelFactory[StockLocation]):
     class Meta:
         model = StockLocation
 

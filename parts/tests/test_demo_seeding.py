@@ -54,17 +54,19 @@ def test_demo_dispatches_reserve_the_parts_their_symptoms_call_for(
         seed_demo()
     reserved = StockMovement.objects.filter(kind="reserve", idempotency_key__startswith="dispatch-")
     assert reserved.exists()
-    assert all(movement.request.is_open for movement in reserved)
+    assert all(movement.request is not None and movement.request.is_open for movement in reserved)
     # Issue 5 §2: one repair used a consumable from the bag and replaced a main component.
     component = StockMovement.objects.get(idempotency_key="demo-repair-component")
     consumable = StockMovement.objects.get(idempotency_key="demo-repair-consumable")
     assert component.request_id == consumable.request_id
+    assert component.request is not None and component.serial_unit is not None
     record = component.request.repair_record
     assert len(record.parts_replaced) == 2
     fitted = MainComponent.objects.get(
         device=component.request.device, serial_number=component.serial_unit.serial_number
     )
-    assert fitted.replaced_on is not None and fitted.replaces.removal_fate == "sent_for_repair"
+    assert fitted.replaced_on is not None and fitted.replaces is not None
+    assert fitted.replaces.removal_fate == "sent_for_repair"
     assert record.parts_replaced[1]["serial_fitted"] == fitted.serial_number
     assert record.parts_replaced[1]["serial_removed"] == fitted.replaces.serial_number
     stored = {

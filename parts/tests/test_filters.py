@@ -5,6 +5,7 @@ document alike."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 import time_machine
@@ -65,7 +66,7 @@ def test_the_catalogue_has_one_filter_definition(client, manager):
         page_response=client.get(reverse("parts:part_list")),
     )
     api = Api(client, manager)
-    cases = [
+    cases: list[tuple[dict[str, Any], dict[str, Any], list[str]]] = [
         ({"q": "pb-1"}, {"q": "pb-1"}, ["PB-100"]),
         ({"product_model": model.pk}, {"product_model_id": model.pk}, ["PB-100", "PB-200"]),
         ({"active": "false"}, {"active": "false"}, ["XR-1"]),
@@ -198,7 +199,7 @@ def test_loaners_have_one_filter_definition(client, manager):
     page = client.get(reverse("parts:loaner_list"))
     assert_one_definition(client, LoanerFilterSet, api_path="/loaners", page_response=page)
     api = Api(client, manager)
-    cases = [
+    cases: list[tuple[dict[str, Any], dict[str, Any], list[str]]] = [
         ({"state": "in_repair"}, {"state": "in_repair"}, ["LN-R"]),
         (
             {"model": available.product_model_id},

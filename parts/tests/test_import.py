@@ -78,7 +78,9 @@ def post_file(client, file):
 
 
 def job(client) -> dict:
-    return import_jobs.state_read(client.session[import_jobs.SESSION_KEY])
+    state = import_jobs.state_read(client.session[import_jobs.SESSION_KEY])
+    assert state is not None
+    return state
 
 
 def confirm(client, action):

@@ -278,11 +278,13 @@ def test_the_upload_never_opens_the_workbook_in_the_web_process(client, tmp_path
     response = client.post(reverse("parts:import_create"), {"file": upload})
     assert response.status_code == 302 and response.url == reverse("parts:import_review")
     token = client.session[import_jobs.SESSION_KEY]
-    assert import_jobs.state_read(token)["state"] == "queued"
+    queued = import_jobs.state_read(token)
+    assert queued is not None and queued["state"] == "queued"
 
     monkeypatch.undo()
     worker.call_local(token)  # the worker's turn
     state = import_jobs.state_read(token)
+    assert state is not None
     assert state["state"] == "failed" and state["error_code"] == "too_many_sheet_columns"
     assert not import_jobs.upload_path(token).exists()
     english = client.get(reverse("parts:import_review")).content.decode()

@@ -35,7 +35,7 @@ postgres_only = pytest.mark.skipif(
 H = dt.timedelta(hours=1)
 
 
-class LoanerUnitFactory(factory.django.DjangoModelFactory):
+class LoanerUnitFactory(factory.django.DjangoModelFactory[LoanerUnit]):
     class Meta:
         model = LoanerUnit
 

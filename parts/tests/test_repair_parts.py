@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from dateutil.relativedelta import relativedelta
+from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -145,7 +145,7 @@ def test_main_component_replacement_moves_serials_and_starts_own_warranty(
     answer = device_coverage(device=device, at=timezone.now(), cause="quality", component=new)
     assert any(r.code == "component_warranty" for r in answer.reasons)
     ((component, ends_at),) = components_under_own_warranty(device=device, at=timezone.now())
-    assert component == new
+    assert component == new and answer.ends_at is not None
     last_day = (ends_at.astimezone(answer.ends_at.tzinfo) - timedelta(seconds=1)).date()
     assert last_day == max(
         today + relativedelta(months=12), device.accepted_on + relativedelta(months=12)
@@ -168,6 +168,7 @@ def test_own_warranty_is_never_less_than_the_device_remaining(sr, record, board,
         device=device, at=timezone.now(), cause="quality", component=use.component
     )
     device_end = device.accepted_on + relativedelta(months=48)
+    assert answer.ends_at is not None
     zone = answer.ends_at.tzinfo
     assert (answer.ends_at.astimezone(zone) - timedelta(seconds=1)).date() == device_end
 
@@ -184,6 +185,7 @@ def test_typed_removed_serial_is_registered_first(sr, record, board, engineer, d
     )
     old = MainComponent.objects.get(serial_number="TYPED-9")
     assert old.device == device and old.removal_fate == "returned" and old.removed_on
+    assert use.component is not None
     assert use.component.replaces == old and use.component.name == old.name == "主板"
     assert use.line["serial_removed"] == "TYPED-9"
 

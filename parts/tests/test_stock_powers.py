@@ -91,9 +91,9 @@ def world() -> dict[str, Any]:
     }
     for place in places.values():
         services.stock_receive(part=part, location=place, quantity=20, user=None)
-    for place in ("own", "central", "other"):
+    for name in ("own", "central", "other"):
         services.stock_reserve(
-            request=requests["mine"], part=part, location=places[place], quantity=2, user=None
+            request=requests["mine"], part=part, location=places[name], quantity=2, user=None
         )
     services.stock_reserve(
         request=requests["theirs"], part=part, location=places["central"], quantity=2, user=None

@@ -18,7 +18,7 @@ PDF_BYTES = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 DOCX_BYTES = b"PK\x03\x04" + b"\x00" * 40
 
 
-class RegimeDocumentFactory(factory.django.DjangoModelFactory):
+class RegimeDocumentFactory(factory.django.DjangoModelFactory[RegimeDocument]):
     class Meta:
         model = RegimeDocument
 

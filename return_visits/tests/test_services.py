@@ -223,7 +223,8 @@ def test_overdue_alert_goes_to_the_engineers_and_the_manager_once():
     assert other_manager.pk not in {m.user_id for m in messages}
     visit.refresh_from_db()
     assert visit.overdue_notified_at is not None
-    assert f"/return-visits/{visit.pk}/" in messages.first().url
+    first = messages.first()
+    assert first is not None and f"/return-visits/{visit.pk}/" in first.url
 
 
 def test_a_done_or_cancelled_visit_is_never_overdue():

@@ -498,7 +498,7 @@ def test_concurrent_sweepers_send_every_alert_exactly_once(agent, manager):
         Milestone.objects.filter(request__is_open=True).values_list("pk", "breach_notified_at")
     )
     at_risk_ids = {pk for pk, breach in milestones.items() if breach is None}
-    expected = Counter()
+    expected: Counter[str] = Counter()
     for pk, key in Milestone.objects.filter(request__is_open=True).values_list("pk", "key"):
         if pk in at_risk_ids:
             expected[f"{KIND_AT_RISK}:{pk}"] = 2  # engineer and manager

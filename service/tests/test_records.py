@@ -9,6 +9,7 @@ import subprocess
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -103,7 +104,7 @@ def open_request(device, user, *, arrived=True, resolved=True, severity="normal"
 
 
 def write_record(request, author, **overrides):
-    fields = {
+    fields: dict[str, Any] = {
         "state_before_fault": "运行正常",
         "fault_at": FAULT_AT,
         "symptoms": "开机报警 E12",
@@ -539,6 +540,7 @@ def test_hospital_b_cannot_open_hospital_as_record_pages_or_pdf(client, signed_s
         assert client.get(url).status_code == 404, url
     assert client.post(reverse("records:record_file", args=[signed_setup.pk])).status_code == 404
     signature = Signature.objects.first()
+    assert signature is not None
     url = reverse("records:signature_image", args=[signed_setup.pk, signature.pk])
     assert client.get(url).status_code == 404
 

@@ -117,7 +117,7 @@ def record(request, kind, user, *, at=None, **data):
     )
 
 
-def rows_of(html: str) -> list[str]:
+def rows_of(html: str) -> list[tuple[str, str]]:
     return re.findall(r'<tr class="([^"]*)" data-request="(\d+)"', html)
 
 
@@ -400,7 +400,9 @@ def test_recording_a_step_from_the_request_page(client, engineer, dispatcher, de
     request = open_request(device, dispatcher, ago=dt.timedelta(hours=1))
     client.force_login(engineer)
     form_page = client.get(reverse("service:request_detail", args=[request.pk])).content.decode()
-    key = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', form_page).group(1)
+    match = re.search(r'name="idempotency_key" value="([0-9a-f]{32})"', form_page)
+    assert match is not None
+    key = match.group(1)
     response = client.post(
         reverse("service:request_event", args=[request.pk]),
         {"type": "arrived", "occurred_at": "2026-03-02T09:45:00", "idempotency_key": key},

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import cast
 
 from django.core.paginator import Paginator
 from django.http import HttpRequest
@@ -135,12 +136,14 @@ def live_state(milestones: list[Milestone], *, now: datetime) -> LiveState:
     running_rows = [m for m in milestones if milestone_running(m)]
     countdown = None
     if running_rows:
-        nearest = min(running_rows, key=lambda m: m.due_at)
-        left = (nearest.due_at - now).total_seconds()
+        # milestone_running() rules out a row without a deadline.
+        nearest = min(running_rows, key=lambda m: cast(datetime, m.due_at))
+        due_at = cast(datetime, nearest.due_at)
+        left = (due_at - now).total_seconds()
         warned = nearest.warn_at is not None and nearest.warn_at <= now
         countdown = Countdown(
             name=nearest.name,
-            due_at=nearest.due_at,
+            due_at=due_at,
             warn_at=nearest.warn_at,
             seconds_left=left,
             level="breached" if left < 0 else ("at_risk" if warned else ""),

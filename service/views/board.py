@@ -4,12 +4,13 @@ engineers assigned from the row. htmx reloads the table every 30 s."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
+from accounts.http import AuthenticatedHttpRequest
 from core.permissions import require_perm
 
 from .. import selectors
@@ -20,7 +21,7 @@ from ._common import BOARD_PAGE_SIZE, iso, page_of, requests_for, with_live_stat
 
 @login_required
 @require_GET
-def dispatch_board(request: HttpRequest) -> HttpResponse:
+def dispatch_board(request: AuthenticatedHttpRequest) -> HttpResponse:
     # The board is where steps are dispatched: the people who record steps use it.
     require_perm(request, "service.add_serviceevent")
     now = timezone.now()
@@ -30,8 +31,9 @@ def dispatch_board(request: HttpRequest) -> HttpResponse:
     page = page_of(request, requests, per_page=BOARD_PAGE_SIZE)
     rows = with_live_state(page.object_list, now=now)
     for row in rows:
-        row.assign_key = new_idempotency_key()
-        row.engineer_ids = {u.pk for u in row.engineers.all()}
+        # Attributes the template reads (mypy sees only the model's fields).
+        row.assign_key = new_idempotency_key()  # type: ignore[attr-defined]
+        row.engineer_ids = {u.pk for u in row.engineers.all()}  # type: ignore[attr-defined]
     context = {
         "form": filters.form,
         "page": page,

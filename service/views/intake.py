@@ -4,6 +4,8 @@ coverage is shown before saving, and saving opens the request with one service c
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -13,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from accounts.http import AuthenticatedHttpRequest
 from assets.models import Device
 from assets.selectors import device_search
 from core.forms import add_service_errors, id_from
@@ -43,14 +46,14 @@ def _viewer_zone() -> str:
 
 @login_required
 @GET_POST
-def request_create(request: HttpRequest) -> HttpResponse:
+def request_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     require_perm(request, "service.add_servicerequest")
     user = request.user
     zone = _viewer_zone()
     if request.method == "POST":
         form = IntakeForm(request.POST, user=user, time_zone=zone)
     else:
-        initial = {"reported_at": timezone.localtime().replace(microsecond=0)}
+        initial: dict[str, Any] = {"reported_at": timezone.localtime().replace(microsecond=0)}
         if not user.is_vendor_staff:
             # A hospital user reports for themselves: their name and phone by default.
             initial |= {"reporter_name": user.get_full_name(), "reporter_phone": user.phone}

@@ -39,7 +39,7 @@ def my_jobs(request: HttpRequest) -> HttpResponse:
     jobs = with_live_state(board, now=now)
     for job in jobs:
         steps = next_steps(selectors.as_timeline(job.events.all()))
-        job.actions = [
+        job.actions = [  # type: ignore[attr-defined]  # read by the template
             {
                 "type": kind.value,
                 "label": label,

@@ -4,8 +4,10 @@ promise, the timeline, and the form that adds a step (one service call per write
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -17,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.http import AuthenticatedHttpRequest
 from contracts.reasons import COVER_LABELS, PRICING_LABELS, coverage_reason_text
 from contracts.selectors import device_coverage
 from core.forms import add_service_errors
@@ -96,7 +99,7 @@ def milestone_bars(service_request: ServiceRequest, *, now) -> list[dict]:
     bars = []
     for m in selectors.request_clock(service_request, now=now):
         state = m.state.value
-        bar = {
+        bar: dict[str, Any] = {
             "key": m.key,
             "name": names.get(m.key, m.key),
             "state": state,
@@ -264,13 +267,13 @@ def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return _detail(request, service_request)
 
 
-def _error_summary(form: EventForm) -> str:
+def _error_summary(form: forms.BaseForm) -> str:
     return " ".join(str(error) for errors in form.errors.values() for error in errors)
 
 
 @login_required
 @require_POST
-def request_event(request: HttpRequest, pk: int) -> HttpResponse:
+def request_event(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Record one step. From the request page an error comes back on its form (a timeline
     conflict as an alert, nothing recorded); from my jobs or the board (``next``) it comes
     back as a message on that page."""
@@ -319,7 +322,9 @@ def request_event(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def request_event_confirm(request: HttpRequest, pk: int, event_pk: int) -> HttpResponse:
+def request_event_confirm(
+    request: AuthenticatedHttpRequest, pk: int, event_pk: int
+) -> HttpResponse:
     """A manager confirms a step recorded late: from now on it may meet its promise."""
     service_request = request_or_404(request, pk)
     event = get_object_or_404(service_request.events.all(), pk=event_pk)
