@@ -79,9 +79,9 @@ def run(database_url: str, sizes: list[int]) -> dict:
     from django.db import connection
 
     from assets.models import ProductModel
-    from parts.import_workbook import read_rows
-    from parts.import_write import import_rows
-    from parts.importing import validate_rows
+    from parts.catalogue_import.services import validate_rows
+    from parts.catalogue_import.workbook import read_rows
+    from parts.catalogue_import.write import import_rows
     from parts.models import SparePart
 
     call_command("migrate", verbosity=0)

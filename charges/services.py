@@ -32,7 +32,7 @@ from core.numbering import next_number
 from core.signatures import content_hash
 from parts.selectors import parts_issued_to
 from service.models import RepairRecord, ServiceRequest
-from service.records import effective_content
+from service.repair_records.services import effective_content
 from service.selectors import timeline_of
 from service.timeline import trips as timeline_trips
 

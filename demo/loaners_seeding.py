@@ -1,8 +1,8 @@
 """The demo's loaner units (备件先行, issue 5 §3, R-7.3): four vendor-owned units of the
 models the open demo requests are about, on a loaner shelf, one of them installed for an
-open request through ``parts.loans.loaner_install`` (so its ``loaner_installed`` step meets
-the ``restored`` milestone). Idempotent: a unit is found by its serial number, the shelf by
-its name, and no unit goes out again once any demo loaner has been lent."""
+open request through ``parts.loaners.services.loaner_install`` (so its ``loaner_installed``
+step meets the ``restored`` milestone). Idempotent: a unit is found by its serial number,
+the shelf by its name, and no unit goes out again once any demo loaner has been lent."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from accounts.models import User, VendorRole
-from parts.loans import loaner_create, loaner_install
+from parts.loaners.services import loaner_create, loaner_install
 from parts.models import Loan, LoanerUnit, LocationKind, StockLocation
 from parts.services import stock_location_create
 from service.models import ServiceRequest

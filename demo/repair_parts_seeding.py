@@ -2,7 +2,7 @@
 registered main component, the dispatched engineer uses a consumable from the bag and
 replaces the main component with a unit brought from the central warehouse; the removed one
 is sent for repair, the fitted one starts its own warranty (R-6.5). All through
-``parts.repair_parts``, so the ledger, the device's components and the repair record agree.
+``parts.repair.services``, so the ledger, the device's components and the repair record agree.
 Idempotent: each step carries a fixed idempotency key, and a request that already used a
 demo part is not touched again."""
 
@@ -12,12 +12,12 @@ from collections import Counter
 
 from assets.models import ComponentFate, MainComponent
 from parts.models import SerialUnit, SparePart, StockLevel, StockMovement, UnitState
-from parts.repair_parts import repair_part_use
+from parts.repair.services import repair_part_use
 from parts.rules import STORE_KINDS
 from parts.selectors import bag_of
 from parts.services import stock_transfer
 from service.models import RepairRecord, ServiceRequest
-from service.records import repair_record_save
+from service.repair_records.services import repair_record_save
 
 KEY = "demo-repair-{step}"
 

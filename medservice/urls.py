@@ -17,7 +17,7 @@ urlpatterns = [
     path("", include("assets.urls")),
     path("", include("contracts.urls")),
     path("", include("service.urls")),
-    path("", include("service.record_urls")),
+    path("", include("service.repair_records.urls")),
     path("", include("parts.urls")),
     path("", include("charges.urls")),
     path("", include("maintenance.urls")),

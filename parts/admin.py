@@ -80,7 +80,7 @@ class SerialUnitAdmin(ReadOnlyAdmin):
 
 @admin.register(LoanerUnit)
 class LoanerUnitAdmin(admin.ModelAdmin):
-    """State and location change only through parts.loans (install / return)."""
+    """State and location change only through parts.loaners.services (install / return)."""
 
     list_display = ("serial_number", "product_model", "asset_tag", "state", "location")
     list_filter = ("state",)

@@ -347,7 +347,9 @@ def movement_create(
 
 
 # Loaner units have their own module; they share this router's mount point.
-from . import loan_api, repair_api, request_api  # noqa: E402
+from .loaners import api as loan_api  # noqa: E402
+from .repair import api as repair_api  # noqa: E402
+from .reservations import api as request_api  # noqa: E402
 
 router.add_router("", loan_api.router)
 router.add_router("", repair_api.router)

@@ -9,7 +9,7 @@ class PartsConfig(AppConfig):
     def ready(self) -> None:
         from core import outbox
 
-        from . import handlers
+        from .reservations import handlers
 
         # Service publishes its timeline; parts reacts (docs/architecture.md, the outbox).
         outbox.register(

@@ -69,7 +69,7 @@ class SparePart(TimeStampedModel):
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     active = models.BooleanField(_("active"), default=True)
     # Who changed a price (or a name) when: the form, the API and the bulk import alike
-    # (parts.import_write writes the historical rows of its bulk statements itself).
+    # (parts.catalogue_import.write writes the historical rows of its bulk statements itself).
     history = HistoricalRecords()
 
     objects = SparePartQuerySet.as_manager()

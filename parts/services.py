@@ -1,12 +1,12 @@
 """Writes of the parts app: the catalogue and every stock movement (issue 5 §1-§2).
 
-Every movement goes through the one ledger routine, ``parts.ledger.stock_move`` (issue 11
+Every movement goes through the one ledger routine, ``parts.stock.ledger.stock_move`` (issue 11
 §4): it checks the acting user's stock powers (``StockPowerDenied``, HTTP 403, when the role
 may not make it), checks the input (``ValidationError`` by field), locks the ``StockLevel``
 rows it touches in location order, replays a key already used, checks the stock against the
 locked rows (``NotEnoughStock``, a ``ValidationError`` on ``quantity`` that the API answers
 with 409), then appends one ledger row and updates the level in the same transaction. Each
-kind's differences are a row of ``parts.ledger.RULES``; the functions here are its public
+kind's differences are a row of ``parts.stock.ledger.RULES``; the functions here are its public
 names. The same ``idempotency_key`` twice from the same user records the movement once;
 keys are the user's own (another user's key finds nothing).
 
@@ -29,15 +29,16 @@ from assets.models import ProductModel
 from core.modeling import validated_save
 from service.models import ServiceRequest
 
+from .models import LocationKind, MovementKind, SparePart, StockLocation, StockMovement
+
 # The exceptions and reads of the ledger are re-exported (``as``): callers name them from
 # here, as they did when the movements lived in this module.
-from .ledger import RULES, Move, stock_move
-from .ledger import NotEnoughStock as NotEnoughStock
-from .ledger import StockPowerDenied as StockPowerDenied
-from .ledger import issued_to as issued_to
-from .ledger import movement_by_key as movement_by_key
-from .ledger import reserved_for as reserved_for
-from .models import LocationKind, MovementKind, SparePart, StockLocation, StockMovement
+from .stock.ledger import RULES, Move, stock_move
+from .stock.ledger import NotEnoughStock as NotEnoughStock
+from .stock.ledger import StockPowerDenied as StockPowerDenied
+from .stock.ledger import issued_to as issued_to
+from .stock.ledger import movement_by_key as movement_by_key
+from .stock.ledger import reserved_for as reserved_for
 
 PART_FIELDS = (
     "part_number",
@@ -106,7 +107,7 @@ def stock_location_create(
     return validated_save(StockLocation(kind=kind, name=name, engineer=engineer, active=active))
 
 
-# --- movements: thin names for the ledger's kinds (parts.ledger.RULES) -----------------------
+# --- movements: thin names for the ledger's kinds (parts.stock.ledger.RULES) ---------
 # Each function's keyword arguments are a TypedDict (PEP 692), so that type checkers check
 # every call as against a written-out signature, while the eight signatures are not eight
 # copies of the same lines.

@@ -81,4 +81,4 @@ def reorder_check() -> None:
 
 # The catalogue import's background steps live with the import; importing them here lets
 # the huey consumer (which autodiscovers ``tasks`` modules) know them.
-from .import_jobs import import_files_sweep, import_run, import_validate  # noqa: E402, F401
+from .catalogue_import.jobs import import_files_sweep, import_run, import_validate  # noqa: E402, F401

@@ -1,6 +1,7 @@
 from django.urls import include, path
 
-from . import import_views, views
+from . import views
+from .catalogue_import import views as import_views
 
 app_name = "parts"
 urlpatterns = [
@@ -19,7 +20,7 @@ urlpatterns = [
     path("my-bag/issue/", views.bag_issue, name="bag_issue"),
     path("my-bag/reserve/", views.bag_reserve, name="bag_reserve"),
     # Each of these modules adds views under this same "parts" namespace.
-    path("", include("parts.loan_urls")),
-    path("", include("parts.repair_urls")),
-    path("", include("parts.request_urls")),
+    path("", include("parts.loaners.urls")),
+    path("", include("parts.repair.urls")),
+    path("", include("parts.reservations.urls")),
 ]

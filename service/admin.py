@@ -19,7 +19,7 @@ from .models import (
     SlaCalendar,
     SlaPolicy,
 )
-from .records import REPAIR_RECORD
+from .repair_records.services import REPAIR_RECORD
 
 
 class CalendarDayInline(admin.TabularInline):

@@ -8,4 +8,4 @@ class ServiceConfig(AppConfig):
 
     def ready(self) -> None:
         # Its signed-document kind, so that the outbox can archive its PDFs in any process.
-        from . import records  # noqa: F401
+        pass

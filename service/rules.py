@@ -66,7 +66,7 @@ def is_assigned_engineer(user, service_request) -> bool:
 # What happened on site is recorded by who was there; the clock may also be stopped and
 # restarted by a manager who agreed the delay with the hospital; the hotline calls back and
 # dispatches; the office files, closes and reopens. ``customer_signed`` is recorded by
-# signing the repair record (``service.records``), never as a bare step.
+# signing the repair record (``service.repair_records.services``), never as a bare step.
 # (R-3.5, R-6.6, R-6.7; the duty roster's on-duty engineer will join the call-back.)
 STEP_RECORDERS = {
     EventType.CALLBACK: is_dispatcher | is_vendor_office | is_assigned_engineer,

@@ -52,7 +52,7 @@ class Status(StrEnum):
 
 
 # Steps a person records as such; the customer's signature is recorded by signing the
-# repair record (``service.records``), never as a bare step.
+# repair record (``service.repair_records.services``), never as a bare step.
 MANUAL_STEPS = frozenset(set(EventType) - {EventType.CUSTOMER_SIGNED})
 
 # Everything before closing is open: a signed or filed request still waits to be closed.

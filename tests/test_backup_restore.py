@@ -38,8 +38,8 @@ from return_visits.tests.factories import department_with_devices
 # The signing helpers of the records' own tests: when signing changes, they change with it.
 from return_visits.tests.test_sheet import record as record_sheet
 from return_visits.tests.test_sheet import sign as sign_sheet
-from service import records
 from service.models import RepairRecord, ServiceRequest, Signature
+from service.repair_records import services as records
 from service.tests.test_records import open_request, write_record
 from service.tests.test_records import sign as sign_record
 

@@ -15,7 +15,7 @@ from accounts.models import VendorRole
 from accounts.tests.factories import vendor_user
 from maintenance.models import VisitState
 from service.models import RepairRecord, Signature
-from service.records import repair_record_save
+from service.repair_records.services import repair_record_save
 from service.tests.test_browser_record import _resolved_request
 from tests.test_browser_maintenance import _draw_with_mouse, _login, _patrol_due_today
 

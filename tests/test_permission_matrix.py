@@ -41,11 +41,11 @@ from customers.tests.factories import (
 from maintenance.models import VisitPhoto
 from maintenance.services import visit_special_create
 from notify.services import notify_users
-from parts.loans import loaner_create
+from parts.loaners.services import loaner_create
 from parts.services import part_create, stock_location_create
 from regimes.services import regime_document_create, regime_receipt_record, regime_version_add
 from return_visits.services import return_visit_create, return_visit_record
-from service.records import repair_record_save, repair_record_sign
+from service.repair_records.services import repair_record_save, repair_record_sign
 from service.services import service_request_open, service_request_record_event
 from training import services as training_services
 

@@ -37,9 +37,9 @@ from return_visits.selectors import sheet_content
 from return_visits.services import return_visit_record, return_visit_sign, return_visits_generate
 from return_visits.sheet import RETURN_VISIT_SHEET, ReturnVisitSheet
 from return_visits.tests.factories import SIGNATURE, department_with_devices, sheet
-from service import records
 from service.models import RepairRecord, Signature
-from service.records import REPAIR_RECORD
+from service.repair_records import services as records
+from service.repair_records.services import REPAIR_RECORD
 from service.tests.test_records import data_url, open_request, signature_png, write_record
 from service.tests.test_records import sign as sign_record
 from training import services as training
@@ -243,7 +243,7 @@ def test_a_frozen_sheet_refuses_changes_in_the_service_and_the_api(client, recor
 def test_a_frozen_record_refuses_changes_in_the_service_the_parts_lines_and_the_page(
     client, engineer, device
 ):
-    from service.record_parts import repair_record_part_add
+    from service.repair_records.parts import repair_record_part_add
 
     request = open_request(device, engineer)
     record = write_record(request, engineer)

@@ -13,7 +13,7 @@ from accounts.tests.factories import vendor_user
 from assets.tests.factories import DeviceFactory
 from contracts.tests.factories import ContractFactory
 from customers.tests.factories import DepartmentFactory, HospitalFactory
-from service.records import repair_record_save
+from service.repair_records.services import repair_record_save
 from service.services import service_request_open, service_request_record_event
 
 

@@ -15,7 +15,7 @@ from charges import services
 from charges.models import CreditNote
 from charges.tests.factories import covered_device, resolved_request
 from customers.tests.factories import HospitalFactory, hospital_user
-from service.records import repair_record_save
+from service.repair_records.services import repair_record_save
 
 pytestmark = pytest.mark.django_db
 

@@ -27,7 +27,7 @@ from customers.tests.factories import hospital_user
 from maintenance.services import visit_special_create
 from parts.services import stock_issue, stock_receive
 from parts.tests.factories import SparePartFactory, StockLocationFactory
-from service.records import repair_record_save
+from service.repair_records.services import repair_record_save
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = ZoneInfo("Asia/Shanghai")

@@ -113,7 +113,7 @@ def test_credit_note_page_for_the_vendor_office(client, request_a):
     assert not statement.credit_notes.exists()
     response = client.post(url, {"reason": "same prices"})
     assert response.status_code == 200 and b"Nothing changed" in response.content
-    from service.records import repair_record_save
+    from service.repair_records.services import repair_record_save
 
     repair_record_save(request=request_a, author=request_a.repair_record.author, labor_hours=1)
     assert client.post(url, {"reason": "工时更正"}).status_code == 302

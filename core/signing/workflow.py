@@ -9,8 +9,9 @@ hash, the withdrawal of the signatures given before a content change, the refusa
 change once frozen, the freeze after the last signature it needs, amendments of a frozen
 document, and the archived PDF.
 
-Domain-free: the kinds live in their apps (``service.records.REPAIR_RECORD``, …); nothing here
-imports an app. The caller holds the document's row lock (``select_for_update``) inside its
+Domain-free: the kinds live in their apps
+(``service.repair_records.services.REPAIR_RECORD``, …); nothing here imports an app.
+The caller holds the document's row lock (``select_for_update``) inside its
 transaction for every write below.
 """
 

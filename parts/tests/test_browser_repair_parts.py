@@ -16,8 +16,8 @@ from assets.models import MainComponent
 from assets.tests.factories import DeviceFactory, MainComponentFactory
 from parts import services
 from parts.models import StockLevel, StockMovement
-from service import records
 from service.models import RepairRecord
+from service.repair_records import services as records
 
 from .factories import SparePartFactory, bag_of, open_request
 

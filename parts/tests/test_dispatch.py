@@ -15,8 +15,9 @@ from accounts.tests.factories import vendor_user
 from assets.tests.factories import DeviceFactory, ProductModelFactory
 from core.models import OutboxDelivery
 from core.outbox import deliver_due
-from parts import dispatch, services
+from parts import services
 from parts.models import LocationKind, SerialUnit, StockLevel, StockMovement, UnitState
+from parts.reservations import services as dispatch
 from parts.selectors import proposed_parts, reserved_lines
 from service.models import ServiceEvent, ServiceRequest
 from service.services import service_request_record_event

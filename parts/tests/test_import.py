@@ -18,9 +18,11 @@ from accounts.tests.factories import vendor_user
 from assets.models import ProductModel
 from assets.tests.factories import ProductModelFactory
 from customers.tests.factories import HospitalFactory, hospital_user
-from parts import import_jobs, import_write, services
-from parts.import_workbook import COLUMNS, ImportFileError, read_rows
-from parts.importing import parse_bool, parse_price, parse_row, validate_rows
+from parts import services
+from parts.catalogue_import import jobs as import_jobs
+from parts.catalogue_import import write as import_write
+from parts.catalogue_import.services import parse_bool, parse_price, parse_row, validate_rows
+from parts.catalogue_import.workbook import COLUMNS, ImportFileError, read_rows
 from parts.models import SparePart, StockMovement
 
 from .factories import SparePartFactory, StockLocationFactory
@@ -353,7 +355,7 @@ def test_a_workbook_without_rows_fails_in_the_worker_with_a_clear_error(
 
 
 def test_a_too_large_upload_is_refused(client, manager, monkeypatch):
-    from parts import import_views
+    from parts.catalogue_import import views as import_views
 
     monkeypatch.setattr(import_views, "MAX_UPLOAD_BYTES", 100)
     client.force_login(manager)
@@ -603,7 +605,7 @@ def test_an_ambiguous_model_name_asks_for_the_manufacturer(models):
 
 
 def test_a_workbook_that_unpacks_too_large_is_refused(tmp_path, monkeypatch):
-    from parts import import_workbook
+    from parts.catalogue_import import workbook as import_workbook
 
     path = tmp_path / "x.xlsx"
     path.write_bytes(xlsx_bytes(GOOD_ROWS))

@@ -18,11 +18,12 @@ from django.utils import translation
 
 from accounts.models import VendorRole
 from accounts.tests.factories import vendor_user
-from parts import import_jobs, import_workbook
-from parts.import_sandbox import read_sandboxed
-from parts.import_workbook import ImportFileError, read_limits, read_rows
+from parts.catalogue_import import jobs as import_jobs
+from parts.catalogue_import import workbook as import_workbook
+from parts.catalogue_import.guard import Limits, WorkbookRefused, check_workbook
+from parts.catalogue_import.sandbox import read_sandboxed
+from parts.catalogue_import.workbook import ImportFileError, read_limits, read_rows
 from parts.models import SparePart
-from parts.workbook_guard import Limits, WorkbookRefused, check_workbook
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELATIONSHIPS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"

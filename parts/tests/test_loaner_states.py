@@ -15,8 +15,8 @@ from django.urls import reverse
 from accounts.models import VendorRole
 from accounts.tests.factories import vendor_user
 from customers.tests.factories import hospital_user
-from parts import loans
-from parts.loans import LoanerStateConflict, LoanerUnavailable
+from parts.loaners import services as loans
+from parts.loaners.services import LoanerStateConflict, LoanerUnavailable
 from parts.models import Loan, LoanerState, LoanerUnit
 from service.models import ServiceEvent
 

@@ -19,8 +19,8 @@ from accounts.models import VendorRole
 from accounts.tests.factories import vendor_user
 from assets.tests.factories import DeviceFactory, ProductModelFactory
 from customers.tests.factories import hospital_user
-from parts import loans
-from parts.loans import LoanerUnavailable
+from parts.loaners import services as loans
+from parts.loaners.services import LoanerUnavailable
 from parts.models import Loan, LoanerState, LoanerUnit
 from service.models import ServiceEvent, ServiceRequest
 from service.services import service_request_open

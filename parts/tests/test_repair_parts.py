@@ -20,7 +20,7 @@ from contracts.models import CoverageSettings
 from contracts.selectors import components_under_own_warranty, device_coverage
 from parts import services
 from parts.models import SerialUnit, StockLevel, StockMovement, UnitState
-from parts.repair_parts import (
+from parts.repair.services import (
     RepairPartsConflict,
     repair_part_return,
     repair_part_use,
@@ -28,8 +28,8 @@ from parts.repair_parts import (
 )
 from parts.selectors import levels_from_ledger, parts_issued_to
 from parts.services import NotEnoughStock
-from service import records
 from service.models import RepairRecord
+from service.repair_records import services as records
 
 from .factories import SparePartFactory, StockLocationFactory, bag_of, open_request
 

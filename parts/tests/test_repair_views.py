@@ -13,8 +13,8 @@ from assets.tests.factories import DeviceFactory, MainComponentFactory
 from customers.tests.factories import hospital_user
 from parts import services
 from parts.models import StockLevel, StockMovement
-from service import records
 from service.models import RepairRecord
+from service.repair_records import services as records
 
 from .factories import SparePartFactory, bag_of, open_request
 

@@ -18,13 +18,14 @@ from accounts.models import VendorRole
 from accounts.tests.factories import vendor_user
 from assets.tests.factories import DeviceFactory
 from customers.tests.factories import HospitalFactory, hospital_user
-from parts import dispatch, services
+from parts import services
 from parts.models import (
     MAX_MOVEMENT_QUANTITY,
     LocationKind,
     StockLevel,
     StockMovement,
 )
+from parts.reservations import services as dispatch
 
 from .factories import SparePartFactory, StockLocationFactory, bag_of, open_request
 

@@ -30,7 +30,6 @@ from core.signatures import (
 from customers.models import HospitalRole
 from customers.services import service_organisation_update
 from customers.tests.factories import DepartmentFactory, HospitalFactory, hospital_user
-from service import records
 from service.models import (
     RepairRecord,
     RepairRecordAmendment,
@@ -38,7 +37,8 @@ from service.models import (
     ServiceEvent,
     Signature,
 )
-from service.record_pdf import repair_record_context
+from service.repair_records import services as records
+from service.repair_records.pdf import repair_record_context
 from service.services import (
     TimelineConflict,
     root_cause_report_save,

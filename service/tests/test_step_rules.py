@@ -26,7 +26,7 @@ from contracts.tests.factories import ContractFactory
 from core.tests.apiclient import Api, locs
 from customers.tests.factories import hospital_user
 from service.models import LateStepConfirmation, Milestone, ServiceEvent
-from service.records import repair_record_save
+from service.repair_records.services import repair_record_save
 from service.rules import may_record_step
 from service.services import (
     TimelineConflict,
