@@ -10,6 +10,35 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+# Files that take minutes (real processes, hundreds of requests) go to the workers first, then
+# the browser tests, then the rest: with `--dist loadfile` the two workers then end together
+# instead of one of them running the fuzzing file alone at the end. xdist would send the
+# files with the most tests first (one long test is last), so its reordering is turned off.
+LONG_FILES = (
+    "tests/test_api_fuzz.py",
+    "tests/test_production.py",
+    "tests/test_hostile_input.py",
+    "tests/test_process_layout.py",
+    "tests/test_permission_matrix.py",
+)
+
+
+def pytest_configure(config):
+    if hasattr(config.option, "loadscopereorder"):  # pytest-xdist
+        config.option.loadscopereorder = False
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    def rank(item) -> int:
+        path = item.nodeid.partition("::")[0]
+        if path in LONG_FILES:
+            return LONG_FILES.index(path)
+        return len(LONG_FILES) + (0 if "/test_browser" in path else 1)
+
+    items.sort(key=rank)  # stable: each file keeps its own order
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(
     request,
