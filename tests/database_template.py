@@ -122,25 +122,32 @@ def migrations_key(vendor: str, salt: str = "") -> str:
     """A hash of what the migrated schema depends on: every installed app's migration files
     (ours and the packages'), the installed packages' versions (their ``post_migrate``
     receivers write rows too), the database vendor and this module."""
-    from django.apps import apps
-    from django.db.migrations.loader import MigrationLoader
-
     digest = hashlib.sha256(f"{FORMAT}|{vendor}|{salt}|".encode())
     digest.update(Path(__file__).read_bytes())
     packages = sorted(
         f"{dist.metadata['Name']}=={dist.version}" for dist in importlib.metadata.distributions()
     )
     digest.update("|".join(packages).encode())
+    for label, directory in migration_directories():
+        for path in sorted(directory.rglob("*.py")):
+            digest.update(f"\0{label}/{path.relative_to(directory)}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def migration_directories() -> list[tuple[str, Path]]:
+    """(app label, directory) of every installed app's migrations, as ``migrate`` finds them
+    (``MIGRATION_MODULES`` included)."""
+    from django.apps import apps
+    from django.db.migrations.loader import MigrationLoader
+
+    found = []
     for app_config in sorted(apps.get_app_configs(), key=lambda config: config.label):
         module_name, _explicit = MigrationLoader.migrations_module(app_config.label)
         spec = importlib.util.find_spec(module_name) if module_name else None
-        if spec is None or not spec.submodule_search_locations:
-            continue
-        for directory in map(Path, spec.submodule_search_locations):
-            for path in sorted(directory.rglob("*.py")):
-                digest.update(f"\0{app_config.label}/{path.relative_to(directory)}\0".encode())
-                digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
+        if spec is not None and spec.submodule_search_locations:
+            found += [(app_config.label, Path(d)) for d in spec.submodule_search_locations]
+    return found
 
 
 def template_directory() -> Path:
