@@ -21,9 +21,9 @@ from .served import STALE_HEARTBEAT, environment, manage, served, wait_for
 
 @pytest.fixture(scope="module")
 def migrated(request, tmp_path_factory):
-    """A migrated embedded database to copy for each boot: the suite's migrated template
-    (``manage.py migrate`` only when there is none yet; the processes are the subject here,
-    and `make run`'s own migrate runs in tests/test_api_fuzz.py)."""
+    """A migrated embedded database to copy for each boot: a copy of the suite's migrated
+    template (the processes are the subject here; the migrations ran when it was built),
+    or ``manage.py migrate`` when there is none yet."""
     var_dir = tmp_path_factory.mktemp("migrated")
     if not copy_sqlite_template(request, var_dir / "db.sqlite3"):
         manage(environment(var_dir), "migrate", "--noinput", "-v", "0")
