@@ -23,7 +23,10 @@ install: deps system-deps messages
 deps:
 	@command -v $(UV) >/dev/null 2>&1 || { echo "installing uv"; \
 	  python3 -m pip install --quiet --user uv 2>/dev/null || python3 -m pip install --quiet uv; }
-	$(UV) sync --frozen
+	$(UV) sync --frozen --compile-bytecode
+	@# Bytecode for our own modules too: every process the suite starts (and each pytest
+	@# worker) otherwise compiles them again when PYTHONDONTWRITEBYTECODE is set.
+	$(PY) -m compileall -q -x '/\.' .
 
 # apt-get only as root and only for what is missing; otherwise say what to install.
 system-deps:

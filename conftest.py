@@ -1,12 +1,97 @@
 """Project-wide pytest setup. Factories live with each app (``<app>/tests/factories.py``)."""
 
 import os
+import uuid
 
 import pytest
 
 # Playwright drives the browser from an event loop in the test thread; Django's ORM guard
 # would refuse the test's own queries there.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+# Files that take minutes (real processes, hundreds of requests) go to the workers first, then
+# the browser tests, then the rest: with `--dist loadfile` the two workers then end together
+# instead of one of them running the fuzzing file alone at the end. xdist would send the
+# files with the most tests first (one long test is last), so its reordering is turned off.
+LONG_FILES = (
+    "tests/test_api_fuzz.py",
+    "tests/test_production.py",
+    "tests/test_hostile_input.py",
+    "tests/test_process_layout.py",
+    "tests/test_permission_matrix.py",
+)
+
+
+def pytest_configure(config):
+    if hasattr(config.option, "loadscopereorder"):  # pytest-xdist
+        config.option.loadscopereorder = False
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items):
+    def rank(item) -> int:
+        path = item.nodeid.partition("::")[0]
+        if path in LONG_FILES:
+            return LONG_FILES.index(path)
+        return len(LONG_FILES) + (0 if "/test_browser" in path else 1)
+
+    items.sort(key=rank)  # stable: each file keeps its own order
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(
+    request,
+    django_test_environment,
+    django_db_blocker,
+    django_db_use_migrations,
+    django_db_keepdb,
+    django_db_createdb,
+    django_db_modify_db_settings,
+):
+    """pytest-django's fixture, except that each xdist worker's test database is a copy of
+    one template migrated once per set of migrations (``tests/database_template.py``)
+    instead of a replay of every migration by every worker."""
+    from django.test.utils import setup_databases, teardown_databases
+    from pytest_django.fixtures import _disable_migrations, _get_databases_for_setup
+
+    from tests import database_template
+
+    aliases, serialized_aliases = _get_databases_for_setup(request.session.items)
+    verbosity = request.config.option.verbose
+    keepdb = django_db_keepdb and not django_db_createdb
+    with django_db_blocker.unblock():
+        if (
+            django_db_use_migrations
+            and not keepdb
+            and database_template.template_supported(aliases)
+        ):
+            db_cfg = database_template.setup_databases_from_template(
+                aliases,
+                serialized_aliases,
+                verbosity=verbosity,
+                fresh_for_run=_run_id(request.config) if django_db_createdb else "",
+            )
+        else:  # --nomigrations, --reuse-db: pytest-django's own way
+            if not django_db_use_migrations:
+                _disable_migrations()
+            db_cfg = setup_databases(
+                verbosity=verbosity,
+                interactive=False,
+                aliases=aliases,  # type: ignore[arg-type]  # any collection of aliases works
+                serialized_aliases=serialized_aliases,
+                keepdb=keepdb,
+            )
+    yield
+    if not django_db_keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(db_cfg, verbosity=verbosity)
+
+
+def _run_id(config) -> str:
+    """The same for every xdist worker of one run."""
+    workerinput = getattr(config, "workerinput", None)
+    return workerinput["testrunuid"] if workerinput else uuid.uuid4().hex
 
 
 @pytest.fixture(autouse=True)

@@ -19,20 +19,24 @@ import sys
 import urllib.parse
 from pathlib import Path
 
-from .served import BASE_DIR, environment, manage, postgres_admin, postgres_server_url, served
+from .database_template import copy_sqlite_template, postgres_template
+from .served import environment, manage, postgres_admin, postgres_server_url, served
 
 EXAMPLES = os.environ.get("FUZZ_EXAMPLES", "20")
 SEED = os.environ.get("FUZZ_SEED", "20261207")
 
 
-def _database_url(tmp_path: Path):
-    """The throwaway database's URL, and how to drop it afterwards."""
+def _database_url(request, tmp_path: Path):
+    """The throwaway database's URL, and how to drop it afterwards: a copy of the suite's
+    migrated template where there is one (`migrate` then has nothing left to do)."""
     if not os.environ.get("TEST_DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        copy_sqlite_template(request, tmp_path / "fuzz.sqlite3")
         return f"sqlite:///{tmp_path / 'fuzz.sqlite3'}", lambda: None
     server = postgres_server_url()
     database = f"medservice_fuzz_{secrets.token_hex(4)}"
-    with postgres_admin(server) as admin:
-        admin.execute(f'CREATE DATABASE "{database}"')
+    with postgres_template(request) as template, postgres_admin(server) as admin:
+        copied = f' TEMPLATE "{template}"' if template else ""
+        admin.execute(f'CREATE DATABASE "{database}"{copied}')
 
     def drop() -> None:
         with postgres_admin(server) as admin:
@@ -42,8 +46,8 @@ def _database_url(tmp_path: Path):
     return urllib.parse.urlunsplit(parts._replace(path=f"/{database}")), drop
 
 
-def test_no_generated_request_gets_a_server_error(tmp_path):
-    database_url, drop = _database_url(tmp_path)
+def test_no_generated_request_gets_a_server_error(request, tmp_path):
+    database_url, drop = _database_url(request, tmp_path)
     try:
         env = environment(tmp_path / "var", DATABASE_URL=database_url)
         manage(env, "migrate", "--noinput", "-v", "0")
@@ -75,7 +79,8 @@ def test_no_generated_request_gets_a_server_error(tmp_path):
                     "60",
                     "--no-color",
                 ],
-                cwd=BASE_DIR,
+                # Its crash cache goes to the working directory: not the checkout's.
+                cwd=tmp_path,
                 capture_output=True,
                 text=True,
                 timeout=1200,

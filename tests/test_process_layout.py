@@ -15,14 +15,18 @@ from pathlib import Path
 
 import pytest
 
+from .database_template import copy_sqlite_template
 from .served import STALE_HEARTBEAT, environment, manage, served, wait_for
 
 
 @pytest.fixture(scope="module")
-def migrated(tmp_path_factory):
-    """A migrated embedded database (and its secret key) to copy for each boot."""
+def migrated(request, tmp_path_factory):
+    """A migrated embedded database to copy for each boot: a copy of the suite's migrated
+    template (the processes are the subject here; the migrations ran when it was built),
+    or ``manage.py migrate`` when there is none yet."""
     var_dir = tmp_path_factory.mktemp("migrated")
-    manage(environment(var_dir), "migrate", "--noinput", "-v", "0")
+    if not copy_sqlite_template(request, var_dir / "db.sqlite3"):
+        manage(environment(var_dir), "migrate", "--noinput", "-v", "0")
     return var_dir
 
 

@@ -37,6 +37,7 @@ from django.test import Client
 from accounts.models import VendorRole
 from accounts.tests.factories import UserFactory, vendor_user
 
+from .database_template import copy_sqlite_template, postgres_template
 from .served import (
     STALE_HEARTBEAT,
     environment,
@@ -153,9 +154,10 @@ def test_pages_render_with_hashed_names_and_whitenoise_serves_them(manifest_stat
 
 
 # --- production settings on the supervised layout, embedded SQLite --------------------------
-def test_production_settings_serve_pages_static_files_and_healthz(static_root, tmp_path):
+def test_production_settings_serve_pages_static_files_and_healthz(request, static_root, tmp_path):
     env = production_environment(tmp_path / "var", static_root)
-    manage(env, "migrate", "--noinput", "-v", "0")
+    if not copy_sqlite_template(request, tmp_path / "var" / "db.sqlite3"):
+        manage(env, "migrate", "--noinput", "-v", "0")
     with served(env, "--web-workers", "1") as layout:
         # A local probe asks over plain HTTP: exempt from the HTTPS redirect.
         assert layout.wait_healthy()["database"]["ok"] is True
@@ -219,7 +221,7 @@ def redis_client():
 
 
 @pytest.fixture(scope="module")
-def postgres_redis_layout(static_root, tmp_path_factory):
+def postgres_redis_layout(request, static_root, tmp_path_factory):
     server = postgres_server_url()
     try:
         postgres_admin(server).close()
@@ -231,8 +233,10 @@ def postgres_redis_layout(static_root, tmp_path_factory):
     huey_name = f"medservice-layout-{unique}"  # its own queue keys in the shared Redis
     parts = urllib.parse.urlsplit(server)
     database_url = urllib.parse.urlunsplit(parts._replace(path=f"/{database}"))
-    with postgres_admin(server) as admin:
-        admin.execute(f'CREATE DATABASE "{database}"')
+    # On a PostgreSQL run, a copy of the suite's migrated template (else `migrate` below).
+    with postgres_template(request) as template, postgres_admin(server) as admin:
+        copied = f' TEMPLATE "{template}"' if template else ""
+        admin.execute(f'CREATE DATABASE "{database}"{copied}')
     try:
         env = production_environment(
             tmp_path_factory.mktemp("layout"),
@@ -241,7 +245,8 @@ def postgres_redis_layout(static_root, tmp_path_factory):
             REDIS_URL=REDIS_URL,
             MEDSERVICE_HUEY_NAME=huey_name,
         )
-        manage(env, "migrate", "--noinput", "-v", "0")
+        if not template:
+            manage(env, "migrate", "--noinput", "-v", "0")
         seed = json.loads(
             manage(env, "shell", "-c", SEED % {"password": PASSWORD}).splitlines()[-1]
         )
