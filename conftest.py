@@ -85,6 +85,7 @@ def django_db_setup(
     yield
     if not django_db_keepdb:
         with django_db_blocker.unblock():
+            database_template.end_stray_sessions(db_cfg)
             teardown_databases(db_cfg, verbosity=verbosity)
 
 
