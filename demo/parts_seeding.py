@@ -10,10 +10,26 @@ from collections import Counter
 from collections.abc import Mapping
 from decimal import Decimal
 
+from django.db.models import F
+
 from accounts.models import User, VendorRole
 from assets.models import Device, ProductModel
-from parts.models import LocationKind, ReorderPoint, SparePart, StockLocation, StockMovement
-from parts.services import part_create, stock_location_create, stock_receive, stock_transfer
+from parts.models import (
+    LocationKind,
+    ReorderPoint,
+    SparePart,
+    StockLevel,
+    StockLocation,
+    StockMovement,
+)
+from parts.services import (
+    part_create,
+    stock_location_create,
+    stock_receive,
+    stock_reserve,
+    stock_transfer,
+)
+from service.models import ServiceRequest
 
 # The keywords are words of the demo's symptoms (demo/catalogue.py SYMPTOMS), so that a
 # demo dispatch reserves the likely part (issue 5 §1).
@@ -165,3 +181,40 @@ def seed_parts(
             part=part, location=central, defaults={"minimum": minimum}
         )
         created["reorder points"] += int(made)
+
+
+HOLD_KEY = "demo-bag-hold-{bag}"
+
+
+def seed_bag_holds(*, created: Counter[str]) -> None:
+    """In each engineer's bag, one unit of a part held for one of the engineer's open
+    requests, so the bag page shows on hand, reserved and available apart (issue 12 §5).
+    Idempotent by the movement's key; run after the parts used in a repair."""
+    bags = StockLocation.objects.filter(kind=LocationKind.ENGINEER_BAG, engineer__isnull=False)
+    for bag in bags.select_related("engineer").order_by("pk"):
+        key = HOLD_KEY.format(bag=bag.pk)
+        if StockMovement.objects.filter(idempotency_key=key).exists():
+            continue
+        engineer = bag.engineer
+        job = (
+            ServiceRequest.objects.open().filter(engineers=engineer).order_by("reported_at", "pk")
+        ).first()
+        level = (
+            StockLevel.objects.filter(
+                location=bag, part__is_main_component=False, on_hand__gte=F("reserved") + 2
+            )
+            .select_related("part")
+            .order_by("part__part_number")
+            .first()
+        )
+        if job is None or level is None:
+            continue
+        stock_reserve(
+            part=level.part,
+            location=bag,
+            quantity=1,
+            request=job,
+            user=engineer,
+            idempotency_key=key,
+        )
+        created["parts held in a bag"] += 1

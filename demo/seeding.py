@@ -46,7 +46,7 @@ from .catalogue import (
 from .charges_seeding import seed_charges
 from .loaners_seeding import seed_loaners
 from .maintenance_seeding import seed_maintenance
-from .parts_seeding import seed_parts
+from .parts_seeding import seed_bag_holds, seed_parts
 from .plan import AgreementPlan, DemoPlan, DevicePlan, demo_plan
 from .regimes_seeding import seed_regimes
 from .repair_parts_seeding import seed_repair_parts
@@ -163,6 +163,7 @@ class _Seeder:
         seed_parts(users=self.users, devices=self.devices, created=self.created)
         seed_loaners(users=self.users, created=self.created)
         seed_repair_parts(created=self.created)
+        seed_bag_holds(created=self.created)
         seed_charges(created=self.created)
 
     # people and organisations

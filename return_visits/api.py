@@ -269,7 +269,8 @@ def _body(request, pk: int) -> dict[str, Any]:
 # --- endpoints ----------------------------------------------------------------------------
 @router.get("/return-visits", response={200: page_of(ReturnVisitOut), **READ_ERRORS})
 def return_visit_list(request, filters: Query[ReturnVisitQuery], paging: Query[PageIn]):
-    """Paginated, the latest month first."""
+    """Paginated: overdue first, then the other open ones by due date, then the closed ones
+    (the latest first)."""
     visits = api_filter(filters, return_visits_for(request.user), request=request)
     result = page(_with_sheet(visits), paging)
     todays: dict[str, date] = {}

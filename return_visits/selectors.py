@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 
 from assets.models import Device, DeviceStatus
 from contracts.coverage import term_last_day
@@ -246,7 +246,30 @@ def return_visits_for(
         visits = visits.filter(department_id=department_id)
     if state:
         visits = state_filter(visits, state)
-    return visits.order_by("-month", "hospital__name", "department__name", "pk")
+    return worklist_order(visits)
+
+
+def worklist_order(visits: QuerySet[ReturnVisit]) -> QuerySet[ReturnVisit]:
+    """The overdue visits first, then the other open ones, both by due date (the nearest
+    first), then the closed ones (done, cancelled), the latest first (issue 12 §5): the page,
+    and the API read the list in this order."""
+    open_state = Q(state=ReturnVisitState.PLANNED)
+    return visits.annotate(
+        worklist_rank=Case(
+            When(_overdue_q(), then=Value(0)),
+            When(open_state, then=Value(1)),
+            default=Value(2),
+            output_field=IntegerField(),
+        ),
+        open_due_on=Case(When(open_state, then=F("due_on")), default=None),
+    ).order_by(
+        "worklist_rank",
+        F("open_due_on").asc(nulls_last=True),
+        "-due_on",
+        "hospital__name",
+        "department__name",
+        "pk",
+    )
 
 
 # --- what is signed ---------------------------------------------------------------------

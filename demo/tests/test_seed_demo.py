@@ -4,6 +4,7 @@ from io import StringIO
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.db.models import F
 from django.test import TestCase
 from django.utils import timezone
 
@@ -202,6 +203,25 @@ class SeedDemoTests(TestCase):
         for username in ("admin", "manager", "engineer1", "hotline", "h1-admin", "h1-icu"):
             assert f"  {username} " in self.output
         assert DEMO_PASSWORD in self.output
+
+    def test_lists_on_a_phone_have_something_to_show(self):
+        """Issue 12: an engineer's bag holds a part for a job (on hand, reserved and
+        available differ), and the return-visit list opens with the overdue ones."""
+        from parts.models import LocationKind, StockLevel
+        from return_visits.selectors import display_state, return_visits_for, today_of
+
+        held = StockLevel.objects.filter(
+            location__kind=LocationKind.ENGINEER_BAG, reserved__gt=0, on_hand__gt=F("reserved")
+        )
+        assert held.filter(location__engineer__username="engineer1").exists()
+        manager = User.objects.get(username="manager")
+        visits = list(return_visits_for(manager).select_related("hospital"))
+        states = [display_state(v, today_of(v)) for v in visits]
+        assert "overdue" in states
+        overdue = states.count("overdue")
+        assert set(states[:overdue]) == {"overdue"}
+        open_dues = [v.due_on for v, s in zip(visits, states, strict=True) if s == "planned"]
+        assert open_dues == sorted(open_dues)
 
     def test_second_run_creates_nothing(self):
         before = counts()

@@ -3,6 +3,8 @@ movement form and an engineer's bag (issue 5 §5)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -109,6 +111,21 @@ def test_engineer_reserves_a_proposed_part_from_the_bag(client, manager, enginee
     client.post(reverse("parts:bag_reserve"), body)
     client.post(reverse("parts:bag_reserve"), body)
     assert StockLevel.objects.get(part=part, location=bag).reserved == 1
+
+
+def test_bag_shows_on_hand_reserved_and_available_per_part(client, manager, engineer):
+    """Issue 12 §5: the engineer's bag shows on hand and available (on hand minus reserved)."""
+    client.force_login(engineer)
+    bag = bag_of(engineer)
+    part = SparePartFactory(part_number="HELD")
+    services.stock_receive(part=part, location=bag, quantity=5, user=manager)
+    job = open_request(DeviceFactory(), engineers=[engineer])
+    services.stock_reserve(part=part, location=bag, quantity=2, request=job, user=engineer)
+    page = client.get(reverse("parts:my_bag")).content.decode()
+    card = page[page.index('data-bag-part="HELD"') :]
+    assert re.search(r"On hand</dt><dd[^>]*data-on-hand>5<", card)
+    assert re.search(r"Reserved</dt><dd[^>]*data-reserved>2<", card)
+    assert re.search(r"Available</dt><dd[^>]*><span[^>]*data-free>3<", card)
 
 
 def test_engineer_cannot_issue_to_someone_elses_request(client, manager, engineer):

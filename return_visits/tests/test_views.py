@@ -288,3 +288,40 @@ def test_hospital_b_cannot_see_a(client, world):
 def test_generation_leaves_march_alone(world):
     # The fixture planned March only (horizon 0): nothing else appeared on the way.
     assert set(ReturnVisit.objects.values_list("month", flat=True)) == {date(2026, 3, 1)}
+
+
+def make_visit(hospital, name: str, month: date, state: str = "planned") -> ReturnVisit:
+    department, _ = department_with_devices(hospital=hospital, name=name, devices=0)
+    last_day = date(month.year + month.month // 12, month.month % 12 + 1, 1).toordinal() - 1
+    return ReturnVisit.objects.create(
+        hospital=hospital,
+        department=department,
+        month=month,
+        due_on=month.replace(day=15),
+        window_start=month,
+        window_end=date.fromordinal(last_day),
+        state=state,
+    )
+
+
+def test_the_list_shows_overdue_first_then_by_due_date(client):
+    """Issue 12 §5: overdue first, then the open ones by due date (nearest first), then
+    the closed ones, the latest first; the page and the API read the same order."""
+    hospital = HospitalFactory(name="丙医院")
+    made = [
+        make_visit(hospital, "四月科", date(2026, 4, 1)),
+        make_visit(hospital, "二月完成科", date(2026, 2, 1), state="done"),
+        make_visit(hospital, "二月逾期科", date(2026, 2, 1)),
+        make_visit(hospital, "三月科", date(2026, 3, 1)),
+        make_visit(hospital, "一月取消科", date(2026, 1, 1), state="cancelled"),
+        make_visit(hospital, "一月逾期科", date(2026, 1, 1)),
+    ]
+    expected = ["一月逾期科", "二月逾期科", "三月科", "四月科", "二月完成科", "一月取消科"]
+    assert {v.department.name for v in made} == set(expected)
+    client.force_login(vendor_user(VendorRole.MANAGER, username="v-manager"))
+    body = client.get(reverse("return_visits:return_visit_list")).content.decode()
+    shown = sorted(expected, key=body.index)
+    assert shown == expected
+    items = client.get("/api/v1/return-visits").json()["items"]
+    assert [v["department_name"] for v in items] == expected
+    assert [v["display_state"] for v in items][:2] == ["overdue", "overdue"]

@@ -146,9 +146,10 @@ def test_board_lists_nearest_deadline_first_coloured_by_the_live_clock(
     ]
     # Live countdowns: the ISO deadline for the script, the text for the first paint.
     assert 'data-due-at="2026-03-02T01:00:00Z"' in html  # breached: due an hour ago
-    assert "\u22121:00:00" in html
-    assert 'data-due-at="2026-03-02T02:30:00Z"' in html and "0:30:00" in html
-    assert 'data-due-at="2026-03-02T05:50:00Z"' in html and "3:50:00" in html
+    # In words, whole minutes, the hours not folded into days (issue 12 §3).
+    assert ">1 h overdue<" in html
+    assert 'data-due-at="2026-03-02T02:30:00Z"' in html and ">30 min left<" in html
+    assert 'data-due-at="2026-03-02T05:50:00Z"' in html and ">3 h 50 min left<" in html
     # The state in words, so it reads without colour.
     assert html.count("data-sla-state>breached<") == 1
     assert html.count("data-sla-state>at risk<") == 1

@@ -17,6 +17,8 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_http_methods
 
+from core.durations import countdown_words
+
 from ..forms import MILESTONE_STATE_LABELS, STATUS_LABELS
 from ..models import Milestone, ServiceRequest
 from ..selectors import milestone_live_state, milestone_running
@@ -53,13 +55,9 @@ def iso(moment: datetime | None) -> str:
 
 
 def countdown_text(seconds: float) -> str:
-    """``H:MM:SS`` left, the same after a minus sign (U+2212) when overdue: what
-    static/js/service.js writes every second."""
-    whole = int(abs(seconds))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    sign = "\u2212" if seconds < 0 else ""
-    return f"{sign}{hours}:{minutes:02d}:{secs:02d}"
+    """ "3 h 59 min left" / "132 h 4 min overdue" in the viewer's language: what
+    static/js/service.js writes every minute after the first paint (issue 12 §3)."""
+    return countdown_words(seconds)
 
 
 @dataclass(frozen=True)

@@ -1,14 +1,17 @@
 /* Live countdowns of the service promises (no library).
 
    Markup: <span data-countdown data-due-at="2026-03-02T06:00:00Z" data-warn-at="…">
-             <span class="countdown-text">3:59:58</span> <span class="countdown-label">left</span>
+             <span class="countdown-text">3 h 59 min left</span>
            </span>
    inside an optional container <… data-sla-level="" | "at_risk" | "breached"
    data-sla-kind="row" | "card" | "bar"> that the server coloured from the live clock. Every
    second the text is rewritten, and when a countdown passes its warning or its deadline the
    badge and its container turn warning / danger (never back: the server knows about
    promises already broken). The clock follows the server's (data-server-now), not the
-   phone's. Words come from this script tag's data attributes (translated by the page).
+   phone's. Words come from this script tag's data attributes (translated by the page):
+   the countdown's patterns ("%(duration)s overdue" → "超时 %(duration)s", …) are those of
+   core/durations.py, so the text reads "超时 132 小时 4 分" / "132 h 4 min overdue" as the
+   server's first paint did; whole minutes, so the words change once a minute.
 
    Forms marked data-once disable their buttons once sent: a double tap sends one request
    (the server's idempotency key makes a resent form harmless anyway). In the step form,
@@ -37,17 +40,32 @@
     }
   }
 
-  function pad(n) {
-    return n < 10 ? "0" + n : String(n);
+  function fill(pattern, values) {
+    return pattern.replace(/%\((\w+)\)s/g, function (match, name) {
+      return name in values ? String(values[name]) : match;
+    });
   }
 
+  /* What core.durations.countdown_words says for the same time: whole minutes rounded
+     down, hours never folded into days, "59 min" under an hour, "3 h" on the hour. */
   function format(ms) {
-    var total = Math.floor(Math.abs(ms) / 1000);
-    var hours = Math.floor(total / 3600);
-    var minutes = Math.floor((total % 3600) / 60);
-    var seconds = total % 60;
-    return (ms < 0 ? "\u2212" : "") + hours + ":" + pad(minutes) + ":" + pad(seconds);
+    var totalMinutes = Math.floor(Math.floor(Math.abs(ms) / 1000) / 60);
+    var hours = Math.floor(totalMinutes / 60);
+    var minutes = totalMinutes % 60;
+    var duration;
+    if (!hours) duration = fill(words.countdownMinutes || "%(minutes)s min", { minutes: minutes });
+    else if (!minutes) duration = fill(words.countdownHours || "%(hours)s h", { hours: hours });
+    else
+      duration = fill(words.countdownHoursMinutes || "%(hours)s h %(minutes)s min", {
+        hours: hours,
+        minutes: minutes
+      });
+    var pattern =
+      ms < 0 ? words.countdownOverdue || "%(duration)s overdue" : words.countdownLeft || "%(duration)s left";
+    return fill(pattern, { duration: duration });
   }
+  // For the browser tests: the script's wording of a time left (ms; negative when overdue).
+  window.medserviceCountdownText = format;
 
   function swapClass(element, classes, level) {
     classes.forEach(function (name) {
@@ -65,9 +83,10 @@
       var warn = warnText ? Date.parse(warnText) : NaN;
       var left = due - now;
       var text = badge.querySelector(".countdown-text");
-      if (text) text.textContent = format(left);
-      var label = badge.querySelector(".countdown-label");
-      if (label) label.textContent = left < 0 ? words.overdue || "overdue" : words.left || "left";
+      if (text) {
+        var wording = format(left);
+        if (text.textContent !== wording) text.textContent = wording;
+      }
 
       var level = left < 0 ? 2 : !isNaN(warn) && now >= warn ? 1 : 0;
       swapClass(badge, BADGE, level);
