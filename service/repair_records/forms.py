@@ -55,6 +55,7 @@ class RepairRecordForm(ServiceModelForm):
             "state_before_fault": _("How the device was working before the fault."),
             "checks_done": _("What was checked, including the device's operation records."),
             "fault_at": _("In the hospital's time zone."),
+            "labor_hours": _("In hours, for example 2.5."),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

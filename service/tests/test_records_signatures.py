@@ -75,6 +75,8 @@ def test_the_fields_needed_to_sign_carry_the_required_mark(client, engineer, dev
     # A field not needed to sign carries no mark.
     label_at = html.index('for="id_checks_done"')
     assert "data-required-mark" not in html[label_at : html.index("</label>", label_at)]
+    # The labour hours say their unit on the form too.
+    assert "单位：小时" in html or "In hours" in html
 
 
 def test_an_incomplete_record_lists_what_is_missing_with_a_link_and_no_pad(
