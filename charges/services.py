@@ -108,7 +108,8 @@ def statement_inputs(request: ServiceRequest) -> tuple[CoverageAnswer, list[Line
     else:
         # No stock issue recorded: the record's parts, without a catalogue price.
         for part in record_parts:
-            lines.append(LineIn(Line.PARTS, _parts_text(part)[:200], Decimal(1), None, None))
+            quantity = Decimal(int(part.get("quantity") or 1))  # a line per part (issue 12)
+            lines.append(LineIn(Line.PARTS, _parts_text(part)[:200], quantity, None, None))
     hours = Decimal(content["labor_hours"]) if content is not None else Decimal(0)
     if hours > 0:
         lines.append(

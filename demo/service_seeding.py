@@ -1,5 +1,7 @@
 """The demo's service requests, built through the service layer (``service_request_open``,
-``service_request_record_event``, ``root_cause_report_save``) from ``demo.service_plan``.
+``service_request_record_event``, ``root_cause_report_save``) from ``demo.service_plan``; an
+open request's customer signature is given on its repair record
+(``demo.repair_record_seeding``).
 
 A request is known by its device and its symptom: one that exists is left alone, so a
 second run creates nothing. Requests are opened oldest first, so their numbers follow the
@@ -19,6 +21,7 @@ from customers.models import Hospital
 from service import services
 from service.models import ServiceRequest
 
+from .repair_record_seeding import seed_signed_record
 from .service_plan import RequestPlan
 
 
@@ -67,6 +70,8 @@ class RequestSeeder:
         )
         self.created["service requests"] += 1
         report = plan.root_cause
+        # A request signed and still open shows its signed repair record (issue 12 §2).
+        signs_record = not any(step.type == "closed" for step in plan.steps)
         for step in plan.steps:
             if report is not None and (step.type == "closed" or step.after > report.after):
                 self._root_cause(request, plan, reported_at)
@@ -74,6 +79,15 @@ class RequestSeeder:
             # Each step recorded as it happened, as an engineer on a phone records it: the
             # demo's history holds no steps recorded late.
             occurred_at = reported_at + step.after
+            if step.type == "customer_signed" and signs_record:
+                request = seed_signed_record(
+                    request=request,
+                    engineer=self.users[step.actor],
+                    signed_at=min(occurred_at, self.now),
+                    created=self.created,
+                )
+                self.created["service events"] += 1
+                continue
             request = services.service_request_record_event(
                 request=request,
                 type=step.type,

@@ -13,10 +13,12 @@ from django.utils import timezone
 
 from accounts.models import VendorRole
 from accounts.tests.factories import vendor_user
+from core.signatures import decode_signature_data_url
 from maintenance.models import VisitState
 from service.models import RepairRecord, Signature
-from service.repair_records.services import repair_record_save
+from service.repair_records.services import repair_record_save, repair_record_sign
 from service.tests.test_browser_record import _resolved_request
+from service.tests.test_records import SIGNATURE
 from tests.test_browser_maintenance import _draw_with_mouse, _login, _patrol_due_today
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -47,6 +49,14 @@ def test_a_refused_signature_keeps_its_drawing_through_resizes_and_is_then_saved
         symptoms="开机报警 E12",
         diagnosis="电源板损坏",
         solution="更换电源板",
+    )
+    # The engineer has signed: the customer's turn (issue 12 §2).
+    repair_record_sign(
+        record=RepairRecord.objects.get(request=request),
+        role="engineer",
+        signer_name="张伟",
+        signature_data_url=SIGNATURE,
+        user=engineer,
     )
     page = phone_page
     _login(page, engineer.username)
@@ -129,3 +139,87 @@ def test_the_checklist_offers_the_pad_once_complete_and_keeps_the_drawing(phone_
     visit.refresh_from_db()
     assert visit.state == VisitState.DONE and len(visit.content_hash) == 64
     assert visit.signer_name == "王主任"
+
+
+def test_the_engineer_then_the_customer_sign_and_a_refused_drawing_is_kept(phone_page):
+    """Issue 12 §2 on a phone: an incomplete record says what is missing (no pad) and links
+    to the form; the engineer signs, then the customer; when the customer's submit is
+    refused because the record changed meanwhile (the engineer's signature withdrawn), the
+    drawing stays in the pad and is the one stored once the engineer has signed again."""
+    engineer = vendor_user(VendorRole.ENGINEER, username="eng", first_name="伟", last_name="张")
+    request = _resolved_request(engineer)
+    repair_record_save(
+        request=request,
+        author=engineer,
+        fault_at=timezone.now() - timedelta(hours=4),
+        symptoms="开机报警 E12",
+        parts_replaced=[{"name": "保险丝", "quantity": 1}, {"name": "保险丝", "quantity": 1}],
+        labor_hours="2.5",
+    )
+    page = phone_page
+    _login(page, engineer.username)
+    record_url = f"/service-requests/{request.pk}/record/"
+
+    # Incomplete: told what is missing, with a way to complete it, and no pad.
+    page.goto(f"{record_url}sign/?role=engineer")
+    missing = page.locator("[data-sign-missing] [data-missing]").all_inner_texts()
+    assert missing == ["故障诊断", "解决方案及工作内容"]
+    assert page.locator("#signature-canvas").count() == 0
+    page.click("[data-sign-missing] a.btn-outline-primary")
+    page.wait_for_url(re.compile(rf"{record_url}$"))
+    assert page.locator("#id_diagnosis[required][aria-required=true]").count() == 1
+    page.fill("#id_diagnosis", "保险丝熔断")
+    page.fill("#id_solution", "更换保险丝，试机正常")
+    page.click("form.record-form button[name=save]")
+    page.wait_for_url(re.compile(rf"{record_url}$"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+    # The customer's turn comes after the engineer's.
+    assert page.locator("[data-sign=hospital]").count() == 0
+    page.goto(f"{record_url}sign/?role=hospital")
+    assert page.locator("[data-sign-waiting]").is_visible()
+    assert page.locator("#signature-canvas").count() == 0
+    page.goto(record_url)
+    page.click("[data-sign=engineer]")
+    _draw_with_mouse(page, page.locator("#signature-canvas"))
+    page.click("#sign-submit")
+    page.wait_for_url(re.compile(rf"{record_url}$"))
+
+    page.click("[data-sign=hospital]")
+    page.wait_for_url(re.compile(r"/record/sign/\?role=hospital$"))
+    page.fill("#id_signer_name", "李护士")
+    page.fill("#id_signer_role", "护士长")
+    _draw_with_mouse(page, page.locator("#signature-canvas"))
+    assert _ink(page) > 200
+
+    # Meanwhile the record is corrected on another phone: the engineer's signature goes.
+    record = RepairRecord.objects.get(request=request)
+    repair_record_save(request=request, author=engineer, checks_done="复查电源输入")
+    assert not Signature.objects.filter(record=record).exists()
+    page.click("#sign-submit")
+    page.wait_for_load_state()
+    assert page.locator("[data-sign-waiting]").is_visible()  # who signs first
+    kept = page.locator("input[name=signature]").input_value()
+    assert kept.startswith("data:image/png")
+    page.wait_for_function(INKED)  # the strokes are back in the pad
+    assert not Signature.objects.filter(record=record, role="hospital").exists()
+
+    # The engineer signs again; the customer's kept drawing is sent as it was.
+    repair_record_sign(
+        record=record,
+        role="engineer",
+        signer_name="张伟",
+        signature_data_url=kept,
+        user=engineer,
+    )
+    page.click("#sign-submit")
+    page.wait_for_url(re.compile(rf"{record_url}$"))
+    page.locator("[data-state=frozen]").wait_for()
+    customer = Signature.objects.get(record=record, role="hospital")
+    assert customer.signer_name == "李护士"
+    with customer.image.open("rb") as handle:
+        assert handle.read() == decode_signature_data_url(kept)
+    # One parts line with its quantity, the hours with their unit.
+    assert page.locator("[data-part-row]").count() == 1
+    assert "×2" in page.locator("[data-part-row]").inner_text()
+    assert page.locator("[data-labor-hours]").inner_text().strip() == "2.5 小时"

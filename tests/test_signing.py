@@ -72,8 +72,9 @@ def device():
 
 @pytest.fixture
 def sign_page(client, engineer, device) -> str:
-    """The sign page of a complete repair record of a repaired request, for its engineer."""
-    write_record(open_request(device, engineer), engineer)
+    """The sign page of a complete repair record of a repaired request, for its engineer,
+    who has signed it (the customer signs after the engineer)."""
+    sign_record(write_record(open_request(device, engineer), engineer), "engineer", engineer)
     client.force_login(engineer)
     return reverse("records:record_sign", args=[RepairRecord.objects.get().request_id])
 
@@ -145,15 +146,17 @@ def test_an_ordered_kind_takes_its_roles_in_order_and_freezes_after_the_last(rec
 
 
 def test_a_kind_freezes_on_the_signatures_it_names_and_the_others_may_follow(engineer, device):
-    """The repair record: the customer's signature freezes it; the engineer may still sign
-    once afterwards (``freezing_roles``)."""
+    """The repair record: the engineer signs first and does not freeze it; the customer's
+    signature freezes it (``freezing_roles``); a role that signed cannot sign again then."""
     request = open_request(device, engineer)
     record = write_record(request, engineer)
+    first = sign_record(record, "engineer", engineer, name="张伟")
+    assert first.content_hash == content_hash(records.record_content(record), RECORD_IMAGE)
+    record.refresh_from_db()
+    assert not REPAIR_RECORD.is_frozen(record)
     sign_record(record, "hospital", engineer, name="李护士")
     record.refresh_from_db()
     assert REPAIR_RECORD.is_frozen(record)
-    late = sign_record(record, "engineer", engineer, name="张伟")
-    assert late.content_hash == content_hash(records.record_content(record), RECORD_IMAGE)
     with pytest.raises(ValidationError):
         sign_record(record, "engineer", engineer)
 
@@ -452,7 +455,7 @@ def test_a_refused_submit_sends_the_drawing_back_unless_the_drawing_was_refused(
         {"role": "hospital", "signer_name": "李护士", "signer_role": "护士长", "signature": blank},
     )
     assert refused.status_code == 422 and "data-refused" in refused.content.decode()
-    assert not Signature.objects.exists()
+    assert not Signature.objects.filter(role=SignatureRole.HOSPITAL).exists()
 
 
 def test_a_sign_page_opened_before_one_vocabulary_still_signs_for_the_hospital(client, sign_page):
@@ -460,4 +463,4 @@ def test_a_sign_page_opened_before_one_vocabulary_still_signs_for_the_hospital(c
     posted = {"role": "customer", "signer_name": "李护士", "signer_role": "护士长"}
     response = client.post(sign_page, posted | {"signature": SIGNATURE})
     assert response.status_code == 302
-    assert Signature.objects.get().role == SignatureRole.HOSPITAL
+    assert Signature.objects.get(role=SignatureRole.HOSPITAL).signer_name == "李护士"

@@ -47,9 +47,13 @@ class SignatureForm(BootstrapFormMixin, forms.Form):
 
 def mark_required_to_sign(form: forms.BaseForm, names: Iterable[str]) -> None:
     """Mark the fields a document needs before anyone signs it (``SignedDocument.missing``):
-    ``templates/_form.html`` says so next to their labels."""
+    ``templates/_form.html`` puts the required star and "needed to sign" next to their
+    labels, and the input says it is required (``required``, ``aria-required``: the form is
+    ``novalidate``, so a draft may still be saved without them; issue 12 §2)."""
     for name in names:
         if name in form.fields:
             field = form.fields[name]
             field.required_to_sign = True  # type: ignore[attr-defined]  # read by _form.html
             field.widget.attrs["data-required-to-sign"] = ""
+            field.widget.attrs["required"] = True
+            field.widget.attrs["aria-required"] = "true"

@@ -1,7 +1,8 @@
 """The web side of signing, the same on every sign page.
 
 - Ready to sign: a page offers the pad only for a complete document; otherwise it lists what
-  is missing (``sign_page_context``, ``templates/_sign_form.html``).
+  is missing (``sign_page_context``, ``templates/_sign_form.html``). For an ``ordered`` kind
+  it also waits for the roles that sign first (``waiting_for``).
 - A refused submit keeps the drawing: the form is rendered again with the posted data URL,
   which ``static/js/signature-field.js`` puts back into the pad.
 - The signatures as shown, the signature image and the archived PDF as served.
@@ -38,14 +39,27 @@ def sign_page_context(
 ) -> dict[str, Any]:
     """What every sign page needs: what is missing before anyone may sign (the pad is not
     offered then), the role in the kind's words, whether the hospital signs on the vendor's
-    device (``own``: on a hospital user's own account), the empty pad's message."""
+    device (``own``: on a hospital user's own account), the empty pad's message, and for an
+    ``ordered`` kind the roles that sign before this one and have not yet (``waiting_for``,
+    in the kind's words: the pad is not offered then either)."""
     return {
         "missing": kind.missing(document),
+        "waiting_for": waiting_for(kind, document, role),
         "role": role,
         "role_label": kind.role_label(role),
         "handed_over": role == SignatureRole.HOSPITAL and not own,
         "empty_message": signature_error_message("blank"),
     }
+
+
+def waiting_for(kind: SignedDocument[D], document: D, role: str) -> list[str]:
+    """The roles of an ``ordered`` kind that sign before ``role`` and have not signed yet,
+    in the kind's words (empty: ``role`` may sign now, as far as the order goes)."""
+    if not kind.ordered or role not in kind.roles or kind.is_frozen(document):
+        return []
+    signed = set(kind.signatures(document).values_list("role", flat=True))
+    earlier = kind.roles[: kind.roles.index(role)]
+    return [kind.role_label(r) for r in earlier if r not in signed]
 
 
 @dataclass(frozen=True)

@@ -199,6 +199,25 @@ class SeedDemoTests(TestCase):
         assert called_back.distinct().count() >= 2
         assert ServiceEvent.objects.filter(type="remote_resolved", request__is_open=True).exists()
 
+    def test_a_signed_repair_record_shows_parts_hours_and_both_signatures_in_order(self):
+        """Issue 12 §2: the open request signed by the customer has its record, with one
+        line per part (a consumable ×2), labour hours, the engineer's signature first."""
+        from service.models import RepairRecord
+        from service.repair_records.pdf import repair_record_context
+
+        record = RepairRecord.objects.filter(frozen_at__isnull=False, request__is_open=True).first()
+        assert record is not None
+        context = repair_record_context(record, with_images=False)
+        assert [(p["name"], p["quantity"]) for p in context["parts"]] == [
+            ("一次性呼吸管路", 2),
+            ("流量传感器", 1),
+        ]
+        assert context["labor_hours"] in ("2.5 小时", "2.5 h")
+        roles = [row["signature"].role for row in context["signatures"]]
+        assert roles == ["engineer", "hospital"]
+        signed = record.request.events.filter(type="customer_signed")
+        assert signed.count() == 1 and signed.get().occurred_at == record.frozen_at
+
     def test_prints_the_logins(self):
         for username in ("admin", "manager", "engineer1", "hotline", "h1-admin", "h1-icu"):
             assert f"  {username} " in self.output

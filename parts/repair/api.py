@@ -58,6 +58,7 @@ class PartUseIn(Input):
 
 class RecordLineOut(Schema):
     name: str
+    quantity: int = 1
     serial_removed: str
     serial_fitted: str
 

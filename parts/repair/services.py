@@ -11,6 +11,7 @@ the device's components and the record change together or not at all.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -40,17 +41,16 @@ class RepairPartsConflict(Conflict):
 @dataclass(frozen=True)
 class PartUse:
     movement: StockMovement
-    line: dict[str, str]
+    line: dict[str, Any]
     component: MainComponent | None  # the fitted main component, when one was replaced
     replayed: bool = False
 
 
-def part_line_name(part: SparePart, quantity: int = 1) -> str:
+def part_line_name(part: SparePart) -> str:
     """“<part number> <name>” in the site's language (the record is a document of the
-    hospital's language, whoever fills it), with “× N” for more than one."""
+    hospital's language, whoever fills it); the quantity is the line's own (issue 12 §2)."""
     with translation.override(settings.LANGUAGE_CODE):
-        name = f"{part.part_number} {part.name}"
-    return f"{name} × {quantity}" if quantity > 1 else name
+        return f"{part.part_number} {part.name}"
 
 
 def _lock_request(request: ServiceRequest) -> ServiceRequest:
@@ -106,7 +106,8 @@ def _replay(
         )
         removed = component.replaces.serial_number if component and component.replaces else ""
     line = {
-        "name": part_line_name(part, movement.quantity),
+        "name": part_line_name(part),
+        "quantity": movement.quantity,
         "serial_removed": removed,
         "serial_fitted": fitted,
     }
@@ -240,7 +241,8 @@ def repair_part_use(
         removed = old.serial_number
         _retire_unit(request=request, serial=removed, fate=removal_fate)
     line = {
-        "name": part_line_name(part, quantity),
+        "name": part_line_name(part),
+        "quantity": quantity,
         "serial_removed": removed,
         "serial_fitted": serial,
     }
@@ -321,7 +323,7 @@ def repair_part_return(
     )
     record_parts.repair_record_part_remove(
         request=request,
-        line={"name": part_line_name(part, movement.quantity)},
+        line={"name": part_line_name(part), "quantity": movement.quantity},
         author=user,
     )
     return returned

@@ -23,6 +23,7 @@ from core.forms import add_service_errors
 from core.permissions import require_perm
 from service.models import RepairRecord, ServiceRequest
 from service.repair_records.forms import PartFormSet
+from service.repair_records.services import part_line_text, stored_parts
 from service.selectors import request_in_scope_or_404
 
 from ..models import StockMovement
@@ -75,7 +76,7 @@ def _render(
     }
     if success and record is not None and not record.is_frozen:
         # The record's own formset on the page would otherwise save the old lines back.
-        context["parts_formset"] = PartFormSet(prefix="parts", initial=record.parts_replaced)
+        context["parts_formset"] = PartFormSet(prefix="parts", initial=stored_parts(record))
     return render(request, "parts/_repair_parts.html", context)
 
 
@@ -155,7 +156,8 @@ def repair_part_use(request: HttpRequest, pk: int) -> HttpResponse:
             return _answer(
                 request,
                 service_request,
-                success=_("%(line)s added to the repair record.") % {"line": use.line["name"]},
+                success=_("%(line)s added to the repair record.")
+                % {"line": part_line_text(use.line)},
             )
     return _answer(request, service_request, form=form, error=_errors_text(form))
 

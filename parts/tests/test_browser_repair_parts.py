@@ -142,13 +142,13 @@ def test_engineer_uses_a_consumable_from_the_bag(phone_page, job):
     assert "× 2" in issued.inner_text()
     assert issued.locator("[data-return]").count() == 1  # an unused one can be given back
     assert StockLevel.objects.get(part=fuse, location=bag).on_hand == 3
-    line = {"name": "FUSE-5A 保险丝 × 2", "serial_removed": "", "serial_fitted": ""}
+    line = {"name": "FUSE-5A 保险丝", "quantity": 2, "serial_removed": "", "serial_fitted": ""}
     assert record_lines(sr) == [line]
     # The record form's own parts lines were re-sent out of band: saving it keeps the line.
     values = page.locator("#record-parts-lines input[name^=parts-]").evaluate_all(
         "inputs => inputs.map(input => input.value)"
     )
-    assert "FUSE-5A 保险丝 × 2" in values
+    assert "FUSE-5A 保险丝" in values and "2" in values  # the name and its quantity
     assert page.locator("[data-parts]").count() == 1
     show_form(page)
     assert_fits_the_phone(page)
@@ -222,6 +222,7 @@ def test_a_double_tap_records_once(phone_page, job):
     )
     page.wait_for_timeout(300)
     assert StockMovement.objects.filter(kind="issue", request=sr).count() == 2
-    assert len(record_lines(sr)) == 2
+    # The same part used twice is one line of the record with both (issue 12 §2).
+    assert [line["quantity"] for line in record_lines(sr)] == [2]
     assert len(posts) == 2 and all(url.endswith("/parts-used/use/") for url in posts)
     assert errors == []

@@ -101,7 +101,12 @@ def snapshot(sr):
 
 def test_consumable_issue_appends_the_line_and_the_ledger(sr, record, fuse, bag, engineer):
     use = repair_part_use(request=sr, part=fuse, quantity=2, user=engineer)
-    assert use.line == {"name": "F-1 保险丝 × 2", "serial_removed": "", "serial_fitted": ""}
+    assert use.line == {
+        "name": "F-1 保险丝",
+        "quantity": 2,
+        "serial_removed": "",
+        "serial_fitted": "",
+    }
     record.refresh_from_db()
     assert record.parts_replaced == [use.line]
     assert use.movement.kind == "issue" and use.movement.from_location == bag
@@ -138,7 +143,7 @@ def test_main_component_replacement_moves_serials_and_starts_own_warranty(
     assert unit.state == UnitState.INSTALLED and unit.device == device and unit.location is None
     record.refresh_from_db()
     assert record.parts_replaced == [
-        {"name": "MB-1 主板", "serial_removed": "OLD-1", "serial_fitted": "NEW-1"}
+        {"name": "MB-1 主板", "quantity": 1, "serial_removed": "OLD-1", "serial_fitted": "NEW-1"}
     ]
     # Own warranty: 12 months from the replacement (the device's 12 months from 2026-01-10
     # end earlier), per the coverage answer.

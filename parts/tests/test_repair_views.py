@@ -102,8 +102,11 @@ def test_htmx_use_answers_the_fragment_with_the_new_lines(client, sr, fuse, bag)
     assert response.status_code == 200
     html = response.content.decode()
     assert "data-parts-success" in html and 'hx-swap-oob="true"' in html
-    assert "F-1 保险丝 × 2" in html  # the record's formset, refreshed
-    assert lines(sr) == [{"name": "F-1 保险丝 × 2", "serial_removed": "", "serial_fitted": ""}]
+    # The record's formset, refreshed: the line with its own quantity (issue 12 §2).
+    assert 'value="F-1 保险丝"' in html and 'value="2"' in html
+    assert lines(sr) == [
+        {"name": "F-1 保险丝", "quantity": 2, "serial_removed": "", "serial_fitted": ""}
+    ]
     assert StockLevel.objects.get(part=fuse, location=bag).on_hand == 3
 
 
@@ -223,7 +226,8 @@ def post(client, url, body, **headers):
 def test_api_use_and_list(client, sr, fuse):
     response = post(client, api_url(sr), {"part_id": fuse.pk, "quantity": 2})
     assert response.status_code == 201, response.content
-    assert response.json()["line"]["name"] == "F-1 保险丝 × 2"
+    assert response.json()["line"]["name"] == "F-1 保险丝"
+    assert response.json()["line"]["quantity"] == 2
     listed = client.get(api_url(sr))
     assert listed.status_code == 200
     assert [(p["part_number"], p["quantity"]) for p in listed.json()] == [("F-1", 2)]

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from core.forms import BootstrapFormMixin, DateTimeInput, ServiceModelForm
 
 from ..models import RepairRecord, RootCauseReport
+from .services import MAX_PART_QUANTITY, merge_parts
 
 RECORD_FORM_FIELDS = [
     "state_before_fault",
@@ -54,6 +55,7 @@ class RepairRecordForm(ServiceModelForm):
             "state_before_fault": _("How the device was working before the fault."),
             "checks_done": _("What was checked, including the device's operation records."),
             "fault_at": _("In the hospital's time zone."),
+            "labor_hours": _("In hours, for example 2.5."),
         }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -63,12 +65,21 @@ class RepairRecordForm(ServiceModelForm):
 
 class PartForm(BootstrapFormMixin, forms.Form):
     name = forms.CharField(label=_("Part"), max_length=100, required=False)
+    # Empty means one (issue 12 §2: one line per part, with its quantity).
+    quantity = forms.IntegerField(
+        label=_("Quantity"),
+        min_value=1,
+        max_value=MAX_PART_QUANTITY,
+        required=False,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "placeholder": "1"}),
+    )
     serial_removed = forms.CharField(label=_("Serial removed"), max_length=100, required=False)
     serial_fitted = forms.CharField(label=_("Serial fitted"), max_length=100, required=False)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        if (data.get("serial_removed") or data.get("serial_fitted")) and not data.get("name"):
+        given = data.get("serial_removed") or data.get("serial_fitted") or data.get("quantity")
+        if given and not data.get("name"):
             self.add_error("name", _("Name the part."))
         return data
 
@@ -76,13 +87,20 @@ class PartForm(BootstrapFormMixin, forms.Form):
 PartFormSet = forms.formset_factory(PartForm, extra=1, max_num=50, validate_max=True)
 
 
-def parts_from(formset: forms.BaseFormSet) -> list[dict[str, str]]:
-    """The filled rows of a valid parts formset, as the record stores them."""
-    return [
-        {key: form.cleaned_data.get(key, "") for key in ("name", "serial_removed", "serial_fitted")}
+def parts_from(formset: forms.BaseFormSet) -> list[dict[str, Any]]:
+    """The filled rows of a valid parts formset, as the record stores them: the same part
+    written twice is one line with both quantities (``clean_parts``)."""
+    rows = [
+        {
+            "name": form.cleaned_data.get("name", ""),
+            "quantity": form.cleaned_data.get("quantity") or 1,
+            "serial_removed": form.cleaned_data.get("serial_removed", ""),
+            "serial_fitted": form.cleaned_data.get("serial_fitted", ""),
+        }
         for form in formset.forms
-        if form.cleaned_data and any(form.cleaned_data.values())
+        if form.cleaned_data and form.cleaned_data.get("name")
     ]
+    return merge_parts(rows)
 
 
 class AmendmentForm(RepairRecordForm):

@@ -5,6 +5,7 @@ unused. It passes plain dicts, so ``service`` never imports ``parts``."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,7 +15,7 @@ from accounts.models import User
 from core.signing import workflow as signing
 
 from ..models import RepairRecord, ServiceRequest
-from .services import PART_KEYS, REPAIR_RECORD, clean_parts, record_content
+from .services import REPAIR_RECORD, clean_parts, part_key, record_content, stored_parts
 
 
 def _record_for_parts(request: ServiceRequest) -> tuple[ServiceRequest, RepairRecord]:
@@ -29,7 +30,7 @@ def _record_for_parts(request: ServiceRequest) -> tuple[ServiceRequest, RepairRe
     return request, record
 
 
-def _save_parts(record: RepairRecord, parts: list[dict[str, str]], author: User) -> None:
+def _save_parts(record: RepairRecord, parts: list[dict[str, Any]], author: User) -> None:
     before = record_content(record)
     record.parts_replaced = parts
     record._history_user = author  # type: ignore[attr-defined]  # simple_history
@@ -39,15 +40,16 @@ def _save_parts(record: RepairRecord, parts: list[dict[str, str]], author: User)
 
 @transaction.atomic
 def repair_record_part_add(
-    *, request: ServiceRequest, line: Mapping[str, str], author: User
+    *, request: ServiceRequest, line: Mapping[str, Any], author: User
 ) -> RepairRecord:
-    """Append one parts line (a part used from stock, issue 5 §2) to the unsigned record.
+    """Add one parts line (a part used from stock, issue 5 §2) to the unsigned record: a
+    part already on it counts up its quantity instead (one line per part, issue 12 §2).
 
     The parts app calls this with a plain dict: ``service`` never imports ``parts``.
     """
     request, record = _record_for_parts(request)
     try:
-        parts = clean_parts([*(record.parts_replaced or []), dict(line)])
+        parts = clean_parts([*stored_parts(record), dict(line)])
     except ValidationError as exc:
         raise ValidationError({"parts_replaced": exc.message_dict["parts_replaced"]}) from exc
     _save_parts(record, parts, author)
@@ -56,16 +58,26 @@ def repair_record_part_add(
 
 @transaction.atomic
 def repair_record_part_remove(
-    *, request: ServiceRequest, line: Mapping[str, str], author: User
+    *, request: ServiceRequest, line: Mapping[str, Any], author: User
 ) -> bool:
-    """Drop the first parts line equal to ``line`` (a part given back unused); False when
-    the record has no such line (someone edited it by hand): nothing changes then."""
+    """Take ``line`` (its quantity, default 1) off the record's line of the same part (a
+    part given back unused); False when the record has no such line or fewer of it (someone
+    edited it by hand): nothing changes then."""
     request, record = _record_for_parts(request)
-    wanted = {key: str(line.get(key) or "").strip() for key in PART_KEYS}
-    parts = list(record.parts_replaced or [])
+    try:
+        wanted = clean_parts([dict(line)])
+    except ValidationError:
+        return False
+    if not wanted:
+        return False
+    parts = stored_parts(record)
     for index, part in enumerate(parts):
-        if {key: str(part.get(key) or "").strip() for key in PART_KEYS} == wanted:
-            del parts[index]
+        if part_key(part) == part_key(wanted[0]):
+            if part["quantity"] < wanted[0]["quantity"]:
+                return False
+            part["quantity"] -= wanted[0]["quantity"]
+            if part["quantity"] == 0:
+                del parts[index]
             _save_parts(record, parts, author)
             return True
     return False

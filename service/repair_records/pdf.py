@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from assets.labels import qr_png
 from core.signing import SignatureRole
@@ -24,24 +27,56 @@ from ..models import (
     RepairRecordAmendment,
     RootCauseReport,
     ServiceEvent,
+    ServiceRequest,
 )
 from ..sla import RESOLUTION_EVENTS
 from ..timeline import EventType
-from .services import REPAIR_RECORD
+from .services import REPAIR_RECORD, clean_parts, part_key
 
 
 def zone_of(record: RepairRecord) -> ZoneInfo:
     return ZoneInfo(record.request.hospital.time_zone)
 
 
-def parts_text(parts: list[dict[str, str]]) -> str:
+def parts_rows(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The one parts table of the record's page and PDF (issue 12 §2): stock issues and
+    parts written by hand alike, one row per part (by name) with its total quantity and
+    the serials of each unit replaced (removed → fitted), in the order first written."""
+    try:
+        lines = clean_parts(parts or [])
+    except ValidationError:  # stored by an older rule: shown as it is
+        lines = [dict(p, quantity=p.get("quantity") or 1) for p in parts or []]
+    rows: dict[str, dict[str, Any]] = {}
+    for line in lines:
+        key = part_key(line)[0]
+        row = rows.setdefault(key, {"name": line["name"], "quantity": 0, "serials": []})
+        row["quantity"] += int(line["quantity"])
+        if line.get("serial_removed") or line.get("serial_fitted"):
+            row["serials"].append(
+                {"removed": line.get("serial_removed", ""), "fitted": line.get("serial_fitted", "")}
+            )
+    return list(rows.values())
+
+
+def parts_text(parts: list[dict[str, Any]]) -> str:
     lines = []
-    for part in parts or []:
-        serials = " → ".join(
-            s for s in (part.get("serial_removed"), part.get("serial_fitted")) if s
+    for row in parts_rows(parts):
+        serials = "; ".join(
+            " → ".join(s for s in (pair["removed"], pair["fitted"]) if s) for pair in row["serials"]
         )
-        lines.append(f"{part.get('name', '')} ({serials})" if serials else part.get("name", ""))
+        text = f"{row['name']} ×{row['quantity']}"
+        lines.append(f"{text} ({serials})" if serials else text)
     return "; ".join(lines)
+
+
+def hours_text(hours: Any) -> str:
+    """Labour hours with their unit (issue 12 §2): “2.5 小时”, “2.5 h”; no trailing zeros."""
+    try:
+        value = Decimal(str(hours if hours not in (None, "") else 0))
+    except InvalidOperation:
+        return str(hours)
+    number = f"{value.normalize():f}" if value else "0"
+    return _("%(hours)s h") % {"hours": number}
 
 
 def field_label(name: str) -> str:
@@ -55,6 +90,8 @@ def display_value(name: str, value: Any, zone: ZoneInfo) -> str:
         return local_text(parsed, zone)
     if name == "parts_replaced":
         return parts_text(value)
+    if name == "labor_hours":
+        return hours_text(value)
     if name == "fault_cause":
         return str(FaultCause(value).label) if value in FaultCause.values else str(value)
     return "" if value is None else str(value)
@@ -80,6 +117,34 @@ def site_times(record: RepairRecord) -> dict[str, ServiceEvent | None]:
     arrived = events.filter(type=EventType.ARRIVED).first()
     resolved = events.filter(type__in=[str(t) for t in RESOLUTION_EVENTS]).last()
     return {"arrived": arrived, "resolved": resolved}
+
+
+def arrivals(request: ServiceRequest, zone: ZoneInfo) -> list[dict[str, Any]]:
+    """Every arrival on site of the request's timeline, in order, with who arrived: the
+    record shows them as the timeline has them (a correction is the timeline's)."""
+    events = ServiceEvent.objects.filter(request=request, type=EventType.ARRIVED)
+    rows = []
+    for event in events.select_related("actor").order_by("occurred_at", "pk"):
+        actor = event.actor
+        rows.append(
+            {
+                "at": local_text(event.occurred_at, zone),
+                "who": (actor.get_full_name() or actor.get_username()) if actor else "",
+                "late": event.recorded_late,
+            }
+        )
+    return rows
+
+
+def request_facts(request: ServiceRequest) -> dict[str, Any]:
+    """What the record page shows from the request before and beside the record (issue 12
+    §2): the device, when it was reported and the symptom, the engineers' arrivals."""
+    zone = ZoneInfo(request.hospital.time_zone)
+    return {
+        "device": request.device,
+        "reported_at": local_text(request.reported_at, zone),
+        "arrivals": arrivals(request, zone),
+    }
 
 
 def late_steps(record: RepairRecord, zone: ZoneInfo) -> list[dict[str, str]]:
@@ -132,11 +197,10 @@ def repair_record_context(record: RepairRecord, *, with_images: bool = True) -> 
         )
     root_cause = RootCauseReport.objects.filter(request=request).first()
     return {
+        **request_facts(request),
         "record": record,
         "service_request": request,
-        "device": request.device,
         "zone_name": request.hospital.time_zone,
-        "reported_at": local_text(request.reported_at, zone),
         "fault_at": local_text(record.fault_at, zone),
         "arrived_at": local_text(times["arrived"].occurred_at if times["arrived"] else None, zone),
         "arrived_late": bool(times["arrived"] and times["arrived"].recorded_late),
@@ -146,7 +210,8 @@ def repair_record_context(record: RepairRecord, *, with_images: bool = True) -> 
         "resolved_late": bool(times["resolved"] and times["resolved"].recorded_late),
         "late_steps": late_steps(record, zone),
         "frozen_at": local_text(record.frozen_at, zone),
-        "parts": record.parts_replaced or [],
+        "parts": parts_rows(record.parts_replaced or []),
+        "labor_hours": hours_text(record.labor_hours),
         "signatures": signatures,
         "signature_roles": [(role, REPAIR_RECORD.role_label(role)) for role in REPAIR_RECORD.roles],
         "engineer_signed": any(s["signature"].role == SignatureRole.ENGINEER for s in signatures),

@@ -9,6 +9,7 @@ signature stores the SHA-256 of the content it vouches for and of its own image.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -62,6 +63,9 @@ TEXT_FIELDS = ("state_before_fault", "symptoms", "checks_done", "diagnosis", "so
 REQUIRED_TO_SIGN = ("fault_at", "symptoms", "diagnosis", "solution")
 PART_KEYS = ("name", "serial_removed", "serial_fitted")
 MAX_PARTS = 50
+MAX_PART_QUANTITY = 9999
+# “<name> × 2”: how a quantity was written into the name before lines had their own.
+QUANTITY_IN_NAME = re.compile(r"\s*×\s*([1-9]\d{0,3})\s*$")
 
 
 # --- content and hashes -----------------------------------------------------------------
@@ -86,27 +90,104 @@ def record_content(record: RepairRecord) -> dict[str, Any]:
 
 
 # --- cleaning ---------------------------------------------------------------------------
-def clean_parts(value: Any) -> list[dict[str, str]]:
-    """The parts lines as stored: each a dict of ``PART_KEYS``, named, at most ``MAX_PARTS``."""
+def part_key(part: Mapping[str, Any]) -> tuple[str, str, str]:
+    """Lines that are the same part: the same name (spaces and case aside) and serials."""
+    name = " ".join(str(part.get("name") or "").split()).casefold()
+    return (name, str(part.get("serial_removed") or ""), str(part.get("serial_fitted") or ""))
+
+
+def merge_parts(parts: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One line per part (issue 12 §2): lines of the same part (``part_key``) add up their
+    quantities on the first one, in the order the parts were first written."""
+    merged: dict[tuple[str, str, str], dict[str, Any]] = {}
+    for part in parts:
+        key = part_key(part)
+        if key in merged:
+            merged[key]["quantity"] += part["quantity"]
+        else:
+            merged[key] = dict(part)
+    return list(merged.values())
+
+
+def _part_quantity(raw: Any, name: str) -> tuple[int, str]:
+    """The line's quantity and its name: a line without one counts the “× N” at the end of
+    its name (as stock lines were written before), else 1."""
+    if raw in (None, ""):
+        match = QUANTITY_IN_NAME.search(name)
+        if match and match.start() > 0:
+            return int(match.group(1)), name[: match.start()]
+        return 1, name
+    try:
+        quantity = int(str(raw).strip())
+    except ValueError:
+        quantity = 0
+    if not 1 <= quantity <= MAX_PART_QUANTITY:
+        raise ValidationError(
+            {
+                "parts_replaced": _(
+                    "Give each part's quantity as a whole number from 1 to %(max)s."
+                )
+                % {"max": MAX_PART_QUANTITY}
+            }
+        )
+    return quantity, name
+
+
+def clean_parts(value: Any) -> list[dict[str, Any]]:
+    """The parts lines as stored: each a dict of ``PART_KEYS`` and its ``quantity``, named,
+    one line per part (``merge_parts``), at most ``MAX_PARTS``."""
     if value in (None, ""):
         return []
     if not isinstance(value, list | tuple):
         raise ValidationError({"parts_replaced": _("List the parts replaced.")})
-    parts: list[dict[str, str]] = []
+    parts: list[dict[str, Any]] = []
     for item in value:
         if not isinstance(item, Mapping):
             raise ValidationError({"parts_replaced": _("List the parts replaced.")})
-        part = {key: str(item.get(key) or "").strip()[:100] for key in PART_KEYS}
-        if not any(part.values()):
+        text = {key: str(item.get(key) or "").strip()[:100] for key in PART_KEYS}
+        if not any(text.values()):
             continue
-        if not part["name"]:
+        if not text["name"]:
             raise ValidationError(
                 {"parts_replaced": _("Name every part replaced, not only its serials.")}
             )
-        parts.append(part)
+        quantity, name = _part_quantity(item.get("quantity"), text["name"])
+        parts.append(
+            {
+                "name": name,
+                "quantity": quantity,
+                "serial_removed": text["serial_removed"],
+                "serial_fitted": text["serial_fitted"],
+            }
+        )
+    parts = merge_parts(parts)
     if len(parts) > MAX_PARTS:
         raise ValidationError({"parts_replaced": _("Too many parts for one record.")})
+    if any(part["quantity"] > MAX_PART_QUANTITY for part in parts):
+        raise ValidationError(
+            {
+                "parts_replaced": _(
+                    "Give each part's quantity as a whole number from 1 to %(max)s."
+                )
+                % {"max": MAX_PART_QUANTITY}
+            }
+        )
     return parts
+
+
+def stored_parts(record: RepairRecord) -> list[dict[str, Any]]:
+    """The record's parts lines as ``clean_parts`` writes them now (one line per part, with
+    its quantity), however they were stored."""
+    try:
+        return clean_parts(record.parts_replaced or [])
+    except ValidationError:  # stored by an older rule: shown as it is
+        return [dict(part, quantity=part.get("quantity") or 1) for part in record.parts_replaced]
+
+
+def part_line_text(part: Mapping[str, Any]) -> str:
+    """“<name> × N” (N above one): a parts line in a sentence."""
+    quantity = int(part.get("quantity") or 1)
+    return f"{part.get('name', '')} × {quantity}" if quantity > 1 else str(part.get("name", ""))
 
 
 def _clean_content(fields: Mapping[str, Any], *, now: datetime) -> dict[str, Any]:
@@ -162,14 +243,16 @@ def _lock(record: RepairRecord) -> tuple[ServiceRequest, RepairRecord]:
 
 # --- the kind of document -------------------------------------------------------------------
 class RepairRecordDocument(SignedDocument[RepairRecord]):
-    """The repair record in the signing workflow: the engineer and the customer sign it in
-    either order; the customer's signature freezes it (after the repair, by the timeline);
-    a correction is an amendment; the PDF is archived with the record."""
+    """The repair record in the signing workflow: the engineer signs first, then the
+    customer (``ordered``: the customer signs what the engineer vouched for, issue 12 §2);
+    the customer's signature freezes it (after the repair, by the timeline); a correction
+    is an amendment (its signatures take no order); the PDF is archived with the record."""
 
     key = "repair_record"
     model = RepairRecord
     roles = (SignatureRole.ENGINEER, SignatureRole.HOSPITAL)
     freezing_roles = (SignatureRole.HOSPITAL,)
+    ordered = True
     role_labels = {
         SignatureRole.ENGINEER: gettext_lazy("Engineer"),
         SignatureRole.HOSPITAL: gettext_lazy("Customer"),
@@ -278,6 +361,14 @@ def frozen_error() -> ValidationError:
     return ValidationError(str(REPAIR_RECORD.frozen_message), code="frozen")
 
 
+def repair_record_initial(*, request: ServiceRequest) -> dict[str, Any]:
+    """What a new record starts from (issue 12 §2): the fault's time is when it was
+    reported, the symptoms are the reported symptom; the engineer may change both before
+    saving. The device and the arrivals on site are the request's and its timeline's, shown
+    with the record (``pdf.repair_record_context``), not copied into it."""
+    return {"fault_at": request.reported_at, "symptoms": request.description}
+
+
 # --- writes -----------------------------------------------------------------------------
 @transaction.atomic
 def repair_record_save(
@@ -300,6 +391,9 @@ def repair_record_save(
     else:
         record.request = request
         before = record_content(record)
+    if before is not None and clean.get("parts_replaced") == stored_parts(record):
+        # The same parts, only written the older way: not a change of content.
+        del clean["parts_replaced"]
     for name, value in clean.items():
         setattr(record, name, value)
     if not record.symptoms:
@@ -324,7 +418,8 @@ def repair_record_sign(
     signer_role: str = "",
     now: datetime | None = None,
 ) -> Signature:
-    """Store a signature drawn on screen, engineer or customer, in either order.
+    """Store a signature drawn on screen: the engineer first, then the customer (a
+    customer's signature before the engineer's is refused on ``role``).
 
     The customer signs on a hospital user's own account, or on the engineer's device handed
     over: then ``signer_role`` (the signer's position) is required, the signer is not the

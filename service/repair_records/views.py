@@ -51,7 +51,7 @@ from .forms import (
     RootCauseForm,
     parts_from,
 )
-from .pdf import repair_record_context, zone_of
+from .pdf import repair_record_context, request_facts, zone_of
 from .services import REPAIR_RECORD, REQUIRED_TO_SIGN
 
 # The hospital's role was called "customer" here before one vocabulary: a page opened then
@@ -96,7 +96,11 @@ def _page_context(
     request: HttpRequest, service_request: ServiceRequest, record: RepairRecord | None
 ) -> dict[str, Any]:
     user = request.user
-    context: dict[str, Any] = repair_record_context(record, with_images=False) if record else {}
+    context: dict[str, Any] = (
+        repair_record_context(record, with_images=False)
+        if record
+        else request_facts(service_request)
+    )
     context.update(
         {
             "service_request": service_request,
@@ -155,8 +159,13 @@ def record_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             else:
                 status = 422
         elif editable:
-            form = RepairRecordForm(instance=record)
-            parts = PartFormSet(prefix="parts", initial=record.parts_replaced if record else [])
+            initial = {} if record else records.repair_record_initial(request=service_request)
+            if initial.get("fault_at"):  # the form shows minutes
+                initial["fault_at"] = initial["fault_at"].replace(second=0, microsecond=0)
+            form = RepairRecordForm(instance=record, initial=initial)
+            parts = PartFormSet(
+                prefix="parts", initial=records.stored_parts(record) if record else []
+            )
         if form is not None:
             mark_required_to_sign(form, REQUIRED_TO_SIGN)
         context = _page_context(request, service_request, record)
@@ -246,13 +255,17 @@ def signature_image(request: HttpRequest, pk: int, signature_pk: int) -> FileRes
     return signing_pages.signature_image_response(signature.image)
 
 
-def _amendment_initial(record: RepairRecord) -> tuple[dict[str, Any], list[dict[str, str]]]:
+def _amendment_initial(record: RepairRecord) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     content = records.effective_content(record)
     initial = {name: content[name] for name in RECORD_FORM_FIELDS}
     fault_at = parse_datetime(content["fault_at"]) if content["fault_at"] else None
     # The form shows minutes: seconds in the initial value would look like a change.
     initial["fault_at"] = fault_at.replace(second=0, microsecond=0) if fault_at else None
-    return initial, list(content["parts_replaced"])
+    try:  # one line per part with its quantity, as the form edits it
+        parts = records.clean_parts(content["parts_replaced"])
+    except ValidationError:
+        parts = list(content["parts_replaced"])
+    return initial, parts
 
 
 @login_required

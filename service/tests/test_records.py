@@ -122,10 +122,15 @@ def write_record(request, author, **overrides):
     return records.repair_record_save(request=request, author=author, **fields)
 
 
-def sign(record, role, user, name=None, image=SIGNATURE, **kwargs):
+def sign(record, role, user, name=None, image=SIGNATURE, *, engineer_first=True, **kwargs):
     """Sign as ``role``; the customer on the engineer's phone says who signs in what position
-    (ignored on the hospital user's own account)."""
+    (ignored on the hospital user's own account). The engineer signs first (issue 12 §2): a
+    customer's signature on a record the engineer has not signed yet is preceded by the
+    record's author signing as the engineer, unless ``engineer_first`` is False."""
     kwargs.setdefault("signer_role", "护士长")
+    unsigned = not record.signatures.filter(role="engineer", amendment__isnull=True).exists()
+    if role == "hospital" and engineer_first and unsigned and not kwargs.get("amendment"):
+        sign(record, "engineer", record.author)
     return records.repair_record_sign(
         record=record,
         role=role,
@@ -158,7 +163,7 @@ def test_save_creates_then_updates_the_one_record_of_a_request(engineer, device)
     request = open_request(device, engineer)
     record = write_record(request, engineer)
     assert record.parts_replaced == [
-        {"name": "电源板", "serial_removed": "PS-001", "serial_fitted": "PS-777"}
+        {"name": "电源板", "quantity": 1, "serial_removed": "PS-001", "serial_fitted": "PS-777"}
     ]  # the empty row is dropped
     again = write_record(request, engineer, diagnosis="电源板电容老化")
     assert again.pk == record.pk
@@ -206,11 +211,12 @@ def test_customer_cannot_sign_before_the_repair_and_nothing_changes(engineer, de
     record.refresh_from_db()
     request.refresh_from_db()
     assert record.frozen_at is None and record.content_hash == "" and not record.pdf
-    assert not Signature.objects.exists()
+    assert not Signature.objects.filter(role="hospital").exists()
     assert ServiceEvent.objects.count() == events_before
     assert not ServiceEvent.objects.filter(type="customer_signed").exists()
     assert request.fault_cause == "undetermined"
-    assert media_files(settings) == []  # no orphan signature image either
+    # No orphan signature image either (the engineer's, given first, stays).
+    assert [f.name for f in media_files(settings) if "signature-hospital" in f.name] == []
 
 
 def test_customer_signature_freezes_sets_the_fault_cause_records_the_step_and_stores_a_pdf(
@@ -276,15 +282,24 @@ def test_times_on_the_pdf_are_in_the_hospitals_zone(engineer, django_capture_on_
     assert context["zone_name"] == "Asia/Urumqi"
 
 
-def test_the_engineer_may_sign_before_or_after_the_customer(engineer, device):
+def test_the_engineer_signs_before_the_customer(engineer, device):
+    """Issue 12 §2: the customer signs what the engineer has vouched for; a customer's
+    signature first is refused on ``role`` and stores nothing."""
     request = open_request(device, engineer)
     record = write_record(request, engineer)
-    sign(record, "hospital", engineer)
+    with pytest.raises(ValidationError) as refused:
+        sign(record, "hospital", engineer, engineer_first=False)
+    assert set(refused.value.message_dict) == {"role"}
+    assert refused.value.error_dict["role"][0].code == "out_of_order"
     record.refresh_from_db()
+    assert record.frozen_at is None and not record.signatures.exists()
     signature = sign(record, "engineer", engineer, name="张伟")
     assert signature.content_hash == content_hash(
         records.record_content(record), base64.b64decode(SIGNATURE.split(",")[1])
     )
+    sign(record, "hospital", engineer)
+    record.refresh_from_db()
+    assert record.frozen_at is not None
     with pytest.raises(ValidationError):
         sign(record, "engineer", engineer)
     with pytest.raises(ValidationError):
@@ -391,8 +406,8 @@ def test_a_refused_image_is_a_field_error_and_stores_nothing(engineer, device, s
         assert "signature" in exc.value.message_dict
     record.refresh_from_db()
     assert record.frozen_at is None
-    assert not Signature.objects.exists()
-    assert media_files(settings) == []
+    assert not Signature.objects.filter(role="hospital").exists()
+    assert [f.name for f in media_files(settings) if "signature-hospital" in f.name] == []
 
 
 # --- amendments and filing -------------------------------------------------------------
@@ -573,7 +588,7 @@ def test_hospital_a_reads_its_record_and_pdf_but_does_not_fill_it(client, signed
 
 def test_the_hospital_user_signs_on_their_own_account(client, engineer, device):
     request = open_request(device, engineer)
-    write_record(request, engineer)
+    sign(write_record(request, engineer), "engineer", engineer)
     user = hospital_user(
         request.hospital, role=HospitalRole.DEPARTMENT_USER, departments=[request.department]
     )
@@ -621,7 +636,7 @@ def test_the_engineer_fills_the_record_in_the_page(client, engineer, device):
     local = timezone.localtime(record.fault_at, SHANGHAI)
     assert (local.hour, local.minute) == (8, 30)
     assert record.parts_replaced == [
-        {"name": "电源板", "serial_removed": "A1", "serial_fitted": "B2"}
+        {"name": "电源板", "quantity": 1, "serial_removed": "A1", "serial_fitted": "B2"}
     ]
     assert record.labor_hours == Decimal("1.25")
 
@@ -630,7 +645,7 @@ def test_signing_in_the_page_before_the_repair_answers_409_and_stores_nothing(
     client, engineer, device
 ):
     request = open_request(device, engineer, resolved=False)
-    write_record(request, engineer)
+    sign(write_record(request, engineer), "engineer", engineer)
     client.force_login(engineer)
     url = reverse("records:record_sign", args=[request.pk])
     response = client.post(
@@ -644,7 +659,7 @@ def test_signing_in_the_page_before_the_repair_answers_409_and_stores_nothing(
     )
     assert response.status_code == 409
     assert "after the repair" in response.content.decode()
-    assert not Signature.objects.exists()
+    assert not Signature.objects.filter(role="hospital").exists()
     assert RepairRecord.objects.get().frozen_at is None
 
 
