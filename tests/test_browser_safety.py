@@ -90,6 +90,7 @@ def test_a_failed_safety_item_puts_the_device_out_of_use(phone_page):
     self_test.locator(".raise-request label").click()
     page.locator("#complete-submit").click()
     page.wait_for_url(re.compile(rf"/visits/{visit.pk}/$"))
+    assert "设备已停用" in page.locator(".alert-warning").first.inner_text()
     assert Visit.objects.get(pk=visit.pk).state == VisitState.DONE
     device = Device.objects.get(pk=visit.device_id)
     assert device.out_of_use_since is not None
