@@ -2,7 +2,7 @@
 engineer fails the self-test (a safety item) of a patrol; completing it with neither a
 service request nor a note is refused next to the item, nothing saved; raising the request
 completes it, and the device's page (where its QR label lands) shows the red out-of-use
-banner; the device list shows the badge."""
+banner; the home page and the device list show it too."""
 
 from __future__ import annotations
 
@@ -106,6 +106,8 @@ def test_a_failed_safety_item_puts_the_device_out_of_use(phone_page):
     assert banner.locator("[data-action=clear-out-of-use]").is_visible()
     _fits_the_phone(page)
 
+    page.goto("/")
+    assert "1 台设备因安全检查不合格已停用" in page.locator("[data-out-of-use-count]").inner_text()
     page.goto("/devices/?out_of_use=true")
     assert page.locator("[data-out-of-use-badge]").first.is_visible()
     _fits_the_phone(page)

@@ -229,6 +229,9 @@ def test_device_page_qr_landing_and_lists_show_it(client, out_of_use, device):
     assert 'id="out-of-use"' in landing.content.decode()
     listing = client.get(reverse("assets:device_list")).content.decode()
     assert "data-out-of-use-badge" in listing
+    home = client.get("/").content.decode()
+    assert 'data-out-of-use-count="1"' in home
+    assert "1 device is out of use after a failed safety check" in home
     in_use = DeviceFactory(hospital=device.hospital, serial_number="SN-FINE")
     filtered = client.get(reverse("assets:device_list"), {"out_of_use": "true"})
     assert [d.pk for d in filtered.context["page"]] == [device.pk]
