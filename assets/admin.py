@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Device, EmergencyProcedure, MainComponent, ProductModel
+from .models import Device, DeviceOutOfUse, EmergencyProcedure, MainComponent, ProductModel
 
 
 @admin.register(ProductModel)
@@ -22,13 +22,43 @@ class MainComponentInline(admin.TabularInline):
         return False  # through the services (replacement keeps its own warranty)
 
 
+class DeviceOutOfUseInline(admin.TabularInline):
+    """Out of use after a failed safety check: shown, never edited here (the services set
+    and clear it, with who, when and why)."""
+
+    model = DeviceOutOfUse
+    extra = 0
+    can_delete = False
+    fields = (
+        "started_at",
+        "started_by",
+        "reason",
+        "visit_ref",
+        "cleared_at",
+        "cleared_by",
+        "clear_note",
+        "cleared_by_request",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Device)
 class DeviceAdmin(SimpleHistoryAdmin):
     list_display = ("serial_number", "product_model", "hospital", "department", "status")
     list_filter = ("status", "hospital", "product_model__category")
     search_fields = ("serial_number", "asset_tag", "udi_di", "udi_serial")
-    readonly_fields = ("public_id", "udi_di", "udi_lot", "udi_serial")
-    inlines = [MainComponentInline]
+    readonly_fields = (
+        "public_id",
+        "udi_di",
+        "udi_lot",
+        "udi_serial",
+        "out_of_use_since",
+        "out_of_use_reason",
+    )
+    inlines = [MainComponentInline, DeviceOutOfUseInline]
 
 
 @admin.register(EmergencyProcedure)

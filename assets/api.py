@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
@@ -12,6 +12,7 @@ from core.api import (
     READ_ERRORS,
     WRITE_ERRORS,
     Day,
+    ErrorOut,
     Id,
     Input,
     Moment,
@@ -29,6 +30,7 @@ from .filters import DeviceFilterSet, ProcedureFilterSet, ProductModelFilterSet
 from .models import (
     ComponentFate,
     Device,
+    DeviceOutOfUse,
     DeviceStatus,
     EmergencyProcedure,
     MainComponent,
@@ -125,10 +127,40 @@ class DeviceOut(Schema):
     status: str
     responsible_contact_id: int | None
     notes: str
+    out_of_use: bool = Field(
+        description="Out of use (停用) after a failed safety check: do not use the device"
+    )
+    out_of_use_since: datetime | None
+    out_of_use_reason: str = Field(description="Why, one line per open reason")
 
     @staticmethod
     def resolve_public_id(obj: Device) -> str:
         return str(obj.public_id)
+
+    @staticmethod
+    def resolve_out_of_use(obj: Device) -> bool:
+        return obj.is_out_of_use
+
+
+class OutOfUseClearIn(Input):
+    note: str = Field(min_length=1, max_length=2000, description="Why the device may be used again")
+
+
+class OutOfUseOut(Schema):
+    id: int
+    started_at: datetime
+    started_by_id: int | None
+    reason: str
+    visit_id: int | None = Field(description="The visit that found it")
+    item_keys: list[str]
+    cleared_at: datetime | None
+    cleared_by_id: int | None
+    clear_note: str
+    cleared_by_request: str = Field(description="The resolved service request's number")
+
+    @staticmethod
+    def resolve_visit_id(obj: DeviceOutOfUse) -> int | None:
+        return obj.visit_ref
 
 
 @filter_query(DeviceFilterSet)
@@ -272,6 +304,26 @@ def device_go_live(request, device_id: Id, payload: GoLiveIn):
     device = get_object_or_404(Device.objects.for_user(request.user), pk=device_id)
     require_perm(request, "assets.change_device", device)
     return services.device_go_live(device=device, live_on=payload.live_on)
+
+
+@router.post(
+    "/devices/{device_id}/clear-out-of-use",
+    response={200: DeviceOut, **WRITE_ERRORS, 409: ErrorOut},
+)
+def device_clear_out_of_use(request, device_id: Id, payload: OutOfUseClearIn):
+    """The device may be used again: every open out-of-use reason is cleared with the note.
+    The vendor's engineers and managers (403 otherwise, hospital users included); 409 when
+    the device is not out of use."""
+    device = get_object_or_404(Device.objects.for_user(request.user), pk=device_id)
+    require_perm(request, "assets.clear_out_of_use", device)
+    return services.device_out_of_use_clear(device=device, user=request.user, note=payload.note)
+
+
+@router.get("/devices/{device_id}/out-of-use", response={200: list[OutOfUseOut], **READ_ERRORS})
+def device_out_of_use_history(request, device_id: Id):
+    """Every time the device was put out of use, newest first, open or cleared."""
+    device = get_object_or_404(Device.objects.for_user(request.user), pk=device_id)
+    return list(device.out_of_use_periods.all())
 
 
 # --- main components --------------------------------------------------------------------

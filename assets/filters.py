@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from core.filtering import (
+    BooleanFilter,
     ChoiceFilter,
     ListFilterSet,
     RecordChoiceField,
@@ -30,6 +31,9 @@ class DepartmentRecordField(RecordChoiceField):
 
     def label_from_instance(self, obj: Department) -> str:
         return obj.name
+
+
+YES_NO = [("", _("Any")), ("true", _("Yes")), ("false", _("No"))]
 
 
 def _departments(request: Any) -> QuerySet[Department]:
@@ -86,9 +90,20 @@ class DeviceFilterSet(ListFilterSet):
         empty_label=_("All models"),
         api_name="product_model_id",
     )
+    out_of_use = BooleanFilter(
+        label=_("Out of use"),
+        method="by_out_of_use",
+        widget=forms.Select(choices=YES_NO),
+        api_description="Out of use (停用) after a failed safety check, or not",
+    )
 
     def search(self, queryset: QuerySet[Device], name: str, text: str) -> QuerySet[Device]:
         return device_search(devices=queryset, text=text)
+
+    def by_out_of_use(self, queryset: QuerySet[Device], name: str, value: bool | None):
+        if value is None:
+            return queryset
+        return queryset.filter(out_of_use_since__isnull=not value)
 
     def shape_form(self, form: forms.Form) -> None:
         # The departments of the chosen hospital, else all of the viewer's by hospital.

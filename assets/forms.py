@@ -238,6 +238,17 @@ class GoLiveForm(BootstrapFormMixin, forms.Form):
     live_on = _field(Device, "live_on", required=True, **DATE_WIDGET)
 
 
+class OutOfUseClearForm(BootstrapFormMixin, forms.Form):
+    """The vendor's engineer or manager puts a device back in use, saying why."""
+
+    note = forms.CharField(
+        label=_("Why the device may be used again"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Write why the device may be used again.")},
+    )
+
+
 # --- main components ------------------------------------------------------------------
 class ComponentAddForm(BootstrapFormMixin, forms.Form):
     name = forms.CharField(

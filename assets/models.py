@@ -136,6 +136,13 @@ class Device(TimeStampedModel):
         help_text=_("Hospital-side person responsible for this device."),
     )
     notes = models.TextField(_("notes"), blank=True)
+    # Out of use (停用) while a failed safety check is open: a summary of the device's open
+    # ``DeviceOutOfUse`` rows, kept by ``assets.services`` so that lists filter and badge it
+    # with one column. Empty: the device may be used.
+    out_of_use_since = models.DateTimeField(
+        _("out of use since"), null=True, blank=True, editable=False
+    )
+    out_of_use_reason = models.TextField(_("why out of use"), blank=True, editable=False)
     history = HistoricalRecords()
 
     objects = DeviceQuerySet.as_manager()
@@ -153,15 +160,87 @@ class Device(TimeStampedModel):
             models.Index(fields=["serial_number"], name="device_serial_idx"),
             models.Index(fields=["asset_tag"], name="device_asset_tag_idx"),
             models.Index(fields=["udi_di", "udi_serial"], name="device_udi_idx"),
+            models.Index(
+                fields=["out_of_use_since"],
+                condition=Q(out_of_use_since__isnull=False),
+                name="device_out_of_use_idx",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.product_model} · {self.serial_number}"
 
     @property
+    def is_out_of_use(self) -> bool:
+        return self.out_of_use_since is not None
+
+    @property
     def responsible_person(self) -> Contact | None:
         """The device's own responsible person, else its department's (R-2.3)."""
         return self.responsible_contact or self.department.responsible_contact
+
+
+class DeviceOutOfUse(models.Model):
+    """One reason a device is out of use (停用): a safety item that failed on a visit. Who
+    marked it, when and why; who cleared it, when and how (a resolved service request, or a
+    note of the vendor's engineer or manager). Rows are kept: they are the device's history.
+    The device is out of use while any of its rows is open (``cleared_at`` empty)."""
+
+    device = models.ForeignKey(
+        Device,
+        on_delete=models.CASCADE,
+        related_name="out_of_use_periods",
+        verbose_name=_("device"),
+    )
+    started_at = models.DateTimeField(_("out of use since"))
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("marked by"),
+    )
+    reason = models.TextField(_("reason"))
+    # The visit that found it (by id: assets sits below maintenance) and its failed items.
+    visit_ref = models.PositiveBigIntegerField(_("visit"), null=True, blank=True)
+    item_keys = models.JSONField(_("checklist items"), default=list, blank=True)
+    cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cleared by"),
+    )
+    clear_note = models.TextField(_("note"), blank=True)
+    cleared_by_request = models.CharField(_("resolved service request"), max_length=40, blank=True)
+
+    class Meta:
+        verbose_name = _("out-of-use record")
+        verbose_name_plural = _("out-of-use records")
+        ordering = ["device", "-started_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["device", "started_at"],
+                condition=Q(cleared_at__isnull=True),
+                name="device_out_of_use_open_idx",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(cleared_at__isnull=True) | Q(cleared_at__gte=models.F("started_at")),
+                name="device_out_of_use_cleared_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} · {self.started_at:%Y-%m-%d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.cleared_at is None
 
 
 class MainComponentQuerySet(models.QuerySet):

@@ -7,12 +7,13 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from core.errors import Conflict
 from core.modeling import validated_save
 from core.timeutil import local_today
 from core.uploads import (
@@ -27,6 +28,7 @@ from customers.models import Department, Hospital
 from .models import (
     ComponentFate,
     Device,
+    DeviceOutOfUse,
     DeviceStatus,
     EmergencyProcedure,
     MainComponent,
@@ -422,3 +424,124 @@ def emergency_procedure_record_receipt(
     procedure.received_at = received_at
     procedure.recorded_by = recorded_by
     return validated_save(procedure)
+
+
+# --- out of use (停用) after a failed safety check ------------------------------------
+OUT_OF_USE_NOTE_MAX = 2000
+
+
+def _out_of_use_summarise(device: Device) -> None:
+    """Write the device's summary of its open out-of-use rows (the earliest start, every
+    reason) and save it; the device's history records the change."""
+    open_rows = list(
+        device.out_of_use_periods.filter(cleared_at__isnull=True).order_by("started_at", "pk")
+    )
+    since = open_rows[0].started_at if open_rows else None
+    reason = "\n".join(row.reason for row in open_rows)
+    if (device.out_of_use_since, device.out_of_use_reason) != (since, reason):
+        device.out_of_use_since, device.out_of_use_reason = since, reason
+        device.save(update_fields=["out_of_use_since", "out_of_use_reason", "updated_at"])
+
+
+def _locked_device(device: Device) -> Device:
+    locked = Device.objects.select_for_update().get(pk=device.pk)
+    device.out_of_use_since = locked.out_of_use_since
+    device.out_of_use_reason = locked.out_of_use_reason
+    return locked
+
+
+@transaction.atomic
+def device_out_of_use_mark(
+    *,
+    device: Device,
+    user: User | None,
+    reason: str,
+    visit_ref: int | None = None,
+    item_keys: list[str] | tuple[str, ...] = (),
+    now: datetime | None = None,
+) -> DeviceOutOfUse:
+    """Mark the device out of use (停用) for ``reason``: a safety item failed on the visit
+    ``visit_ref`` (R-4.2: hidden risks found on an inspection). Called by the app that found
+    it, in its own transaction. A device already out of use gets one more open reason; it is
+    usable again once every open reason is cleared."""
+    now = now or timezone.now()
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise ValidationError({"reason": _("Say why the device is out of use.")})
+    locked = _locked_device(device)
+    row = DeviceOutOfUse.objects.create(
+        device=locked,
+        started_at=now,
+        started_by=user,
+        reason=reason,
+        visit_ref=visit_ref,
+        item_keys=list(item_keys),
+    )
+    _out_of_use_summarise(locked)
+    device.out_of_use_since = locked.out_of_use_since
+    device.out_of_use_reason = locked.out_of_use_reason
+    return row
+
+
+def may_clear_out_of_use(user: User, device: Device) -> bool:
+    return bool(user and user.has_perm("assets.clear_out_of_use", device))
+
+
+@transaction.atomic
+def device_out_of_use_clear(
+    *, device: Device, user: User, note: str, now: datetime | None = None
+) -> Device:
+    """The vendor's engineer or manager declares the device fit for use again, with a note
+    saying why (every open reason is cleared). Refused (PermissionDenied) for anybody else,
+    hospital users included; a missing note is refused on ``note``; a device that is not out
+    of use is a ``Conflict``. Nothing changes when refused."""
+    now = now or timezone.now()
+    if not may_clear_out_of_use(user, device):
+        raise PermissionDenied(
+            _("Only the vendor's engineers and service managers can put a device back in use.")
+        )
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": _("Write why the device may be used again.")})
+    if len(note) > OUT_OF_USE_NOTE_MAX:
+        raise ValidationError(
+            {"note": _("Use at most %(n)s characters.") % {"n": OUT_OF_USE_NOTE_MAX}}
+        )
+    locked = _locked_device(device)
+    cleared = DeviceOutOfUse.objects.filter(device=locked, cleared_at__isnull=True).update(
+        cleared_at=now, cleared_by=user, clear_note=note
+    )
+    if not cleared:
+        raise Conflict("not_out_of_use", _("This device is not out of use: nothing to clear."))
+    _out_of_use_summarise(locked)
+    device.refresh_from_db()
+    return device
+
+
+@transaction.atomic
+def device_out_of_use_clear_for_request(
+    *,
+    device: Device,
+    request_number: str,
+    request_reported_at: datetime,
+    resolved_at: datetime,
+    user: User | None,
+) -> int:
+    """A service request on the device was resolved: the reasons it answers are cleared,
+    those that began at or before the request was reported (the request raised on the visit
+    itself, or any later one). A request reported before the device went out of use was
+    about something else and clears nothing. Returns how many reasons were cleared."""
+    locked = _locked_device(device)
+    cleared = DeviceOutOfUse.objects.filter(
+        device=locked,
+        cleared_at__isnull=True,
+        started_at__lte=min(request_reported_at, resolved_at),
+    ).update(
+        cleared_at=resolved_at,
+        cleared_by=user,
+        cleared_by_request=request_number,
+    )
+    if cleared:
+        _out_of_use_summarise(locked)
+        device.refresh_from_db()
+    return cleared

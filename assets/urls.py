@@ -17,6 +17,11 @@ urlpatterns = [
     path("devices/<int:pk>/", views.device_detail, name="device_detail"),
     path("devices/<int:pk>/edit/", views.device_edit, name="device_edit"),
     path("devices/<int:pk>/go-live/", views.device_go_live, name="device_go_live"),
+    path(
+        "devices/<int:pk>/clear-out-of-use/",
+        views.device_clear_out_of_use,
+        name="device_clear_out_of_use",
+    ),
     path("devices/<int:pk>/label.<str:fmt>/", views.device_label, name="device_label"),
     path("d/<uuid:public_id>/", views.device_by_public_id, name="device_by_public_id"),
     # main components

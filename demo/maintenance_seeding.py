@@ -5,7 +5,8 @@ Of the visits whose window has already closed, the oldest few are left undone (o
 the others were done and signed on their due day, except the last one in the first
 department user's department (h1-icu), which awaits the hospital's signature. One inspection
 whose window is open is done on the spot with an out-of-limit leakage current, which raises
-a service request; one special inspection is due today.
+a service request and, the leakage current being a safety item, puts its device out of use
+(停用) until that request is resolved; one special inspection is due today.
 
 Idempotent: the generation creates nothing the second time, and the completions and the
 special inspection happen only while none of them exist.

@@ -2,7 +2,12 @@
 and their photos are shown, not edited: a signed visit is frozen (GUIDE 7), and the services
 write everything a visit records."""
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from core.signing.admin import SignedDocumentAdminMixin
@@ -14,11 +19,48 @@ from .models import (
     VisitObligation,
     VisitPhoto,
 )
+from .services import checklist_clean, checklist_problems
 from .visit_records import VISIT_RECORD
+
+
+class PlanTemplateAdminForm(forms.ModelForm):
+    """The checklist as JSON, checked like the API's: each item's key, label and type, the
+    limits of a number, and ``"safety": true`` on a pass/fail or number item that puts the
+    device out of use when it fails."""
+
+    class Meta:
+        model = MaintenancePlanTemplate
+        fields = (
+            "kind",
+            "product_model",
+            "category",
+            "interval_months",
+            "tolerance_days",
+            "checklist",
+            "active",
+        )
+        help_texts = {
+            "checklist": _(
+                'A list of items: {"key", "label", "type": pass_fail, number, text or photo; '
+                'for a number "unit", "min", "max"; "safety": true for a safety item '
+                "(electrical safety, alarms, self-test) whose failure puts the device out of "
+                "use}."
+            )
+        }
+
+    def clean_checklist(self) -> Any:
+        items = self.cleaned_data.get("checklist") or []
+        if not isinstance(items, list):
+            raise ValidationError(_("The checklist is a list of items."))
+        problems = checklist_problems(items)
+        if problems:
+            raise ValidationError([problem.message for problem in problems])
+        return checklist_clean(items)
 
 
 @admin.register(MaintenancePlanTemplate)
 class MaintenancePlanTemplateAdmin(SimpleHistoryAdmin):
+    form = PlanTemplateAdminForm
     list_display = ("kind", "product_model", "category", "interval_months", "tolerance_days")
     list_filter = ("kind", "active")
 

@@ -66,6 +66,11 @@ class ChecklistItemIn(Input):
     unit: str = Field("", max_length=20, description="number: the unit, e.g. µA")
     min: int | float | None = Field(None, description="number: lowest reading in limits")
     max: int | float | None = Field(None, description="number: highest reading in limits")
+    safety: bool = Field(
+        False,
+        description="A safety item (electrical safety, alarms, self-test; pass/fail or "
+        "number): failing it puts the device out of use",
+    )
 
 
 class ChecklistItemOut(Schema):
@@ -75,6 +80,7 @@ class ChecklistItemOut(Schema):
     unit: str = ""
     min: int | float | None = None
     max: int | float | None = None
+    safety: bool = False
 
 
 class PlanIn(Input):

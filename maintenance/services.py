@@ -42,6 +42,8 @@ from .selectors import device_contract_id
 logger = logging.getLogger(__name__)
 
 SWEEP_BATCH_SIZE = 200
+# The items that can fail, hence be safety items (electrical safety, alarms, self-test).
+SAFETY_TYPES = {ChecklistItemType.PASS_FAIL.value, ChecklistItemType.NUMBER.value}
 KIND_OVERDUE = "visit_overdue"
 
 
@@ -83,6 +85,18 @@ def _checklist_parse(items: Iterable[Any]) -> tuple[list[dict[str, Any]], list[C
             problem("type", _("Checklist item %(n)s has an unknown type.") % {"n": n})
         keys.add(key)
         clean: dict[str, Any] = {"key": key, "label": label, "type": kind}
+        safety = item.get("safety", False)
+        if not isinstance(safety, bool):
+            problem("safety", _("Checklist item %(n)s: safety is yes or no.") % {"n": n})
+        elif safety and kind not in SAFETY_TYPES:
+            problem(
+                "safety",
+                _("Checklist item %(n)s: only a pass/fail or number item can be a safety item.")
+                % {"n": n},
+            )
+        elif safety:
+            # Failing it puts the device out of use (visit_records.visit_complete).
+            clean["safety"] = True
         if kind == ChecklistItemType.NUMBER:
             clean["unit"] = str(item.get("unit") or "")
             for bound in ("min", "max"):

@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 from PIL import Image, UnidentifiedImageError
 
 from accounts.models import User
+from assets.services import device_out_of_use_mark
 from core.signing import SignatureRole, SignedDocument
 from core.signing import workflow as signing
 from service.models import Channel, Severity
@@ -247,8 +248,12 @@ def visit_complete(
     confirms it at once (R-2.4: the engineer hands over the phone); with neither it awaits
     the hospital's signature (``visit_sign``); one without the other is refused. Each item
     of ``raise_requests_for`` (a failed item or an out-of-limit reading) opens a service
-    request found on the visit, linked to it. Everything is checked before anything is
-    written; a visit no longer planned is refused on ``state``."""
+    request found on the visit, linked to it; every other failed item must carry a note
+    saying why none is needed, else the completion (and the hospital's signature with it)
+    is refused on that item's key. A failed safety item (``"safety": true`` on the
+    checklist) puts the device out of use (``assets.services.device_out_of_use_mark``) in
+    the same transaction. Everything is checked before anything is written; a visit no
+    longer planned is refused on ``state``."""
     now = now or timezone.now()
     raise_for = list(dict.fromkeys(raise_requests_for))
     if visit.state != VisitState.PLANNED:
@@ -271,8 +276,12 @@ def visit_complete(
                 "Only a failed item or an out-of-limit reading can raise a service request: "
                 "%(keys)s."
             ) % {"keys": ", ".join(not_failed)}
+        errors.update(unaddressed_failures(checklist, cleaned, raise_for))
     if errors:
         raise ValidationError(errors)
+    failed_safety = [
+        item for item in checklist if item.get("safety") and not cleaned[item["key"]]["ok"]
+    ]
 
     with transaction.atomic():
         # A second completion (or a concurrent one) finds the visit no longer planned.
@@ -292,8 +301,57 @@ def visit_complete(
             VisitObligation.objects.filter(visit=locked).update(fulfilled_at=now)
             if raise_for:
                 _raise_requests(locked, user, raise_for, by_key, cleaned, now)
+            if failed_safety:
+                _put_out_of_use(locked, user, failed_safety, cleaned, now)
     visit.refresh_from_db()
     return visit
+
+
+def unaddressed_failures(
+    checklist: list[dict[str, Any]],
+    cleaned: dict[str, dict[str, Any]],
+    raise_for: Iterable[str],
+) -> dict[str, str]:
+    """Patient safety first: each failed item or out-of-limit reading either raises a
+    service request found on the visit or carries a written justification (its note). The
+    items that do neither, each with the error naming it (a visit with any is refused)."""
+    raising = set(raise_for)
+    errors: dict[str, str] = {}
+    for item in checklist:
+        result = cleaned.get(item["key"])
+        if result is None or result.get("ok", True) or item["key"] in raising:
+            continue
+        if not (result.get("note") or "").strip():
+            errors[item["key"]] = _(
+                "“%(label)s” failed: raise a service request for it, or write in its note "
+                "why the visit can be completed without one."
+            ) % {"label": item["label"]}
+    return errors
+
+
+def _put_out_of_use(
+    visit: Visit,
+    user: User,
+    items: list[dict[str, Any]],
+    cleaned: dict[str, dict[str, Any]],
+    now: datetime,
+) -> None:
+    """A failed safety item (electrical safety, alarms, self-test) puts the device out of
+    use (停用) until a request on it is resolved or an engineer clears it."""
+    day = now.astimezone(ZoneInfo(visit.hospital.time_zone)).date()
+    with translation.override(settings.LANGUAGE_CODE):
+        failures = "; ".join(
+            _finding_description(visit, item, cleaned[item["key"]], day) for item in items
+        )
+        reason = _("Safety check failed: %(failures)s") % {"failures": failures}
+    device_out_of_use_mark(
+        device=visit.device,
+        user=user,
+        reason=reason,
+        visit_ref=visit.pk,
+        item_keys=[item["key"] for item in items],
+        now=now,
+    )
 
 
 def _raise_requests(

@@ -21,6 +21,9 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "hospital_count": Hospital.objects.for_user(user).count(),
         "device_count": Device.objects.for_user(user).count(),
+        "out_of_use_count": Device.objects.for_user(user)
+        .filter(out_of_use_since__isnull=False)
+        .count(),
         "sees_contracts": sees_contracts,
         "contract_count": Contract.objects.for_user(user).count() if sees_contracts else 0,
         "agreement_count": (

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User, VendorRole
 from assets.models import Device
+from assets.services import device_out_of_use_clear_for_request
 from core.bounds import day_error
 from core.errors import Conflict
 from core.numbering import next_number
@@ -257,6 +258,17 @@ def service_request_record_event(
     if engineer_list:
         request.engineers.set(engineer_list)
     milestones_recompute(request=request, now=now)
+    if type in sla.RESOLUTION_EVENTS:
+        # A device out of use after a failed safety check is fit again once a request on it
+        # reported since then is resolved: in this transaction, so that the device page
+        # never shows a repaired device as out of use, nor the other way round.
+        device_out_of_use_clear_for_request(
+            device=request.device,
+            request_number=request.number,
+            request_reported_at=request.reported_at,
+            resolved_at=occurred_at,
+            user=actor,
+        )
     # Upper apps (parts) react through the outbox: the event row commits with the step, and
     # their handlers run in the worker, retried on failure, never failing the step.
     events.publish_step(

@@ -12,6 +12,7 @@ DATA_MIGRATIONS = (
     "contracts.migrations.0002_default_charge_rules",
     "service.migrations.0002_default_policies",
     "maintenance.migrations.0002_default_plan_templates",
+    "maintenance.migrations.0005_default_safety_items",
     "training.migrations.0002_standard_topics",
     "charges.migrations.0002_default_charge_settings",
 )

@@ -295,6 +295,7 @@ WEB_VIEWS: dict[str, dict[str, str] | str | None] = {
     "assets:device_detail": {"pk": "device"},
     "assets:device_edit": {"pk": "device"},
     "assets:device_go_live": {"pk": "device"},
+    "assets:device_clear_out_of_use": {"pk": "device"},
     "assets:device_by_public_id": {"public_id": "device.public_id"},
     "assets:device_label": {"pk": "device", "fmt": "=svg"},
     "assets:device_labels": None,
@@ -552,6 +553,7 @@ WRITE_FORMS_BY_ROLE = {
         "assets:device_edit",
         "assets:component_add",
         "assets:component_replace",
+        "assets:device_clear_out_of_use",
         "assets:procedure_create",
         "assets:procedure_receipt",
         "customers:contact_create",
@@ -613,7 +615,7 @@ WRITE_FORMS = {
     name
     for name in WEB_VIEWS
     if name.endswith(("_create", "_edit", "_add", "_replace", "_receipt", "_amend", "_sign"))
-    or name in {"records:root_cause", "parts:import_review"}
+    or name in {"records:root_cause", "parts:import_review", "assets:device_clear_out_of_use"}
 } - {"records:record_edit"}  # the record page: read-only for those who may not fill it
 
 
@@ -658,6 +660,7 @@ API_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/v1/product-models/{model_id}"): {"name": "Catalogue model"},
     ("PATCH", "/api/v1/devices/{device_id}"): {"location": "x"},
     ("POST", "/api/v1/devices/{device_id}/go-live"): {"live_on": "2026-02-01"},
+    ("POST", "/api/v1/devices/{device_id}/clear-out-of-use"): {"note": "x"},
     ("POST", "/api/v1/devices/{device_id}/components"): {"name": "x", "serial_number": "x"},
     ("POST", "/api/v1/components/{component_id}/replace"): {
         "new_serial_number": "x",

@@ -3,6 +3,7 @@
 from .components import component_add, component_replace
 from .devices import (
     device_by_public_id,
+    device_clear_out_of_use,
     device_create,
     device_detail,
     device_edit,
@@ -29,6 +30,7 @@ __all__ = [
     "component_add",
     "component_replace",
     "device_by_public_id",
+    "device_clear_out_of_use",
     "device_create",
     "device_detail",
     "device_edit",

@@ -12,7 +12,10 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
+from accounts.http import AuthenticatedHttpRequest
+from core.errors import Conflict
 from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
 from customers.models import Contact, Department
@@ -23,6 +26,7 @@ from ..forms import (
     DeviceEditForm,
     DeviceForm,
     GoLiveForm,
+    OutOfUseClearForm,
 )
 from ..models import Device, EmergencyProcedure
 from ..selectors import (
@@ -163,10 +167,60 @@ def device_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 else None
             ),
             "can_change": can_change,
+            "out_of_use_open": _open_out_of_use(device),
+            "out_of_use_history": list(
+                device.out_of_use_periods.select_related("started_by", "cleared_by")[:20]
+            ),
+            "can_clear_out_of_use": device.is_out_of_use
+            and user.has_perm("assets.clear_out_of_use", device),
             "can_add_component": user.has_perm("assets.add_maincomponent", device),
             "can_add_procedure": user.has_perm("assets.add_emergencyprocedure"),
             "can_record_receipt": user.has_perm("assets.change_emergencyprocedure", device),
         },
+    )
+
+
+def _open_out_of_use(device: Device) -> list:
+    if not device.is_out_of_use:
+        return []
+    return list(
+        device.out_of_use_periods.filter(cleared_at__isnull=True)
+        .select_related("started_by")
+        .order_by("started_at", "pk")
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def device_clear_out_of_use(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The vendor's engineer or manager puts a device out of use back in use, with a note."""
+    device = _device_or_404(request, pk)
+    require_perm(request, "assets.clear_out_of_use", device)
+    if not device.is_out_of_use:
+        messages.info(request, _("This device is not out of use."))
+        return redirect("assets:device_detail", pk=device.pk)
+    form = OutOfUseClearForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if form.is_bound:
+        if form.is_valid():
+            try:
+                services.device_out_of_use_clear(
+                    device=device, user=request.user, note=form.cleaned_data["note"]
+                )
+            except Conflict as exc:
+                messages.info(request, exc.message)
+                return redirect("assets:device_detail", pk=device.pk)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, _("The device may be used again."))
+                return redirect("assets:device_detail", pk=device.pk)
+        status = 422
+    return render(
+        request,
+        "assets/device_clear_out_of_use.html",
+        {"device": device, "form": form, "out_of_use_open": _open_out_of_use(device)},
+        status=status,
     )
 
 

@@ -169,6 +169,7 @@ def test_manager_creates_a_template_that_replaces_the_active_one(manager_api, de
         "unit": "µA",
         "min": None,
         "max": 100,
+        "safety": False,
     }
     second = manager_api.post("/maintenance-plans", body | {"tolerance_days": 3}).json()
     assert MaintenancePlanTemplate.objects.get(pk=first["id"]).active is False

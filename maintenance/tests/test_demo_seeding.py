@@ -37,6 +37,15 @@ def test_demo_maintenance():
     (finding,) = VisitFinding.objects.select_related("request", "visit")
     assert finding.item_key == "leakage_current"
     assert finding.visit.is_signed and visit_signature_matches(finding.visit)
+    # The leakage current is a safety item: its device is out of use (issue 12 §1).
+    (out_of_use,) = Device.objects.filter(out_of_use_since__isnull=False)
+    assert out_of_use.pk == finding.visit.device_id
+    (reason,) = out_of_use.out_of_use_periods.all()
+    assert (reason.visit_ref, reason.item_keys, reason.is_open) == (
+        finding.visit_id,
+        ["leakage_current"],
+        True,
+    )
     special = Visit.objects.get(reason=SPECIAL_REASON)
     assert (special.state, special.due_on) == (VisitState.PLANNED, today)
     assert special.engineers.exists()

@@ -214,7 +214,10 @@ def test_signed_visit_is_frozen(engineer):
     done = visit_complete(
         visit=visit,
         user=engineer,
-        results={"appearance": "fail", "leakage_current": 150},
+        results={
+            "appearance": "fail",
+            "leakage_current": {"value": 150, "note": "接地线松动，已当场紧固后复测合格"},
+        },
         signer_name="王主任",
         signature_data_url=signature_data_url(),
         raise_requests_for=["appearance"],

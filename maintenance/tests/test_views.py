@@ -663,3 +663,32 @@ def test_completion_period_needs_both_ends(client, manager):
         dt.date(2026, 4, 30),
     )
     assert re.search(r"2026-04-01", response.content.decode())
+
+
+def test_an_unjustified_failure_reshows_the_form_with_the_drawing_kept(client, engineer, patrol):
+    """Issue 12 §1: a failed reading neither raising a request nor justified in its note is
+    refused next to the item; nothing is saved, the hospital's drawing is kept on the page."""
+    client.force_login(engineer)
+    drawing = signature_data_url()
+    response = client.post(
+        checklist_url(patrol),
+        good_post(
+            item_leakage_current="150",
+            sign_mode="now",
+            signer_name="Director Wang",
+            signature=drawing,
+        ),
+    )
+    assert response.status_code == 422
+    errors = response.context["form"].errors
+    assert "write in its note" in " ".join(errors["item_leakage_current"])
+    body = response.content.decode()
+    assert drawing in body  # the drawn signature comes back with the page
+    patrol.refresh_from_db()
+    assert (patrol.state, patrol.results, patrol.content_hash) == (VisitState.PLANNED, {}, "")
+    assert not ServiceRequest.objects.exists()
+
+    justified = good_post(item_leakage_current="150", note_leakage_current="Re-measured: 90 µA")
+    assert client.post(checklist_url(patrol), justified).status_code == 302
+    patrol.refresh_from_db()
+    assert patrol.results["leakage_current"]["note"] == "Re-measured: 90 µA"

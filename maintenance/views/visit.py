@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.http import AuthenticatedHttpRequest
+from assets.models import DeviceOutOfUse
 from core.permissions import require_perm
 from core.signatures import signature_error_message
 from core.signing import pages as signing_pages
@@ -104,6 +105,14 @@ def visit_checklist(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                     status = 422
                 else:
                     visit.refresh_from_db()
+                    if DeviceOutOfUse.objects.filter(visit_ref=visit.pk).exists():
+                        messages.warning(
+                            request,
+                            _(
+                                "A safety item failed: the device is now out of use until it "
+                                "is repaired."
+                            ),
+                        )
                     if visit.content_hash:
                         messages.success(request, _("Visit completed and signed."))
                     else:

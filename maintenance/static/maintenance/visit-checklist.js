@@ -30,6 +30,8 @@
     if (number) number.classList.toggle("is-invalid", bad);
     var note = item.querySelector(".out-of-limits");
     if (note) note.hidden = !bad;
+    var hint = item.querySelector(".failed-hint");
+    if (hint) hint.hidden = !bad;
     var raise = item.querySelector(".raise-request");
     if (raise) {
       if (!bad) raise.querySelector("input").checked = false;
@@ -39,6 +41,8 @@
   document.querySelectorAll(".checklist-item").forEach(function (item) {
     var raise = item.querySelector(".raise-request");
     if (raise) raise.hidden = !failing(item) && !raise.querySelector("input").checked;
+    var hint = item.querySelector(".failed-hint");
+    if (hint) hint.hidden = !failing(item);
     item.addEventListener("input", function () { refresh(item); });
     item.addEventListener("change", function () { refresh(item); });
   });
