@@ -398,7 +398,7 @@ def test_history_says_who_when_and_what():
     assert statement.state == StatementState.SENT
 
 
-def test_credit_note_answers_a_dispute_and_sends_it_back():
+def test_credit_note_answers_a_dispute_and_sends_it_back(tmp_path):
     device = covered_device(accepted_on=dt.date(2024, 1, 1))
     request = resolved_request(device)
     statement = sent_statement(request)
@@ -414,6 +414,15 @@ def test_credit_note_answers_a_dispute_and_sends_it_back():
     credited = statement.events.get(kind="credited")
     assert credited.data == {"credit_note": note.number, "total": "-90.00"}
     assert credited.message == "工时更正为1小时"
+    # The hospital accepts it with the credit note; the archived PDF shows both.
+    workflow.charge_statement_accept(statement=statement, user=hospital_user(request.hospital))
+    statement = services.charge_statement_render_pdf(statement_id=statement.pk)
+    path = tmp_path / "statement.pdf"
+    path.write_bytes(statement.pdf.read())
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    assert note.number in text and "-90.00" in text and "480.00" in text
 
 
 def test_correcting_keeps_the_version_as_sent():
@@ -472,3 +481,31 @@ def test_reading_in_another_language_does_not_reprice():
     with translation.override("zh-hans"):
         again = services.charge_statement_for_read(request=request)
     assert again is not None and again.drafted_at == statement.drafted_at
+
+
+def test_the_migration_writes_the_history_of_existing_statements():
+    """Existing statements keep their state; their history is written from the rows."""
+    import importlib
+
+    from django.apps import apps
+
+    backfill = importlib.import_module("charges.migrations.0004_statement_history_backfill")
+    device = covered_device(accepted_on=dt.date(2024, 1, 1))
+    draft = services.charge_statement_draft(request=resolved_request(device))
+    disputed = sent_statement(resolved_request(device))
+    user = hospital_user(device.hospital)
+    workflow.charge_statement_dispute(statement=disputed, user=user, comment="太贵")
+    accepted = sent_statement(resolved_request(device))
+    workflow.charge_statement_accept(statement=accepted, user=user)
+    from charges.models import StatementEvent
+
+    StatementEvent.objects.all().delete()  # as before the workflow existed
+    backfill.backfill(apps, None)
+    backfill.backfill(apps, None)  # once per statement
+    assert list(draft.events.values_list("kind", flat=True)) == ["drafted"]
+    assert [(e.kind, e.message, e.actor) for e in disputed.events.order_by("occurred_at")] == [
+        ("drafted", "", None),
+        ("disputed", "太贵", user),
+    ]
+    assert list(accepted.events.values_list("kind", flat=True)) == ["drafted", "accepted"]
+    assert ChargeStatement.objects.get(pk=draft.pk).state == StatementState.DRAFT

@@ -222,3 +222,20 @@ def test_manager_edits_draft_lines_on_the_page(client, request_a):
     assert client.post(edit, {"reprice": "1"}).status_code == 302
     statement.refresh_from_db()
     assert statement.total == 570 and not statement.edited_by_hand
+
+
+def test_credit_note_page_answers_a_dispute(client, request_a):
+    from service.repair_records.services import repair_record_save
+
+    statement = sent_statement(request_a)
+    workflow.charge_statement_dispute(
+        statement=statement, user=hospital_user(request_a.hospital), comment="工时太多"
+    )
+    repair_record_save(request=request_a, author=request_a.repair_record.author, labor_hours=1)
+    client.force_login(vendor_user(VendorRole.MANAGER))
+    url = reverse("charges:credit_note_create", args=[request_a.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and "工时太多" in page.content.decode()
+    assert client.post(url, {"reason": "工时更正"}).status_code == 302
+    statement.refresh_from_db()
+    assert statement.state == "sent" and statement.credit_notes.get().total == -90
