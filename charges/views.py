@@ -108,7 +108,18 @@ def _visible(request: HttpRequest, service_request: ServiceRequest) -> ChargeSta
 @login_required
 def statement(request: HttpRequest, pk: int) -> HttpResponse:
     service_request = request_in_scope_or_404(request.user, pk)
-    return _render_statement(request, service_request, _visible(request, service_request))
+    try:
+        statement = _visible(request, service_request)
+    except Http404:
+        # The hospital's user followed the request page's link before the vendor sent the
+        # statement: still a 404, with words instead of the bare error page.
+        return render(
+            request,
+            "charges/statement.html",
+            {"service_request": service_request, "statement": None, "not_sent": True},
+            status=404,
+        )
+    return _render_statement(request, service_request, statement)
 
 
 def _statement_or_404(request: HttpRequest, service_request: ServiceRequest) -> ChargeStatement:

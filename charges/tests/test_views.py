@@ -145,7 +145,10 @@ def test_hospital_gets_404_for_a_draft_or_reviewed_statement(client, request_a):
     hospital = hospital_user(request_a.hospital)
     client.force_login(hospital)
     page = reverse("charges:statement", args=[request_a.pk])
-    assert client.get(page).status_code == 404
+    response = client.get(page)
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "has not sent the charge statement" in body and "570.00" not in body
     assert request_a.number not in client.get(reverse("charges:statement_list")).content.decode()
     workflow.charge_statement_review(statement=statement, user=vendor_user(VendorRole.MANAGER))
     assert client.get(page).status_code == 404
