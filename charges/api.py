@@ -9,11 +9,22 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
-from core.api import READ_ERRORS, WRITE_ERRORS, ErrorOut, Id, Input, PageIn, page, page_of
+from core.api import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    ErrorOut,
+    Id,
+    Input,
+    LocatedValidationError,
+    PageIn,
+    page,
+    page_of,
+)
 from core.filtering import api_filter, filter_query
 from core.permissions import require_perm
 from service.selectors import request_in_scope_or_404
@@ -153,7 +164,7 @@ class MessageIn(Input):
 class LineChangeIn(Input):
     position: int = Field(ge=0, le=1000)
     quantity: Decimal | None = Field(None, ge=0, le=10000, decimal_places=2)
-    unit_price: Decimal | None = Field(None, ge=0, le=100000000, decimal_places=4)
+    unit_price: Decimal | None = Field(None, ge=0, le=1000000, decimal_places=4)
 
 
 class LinesIn(Input):
@@ -338,11 +349,14 @@ def charges_lines_edit(request, request_id: Id, payload: LinesIn):
     ``not_draft`` once reviewed; 422 on a line that does not exist."""
     statement = _statement(request, request_id)
     require_perm(request, "charges.change_chargestatement", statement)
-    workflow.charge_statement_lines_edit(
-        statement=statement,
-        user=request.user,
-        changes=[change.dict() for change in payload.lines],
-    )
+    try:
+        workflow.charge_statement_lines_edit(
+            statement=statement,
+            user=request.user,
+            changes=[change.dict() for change in payload.lines],
+        )
+    except ValidationError as exc:  # "lines.0.position" is ["body", "lines", 0, "position"]
+        raise LocatedValidationError(exc) from exc
     return _fresh(statement)
 
 

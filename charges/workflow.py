@@ -47,7 +47,7 @@ from .services import (
 )
 
 MAX_QUANTITY = Decimal("10000")
-MAX_UNIT_PRICE = Decimal("100000000")
+MAX_UNIT_PRICE = Decimal("1000000")  # a line stays below 10^10, a statement below 10^12
 
 
 def _require(user: User, perm: str, statement: ChargeStatement) -> None:

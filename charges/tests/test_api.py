@@ -281,6 +281,7 @@ def test_office_edits_draft_lines_by_hand(client, request_a):
     assert bad.status_code == 422
     missing = post(client, request_a, "lines", {"lines": [{"position": 9, "quantity": "1"}]})
     assert missing.status_code == 422
+    assert missing.json()["errors"][0]["loc"] == ["body", "lines", 0, "position"]
     edited = post(client, request_a, "lines", {"lines": [{"position": 0, "unit_price": "150"}]})
     assert edited.status_code == 200, edited.content
     body = edited.json()

@@ -242,3 +242,14 @@ def test_credit_note_page_answers_a_dispute(client, request_a):
     assert client.post(url, {"reason": "工时更正"}).status_code == 302
     statement.refresh_from_db()
     assert statement.state == "sent" and statement.credit_notes.get().total == -90
+
+
+@pytest.mark.parametrize("value", ["-1", "NaN", "Infinity", "1e400", "x" * 5000, "10000001"])
+def test_absurd_line_values_are_refused_and_change_nothing(client, request_a, value):
+    services.charge_statement_draft(request=request_a)
+    client.force_login(vendor_user(VendorRole.MANAGER))
+    edit = reverse("charges:statement_edit", args=[request_a.pk])
+    response = client.post(edit, {"quantity-0": "1", "unit_price-0": value})
+    assert response.status_code == 200 and "alert-danger" in response.content.decode()
+    statement = ChargeStatement.objects.get()
+    assert statement.total == 570 and not statement.edited_by_hand
