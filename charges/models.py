@@ -213,6 +213,19 @@ def version_number(number: str, version: int) -> str:
     return number if version <= 1 else f"{number}-v{version}"
 
 
+def line_label(kind: str, description: str) -> str:
+    """Labor and travel are words, not data: in the reader's language. A part is its
+    catalogue number and (bilingual) name."""
+    if kind == Line.PARTS.value:
+        return description
+    return str(LINE_KIND_LABELS.get(kind, description))
+
+
+def unit_label(kind: str) -> str:
+    unit = LINE_UNITS.get(kind, "")
+    return str(UNIT_LABELS.get(unit, unit))
+
+
 class LineLabels:
     """The reader's words for a line (statement, credit note, earlier version)."""
 
@@ -221,11 +234,7 @@ class LineLabels:
 
     @property
     def label(self) -> str:
-        # Labor and travel are words, not data: in the reader's language. A part is its
-        # catalogue number and (bilingual) name.
-        if self.kind == Line.PARTS.value:
-            return self.description
-        return str(LINE_KIND_LABELS.get(self.kind, self.description))
+        return line_label(self.kind, self.description)
 
     @property
     def kind_label(self) -> str:
@@ -237,7 +246,7 @@ class LineLabels:
 
     @property
     def unit_label(self) -> str:
-        return str(UNIT_LABELS.get(self.unit, self.unit))
+        return unit_label(self.kind)
 
 
 class ChargeLine(LineLabels, models.Model):

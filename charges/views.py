@@ -29,7 +29,7 @@ from service.selectors import request_in_scope_or_404
 from . import services, workflow
 from .filters import StatementFilterSet
 from .history import history_of, last_answer
-from .models import ChargeStatement, StatementState
+from .models import ChargeStatement, StatementState, line_label, unit_label
 from .reasons import line_reason_text
 from .selectors import current_total, statement_visible_to, statements_for
 
@@ -90,7 +90,20 @@ def _render_statement(
             "current_total": current_total(statement),
             "history": history_of(statement),
             "answer": last_answer(statement),
-            "versions": statement.versions.order_by("-version"),
+            "versions": [
+                {
+                    "version": old,
+                    "lines": [
+                        line
+                        | {
+                            "label": line_label(line["kind"], line["description"]),
+                            "unit": unit_label(line["kind"]),
+                        }
+                        for line in old.content.get("lines", [])
+                    ],
+                }
+                for old in statement.versions.order_by("-version")
+            ],
             **_steps(request.user, statement),
         }
         # The hospital's two buttons, under their former name.

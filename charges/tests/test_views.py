@@ -253,3 +253,20 @@ def test_absurd_line_values_are_refused_and_change_nothing(client, request_a, va
     assert response.status_code == 200 and "alert-danger" in response.content.decode()
     statement = ChargeStatement.objects.get()
     assert statement.total == 570 and not statement.edited_by_hand
+
+
+def test_an_earlier_version_stays_readable_on_the_page(client, request_a):
+    from service.repair_records.services import repair_record_save
+
+    statement = sent_statement(request_a)
+    manager = vendor_user(VendorRole.MANAGER)
+    repair_record_save(request=request_a, author=request_a.repair_record.author, labor_hours=1)
+    workflow.charge_statement_correct(statement=statement, user=manager, message="工时更正")
+    client.force_login(manager)
+    page = client.get(reverse("charges:statement", args=[request_a.pk])).content.decode()
+    assert f"{statement.number}-v2" in page and "480.00" in page
+    earlier = re.search(r'<details class="mb-2" data-version="1">(.*?)</details>', page, re.S)
+    assert earlier is not None
+    text = " ".join(re.sub(r"<[^>]+>", " ", earlier.group(1)).split())
+    assert statement.number in text and "570.00" in text
+    assert "Labor 1.50 h 180.00 270.00" in text  # the reader's words, not the stored ones
