@@ -1,7 +1,15 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import ChargeLine, ChargeSettings, ChargeStatement, CreditNote, CreditNoteLine
+from .models import (
+    ChargeLine,
+    ChargeSettings,
+    ChargeStatement,
+    CreditNote,
+    CreditNoteLine,
+    StatementEvent,
+    StatementVersion,
+)
 
 
 @admin.register(ChargeSettings)
@@ -23,12 +31,34 @@ class ChargeLineInline(admin.TabularInline):
     readonly_fields = [f.name for f in ChargeLine._meta.fields]
 
 
+class StatementEventInline(admin.TabularInline):
+    """The statement's history: written by the workflow only."""
+
+    model = StatementEvent
+    extra = 0
+    can_delete = False
+    readonly_fields = [f.name for f in StatementEvent._meta.fields]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class StatementVersionInline(admin.TabularInline):
+    model = StatementVersion
+    extra = 0
+    can_delete = False
+    readonly_fields = [f.name for f in StatementVersion._meta.fields]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(ChargeStatement)
 class ChargeStatementAdmin(SimpleHistoryAdmin):
-    list_display = ["number", "request", "state", "total", "drafted_at", "accepted_at"]
+    list_display = ["number", "version", "request", "state", "total", "drafted_at", "accepted_at"]
     list_filter = ["state"]
     search_fields = ["number", "request__number"]
-    inlines = [ChargeLineInline]
+    inlines = [ChargeLineInline, StatementEventInline, StatementVersionInline]
     readonly_fields = [f.name for f in ChargeStatement._meta.fields]
 
     def has_add_permission(self, request):

@@ -1,4 +1,7 @@
-"""API: the charge statement of a service request, accept it, dispute it (issue 5 §5)."""
+"""API: the charge statement of a service request with its history; the vendor's steps
+(edit lines, review, send, answer, correct) and the hospital's (accept, dispute) (issue 5 §5,
+issue 12 §4). A statement not sent yet is a 404 for the hospital's users; a step the state
+refuses is a 409 (a repeated click changes nothing); a step the caller may not take a 403."""
 
 from __future__ import annotations
 
@@ -6,29 +9,46 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
-from core.api import READ_ERRORS, WRITE_ERRORS, ErrorOut, Id, Input, PageIn, page, page_of
+from core.api import (
+    READ_ERRORS,
+    WRITE_ERRORS,
+    ErrorOut,
+    Id,
+    Input,
+    LocatedValidationError,
+    PageIn,
+    page,
+    page_of,
+)
 from core.filtering import api_filter, filter_query
 from core.permissions import require_perm
 from service.selectors import request_in_scope_or_404
 
-from . import services
+from . import services, workflow
 from .filters import StatementFilterSet
+from .history import history_of
 from .models import ChargeStatement, CreditNote
 from .reasons import line_reason_text
-from .selectors import current_total, statements_for
+from .selectors import current_total, statement_visible_to, statements_for
 
 router = Router(tags=["charges"])
 STATE_ERRORS: dict[int, Any] = {**WRITE_ERRORS, 409: ErrorOut}
 
 
 class ChargeLineOut(Schema):
+    position: int
     kind: str
+    kind_label: str = Field(description="The kind in the caller's language")
+    label: str = Field(description="What is charged, in the caller's language")
     description: str
     quantity: Decimal
+    unit: str = Field(description="pcs | h | trip")
+    unit_label: str = Field(description="The unit in the caller's language")
     unit_price: Decimal
     pricing: str = Field(description="free | cost | list")
     amount: Decimal
@@ -48,11 +68,39 @@ class CreditNoteOut(Schema):
     lines: list[ChargeLineOut]
 
 
+class HistoryStepOut(Schema):
+    kind: str = Field(
+        description="drafted | edited | reviewed | sent | disputed | answered | corrected | "
+        "credited | accepted"
+    )
+    label: str
+    version: int
+    number: str = Field(description="The statement's number at that version")
+    by: str
+    at: datetime
+    local_at: str = Field(description="In the hospital's zone")
+    message: str = Field(description="The hospital's reason, the vendor's answer or correction")
+    data: dict[str, Any]
+
+
+class StatementVersionOut(Schema):
+    version: int
+    number: str
+    state: str
+    total: Decimal
+    replaced_at: datetime
+    content: dict[str, Any]
+
+
+STATES = "draft | reviewed | sent | accepted | disputed"
+
+
 class StatementOut(Schema):
     id: int
-    number: str
+    number: str = Field(description="With the version from the second one on: CS-2026-000001-v2")
+    version: int
     request_id: int
-    state: str = Field(description="draft | accepted | disputed")
+    state: str = Field(description=STATES)
     cause: str
     priced_as: str
     basis: str
@@ -65,6 +113,9 @@ class StatementOut(Schema):
     total: Decimal
     current_total: Decimal = Field(description="The total after the credit notes")
     priced_at: datetime
+    edited_by_hand: bool
+    reviewed_at: datetime | None
+    sent_at: datetime | None
     accepted_by: str | None
     accepted_at: datetime | None
     disputed_at: datetime | None
@@ -72,6 +123,8 @@ class StatementOut(Schema):
     content_hash: str
     lines: list[ChargeLineOut]
     credit_notes: list[CreditNoteOut]
+    history: list[HistoryStepOut]
+    versions: list[StatementVersionOut] = Field(description="The earlier versions, as sent")
 
 
 class StatementSummaryOut(Schema):
@@ -83,7 +136,7 @@ class StatementSummaryOut(Schema):
     request_id: int
     request_number: str
     hospital_id: int
-    state: str = Field(description="draft | accepted | disputed")
+    state: str = Field(description=STATES)
     currency: str
     total: Decimal = Field(description="As priced, before any credit note")
     priced_at: datetime
@@ -98,11 +151,36 @@ class DisputeIn(Input):
     comment: str = Field(max_length=4000)
 
 
+class AcceptQuery(Input):
+    version: int | None = Field(
+        None, ge=1, le=1000, description="The version the hospital saw: another one is a 409"
+    )
+
+
+class MessageIn(Input):
+    message: str = Field(max_length=4000)
+
+
+class LineChangeIn(Input):
+    position: int = Field(ge=0, le=1000)
+    quantity: Decimal | None = Field(None, ge=0, le=10000, decimal_places=2)
+    unit_price: Decimal | None = Field(None, ge=0, le=1000000, decimal_places=4)
+
+
+class LinesIn(Input):
+    lines: list[LineChangeIn] = Field(max_length=200)
+
+
 def _line(line, time_zone: str) -> dict[str, Any]:
     return {
+        "position": line.position,
         "kind": line.kind,
+        "kind_label": line.kind_label,
+        "label": line.label,
         "description": line.description,
         "quantity": line.quantity,
+        "unit": line.unit,
+        "unit_label": line.unit_label,
         "unit_price": line.unit_price,
         "pricing": line.pricing,
         "amount": line.amount,
@@ -116,7 +194,8 @@ def statement_body(statement: ChargeStatement) -> dict[str, Any]:
     time_zone = statement.request.hospital.time_zone
     return {
         "id": statement.pk,
-        "number": statement.number,
+        "number": statement.display_number,
+        "version": statement.version,
         "request_id": statement.request_id,
         "state": statement.state,
         "cause": statement.cause,
@@ -131,6 +210,9 @@ def statement_body(statement: ChargeStatement) -> dict[str, Any]:
         "total": statement.total,
         "current_total": current_total(statement),
         "priced_at": statement.drafted_at,
+        "edited_by_hand": statement.edited_by_hand,
+        "reviewed_at": statement.reviewed_at,
+        "sent_at": statement.sent_at,
         "accepted_by": statement.accepted_by.username if statement.accepted_by else None,
         "accepted_at": statement.accepted_at,
         "disputed_at": statement.disputed_at,
@@ -139,6 +221,31 @@ def statement_body(statement: ChargeStatement) -> dict[str, Any]:
         "lines": [_line(line, time_zone) for line in statement.lines.all()],
         "credit_notes": [
             credit_note_body(note, time_zone) for note in statement.credit_notes.all()
+        ],
+        "history": [
+            {
+                "kind": step.kind,
+                "label": step.kind_label,
+                "version": step.version,
+                "number": step.number,
+                "by": step.who,
+                "at": step.at,
+                "local_at": step.local_at,
+                "message": step.message,
+                "data": step.data,
+            }
+            for step in history_of(statement)
+        ],
+        "versions": [
+            {
+                "version": old.version,
+                "number": old.number,
+                "state": old.state,
+                "total": old.total,
+                "replaced_at": old.created_at,
+                "content": old.content,
+            }
+            for old in statement.versions.order_by("version")
         ],
     }
 
@@ -161,6 +268,8 @@ def _statement(request, request_id: Id) -> ChargeStatement:
     statement = services.charge_statement_for_read(request=service_request)
     if statement is None:
         raise Http404(_("No charge statement: the request is not resolved yet."))
+    if not statement_visible_to(request.user, statement):
+        raise Http404(_("No charge statement has been sent for this request yet."))
     return statement
 
 
@@ -179,7 +288,7 @@ def statement_list(request, filters: Query[StatementQuery], paging: Query[PageIn
     result["items"] = [
         {
             "id": s.pk,
-            "number": s.number,
+            "number": s.display_number,
             "request_id": s.request_id,
             "request_number": s.request.number,
             "hospital_id": s.request.hospital_id,
@@ -200,28 +309,98 @@ def charges_read(request, request_id: Id):
     return _fresh(_statement(request, request_id))
 
 
-@router.post(
-    "/service-requests/{request_id}/charges/accept", response={200: StatementOut, **STATE_ERRORS}
-)
-def charges_accept(request, request_id: Id):
-    """The hospital accepts the statement: frozen, hashed, PDF stored. 409 when it is
-    already accepted, disputed, or changed since it was priced."""
+def _post(path: str, summary_status: dict[int, Any] = STATE_ERRORS):
+    return router.post(
+        f"/service-requests/{{request_id}}/charges/{path}",
+        response={200: StatementOut, **summary_status},
+    )
+
+
+@_post("accept")
+def charges_accept(request, request_id: Id, query: Query[AcceptQuery]):
+    """The hospital accepts the sent statement as sent: frozen, hashed, PDF stored. 409
+    ``already_accepted``, ``disputed``, ``not_sent``, or ``changed`` when ``version`` is not
+    the current one; 404 while it is not sent; 403 for the vendor."""
     statement = _statement(request, request_id)
     require_perm(request, "charges.accept_chargestatement", statement)
-    services.charge_statement_accept(statement=statement, user=request.user)
+    workflow.charge_statement_accept(
+        statement=statement,
+        user=request.user,
+        version=query.version,
+    )
     return _fresh(statement)
 
 
-@router.post(
-    "/service-requests/{request_id}/charges/dispute", response={200: StatementOut, **STATE_ERRORS}
-)
+@_post("dispute")
 def charges_dispute(request, request_id: Id, payload: DisputeIn):
-    """The hospital disputes the statement with a comment (422 when empty); 409 when it
-    is accepted or already disputed."""
+    """The hospital disputes the sent statement with its reason (422 when empty); 409 when
+    it is accepted or already disputed. The service managers are told."""
     statement = _statement(request, request_id)
     require_perm(request, "charges.dispute_chargestatement", statement)
-    services.charge_statement_dispute(
+    workflow.charge_statement_dispute(
         statement=statement, user=request.user, comment=payload.comment
+    )
+    return _fresh(statement)
+
+
+@_post("lines")
+def charges_lines_edit(request, request_id: Id, payload: LinesIn):
+    """The vendor's office re-prices lines of a draft by hand (quantity, unit price); 409
+    ``not_draft`` once reviewed; 422 on a line that does not exist."""
+    statement = _statement(request, request_id)
+    require_perm(request, "charges.change_chargestatement", statement)
+    try:
+        workflow.charge_statement_lines_edit(
+            statement=statement,
+            user=request.user,
+            changes=[change.dict() for change in payload.lines],
+        )
+    except ValidationError as exc:  # "lines.0.position" is ["body", "lines", 0, "position"]
+        raise LocatedValidationError(exc) from exc
+    return _fresh(statement)
+
+
+@_post("review")
+def charges_review(request, request_id: Id):
+    """The vendor's office marks the draft reviewed; 409 ``already_reviewed`` or
+    ``not_draft``."""
+    statement = _statement(request, request_id)
+    require_perm(request, "charges.review_chargestatement", statement)
+    workflow.charge_statement_review(statement=statement, user=request.user)
+    return _fresh(statement)
+
+
+@_post("send")
+def charges_send(request, request_id: Id):
+    """The vendor's office sends the reviewed statement to the hospital; 409
+    ``not_reviewed`` or ``already_sent`` (a second send changes nothing)."""
+    statement = _statement(request, request_id)
+    require_perm(request, "charges.send_chargestatement", statement)
+    workflow.charge_statement_send(statement=statement, user=request.user)
+    return _fresh(statement)
+
+
+@_post("answer")
+def charges_answer(request, request_id: Id, payload: MessageIn):
+    """The vendor's office answers a dispute with a message: the statement is sent back
+    as it is. 422 on an empty ``message``; 409 ``not_disputed``."""
+    statement = _statement(request, request_id)
+    require_perm(request, "charges.answer_chargestatement", statement)
+    workflow.charge_statement_answer(
+        statement=statement, user=request.user, message=payload.message
+    )
+    return _fresh(statement)
+
+
+@_post("correct")
+def charges_correct(request, request_id: Id, payload: MessageIn):
+    """The vendor's office corrects a sent or disputed statement by a new version (a
+    draft, priced from the record, to review and send); the earlier one is kept. 422 on an
+    empty ``message``; 409 ``not_sent``."""
+    statement = _statement(request, request_id)
+    require_perm(request, "charges.change_chargestatement", statement)
+    workflow.charge_statement_correct(
+        statement=statement, user=request.user, message=payload.message
     )
     return _fresh(statement)
 

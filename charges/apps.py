@@ -16,3 +16,13 @@ class ChargesConfig(AppConfig):
             events=[events.STATEMENT_ACCEPTED],
             func=events.render_statement_pdf,
         )
+        outbox.register(
+            events.NOTIFY_DISPUTE,
+            events=[events.STATEMENT_DISPUTED],
+            func=events.notify_dispute,
+        )
+        outbox.register(
+            events.NOTIFY_HOSPITAL,
+            events=[events.STATEMENT_SENT, events.STATEMENT_ANSWERED],
+            func=events.notify_hospital,
+        )

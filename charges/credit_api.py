@@ -2,8 +2,9 @@
 
 Mounted on the charges router. Reading answers whoever may read the statement (the
 statement body already carries its credit notes); issuing needs ``charges.add_creditnote``
-like the credit-note page (the vendor's office). A statement not accepted yet is re-priced
-directly, so a credit note for it is a 409 ``not_accepted``."""
+like the credit-note page (the vendor's office). Only an accepted statement, or a disputed one
+(the credit note answers the dispute and sends the statement back, issue 12 §4), takes a
+credit note: another is a 409 ``not_accepted``."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def credit_notes_list(request, request_id: Id):
 def credit_note_issue(request, request_id: Id, payload: CreditNoteIn):
     """Re-price the accepted statement: the credit note negates the lines it stood at and
     adds the re-priced ones. 422 on ``reason`` when empty, 422 ``no_change`` when the prices
-    are the same; 409 ``not_accepted`` while the statement is a draft or disputed."""
+    are the same; 409 ``not_accepted`` while the statement is neither accepted nor disputed."""
     service_request = request_in_scope_or_404(request.user, request_id)
     require_perm(request, "charges.add_creditnote")
     statement = ChargeStatement.objects.filter(request=service_request).first()

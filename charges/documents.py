@@ -26,6 +26,7 @@ def statement_pdf_bytes(statement: ChargeStatement) -> bytes:
         "device": statement.request.device,
         "lines": list(statement.lines.all()),
         "current_lines": current_lines(statement),
+        "credit_notes": list(statement.credit_notes.order_by("created_at", "pk")),
         "organisation": service_organisation_get(),
         "reported_at": timezone.localtime(statement.request.reported_at, zone).strftime(
             TIME_FORMAT

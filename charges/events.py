@@ -1,21 +1,39 @@
-"""The domain events of charge statements (``core.outbox``), and charges' own handler.
+"""The domain events of charge statements (``core.outbox``), and charges' own handlers.
 
 Accepting a statement writes ``charges.statement_accepted`` in its transaction; the worker
 then renders and stores the PDF (``render_statement_pdf``). Disputing writes
-``charges.statement_disputed`` for the subscribers to come (telling the vendor). Payloads:
-{statement_id, request_id, user_id}.
+``charges.statement_disputed``: the service managers are told (inbox and e-mail,
+``notify_dispute``). Sending and answering a dispute (a message or a credit note) write
+``charges.statement_sent`` / ``charges.statement_answered``: the hospital's users who may
+accept are told (``notify_hospital``). Payloads: {statement_id, request_id, user_id}.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from contracts.selectors import ServiceManagers
 from core import outbox
 from core.models import OutboxEvent
+from customers.models import HospitalMembership, HospitalRole
+from notify.services import Notice, notices_send
 
 from .models import ChargeStatement
 
 STATEMENT_ACCEPTED = "charges.statement_accepted"
 STATEMENT_DISPUTED = "charges.statement_disputed"
+STATEMENT_SENT = "charges.statement_sent"
+STATEMENT_ANSWERED = "charges.statement_answered"
 RENDER_PDF = "charges.render_statement_pdf"
+NOTIFY_DISPUTE = "charges.notify_dispute"
+NOTIFY_HOSPITAL = "charges.notify_hospital"
+KIND_DISPUTED = "charges.statement_disputed"
+KIND_SENT = "charges.statement_sent"
 
 
 def publish(name: str, *, statement: ChargeStatement, user_id: int | None) -> None:
@@ -34,3 +52,76 @@ def render_statement_pdf(event: OutboxEvent) -> None:
     if ChargeStatement.objects.filter(pk=statement_id).exclude(pdf="").exists():
         return
     charge_statement_render_pdf(statement_id=statement_id)
+
+
+def _statement(event: OutboxEvent) -> ChargeStatement | None:
+    return (
+        ChargeStatement.objects.select_related(
+            "request__hospital", "request__department", "request__contract__service_manager"
+        )
+        .filter(pk=event.payload["statement_id"])
+        .first()
+    )
+
+
+def notify_dispute(event: OutboxEvent) -> None:
+    """Tell the request's service manager (else every active one) what the hospital
+    disputes, with its reason; once per dispute (keyed by the event)."""
+    statement = _statement(event)
+    if statement is None:
+        return
+    managers = ServiceManagers().of(statement.request.contract)
+    facts = {
+        "number": statement.display_number,
+        "hospital": statement.request.hospital.name,
+        "department": statement.request.department.name,
+        "reason": statement.dispute_comment,
+    }
+    with translation.override(settings.LANGUAGE_CODE):
+        notice = Notice(
+            users=managers,
+            kind=KIND_DISPUTED,
+            subject=_("Statement %(number)s disputed by %(hospital)s") % facts,
+            body=_("%(hospital)s (%(department)s) disputes statement %(number)s: %(reason)s")
+            % facts,
+            url=reverse("charges:statement", args=[statement.request_id]),
+            dedupe_key_prefix=f"{KIND_DISPUTED}:{event.pk}",
+        )
+    notices_send([notice])
+
+
+def hospital_recipients(statement: ChargeStatement) -> list[User]:
+    """Who may accept: the hospital's equipment administrators and the users of the
+    request's department."""
+    request = statement.request
+    memberships = HospitalMembership.objects.filter(
+        Q(role=HospitalRole.EQUIPMENT_ADMIN) | Q(departments=request.department_id),
+        hospital_id=request.hospital_id,
+        user__is_active=True,
+    ).select_related("user")
+    return list({m.user.pk: m.user for m in memberships.order_by("pk")}.values())
+
+
+def notify_hospital(event: OutboxEvent) -> None:
+    """Tell the hospital a statement was sent to it, or that the vendor answered its
+    dispute; once per event."""
+    statement = _statement(event)
+    if statement is None:
+        return
+    facts = {"number": statement.display_number, "request": statement.request.number}
+    with translation.override(settings.LANGUAGE_CODE):
+        if event.name == STATEMENT_SENT:
+            subject = _("Charge statement %(number)s for %(request)s") % facts
+            body = _("The vendor sent charge statement %(number)s: please accept or dispute it.")
+        else:
+            subject = _("Answer to your dispute of statement %(number)s") % facts
+            body = _("The vendor answered your dispute of statement %(number)s.")
+        notice = Notice(
+            users=hospital_recipients(statement),
+            kind=KIND_SENT,
+            subject=subject,
+            body=body % facts,
+            url=reverse("charges:statement", args=[statement.request_id]),
+            dedupe_key_prefix=f"{KIND_SENT}:{event.pk}",
+        )
+    notices_send([notice])

@@ -1,6 +1,8 @@
 """Who may do what with charge statements: the hospital (its equipment administrator, or a
-user of the request's department) accepts or disputes; the vendor's office issues credit
-notes. Seeing a statement is seeing its request (``ChargeStatement.objects.for_user``)."""
+user of the request's department) accepts or disputes; the vendor's office (admin, service
+manager) edits a draft, reviews, sends, answers a dispute, corrects by a new version and
+issues credit notes (issue 12 §4). Seeing a statement is seeing its request, and for a
+hospital's users only once it is sent (``ChargeStatement.objects.for_user``)."""
 
 import rules
 
@@ -15,4 +17,8 @@ def is_statement_customer(user, statement) -> bool:
 
 rules.add_perm("charges.accept_chargestatement", is_statement_customer)
 rules.add_perm("charges.dispute_chargestatement", is_statement_customer)
+rules.add_perm("charges.change_chargestatement", is_vendor_office)
+rules.add_perm("charges.review_chargestatement", is_vendor_office)
+rules.add_perm("charges.send_chargestatement", is_vendor_office)
+rules.add_perm("charges.answer_chargestatement", is_vendor_office)
 rules.add_perm("charges.add_creditnote", is_vendor_office)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
 from accounts.models import User
@@ -38,6 +39,12 @@ def statements_for(user: User) -> QuerySet[ChargeStatement]:
     return ChargeStatement.objects.for_user(user).select_related(
         "request__hospital", "request__department", "request__device__product_model"
     )
+
+
+def statement_visible_to(user: User | AnonymousUser, statement: ChargeStatement) -> bool:
+    """Whether ``user`` may see this statement: its request in scope, and for a hospital's
+    users only once sent (the same rule as every list)."""
+    return ChargeStatement.objects.for_user(user).filter(pk=statement.pk).exists()
 
 
 def current_lines(statement: ChargeStatement) -> list[ChargeLine | CreditNoteLine]:

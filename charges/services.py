@@ -1,11 +1,13 @@
-"""Writes about charges: draft (and re-price) a resolved request's statement, accept it
-(frozen, hashed, PDF), dispute it, and adjust an accepted one by a credit note.
+"""Writes about charges: draft (and re-price) a resolved request's statement, render the
+accepted one's PDF, and adjust an accepted or disputed one by a credit note. The steps
+between (review, send, dispute, answer, correct, accept) are in ``charges.workflow``.
 
 Drafting is lazy, not a hook in ``service``: service must not import charges (the arrow
 points the other way). A statement is drafted on the first read of a resolved request
-(page or API) and by the periodic ``charges.tasks.draft_statements`` job; every read of a
-statement that is not accepted re-prices it when its inputs changed (the fault cause, the
-labor hours, the trips, the parts, the rates, the coverage).
+(page or API) and by the periodic ``charges.tasks.draft_statements`` job, always as a
+draft, never sent; every read of a draft re-prices it when its inputs changed (the fault
+cause, the labor hours, the trips, the parts, the rates, the coverage), unless the vendor
+edited its lines by hand. Once reviewed, a statement changes only by a new version.
 """
 
 from __future__ import annotations
@@ -37,7 +39,15 @@ from service.selectors import timeline_of
 from service.timeline import trips as timeline_trips
 
 from . import events, reasons
-from .models import ChargeLine, ChargeStatement, CreditNote, CreditNoteLine, StatementState
+from .history import statement_event_record
+from .models import (
+    ChargeLine,
+    ChargeStatement,
+    CreditNote,
+    CreditNoteLine,
+    StatementEventKind,
+    StatementState,
+)
 from .pricing import LineIn, Priced, price_lines
 from .selectors import charge_rates_current, current_lines
 
@@ -172,7 +182,7 @@ def statement_content(statement: ChargeStatement) -> dict[str, Any]:
     """The statement as priced, JSON-ready: what acceptance hashes."""
     return {
         "request": statement.request.number,
-        "number": statement.number,
+        "number": statement.display_number,
         "cause": statement.cause,
         "priced_as": statement.priced_as,
         "basis": statement.basis,
@@ -221,7 +231,7 @@ def _new_content(
 ) -> dict[str, Any]:
     return {
         "request": statement.request.number,
-        "number": statement.number,
+        "number": statement.display_number,
         "cause": answer.cause.value,
         "priced_as": answer.priced_as.value,
         "basis": answer.basis.value,
@@ -275,13 +285,19 @@ def is_resolved(request: ServiceRequest) -> bool:
     return request.status in RESOLVED_STATUSES
 
 
+def follows_the_record(statement: ChargeStatement) -> bool:
+    """A draft not edited by hand is re-priced when the record changes; nothing else is."""
+    return statement.state == StatementState.DRAFT and not statement.edited_by_hand
+
+
 @transaction.atomic
 def charge_statement_draft(
     *, request: ServiceRequest, now: datetime | None = None
 ) -> ChargeStatement:
-    """Draft the statement of a resolved request, or re-price its draft (or disputed one)
-    when anything it depends on changed; a re-priced disputed statement is a draft again.
-    An accepted statement never changes: ``StatementConflict`` (use a credit note)."""
+    """Draft the statement of a resolved request, or re-price its draft when anything it
+    depends on changed. A draft edited by hand, a reviewed, sent or disputed statement is
+    left as it is (the vendor corrects it by a new version); an accepted one never changes:
+    ``StatementConflict`` (use a credit note). Never sends anything."""
     now = now or timezone.now()
     request = (
         ServiceRequest.objects.select_for_update()
@@ -296,20 +312,33 @@ def charge_statement_draft(
             )
         vendor_year = now.astimezone(ZoneInfo(settings.TIME_ZONE)).year
         statement = ChargeStatement(
-            request=request, number=next_number(key="CS", year=vendor_year, width=6)
+            request=request,
+            number=next_number(key="CS", year=vendor_year, width=6),
+            state=StatementState.DRAFT,
         )
         answer, priced, rows = _price(request)
-        return _write(statement, answer, priced, rows, now)
+        statement = _write(statement, answer, priced, rows, now)
+        statement_event_record(
+            statement=statement, kind=StatementEventKind.DRAFTED, actor=None, now=now
+        )
+        return statement
     statement.request = request
     if statement.is_frozen:
         raise StatementConflict(
             "frozen",
             _("The statement is accepted and frozen: issue a credit note to change it."),
         )
-    answer, priced, rows = _price(request)
+    if not follows_the_record(statement):
+        return statement
+    return statement_reprice(statement=statement, now=now)
+
+
+def statement_reprice(*, statement: ChargeStatement, now: datetime) -> ChargeStatement:
+    """Price the statement again from the record (inside the caller's transaction, the
+    request locked); unchanged content is not rewritten."""
+    answer, priced, rows = _price(statement.request)
     if _new_content(statement, answer, priced, rows) == statement_content(statement):
         return statement
-    statement.state = StatementState.DRAFT
     return _write(statement, answer, priced, rows, now)
 
 
@@ -317,16 +346,17 @@ def charge_statement_for_read(
     *, request: ServiceRequest, now: datetime | None = None
 ) -> ChargeStatement | None:
     """The statement a page or the API shows: drafted on first read of a resolved request,
-    re-priced while not accepted; None while the request is unresolved and has none."""
+    re-priced while a draft that follows the record; None while the request is unresolved
+    and has none."""
     statement = ChargeStatement.objects.filter(request=request).first()
-    if statement is not None and statement.is_frozen:
+    if statement is not None and not follows_the_record(statement):
         return statement
     if statement is None and not is_resolved(request):
         return None
     return charge_statement_draft(request=request, now=now)
 
 
-def _lock(statement: ChargeStatement) -> ChargeStatement:
+def lock_statement(statement: ChargeStatement) -> ChargeStatement:
     # The request first, in the same order as every write of the service app.
     request = ServiceRequest.objects.select_for_update().get(pk=statement.request_id)
     locked = ChargeStatement.objects.select_for_update().get(pk=statement.pk)
@@ -335,81 +365,22 @@ def _lock(statement: ChargeStatement) -> ChargeStatement:
 
 
 @transaction.atomic
-def charge_statement_accept(
-    *, statement: ChargeStatement, user: User, now: datetime | None = None
-) -> ChargeStatement:
-    """The hospital accepts the statement as priced: it is frozen (content hash), and its
-    PDF is rendered by the worker after commit (the outbox). A statement that changed
-    since it was shown, a disputed one or an accepted one answers ``StatementConflict``."""
-    now = now or timezone.now()
-    statement = _lock(statement)
-    if statement.state == StatementState.ACCEPTED:
-        raise StatementConflict("already_accepted", _("The statement is already accepted."))
-    if statement.state == StatementState.DISPUTED:
-        raise StatementConflict(
-            "disputed",
-            _("The statement is disputed: the vendor re-prices it before it can be accepted."),
-        )
-    answer, priced, rows = _price(statement.request)
-    if _new_content(statement, answer, priced, rows) != statement_content(statement):
-        raise StatementConflict(
-            "changed",
-            _("The statement changed since it was priced: review it again before accepting."),
-        )
-    statement.state = StatementState.ACCEPTED
-    statement.accepted_by = user
-    statement.accepted_at = now
-    statement.content_hash = content_hash(statement_content(statement))
-    statement.save(
-        update_fields=["state", "accepted_by", "accepted_at", "content_hash", "updated_at"]
-    )
-    # The worker renders the PDF once this commits (``charges.events``).
-    events.publish(events.STATEMENT_ACCEPTED, statement=statement, user_id=user.pk)
-    return statement
-
-
-@transaction.atomic
-def charge_statement_dispute(
-    *, statement: ChargeStatement, user: User, comment: str, now: datetime | None = None
-) -> ChargeStatement:
-    """The hospital disputes the draft with a comment; the vendor answers by re-pricing."""
-    now = now or timezone.now()
-    comment = (comment or "").strip()
-    if not comment:
-        raise ValidationError({"comment": _("Say what is wrong with the statement.")})
-    statement = _lock(statement)
-    if statement.state == StatementState.ACCEPTED:
-        raise StatementConflict(
-            "already_accepted", _("The statement is accepted: it can no longer be disputed.")
-        )
-    if statement.state == StatementState.DISPUTED:
-        raise StatementConflict("already_disputed", _("The statement is already disputed."))
-    statement.state = StatementState.DISPUTED
-    statement.disputed_by = user
-    statement.disputed_at = now
-    statement.dispute_comment = comment[:4000]
-    statement.save(
-        update_fields=["state", "disputed_by", "disputed_at", "dispute_comment", "updated_at"]
-    )
-    events.publish(events.STATEMENT_DISPUTED, statement=statement, user_id=user.pk)
-    return statement
-
-
-@transaction.atomic
 def credit_note_issue(
     *, statement: ChargeStatement, user: User, reason: str, now: datetime | None = None
 ) -> CreditNote:
-    """Re-price an accepted statement (e.g. the fault cause was corrected by an amendment):
-    the statement stays as accepted; the credit note negates the lines it stood at and adds
-    the re-priced ones, and its total is the difference."""
+    """Re-price an accepted statement (e.g. the fault cause was corrected by an amendment),
+    or answer a dispute so: the statement's content stays as it is; the credit note negates
+    the lines it stood at and adds the re-priced ones, and its total is the difference. A
+    disputed statement is sent back to the hospital with it (issue 12 §4)."""
     now = now or timezone.now()
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Say why the statement is adjusted.")})
-    statement = _lock(statement)
-    if not statement.is_frozen:
+    statement = lock_statement(statement)
+    if statement.state not in (StatementState.ACCEPTED, StatementState.DISPUTED):
         raise StatementConflict(
-            "not_accepted", _("The statement is not accepted yet: it is re-priced directly.")
+            "not_accepted",
+            _("Only an accepted or disputed statement is adjusted by a credit note."),
         )
     answer, priced, rows = _price(statement.request)
     before: list[ChargeLine | CreditNoteLine] = current_lines(statement)
@@ -462,6 +433,20 @@ def credit_note_issue(
         for row in rows
     ]
     CreditNoteLine.objects.bulk_create([*negated, *added])
+    answers_a_dispute = statement.state == StatementState.DISPUTED
+    if answers_a_dispute:
+        statement.state = StatementState.SENT
+        statement.save(update_fields=["state", "updated_at"])
+    statement_event_record(
+        statement=statement,
+        kind=StatementEventKind.CREDITED,
+        actor=user,
+        now=now,
+        message=reason,
+        data={"credit_note": note.number, "total": f"{note.total:.2f}"},
+    )
+    if answers_a_dispute:
+        events.publish(events.STATEMENT_ANSWERED, statement=statement, user_id=user.pk)
     return note
 
 

@@ -16,6 +16,31 @@ urlpatterns = [
         views.statement_dispute,
         name="statement_dispute",
     ),
+    path(
+        "service-requests/<int:pk>/charges/review/",
+        views.statement_review,
+        name="statement_review",
+    ),
+    path(
+        "service-requests/<int:pk>/charges/send/",
+        views.statement_send,
+        name="statement_send",
+    ),
+    path(
+        "service-requests/<int:pk>/charges/reply/",
+        views.statement_reply,
+        name="statement_reply",
+    ),
+    path(
+        "service-requests/<int:pk>/charges/correct/",
+        views.statement_correct,
+        name="statement_correct",
+    ),
+    path(
+        "service-requests/<int:pk>/charges/edit/",
+        views.statement_edit,
+        name="statement_edit",
+    ),
     path("service-requests/<int:pk>/charges.pdf", views.statement_pdf, name="statement_pdf"),
     path(
         "service-requests/<int:pk>/charges/credit-note/",

@@ -58,7 +58,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "parts": _DEVICES | {"service", "notify"},
     "maintenance": _DEVICES | {"contracts", "service", "notify"},
     "return_visits": _DEVICES | {"contracts", "service", "notify"},
-    "charges": _DEVICES | {"contracts", "service", "parts"},
+    "charges": _DEVICES | {"contracts", "service", "parts", "notify"},
     # The calendar names its sources by dotted path (agenda/sources.py).
     "agenda": _PEOPLE | {"maintenance", "return_visits", "training"},
     "medservice": _below("medservice"),

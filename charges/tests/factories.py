@@ -88,3 +88,14 @@ def resolved_request(
         )
     request.refresh_from_db()
     return request
+
+
+def sent_statement(request, *, manager=None):
+    """The request's statement drafted, reviewed and sent by a service manager (issue 12
+    §4): what the hospital sees."""
+    from charges import services, workflow
+
+    manager = manager or vendor_user(VendorRole.MANAGER)
+    statement = services.charge_statement_draft(request=request)
+    workflow.charge_statement_review(statement=statement, user=manager)
+    return workflow.charge_statement_send(statement=statement, user=manager)

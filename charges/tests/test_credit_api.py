@@ -11,9 +11,9 @@ import pytest
 
 from accounts.models import VendorRole
 from accounts.tests.factories import vendor_user
-from charges import services
+from charges import services, workflow
 from charges.models import CreditNote
-from charges.tests.factories import covered_device, resolved_request
+from charges.tests.factories import covered_device, resolved_request, sent_statement
 from customers.tests.factories import HospitalFactory, hospital_user
 from service.repair_records.services import repair_record_save
 
@@ -39,8 +39,8 @@ def _post(client, request, body):
 
 
 def accept(request):
-    statement = services.charge_statement_draft(request=request)
-    services.charge_statement_accept(statement=statement, user=hospital_user(request.hospital))
+    statement = sent_statement(request)
+    workflow.charge_statement_accept(statement=statement, user=hospital_user(request.hospital))
     return statement
 
 

@@ -17,10 +17,10 @@ from accounts.models import VendorRole
 from accounts.tests.factories import vendor_user
 from assets.services import main_component_replace
 from assets.tests.factories import MainComponentFactory
-from charges import services
+from charges import services, workflow
 from charges.models import ChargeSettings, ChargeStatement, StatementState
 from charges.services import StatementConflict
-from charges.tests.factories import covered_device, resolved_request
+from charges.tests.factories import covered_device, resolved_request, sent_statement
 from core.signatures import content_hash
 from customers.services import service_organisation_update
 from customers.tests.factories import hospital_user
@@ -157,24 +157,28 @@ def test_replaced_component_in_warranty_on_a_device_out_of_it():
     assert plain.total == D("570.00")  # the same device without the component: list price
 
 
-def test_changing_the_fault_cause_before_acceptance_reprices():
+def test_a_draft_follows_the_record_a_sent_statement_does_not():
     device = covered_device(accepted_on=dt.date(2026, 3, 1))
     part = SparePartFactory(cost_price=D("100.00"), list_price=D("150.00"))
     with time_machine.travel(dt.datetime(2026, 9, 1, 10, tzinfo=SHANGHAI), tick=False):
         request = resolved_request(device, before_resolve=issue_parts(part, 2))
         statement = services.charge_statement_for_read(request=request)
         assert statement is not None and statement.total == D("0.00")
-        user = hospital_user(request.hospital)
-        services.charge_statement_dispute(statement=statement, user=user, comment="为何收费？")
-        repair_record_save(
-            request=request, author=request.repair_record.author, fault_cause="non_quality"
-        )
+        author = request.repair_record.author
+        repair_record_save(request=request, author=author, fault_cause="non_quality")
         repriced = services.charge_statement_for_read(request=request)
-    assert repriced is not None
-    assert repriced.pk == statement.pk and repriced.number == statement.number
-    assert repriced.total == D("200.00")  # parts at cost, labor and travel still free
-    assert repriced.state == StatementState.DRAFT  # re-priced after the dispute
-    assert repriced.dispute_comment == "为何收费？"
+        assert repriced is not None and repriced.pk == statement.pk
+        assert repriced.total == D("200.00")  # parts at cost, labor and travel still free
+        assert repriced.state == StatementState.DRAFT
+        sent = sent_statement(request)
+        workflow.charge_statement_dispute(
+            statement=sent, user=hospital_user(request.hospital), comment="为何收费？"
+        )
+        repair_record_save(request=request, author=author, fault_cause="quality")
+        disputed = services.charge_statement_for_read(request=request)
+    # The vendor answers a dispute; a record change does not re-price what was sent.
+    assert disputed is not None and disputed.state == StatementState.DISPUTED
+    assert disputed.total == D("200.00") and disputed.dispute_comment == "为何收费？"
 
 
 def test_a_read_without_changes_does_not_rewrite():
@@ -223,10 +227,10 @@ def test_accept_freezes_hashes_and_stores_a_chinese_pdf(
     service_organisation_update(name="青岛青盾医疗设备有限公司", hotline="400-800-1234")
     device = covered_device(accepted_on=dt.date(2024, 1, 1))
     request = resolved_request(device)
-    statement = services.charge_statement_draft(request=request)
+    statement = sent_statement(request)
     admin = hospital_user(request.hospital)
     with django_capture_on_commit_callbacks(execute=True):
-        services.charge_statement_accept(statement=statement, user=admin)
+        workflow.charge_statement_accept(statement=statement, user=admin)
     statement.refresh_from_db()
     assert statement.state == StatementState.ACCEPTED and statement.accepted_by == admin
     assert statement.content_hash == content_hash(services.statement_content(statement))
@@ -241,6 +245,9 @@ def test_accept_freezes_hashes_and_stores_a_chinese_pdf(
     ).stdout
     assert "费用结算单" in text and statement.number in text and "570.00" in text
     assert "青岛青盾医疗设备有限公司" in text
+    # The lines' labels and units in Chinese only (issue 12 §4).
+    assert "人工" in text and "上门差旅" in text and "小时" in text and "次" in text
+    assert "labor" not in text.lower() and "travel" not in text.lower() and "pcs" not in text
 
     # Frozen: a later change of the record does not touch it.
     repair_record_save(request=request, author=request.repair_record.author, labor_hours=D(3))
@@ -250,9 +257,9 @@ def test_accept_freezes_hashes_and_stores_a_chinese_pdf(
         services.charge_statement_draft(request=request)
     assert exc.value.code == "frozen"
     with pytest.raises(StatementConflict):
-        services.charge_statement_accept(statement=statement, user=admin)
+        workflow.charge_statement_accept(statement=statement, user=admin)
     with pytest.raises(StatementConflict):
-        services.charge_statement_dispute(statement=statement, user=admin, comment="x")
+        workflow.charge_statement_dispute(statement=statement, user=admin, comment="x")
 
 
 def test_credit_note_after_acceptance_records_the_difference():
@@ -262,9 +269,9 @@ def test_credit_note_after_acceptance_records_the_difference():
         request = resolved_request(
             device, fault_cause="non_quality", before_resolve=issue_parts(part, 2)
         )
-        statement = services.charge_statement_draft(request=request)
+        statement = sent_statement(request)
         assert statement.total == D("200.00")
-        services.charge_statement_accept(statement=statement, user=hospital_user(request.hospital))
+        workflow.charge_statement_accept(statement=statement, user=hospital_user(request.hospital))
         repair_record_save(
             request=request, author=request.repair_record.author, fault_cause="quality"
         )
@@ -291,29 +298,176 @@ def test_credit_note_after_acceptance_records_the_difference():
 def test_dispute_needs_a_comment_and_a_disputed_statement_cannot_be_accepted():
     device = covered_device(accepted_on=dt.date(2024, 1, 1))
     request = resolved_request(device)
-    statement = services.charge_statement_draft(request=request)
+    statement = sent_statement(request)
     user = hospital_user(request.hospital)
     with pytest.raises(ValidationError) as exc:
-        services.charge_statement_dispute(statement=statement, user=user, comment="  ")
+        workflow.charge_statement_dispute(statement=statement, user=user, comment="  ")
     assert "comment" in exc.value.message_dict
-    services.charge_statement_dispute(statement=statement, user=user, comment="工时不对")
+    workflow.charge_statement_dispute(statement=statement, user=user, comment="工时不对")
     with pytest.raises(StatementConflict) as conflict:
-        services.charge_statement_accept(statement=statement, user=user)
+        workflow.charge_statement_accept(statement=statement, user=user)
     assert conflict.value.code == "disputed"
-    with pytest.raises(StatementConflict):
-        services.credit_note_issue(statement=statement, user=user, reason="x")
+    with pytest.raises(StatementConflict) as again:
+        workflow.charge_statement_dispute(statement=statement, user=user, comment="再次")
+    assert again.value.code == "already_disputed"
+    assert list(statement.events.values_list("kind", flat=True)).count("disputed") == 1
 
 
-def test_accepting_a_statement_that_changed_since_it_was_priced_is_refused():
+def test_the_hospital_accepts_what_was_sent_not_a_later_price():
     device = covered_device(accepted_on=dt.date(2024, 1, 1))
     request = resolved_request(device)
-    statement = services.charge_statement_draft(request=request)
+    statement = sent_statement(request)
     repair_record_save(request=request, author=request.repair_record.author, labor_hours=D(2))
+    user = hospital_user(request.hospital)
     with pytest.raises(StatementConflict) as exc:
-        services.charge_statement_accept(statement=statement, user=hospital_user(request.hospital))
+        workflow.charge_statement_accept(statement=statement, user=user, version=2)
     assert exc.value.code == "changed"
+    accepted = workflow.charge_statement_accept(statement=statement, user=user, version=1)
+    assert accepted.state == StatementState.ACCEPTED and accepted.total == D("570.00")
+
+
+def test_drafting_never_sends_and_a_hospital_cannot_accept_an_unsent_statement():
+    device = covered_device(accepted_on=dt.date(2024, 1, 1))
+    request = resolved_request(device)
+    assert services.draft_missing_statements() == 1
+    statement = ChargeStatement.objects.get()
+    assert statement.state == StatementState.DRAFT and not statement.is_visible_to_hospital
+    user = hospital_user(request.hospital)
+    assert not ChargeStatement.objects.for_user(user).exists()
+    with pytest.raises(StatementConflict) as draft:
+        workflow.charge_statement_accept(statement=statement, user=user)
+    assert draft.value.code == "not_sent"
+    workflow.charge_statement_review(statement=statement, user=vendor_user(VendorRole.MANAGER))
+    services.charge_statement_for_read(request=request)
     statement.refresh_from_db()
-    assert statement.state == StatementState.DRAFT
+    assert statement.state == StatementState.REVIEWED  # a read never moves it on
+    with pytest.raises(StatementConflict) as reviewed:
+        workflow.charge_statement_accept(statement=statement, user=user)
+    assert reviewed.value.code == "not_sent"
+    with pytest.raises(StatementConflict) as not_sent:
+        workflow.charge_statement_dispute(statement=statement, user=user, comment="x")
+    assert not_sent.value.code == "not_sent"
+    statement.refresh_from_db()
+    assert statement.state == StatementState.REVIEWED
+
+
+def test_engineer_cannot_review_or_send_and_a_double_send_is_one():
+    from django.core.exceptions import PermissionDenied
+
+    device = covered_device(accepted_on=dt.date(2024, 1, 1))
+    statement = services.charge_statement_draft(request=resolved_request(device))
+    engineer = vendor_user(VendorRole.ENGINEER)
+    with pytest.raises(PermissionDenied):
+        workflow.charge_statement_review(statement=statement, user=engineer)
+    manager = vendor_user(VendorRole.MANAGER)
+    workflow.charge_statement_review(statement=statement, user=manager)
+    with pytest.raises(PermissionDenied):
+        workflow.charge_statement_send(statement=statement, user=engineer)
+    workflow.charge_statement_send(statement=statement, user=manager)
+    with pytest.raises(StatementConflict) as twice:
+        workflow.charge_statement_send(statement=statement, user=manager)
+    assert twice.value.code == "already_sent"
+    statement.refresh_from_db()
+    assert statement.state == StatementState.SENT and statement.sent_by == manager
+    assert list(statement.events.values_list("kind", flat=True)) == ["drafted", "reviewed", "sent"]
+
+
+def test_history_says_who_when_and_what():
+    device = covered_device(accepted_on=dt.date(2024, 1, 1))
+    request = resolved_request(device)
+    manager = vendor_user(VendorRole.MANAGER, first_name="Wei", last_name="Zhang")
+    with time_machine.travel(dt.datetime(2026, 9, 1, 2, 0, tzinfo=dt.UTC), tick=False):
+        statement = sent_statement(request, manager=manager)
+    user = hospital_user(request.hospital)
+    with time_machine.travel(dt.datetime(2026, 9, 2, 1, 30, tzinfo=dt.UTC), tick=False):
+        workflow.charge_statement_dispute(statement=statement, user=user, comment="差旅不对")
+        workflow.charge_statement_answer(statement=statement, user=manager, message="见记录")
+    from charges.history import history_of
+
+    steps = history_of(statement)
+    assert [(s.kind, s.message) for s in steps] == [
+        ("drafted", ""),
+        ("reviewed", ""),
+        ("sent", ""),
+        ("disputed", "差旅不对"),
+        ("answered", "见记录"),
+    ]
+    assert steps[1].who == manager.get_full_name() and steps[0].who == "automatically"
+    assert steps[3].local_at == "2026-09-02 09:30"  # Shanghai time
+    statement.refresh_from_db()
+    assert statement.state == StatementState.SENT
+
+
+def test_credit_note_answers_a_dispute_and_sends_it_back(tmp_path):
+    device = covered_device(accepted_on=dt.date(2024, 1, 1))
+    request = resolved_request(device)
+    statement = sent_statement(request)
+    workflow.charge_statement_dispute(
+        statement=statement, user=hospital_user(request.hospital), comment="工时太多"
+    )
+    repair_record_save(request=request, author=request.repair_record.author, labor_hours=D(1))
+    note = services.credit_note_issue(
+        statement=statement, user=vendor_user(VendorRole.MANAGER), reason="工时更正为1小时"
+    )
+    statement.refresh_from_db()
+    assert statement.state == StatementState.SENT and note.total == D("-90.00")
+    credited = statement.events.get(kind="credited")
+    assert credited.data == {"credit_note": note.number, "total": "-90.00"}
+    assert credited.message == "工时更正为1小时"
+    # The hospital accepts it with the credit note; the archived PDF shows both.
+    workflow.charge_statement_accept(statement=statement, user=hospital_user(request.hospital))
+    statement = services.charge_statement_render_pdf(statement_id=statement.pk)
+    path = tmp_path / "statement.pdf"
+    path.write_bytes(statement.pdf.read())
+    text = subprocess.run(
+        ["pdftotext", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    assert note.number in text and "-90.00" in text and "480.00" in text
+
+
+def test_correcting_keeps_the_version_as_sent():
+    device = covered_device(accepted_on=dt.date(2024, 1, 1))
+    request = resolved_request(device)
+    statement = sent_statement(request)
+    manager = vendor_user(VendorRole.MANAGER)
+    with pytest.raises(StatementConflict):
+        workflow.charge_statement_answer(statement=statement, user=manager, message="x")
+    corrected = workflow.charge_statement_correct(statement=statement, user=manager, message="改价")
+    assert (corrected.version, corrected.state) == (2, StatementState.DRAFT)
+    assert corrected.display_number == f"{statement.number}-v2"
+    old = corrected.versions.get()
+    assert (old.version, old.number, old.state, old.total) == (
+        1,
+        statement.number,
+        "sent",
+        D("570.00"),
+    )
+    with pytest.raises(StatementConflict) as draft:
+        workflow.charge_statement_correct(statement=corrected, user=manager, message="again")
+    assert draft.value.code == "not_sent"
+
+
+def test_a_dispute_tells_the_service_managers_once(django_capture_on_commit_callbacks):
+    from core.models import OutboxDelivery
+    from notify.models import InboxMessage
+
+    device = covered_device(accepted_on=dt.date(2024, 1, 1))
+    request = resolved_request(device)
+    manager = vendor_user(VendorRole.MANAGER)
+    hospital = hospital_user(request.hospital)
+    with django_capture_on_commit_callbacks(execute=True):
+        statement = sent_statement(request, manager=manager)
+    assert not OutboxDelivery.objects.exclude(state="delivered").exists()
+    told = InboxMessage.objects.get(user=hospital)  # sent: the hospital is told
+    assert statement.number in told.subject
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.charge_statement_dispute(
+            statement=statement, user=hospital, comment="差旅只有一次"
+        )
+    assert not OutboxDelivery.objects.exclude(state="delivered").values("last_error").exists()
+    notice = InboxMessage.objects.get(user=manager)
+    assert "差旅只有一次" in notice.body and statement.number in notice.subject
+    assert notice.url == f"/service-requests/{request.pk}/charges/"
 
 
 def test_reading_in_another_language_does_not_reprice():
@@ -327,3 +481,31 @@ def test_reading_in_another_language_does_not_reprice():
     with translation.override("zh-hans"):
         again = services.charge_statement_for_read(request=request)
     assert again is not None and again.drafted_at == statement.drafted_at
+
+
+def test_the_migration_writes_the_history_of_existing_statements():
+    """Existing statements keep their state; their history is written from the rows."""
+    import importlib
+
+    from django.apps import apps
+
+    backfill = importlib.import_module("charges.migrations.0004_statement_history_backfill")
+    device = covered_device(accepted_on=dt.date(2024, 1, 1))
+    draft = services.charge_statement_draft(request=resolved_request(device))
+    disputed = sent_statement(resolved_request(device))
+    user = hospital_user(device.hospital)
+    workflow.charge_statement_dispute(statement=disputed, user=user, comment="太贵")
+    accepted = sent_statement(resolved_request(device))
+    workflow.charge_statement_accept(statement=accepted, user=user)
+    from charges.models import StatementEvent
+
+    StatementEvent.objects.all().delete()  # as before the workflow existed
+    backfill.backfill(apps, None)
+    backfill.backfill(apps, None)  # once per statement
+    assert list(draft.events.values_list("kind", flat=True)) == ["drafted"]
+    assert [(e.kind, e.message, e.actor) for e in disputed.events.order_by("occurred_at")] == [
+        ("drafted", "", None),
+        ("disputed", "太贵", user),
+    ]
+    assert list(accepted.events.values_list("kind", flat=True)) == ["drafted", "accepted"]
+    assert ChargeStatement.objects.get(pk=draft.pk).state == StatementState.DRAFT

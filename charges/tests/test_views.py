@@ -1,21 +1,33 @@
-"""The statement page and the statements list (issue 5 §5): lines with why, totals, accept
-and dispute for the hospital, the PDF link once accepted, scoping."""
+"""The statement page and the statements list (issue 5 §5, issue 12 §4): lines with why,
+totals, the vendor's steps, accept and dispute for the hospital once sent, the history, the
+PDF link once accepted, scoping (a draft is a 404 for the hospital)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
 
 from accounts.models import VendorRole
 from accounts.tests.factories import vendor_user
-from charges import services
+from charges import services, workflow
 from charges.models import ChargeStatement
-from charges.tests.factories import covered_device, resolved_request
+from charges.tests.factories import covered_device, resolved_request, sent_statement
 from customers.tests.factories import HospitalFactory, hospital_user
 
 pytestmark = pytest.mark.django_db
+
+
+def cells(html: str, kind: str) -> list[str]:
+    """The text of each cell of the line of ``kind``, tags dropped, spaces squeezed."""
+    row = re.search(rf'<tr data-kind="{kind}">(.*?)</tr>', html, re.S)
+    assert row is not None, kind
+    return [
+        " ".join(re.sub(r"<[^>]+>", " ", cell).split())
+        for cell in re.findall(r"<td[^>]*>(.*?)</td>", row.group(1), re.S)
+    ]
 
 
 @pytest.fixture
@@ -24,6 +36,7 @@ def request_a():
 
 
 def test_statement_page_shows_lines_why_and_buttons_for_the_hospital(client, request_a):
+    sent_statement(request_a)
     client.force_login(hospital_user(request_a.hospital))
     response = client.get(reverse("charges:statement", args=[request_a.pk]))
     assert response.status_code == 200
@@ -42,6 +55,7 @@ def test_vendor_sees_the_statement_without_the_hospitals_buttons(client, request
 
 
 def test_accept_then_pdf(client, request_a, django_capture_on_commit_callbacks):
+    sent_statement(request_a)
     client.force_login(hospital_user(request_a.hospital))
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("charges:statement_accept", args=[request_a.pk]))
@@ -55,13 +69,14 @@ def test_accept_then_pdf(client, request_a, django_capture_on_commit_callbacks):
 
 
 def test_empty_dispute_shows_the_field_error_and_changes_nothing(client, request_a):
+    sent_statement(request_a)
     client.force_login(hospital_user(request_a.hospital))
     response = client.post(
         reverse("charges:statement_dispute", args=[request_a.pk]), {"comment": ""}
     )
     assert response.status_code == 200
     assert "is-invalid" in response.content.decode()
-    assert ChargeStatement.objects.get().state == "draft"
+    assert ChargeStatement.objects.get().state == "sent"
     client.post(reverse("charges:statement_dispute", args=[request_a.pk]), {"comment": "太贵"})
     assert ChargeStatement.objects.get().dispute_comment == "太贵"
 
@@ -76,12 +91,12 @@ def test_unresolved_request_page_says_no_statement_yet(client):
 
 
 def test_list_is_scoped(client, request_a):
-    services.charge_statement_draft(request=request_a)
+    sent_statement(request_a)
     other_hospital = HospitalFactory(name="SECRET-OTHER")
     other = resolved_request(
         covered_device(accepted_on=dt.date(2024, 1, 1), hospital=other_hospital)
     )
-    services.charge_statement_draft(request=other)
+    sent_statement(other)
     client.force_login(hospital_user(request_a.hospital))
     body = client.get(reverse("charges:statement_list")).content.decode()
     assert request_a.number in body and other.number not in body
@@ -102,12 +117,12 @@ def test_hospital_b_gets_404_on_every_page(client, request_a):
 
 
 def test_credit_note_page_for_the_vendor_office(client, request_a):
-    statement = services.charge_statement_draft(request=request_a)
+    statement = sent_statement(request_a)
     url = reverse("charges:credit_note_create", args=[request_a.pk])
     manager = vendor_user(VendorRole.MANAGER)
     client.force_login(manager)
-    assert client.get(url).status_code == 302  # a draft is re-priced, not credited
-    services.charge_statement_accept(statement=statement, user=hospital_user(request_a.hospital))
+    assert client.get(url).status_code == 302  # a sent statement is corrected, not credited
+    workflow.charge_statement_accept(statement=statement, user=hospital_user(request_a.hospital))
     assert client.get(url).status_code == 200
     assert client.post(url, {"reason": ""}).status_code == 200  # the error, nothing saved
     assert not statement.credit_notes.exists()
@@ -123,3 +138,135 @@ def test_credit_note_page_for_the_vendor_office(client, request_a):
     assert note.number in page
     client.force_login(vendor_user(VendorRole.ENGINEER))
     assert client.get(url).status_code == 403
+
+
+def test_hospital_gets_404_for_a_draft_or_reviewed_statement(client, request_a):
+    statement = services.charge_statement_draft(request=request_a)
+    hospital = hospital_user(request_a.hospital)
+    client.force_login(hospital)
+    page = reverse("charges:statement", args=[request_a.pk])
+    response = client.get(page)
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "has not sent the charge statement" in body and "570.00" not in body
+    assert request_a.number not in client.get(reverse("charges:statement_list")).content.decode()
+    workflow.charge_statement_review(statement=statement, user=vendor_user(VendorRole.MANAGER))
+    assert client.get(page).status_code == 404
+    accept = client.post(reverse("charges:statement_accept", args=[request_a.pk]))
+    assert accept.status_code == 404
+    assert ChargeStatement.objects.get().state == "reviewed"
+
+
+def test_manager_reviews_and_sends_from_the_page_and_the_engineer_may_not(client, request_a):
+    page = reverse("charges:statement", args=[request_a.pk])
+    client.force_login(vendor_user(VendorRole.ENGINEER))
+    body = client.get(page).content.decode()
+    assert reverse("charges:statement_review", args=[request_a.pk]) not in body
+    assert client.post(reverse("charges:statement_review", args=[request_a.pk])).status_code == 403
+    client.force_login(vendor_user(VendorRole.MANAGER))
+    body = client.get(page).content.decode()
+    assert reverse("charges:statement_review", args=[request_a.pk]) in body
+    assert client.post(reverse("charges:statement_review", args=[request_a.pk])).status_code == 302
+    client.force_login(vendor_user(VendorRole.ENGINEER))
+    assert client.post(reverse("charges:statement_send", args=[request_a.pk])).status_code == 403
+    client.force_login(vendor_user(VendorRole.MANAGER))
+    assert client.post(reverse("charges:statement_send", args=[request_a.pk])).status_code == 302
+    again = client.post(reverse("charges:statement_send", args=[request_a.pk]), follow=True)
+    assert "The statement was sent already." in again.content.decode()
+    statement = ChargeStatement.objects.get()
+    assert statement.state == "sent"
+    assert list(statement.events.values_list("kind", flat=True)) == ["drafted", "reviewed", "sent"]
+
+
+def test_labels_and_units_are_chinese_only(client, request_a):
+    sent_statement(request_a)
+    client.force_login(hospital_user(request_a.hospital))
+    response = client.get(
+        reverse("charges:statement", args=[request_a.pk]), HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    labor_cells = cells(response.content.decode(), "labor")
+    assert labor_cells[:2] == ["人工", "1.50 小时"]
+    travel_cells = cells(response.content.decode(), "travel")
+    assert travel_cells[:2] == ["上门差旅", "1.00 次"]
+
+
+def test_dispute_shows_the_reason_to_the_manager_who_answers(client, request_a):
+    statement = sent_statement(request_a)
+    hospital = hospital_user(request_a.hospital)
+    workflow.charge_statement_dispute(statement=statement, user=hospital, comment="差旅只有一次")
+    manager = vendor_user(VendorRole.MANAGER)
+    client.force_login(manager)
+    disputed = client.get(reverse("charges:statement_list"), {"state": "disputed"})
+    assert list(disputed.context["page_obj"]) == [statement]
+    page = client.get(reverse("charges:statement", args=[request_a.pk])).content.decode()
+    assert "差旅只有一次" in page and 'id="dispute-reason"' in page
+    reply = reverse("charges:statement_reply", args=[request_a.pk])
+    empty = client.post(reply, {"message": " "})
+    assert empty.status_code == 200 and "is-invalid" in empty.content.decode()
+    assert ChargeStatement.objects.get().state == "disputed"
+    assert client.post(reply, {"message": "两次到场"}).status_code == 302
+    client.force_login(hospital)
+    page = client.get(reverse("charges:statement", args=[request_a.pk])).content.decode()
+    assert 'id="vendor-answer"' in page and "两次到场" in page
+    assert reverse("charges:statement_accept", args=[request_a.pk]) in page
+    assert page.count('data-step="') == 5  # drafted, reviewed, sent, disputed, answered
+
+
+def test_manager_edits_draft_lines_on_the_page(client, request_a):
+    services.charge_statement_draft(request=request_a)
+    client.force_login(vendor_user(VendorRole.MANAGER))
+    edit = reverse("charges:statement_edit", args=[request_a.pk])
+    bad = client.post(edit, {"quantity-0": "-1"})
+    assert bad.status_code == 200 and "0" in bad.content.decode()
+    assert ChargeStatement.objects.get().total == 570
+    assert client.post(edit, {"quantity-0": "1", "unit_price-1": "250"}).status_code == 302
+    statement = ChargeStatement.objects.get()
+    assert statement.total == 430 and statement.edited_by_hand  # 1 h × 180 + 1 × 250
+    assert client.post(edit, {"reprice": "1"}).status_code == 302
+    statement.refresh_from_db()
+    assert statement.total == 570 and not statement.edited_by_hand
+
+
+def test_credit_note_page_answers_a_dispute(client, request_a):
+    from service.repair_records.services import repair_record_save
+
+    statement = sent_statement(request_a)
+    workflow.charge_statement_dispute(
+        statement=statement, user=hospital_user(request_a.hospital), comment="工时太多"
+    )
+    repair_record_save(request=request_a, author=request_a.repair_record.author, labor_hours=1)
+    client.force_login(vendor_user(VendorRole.MANAGER))
+    url = reverse("charges:credit_note_create", args=[request_a.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and "工时太多" in page.content.decode()
+    assert client.post(url, {"reason": "工时更正"}).status_code == 302
+    statement.refresh_from_db()
+    assert statement.state == "sent" and statement.credit_notes.get().total == -90
+
+
+@pytest.mark.parametrize("value", ["-1", "NaN", "Infinity", "1e400", "x" * 5000, "10000001"])
+def test_absurd_line_values_are_refused_and_change_nothing(client, request_a, value):
+    services.charge_statement_draft(request=request_a)
+    client.force_login(vendor_user(VendorRole.MANAGER))
+    edit = reverse("charges:statement_edit", args=[request_a.pk])
+    response = client.post(edit, {"quantity-0": "1", "unit_price-0": value})
+    assert response.status_code == 200 and "alert-danger" in response.content.decode()
+    statement = ChargeStatement.objects.get()
+    assert statement.total == 570 and not statement.edited_by_hand
+
+
+def test_an_earlier_version_stays_readable_on_the_page(client, request_a):
+    from service.repair_records.services import repair_record_save
+
+    statement = sent_statement(request_a)
+    manager = vendor_user(VendorRole.MANAGER)
+    repair_record_save(request=request_a, author=request_a.repair_record.author, labor_hours=1)
+    workflow.charge_statement_correct(statement=statement, user=manager, message="工时更正")
+    client.force_login(manager)
+    page = client.get(reverse("charges:statement", args=[request_a.pk])).content.decode()
+    assert f"{statement.number}-v2" in page and "480.00" in page
+    earlier = re.search(r'<details class="mb-2" data-version="1">(.*?)</details>', page, re.S)
+    assert earlier is not None
+    text = " ".join(re.sub(r"<[^>]+>", " ", earlier.group(1)).split())
+    assert statement.number in text and "570.00" in text
+    assert "Labor 1.50 h 180.00 270.00" in text  # the reader's words, not the stored ones

@@ -142,6 +142,11 @@ def test_the_projects_handlers_are_registered():
     assert {h.name for h in outbox.handlers_for("charges.statement_accepted")} == {
         "charges.render_statement_pdf"
     }
+    assert {h.name for h in outbox.handlers_for("charges.statement_disputed")} == {
+        "charges.notify_dispute"
+    }
+    for name in ("charges.statement_sent", "charges.statement_answered"):
+        assert {h.name for h in outbox.handlers_for(name)} == {"charges.notify_hospital"}
     assert {h.name for h in outbox.handlers_for("notify.email_queued")} == {"notify.send_email"}
 
 

@@ -84,6 +84,15 @@ class SeedDemoTests(TestCase):
             assert not hospital.departments.filter(responsible_contact=None).exists()
         assert Device.objects.exclude(responsible_contact=None).exists()
 
+    def test_charge_statements_in_every_state_one_disputed_and_answered(self):
+        from charges.models import ChargeStatement, StatementState
+
+        states = set(ChargeStatement.objects.values_list("state", flat=True))
+        assert states == set(StatementState.values)
+        answered = ChargeStatement.objects.get(events__kind="answered")
+        assert answered.events.filter(kind="disputed").exists()
+        assert answered.state == StatementState.SENT
+
     def test_vendor_profile_is_the_seeds_company(self):
         organisation = ServiceOrganisation.objects.get(pk=1)
         assert organisation.name == "青岛青盾医疗科技有限公司"
