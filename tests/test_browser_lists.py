@@ -20,6 +20,7 @@ from accounts.models import VendorRole
 from accounts.tests.factories import vendor_user
 from assets.tests.factories import DeviceFactory
 from charges import services as charges
+from charges import workflow as statement_workflow
 from charges.tests.factories import resolved_request
 from contracts.tests.factories import ContractFactory
 from core.durations import countdown_words
@@ -136,7 +137,11 @@ def demo_like_world() -> dict:
     part = SparePartFactory(part_number="O2-CELL-MAX250", name_zh="氧电池（MAX-250E）")
     parts.stock_receive(part=part, location=bag, quantity=3, user=None)
     parts.stock_reserve(part=part, location=bag, quantity=1, request=requests[0], user=engineer)
-    charges.charge_statement_draft(request=resolved_request(device, engineer=engineer))
+    # A hospital sees a statement only once the vendor's office has reviewed and sent it.
+    manager = vendor_user(VendorRole.MANAGER, username="manager")
+    statement = charges.charge_statement_draft(request=resolved_request(device, engineer=engineer))
+    statement = statement_workflow.charge_statement_review(statement=statement, user=manager)
+    statement_workflow.charge_statement_send(statement=statement, user=manager)
     return {
         "dispatcher": dispatcher,
         "engineer": engineer,
