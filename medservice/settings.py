@@ -374,9 +374,13 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"plain": {"format": "%(levelname)s %(name)s %(message)s"}},
+    "filters": {"refusal_on_one_line": {"()": "core.log_filters.RefusalOnOneLine"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        # A refusal (403) is one line naming the user and the path, not a traceback.
+        "django.request": {"filters": ["refusal_on_one_line"]},
         "django.db.backends": {"level": "WARNING"},
         # WeasyPrint narrates every render step at INFO.
         "weasyprint": {"level": "WARNING"},
