@@ -75,3 +75,37 @@ def test_pages_are_sent_compressed_to_browsers_that_accept_it(client):
     assert b"</html>" in gzip.decompress(page.content)
     plain = client.get("/my-jobs/")
     assert not plain.has_header("Content-Encoding")
+
+
+def test_the_layouts_scripts_wait_in_a_template_for_the_first_paint():
+    """base.html names every script inside <template id="page-scripts"> (not fetched while
+    the style sheets load) but js/page-scripts.js, which starts them afterwards."""
+    base = (ROOT / "templates/base.html").read_text(encoding="utf-8")
+    waiting = re.search(r'<template id="page-scripts">(.*?)</template>', base, re.S)
+    assert waiting is not None and "{% block scripts %}" in waiting.group(1)
+    outside = base.replace(waiting.group(0), "")
+    assert re.findall(r"<script[^>]*>", outside) == [
+        "<script src=\"{% static 'js/page-scripts.js' %}\">"
+    ]
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_scripts_started_after_the_first_paint_work_as_before(phone_page):
+    """htmx (with the page's htmx-config), Bootstrap, app.js and the page's own script all
+    run, in their order, though they start after DOMContentLoaded."""
+    vendor_user(VendorRole.ENGINEER, username="eng-pw")  # password "pw"
+    page = phone_page
+    page.goto("/accounts/login/")
+    page.fill("#id_username", "eng-pw")
+    page.fill("#id_password", "pw")
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r"^https?://[^/]+/$"))
+    page.goto("/my-jobs/")
+    state = page.evaluate(
+        "() => [typeof htmx, htmx.config.includeIndicatorStyles, htmx.config.allowEval,"
+        " typeof bootstrap, document.querySelectorAll('script[src]').length]"
+    )
+    assert state == ["object", False, False, "object", 5]  # the loader and its four
+    page.click(".navbar-toggler")  # Bootstrap's collapse opens the menu
+    page.wait_for_selector("#mainnav.show")
