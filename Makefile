@@ -12,11 +12,21 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/medservice
 APT_RUNTIME := fonts-noto-cjk libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 gettext
 APT_TEST := chromium poppler-utils
 
-.PHONY: run test install deps system-deps test-system-deps messages messages-extract migrate demo lint check \
+.PHONY: run static test install deps system-deps test-system-deps messages messages-extract migrate demo lint check \
         test-sqlite test-postgres clean bench
 
-run: install migrate demo
-	$(PY) manage.py serve --port $(PORT)
+# Served like production: hashed static files with their brotli/gzip copies, cached for ever
+# (a hospital's network is slow). collectstatic runs again only when a static file changed.
+run: install migrate demo static
+	MEDSERVICE_STATIC_COLLECTED=1 $(PY) manage.py serve --port $(PORT)
+
+STATIC_MANIFEST := $(or $(STATIC_ROOT),$(or $(MEDSERVICE_VAR_DIR),var)/staticfiles)/staticfiles.json
+STATIC_SOURCES := $(shell find static */static -type f 2>/dev/null) uv.lock
+
+static: $(STATIC_MANIFEST)
+
+$(STATIC_MANIFEST): $(STATIC_SOURCES) | deps
+	MEDSERVICE_STATIC_COLLECTED=1 $(PY) manage.py collectstatic --noinput -v 0
 
 install: deps system-deps messages
 
@@ -73,6 +83,8 @@ clean:
 
 # Not a test: figures for docs/benchmarks.md, on PostgreSQL (BENCH_DATABASE_URL; visit
 # generation: BENCH_MAINTENANCE_DATABASE_URL, BENCH_DEVICES=100000; spare parts:
-# BENCH_STOCK_DATABASE_URL, BENCH_STOCK_MOVEMENTS=5000000; one of them: python -m bench --only stock).
+# BENCH_STOCK_DATABASE_URL, BENCH_STOCK_MOVEMENTS=5000000; one of them: python -m bench --only stock;
+# the "my jobs" page under Slow 4G, with chromium and the demo served as `make run` does:
+# python -m bench --only page_weight).
 bench: deps
 	$(PY) -m bench

@@ -20,6 +20,7 @@ SOURCES: tuple[str, ...] = (
     "maintenance.agenda.entries",
     "return_visits.agenda.entries",
     "training.agenda.entries",
+    "service.agenda.entries",
 )
 
 Source = Callable[..., Iterable[CalendarEntry]]

@@ -1,6 +1,7 @@
 """`make bench`: the figures of docs/benchmarks.md, measured on PostgreSQL.
 
-    python -m bench [--rebuild] [--runs N] [--only service|maintenance|stock|catalogue]
+    python -m bench [--rebuild] [--runs N]
+                    [--only service|maintenance|stock|catalogue|page_weight]
                     [--devices N] [--movements N]
 
 The planned-maintenance benchmark (visit generation for 100,000 devices, or
@@ -8,7 +9,9 @@ The planned-maintenance benchmark (visit generation for 100,000 devices, or
 page and reservation over 5,000,000 movements, or ``--movements``/``BENCH_STOCK_MOVEMENTS``)
 ``bench/stock.py``, and the catalogue import (check and confirm of a 5,000- and a
 20,000-row workbook, on SQLite and PostgreSQL) ``bench/catalogue_import.py``, each in its
-own database. What follows is the service-request one.
+own database; the engineer's "my jobs" page on a slow network (bytes and first paint under
+Chromium's "Slow 4G", the demo served as `make run` serves it) ``bench/page_weight.py``.
+What follows is the service-request one.
 
 Builds (once; `--rebuild` to start over) a database `medservice_bench` with 1,000,000 closed
 and 20,000 open service requests and their milestones, then reports:
@@ -289,11 +292,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--runs", type=int, default=200)
-    parser.add_argument("--only", choices=["service", "maintenance", "stock", "catalogue"])
+    parser.add_argument(
+        "--only", choices=["service", "maintenance", "stock", "catalogue", "page_weight"]
+    )
     parser.add_argument("--devices", type=int, default=None, help="maintenance: devices")
     parser.add_argument("--movements", type=int, default=None, help="stock: ledger rows")
     args = parser.parse_args()
     print(f"{platform.node()} · {os.cpu_count()} cores · {platform.python_version()}", flush=True)
+    if args.only in (None, "page_weight"):
+        from bench import page_weight
+
+        print("my jobs on a slow network (served as `make run` does, Slow 4G)", flush=True)
+        for line in page_weight.report(page_weight.measure()):
+            print(line, flush=True)
+        if args.only == "page_weight":
+            return
     if args.only in (None, "catalogue"):
         from bench import catalogue_import
 

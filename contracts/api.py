@@ -273,8 +273,9 @@ def agreement_patch(request, agreement_id: Id, payload: AgreementPatch):
 # --- coverage ---------------------------------------------------------------------------
 @router.get("/devices/{device_id}/coverage", response={200: CoverageOut, **READ_ERRORS})
 def device_coverage_read(request, device_id: Id, query: Query[CoverageQuery]):
-    """Which cover the device has at ``at`` and how a repair would be charged for ``cause``
-    (R-3.1-R-3.4, R-6.5, R-7.7, R-7.8)."""
+    # R-3.1-R-3.4, R-6.5, R-7.7, R-7.8.
+    """Which cover the device has at ``at`` and how a repair would be charged for
+    ``cause``."""
     device = get_object_or_404(
         Device.objects.for_user(request.user).select_related("hospital"), pk=device_id
     )

@@ -424,7 +424,8 @@ def visit_list(request, filters: Query[VisitQuery], paging: Query[PageIn]):
 
 @router.post("/visits/special", response={201: VisitOut, **WRITE_ERRORS})
 def visit_special_create(request, payload: SpecialIn):
-    """An ad-hoc special inspection of a device (R-4.1: when something abnormal shows), with
+    # R-4.1: a special inspection when something abnormal shows.
+    """An ad-hoc special inspection of a device (when something abnormal shows), with
     the device's inspection checklist; vendor technical staff."""
     device = resolve(
         Device.objects.for_user(request.user).select_related("hospital"),
@@ -489,7 +490,8 @@ def visit_complete(request, visit_id: Id, payload: CompleteIn):
 
 @router.post("/visits/{visit_id}/sign", response={200: VisitOut, **STATE_ERRORS})
 def visit_sign(request, visit_id: Id, payload: SignIn):
-    """The hospital's confirmation of a done visit (R-2.4); then it is frozen. 409 when it
+    # R-2.4: the customer confirms each maintenance record by signing it.
+    """The hospital's confirmation of a done visit; then it is frozen. 409 when it
     is not done or already signed."""
     visit = get_object_or_404(_visits(request), pk=visit_id)
     require_perm(request, "maintenance.sign_visit", visit)

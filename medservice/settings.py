@@ -128,6 +128,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages compressed on a slow network (static files come compressed from whitenoise,
+    # which answers before this). Django's gzip pads each response against BREACH.
+    "django.middleware.gzip.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -259,20 +262,24 @@ STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "staticfiles"))
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+# Production and `make run` (MEDSERVICE_STATIC_COLLECTED=1, after its collectstatic) serve
+# what `manage.py collectstatic` put in STATIC_ROOT: hashed names (cached for ever by
+# browsers) and their gzip/brotli copies, which a hospital's slow network needs. The tests
+# and `runserver` serve straight from the finders: no collectstatic step, edits show at once.
+STATIC_COLLECTED = PRODUCTION or (
+    not TESTING and _env_bool("MEDSERVICE_STATIC_COLLECTED", default=False)
+)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if PRODUCTION
+            if STATIC_COLLECTED
             else "django.contrib.staticfiles.storage.StaticFilesStorage"
         )
     },
 }
-# Production serves what `manage.py collectstatic` put in STATIC_ROOT: hashed names (cached
-# for ever by browsers) and their gzip/brotli copies. Outside production whitenoise serves
-# straight from the finders: no collectstatic step.
-WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_USE_FINDERS = not STATIC_COLLECTED
 # Source maps are fetched by a developer's tools only; compressing the API docs' 10 MB of
 # them would double the time collectstatic takes.
 WHITENOISE_SKIP_COMPRESS_EXTENSIONS = [
@@ -374,9 +381,13 @@ if PRODUCTION:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"plain": {"format": "%(levelname)s %(name)s %(message)s"}},
+    "filters": {"refusal_on_one_line": {"()": "core.log_filters.RefusalOnOneLine"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {
+        # A refusal (403) is one line naming the user and the path, not a traceback.
+        "django.request": {"filters": ["refusal_on_one_line"]},
         "django.db.backends": {"level": "WARNING"},
         # WeasyPrint narrates every render step at INFO.
         "weasyprint": {"level": "WARNING"},

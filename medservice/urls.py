@@ -4,11 +4,12 @@ from django.urls import include, path
 from core.views import healthz
 
 from .api import api
-from .views import home
+from .views import favicon, home
 
 urlpatterns = [
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
@@ -29,3 +30,8 @@ urlpatterns = [
 ]
 # Uploaded files are never served from MEDIA_URL: each is served by a view that checks
 # the viewer's scope first (a hospital's documents are that hospital's business).
+
+# The error pages: the app's layout, the user's language, the ways back (medservice/errors.py).
+handler403 = "medservice.errors.permission_denied"
+handler404 = "medservice.errors.page_not_found"
+handler500 = "medservice.errors.server_error"

@@ -1,8 +1,11 @@
 """The home dashboard: what the user can see, a device search, quick links."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_GET
 
 from accounts.http import AuthenticatedHttpRequest
 from assets.models import Device
@@ -37,3 +40,11 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         "can_edit_organisation": user.has_perm("customers.change_serviceorganisation"),
     }
     return render(request, "home.html", context)
+
+
+@require_GET
+@cache_control(max_age=24 * 3600, public=True)
+def favicon(request: HttpRequest) -> HttpResponse:
+    """``/favicon.ico``, which browsers ask for on their own: the icon of the static files
+    (a redirect, since its hashed name changes with its content)."""
+    return HttpResponseRedirect(static("favicon.svg"))

@@ -8,6 +8,7 @@ from typing import Any, cast
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema, Status
@@ -147,6 +148,10 @@ class RequestOut(Schema):
     coverage: CoverageOut
     events: list[EventOut]
     milestones: list[MilestoneOut]
+    repair_record_pdf_url: str | None = Field(
+        description="The signed repair record's PDF; null until the customer has signed "
+        "(before that there is no PDF to fetch)"
+    )
 
 
 class RequestSummaryOut(Schema):
@@ -199,6 +204,14 @@ def _event_body(event: ServiceEvent) -> dict:
     }
 
 
+def _record_pdf_url(request: ServiceRequest) -> str | None:
+    """The signed record's PDF; none before the customer signed (no link to a 404)."""
+    record = getattr(request, "repair_record", None)
+    if record is None or not record.is_frozen:
+        return None
+    return reverse("records:record_pdf", args=[request.pk])
+
+
 def request_body(request: ServiceRequest) -> dict:
     """The whole request as the API shows it, its promises as of now."""
     now = timezone.now()
@@ -233,6 +246,7 @@ def request_body(request: ServiceRequest) -> dict:
         },
         "events": [_event_body(e) for e in events],
         "milestones": _milestones(request, now),
+        "repair_record_pdf_url": _record_pdf_url(request),
     }
 
 
@@ -370,7 +384,8 @@ def service_request_event_confirm(request, request_id: Id, event_id: Id, payload
 
 @router.put("/service-requests/{request_id}/root-cause", response={200: RequestOut, **WRITE_ERRORS})
 def service_request_root_cause(request, request_id: Id, payload: RootCauseIn):
-    """The root-cause report of an emergency (R-5.5)."""
+    # R-5.5.
+    """The root-cause report of an emergency."""
     service_request = get_object_or_404(_requests(request), pk=request_id)
     require_perm(request, "service.add_rootcausereport", service_request)
     services.root_cause_report_save(request=service_request, author=request.user, **payload.dict())

@@ -60,7 +60,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "return_visits": _DEVICES | {"contracts", "service", "notify"},
     "charges": _DEVICES | {"contracts", "service", "parts", "notify"},
     # The calendar names its sources by dotted path (agenda/sources.py).
-    "agenda": _PEOPLE | {"maintenance", "return_visits", "training"},
+    "agenda": _PEOPLE | {"maintenance", "return_visits", "training", "service"},
     "medservice": _below("medservice"),
     "demo": _below("demo"),
     "bench": _below("bench"),

@@ -9,14 +9,21 @@ These boot real processes on an embedded SQLite database under a temporary direc
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from .database_template import copy_sqlite_template
-from .served import STALE_HEARTBEAT, environment, manage, served, wait_for
+from .served import BASE_DIR, STALE_HEARTBEAT, environment, manage, served, wait_for
+
+# What `make run` sets for collectstatic and serve (the Makefile's own lines are checked
+# below).
+MAKE_RUN = {"MEDSERVICE_STATIC_COLLECTED": "1"}
+HASHED = re.compile(r'(?:href|src)="(/static/vendor/bootstrap/bootstrap\.min\.[0-9a-f]{12}\.css)"')
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +44,12 @@ def copy_of(migrated, target):
 
 @pytest.fixture(scope="module")
 def embedded(migrated, tmp_path_factory):
-    """`make run`: the embedded defaults, one web master with two processes, one worker."""
+    """`make run`: the embedded defaults, one web master with two processes, one worker,
+    static files collected (hashed, compressed) as the Makefile does."""
     var_dir = copy_of(migrated, tmp_path_factory.mktemp("embedded") / "var")
-    with served(environment(var_dir)) as layout:
+    env = environment(var_dir, **MAKE_RUN)
+    manage(env, "collectstatic", "--noinput", "-v", "0")
+    with served(env) as layout:
         layout.wait_healthy()
         yield layout
 
@@ -50,6 +60,47 @@ def test_serve_runs_one_web_master_with_two_processes_and_one_worker(embedded):
     (worker,) = embedded.huey_workers()
     assert "--number 0" in worker.cmdline  # the one that schedules the periodic jobs
     assert "RUNNING" in embedded.supervisorctl("status", "worker:worker-0")
+
+
+def test_make_run_serves_hashed_compressed_static_files_cached_for_ever(embedded):
+    """Issue 12 §6: what a hospital's slow network gets from `make run` is what production
+    serves: the page names hashed files; each comes brotli- (or gzip-) compressed with a
+    cache of a year or more, marked immutable."""
+    page = embedded.browser().get("/accounts/login/")
+    assert page.status == 200
+    match = HASHED.search(page.text)
+    assert match is not None, page.text[:1500]
+    for encoding in ("br", "gzip"):
+        css = embedded.browser().get(match.group(1), headers={"Accept-Encoding": encoding})
+        assert css.status == 200
+        assert css.headers.get("Content-Encoding") == encoding
+        cache = css.headers["Cache-Control"]
+        assert "immutable" in cache
+        max_age = int(re.search(r"max-age=(\d+)", cache).group(1))  # type: ignore[union-attr]
+        assert max_age >= 365 * 24 * 3600
+        assert len(css.body) < 50_000  # 232 kB of CSS before compression
+    favicon = embedded.browser().get("/favicon.ico")
+    assert favicon.status == 302
+    assert re.fullmatch(r"/static/favicon\.[0-9a-f]{12}\.svg", favicon.headers["Location"])
+
+
+def test_the_makefile_collects_and_serves_the_static_files_that_way():
+    """`make run` runs collectstatic (when a static file changed; -B: as if all had) and
+    serve with MAKE_RUN's variables (make -n prints the commands without running them)."""
+
+    def commands(*args: str) -> list[str]:
+        # -q (question) exits 1 when something is out of date: its listing is still whole.
+        done = subprocess.run(
+            ["make", "-n", *args], cwd=BASE_DIR, capture_output=True, text=True, check=False
+        )
+        return done.stdout.splitlines()
+
+    settings = " ".join(f"{k}={v}" for k, v in MAKE_RUN.items())
+    assert any(settings in line and "manage.py serve" in line for line in commands("run"))
+    assert "static" in next(line for line in commands("-p", "-q") if line.startswith("run:"))
+    assert any(
+        settings in line and "manage.py collectstatic" in line for line in commands("-B", "static")
+    )
 
 
 def test_a_killed_worker_is_restarted_while_the_web_keeps_serving(embedded):

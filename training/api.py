@@ -270,7 +270,8 @@ def session_list(request, filters: Query[TrainingSessionQuery], paging: Query[Pa
 
 @router.post("/training-sessions", response={201: TrainingSessionOut, **WRITE_ERRORS})
 def session_create(request, payload: TrainingSessionIn):
-    """Plan a session (R-2.2). There is no price: training is free (R-2.1)."""
+    # R-2.2 (the schedule); R-2.1 (free).
+    """Plan a session. There is no price: training is free."""
     plan = resolve(TrainingPlan.objects.for_user(request.user), payload.plan_id, "plan_id")
     require_perm(request, "training.add_trainingsession", plan)
     lecturer = resolve(

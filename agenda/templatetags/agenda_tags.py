@@ -16,6 +16,7 @@ KIND_LABELS = {
     "visit": _("Maintenance visit"),
     "return_visit": _("Return visit"),
     "training": _("Training"),
+    "repair": _("Repair job"),
 }
 STATE_LABELS = {
     "planned": _("Planned"),

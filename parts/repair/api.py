@@ -86,9 +86,10 @@ def parts_used_create(
     payload: PartUseIn,
     idempotency_key: str | None = Header(None, alias="Idempotency-Key"),
 ):
+    # R-6.5: a replaced main component's own warranty.
     """Use a part in the repair (default location: the caller's bag). For a main component
     give ``serial`` (fitted), ``removed_component_id`` or ``removed_serial``, and
-    ``removal_fate``; its own warranty starts today in the hospital's zone (R-6.5)."""
+    ``removal_fate``; its own warranty starts today in the hospital's zone."""
     service_request = request_in_scope_or_404(request.user, request_id)
     require_perm(request, "parts.add_stockmovement", service_request)
     part = resolve(SparePart.objects.for_user(request.user), payload.part_id, "part_id")

@@ -735,3 +735,40 @@ def test_the_root_cause_page_saves_the_report(client, engineer, device):
     )
     assert response.status_code == 302
     assert RootCauseReport.objects.get(request=request).explained_to == "王主任"
+
+
+# --- the request page and the API link the PDF only when there is one (issue 12 §5) -------
+def test_the_request_page_says_no_record_yet_and_links_no_pdf(client, engineer, device):
+    request = open_request(device, engineer)
+    client.force_login(engineer)
+    url = reverse("service:request_detail", args=[request.pk])
+    page = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "data-pdf" not in page
+    assert 'data-record-state="none"' in page and "No repair record yet." in page
+    assert "尚无维修记录" in client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    api = client.get(f"/api/v1/service-requests/{request.pk}").json()
+    assert api["repair_record_pdf_url"] is None
+
+
+def test_an_unsigned_record_has_no_pdf_link_and_says_why(client, engineer, device):
+    request = open_request(device, engineer)
+    write_record(request, engineer)
+    client.force_login(engineer)
+    page = client.get(reverse("service:request_detail", args=[request.pk])).content.decode()
+    assert "data-pdf" not in page and 'data-record-state="unsigned"' in page
+    assert reverse("records:record_pdf", args=[request.pk]) not in page
+    assert (
+        client.get(f"/api/v1/service-requests/{request.pk}").json()["repair_record_pdf_url"] is None
+    )
+
+
+def test_a_signed_record_links_a_pdf_that_exists(client, engineer, signed_setup):
+    client.force_login(engineer)
+    page = client.get(reverse("service:request_detail", args=[signed_setup.pk])).content.decode()
+    pdf_url = reverse("records:record_pdf", args=[signed_setup.pk])
+    assert f'href="{pdf_url}" data-pdf' in page and "data-record-state" not in page
+    assert (
+        client.get(f"/api/v1/service-requests/{signed_setup.pk}").json()["repair_record_pdf_url"]
+        == pdf_url
+    )
+    assert client.get(pdf_url).status_code == 200

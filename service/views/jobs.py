@@ -19,14 +19,19 @@ from ._common import iso, with_live_state
 
 # (event, button text, icon, Bootstrap style), in the order an engineer meets them.
 ACTIONS = [
-    (EventType.ARRIVED, _("Arrived on site"), "geo-alt-fill", "btn-primary"),
-    (EventType.SOLUTION_PROPOSED, _("Solution proposed"), "lightbulb", "btn-primary"),
-    (EventType.PAUSED, _("Pause the clock"), "pause-circle", "btn-outline-warning"),
-    (EventType.RESUMED, _("Resume"), "play-circle", "btn-primary"),
-    (EventType.RESOLVED, _("Repair done"), "check-circle", "btn-success"),
-    (EventType.DEPARTED, _("Left, coming back"), "box-arrow-left", "btn-outline-secondary"),
-    (EventType.LOANER_INSTALLED, _("Loaner installed"), "arrow-left-right", "btn-outline-primary"),
-    (EventType.REMOTE_RESOLVED, _("Fixed by phone"), "telephone", "btn-outline-success"),
+    (EventType.ARRIVED, _("Arrived on site"), "bi-geo-alt-fill", "btn-primary"),
+    (EventType.SOLUTION_PROPOSED, _("Solution proposed"), "bi-lightbulb", "btn-primary"),
+    (EventType.PAUSED, _("Pause the clock"), "bi-pause-circle", "btn-outline-warning"),
+    (EventType.RESUMED, _("Resume"), "bi-play-circle", "btn-primary"),
+    (EventType.RESOLVED, _("Repair done"), "bi-check-circle", "btn-success"),
+    (EventType.DEPARTED, _("Left, coming back"), "bi-box-arrow-left", "btn-outline-secondary"),
+    (
+        EventType.LOANER_INSTALLED,
+        _("Loaner installed"),
+        "bi-arrow-left-right",
+        "btn-outline-primary",
+    ),
+    (EventType.REMOTE_RESOLVED, _("Fixed by phone"), "bi-telephone", "btn-outline-success"),
 ]
 
 

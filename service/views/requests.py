@@ -251,6 +251,7 @@ def _detail(
             "conflict": conflict,
             "can_confirm_late": user.has_perm("service.confirm_late_step", service_request),
             "root_cause": root_cause,
+            "has_record": record is not None,
             "record_signed": record is not None and record.is_frozen,
             "server_now": iso(now),
             "zone": service_request.hospital.time_zone,

@@ -151,6 +151,27 @@ def test_an_engineer_runs_the_sign_in_page_one_attendee_after_the_other(
     assert Attendance.objects.count() == 1
 
 
+def test_the_sign_in_page_shows_attendees_no_menu_of_the_logged_in_manager(client, session):
+    """The tablet goes from attendee to attendee while the office is logged in: the sign-in
+    page has no menu, no account menu and no link into the session's management."""
+    client.force_login(vendor_user(VendorRole.MANAGER))
+    page = client.get(url("attendance_sign", session.pk)).content.decode()
+    assert 'id="sign-in-form"' in page
+    assert 'id="mainnav"' not in page  # the main menu and the account's drop-down
+    for management in (
+        reverse("training:session_list"),
+        reverse("training:plan_list"),
+        url("session_detail", session.pk),
+        reverse("service:board"),
+        reverse("accounts:logout"),
+        "/",
+    ):
+        assert f'href="{management}"' not in page, management
+    # Any other page keeps the manager's menu.
+    detail = client.get(url("session_detail", session.pk)).content.decode()
+    assert 'id="mainnav"' in detail and f'href="{reverse("training:session_list")}"' in detail
+
+
 def test_the_sign_in_page_wants_a_signature_until_the_sheet_is_uploaded(
     client, session, department
 ):
