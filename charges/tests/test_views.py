@@ -270,3 +270,19 @@ def test_an_earlier_version_stays_readable_on_the_page(client, request_a):
     text = " ".join(re.sub(r"<[^>]+>", " ", earlier.group(1)).split())
     assert statement.number in text and "570.00" in text
     assert "Labor 1.50 h 180.00 270.00" in text  # the reader's words, not the stored ones
+
+
+def test_the_request_page_links_a_hospital_to_its_statement_only_once_sent(client, request_a):
+    """A hospital user is never sent from the request to a statement page that is a 404."""
+    statement = services.charge_statement_draft(request=request_a)
+    link = reverse("charges:statement", args=[request_a.pk])
+    request_page = reverse("service:request_detail", args=[request_a.pk])
+    client.force_login(vendor_user(VendorRole.MANAGER))
+    assert link in client.get(request_page).content.decode()
+    client.force_login(hospital_user(request_a.hospital))
+    assert link not in client.get(request_page).content.decode()
+    manager = vendor_user(VendorRole.MANAGER)
+    statement = workflow.charge_statement_review(statement=statement, user=manager)
+    workflow.charge_statement_send(statement=statement, user=manager)
+    assert link in client.get(request_page).content.decode()
+    assert client.get(link).status_code == 200
