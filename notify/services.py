@@ -251,3 +251,16 @@ def preferences_set(*, user: User, choices: dict[str, Iterable[str]]) -> None:
             kind=kind,
             defaults={"channels": [Channel.INBOX, *(c for c in CHOOSABLE if c in set(channels))]},
         )
+
+
+@transaction.atomic
+def sms_gateway_save(
+    *, method: str, url: str, headers: dict, body: str, active: bool
+) -> SmsGateway:
+    """Set the SMS gateway's request template (refused unless it carries {phone}, {text})."""
+    gateway = SmsGateway.objects.filter(pk=1).first() or SmsGateway(pk=1)
+    gateway.method, gateway.url, gateway.headers, gateway.body = method, url, headers, body
+    gateway.active = active
+    gateway.full_clean()
+    gateway.save()
+    return gateway

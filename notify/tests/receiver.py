@@ -24,6 +24,10 @@ class Receiver:
         self.webhook_secret = ""
         self.port = 0
         self.lock = threading.Lock()
+        # hold: answer nothing until ``release`` is set (a worker killed mid-delivery).
+        self.hold = False
+        self.held = threading.Event()
+        self.release = threading.Event()
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
@@ -81,6 +85,9 @@ def loopback_receiver() -> Iterator[Receiver]:
                         "status": status,
                     }
                 )
+            if receiver.hold:
+                receiver.held.set()
+                receiver.release.wait(60)
             data = json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
