@@ -34,10 +34,9 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
 
 @admin.register(GroupRobot)
 class GroupRobotAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "hospital", "active"]
+    list_display = ["name", "kind", "hospital_id", "active"]
     list_filter = ["kind", "active"]
-    search_fields = ["name", "hospital__name"]
-    raw_id_fields = ["hospital"]
+    search_fields = ["name"]
 
 
 @admin.register(SmsGateway)

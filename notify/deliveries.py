@@ -129,7 +129,7 @@ SENDERS = {
 def delivery_send(event: OutboxEvent) -> None:
     """The outbox handler of ``notify.delivery_due``."""
     delivery = (
-        Delivery.objects.select_for_update()
+        Delivery.objects.select_for_update(of=("self",))
         .select_related("robot")
         .filter(pk=event.payload["delivery_id"])
         .first()

@@ -64,7 +64,7 @@ def _resolve(host: str, port: int) -> list[IPAddress]:
     except ValueError:
         pass
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
 
 
 def _split(url: str) -> tuple[str, str, int]:

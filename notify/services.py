@@ -3,7 +3,7 @@ outbox), and mark what they have read."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -227,7 +227,7 @@ CHOOSABLE = (Channel.EMAIL, Channel.WECOM, Channel.DINGTALK, Channel.SMS)
 
 
 @transaction.atomic
-def preferences_set(*, user: User, choices: dict[str, Iterable[str]]) -> None:
+def preferences_set(*, user: User, choices: Mapping[str, Iterable[str]]) -> None:
     """Store the channels ``user`` wants per kind; the inbox is always on. An unknown kind
     or channel is refused on its field and nothing is stored."""
     from django.core.exceptions import ValidationError

@@ -76,7 +76,7 @@ def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def deliveries_for(request: HttpRequest, about: str, pk: int) -> HttpResponse:
+def deliveries_for(request: AuthenticatedHttpRequest, about: str, pk: int) -> HttpResponse:
     """The fragment "told: 张伟 by WeCom 09:02 ✓" of one record (loaded by htmx from the
     record's page). The record must be in the viewer's scope (its model's ``for_user``);
     another hospital's record is a 404."""

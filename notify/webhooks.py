@@ -159,7 +159,7 @@ def webhook_send(event: OutboxEvent) -> None:
     """The outbox handler of ``notify.webhook_due``: one attempt, marked in the claim's
     transaction; a failure schedules the next attempt (see the module's docstring)."""
     delivery = (
-        WebhookDelivery.objects.select_for_update()
+        WebhookDelivery.objects.select_for_update(of=("self",))
         .select_related("subscription")
         .filter(pk=event.payload["webhook_delivery_id"])
         .first()

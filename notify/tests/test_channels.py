@@ -76,7 +76,7 @@ def test_wecom_robot_gets_the_documented_text_message_with_an_absolute_link(
     receiver, hospital, zhang
 ):
     GroupRobot.objects.create(
-        kind="wecom", name="ICU group", hospital=hospital, webhook_url=receiver.url("/wecom")
+        kind="wecom", name="ICU group", hospital_id=hospital.pk, webhook_url=receiver.url("/wecom")
     )
     preferences_set(user=zhang, choices={"sla_at_risk": ["wecom"]})
     tell([zhang], hospital)
@@ -94,7 +94,7 @@ def test_wecom_robot_gets_the_documented_text_message_with_an_absolute_link(
 def test_a_dingtalk_robot_with_the_right_secret_is_told(receiver, hospital, zhang):
     receiver.dingtalk_secret = "SEC-right"
     GroupRobot.objects.create(
-        kind="dingtalk", name="钉钉群", hospital=hospital,
+        kind="dingtalk", name="钉钉群", hospital_id=hospital.pk,
         webhook_url=receiver.url("/dingtalk") + "?access_token=t", secret="SEC-right",
     )  # fmt: skip
     preferences_set(user=zhang, choices={"sla_at_risk": ["dingtalk"]})
@@ -115,7 +115,7 @@ def test_a_dingtalk_secret_that_fails_the_signature_is_a_visible_failed_delivery
     settings.CHANNEL_MAX_ATTEMPTS = 2
     receiver.dingtalk_secret = "SEC-right"
     GroupRobot.objects.create(
-        kind="dingtalk", name="钉钉群", hospital=hospital,
+        kind="dingtalk", name="钉钉群", hospital_id=hospital.pk,
         webhook_url=receiver.url("/dingtalk"), secret="SEC-wrong",
     )  # fmt: skip
     preferences_set(user=zhang, choices={"sla_at_risk": ["dingtalk"]})
@@ -133,7 +133,7 @@ def test_a_dingtalk_secret_that_fails_the_signature_is_a_visible_failed_delivery
 
 def test_a_robot_answering_500_is_retried_and_sent_once(receiver, hospital, zhang):
     robot = GroupRobot.objects.create(
-        kind="wecom", name="ICU", hospital=hospital, webhook_url=receiver.url("/wecom-down")
+        kind="wecom", name="ICU", hospital_id=hospital.pk, webhook_url=receiver.url("/wecom-down")
     )
     preferences_set(user=zhang, choices={"sla_at_risk": ["wecom"]})
     tell([zhang], hospital)
