@@ -18,7 +18,7 @@ APT_TEST := chromium poppler-utils
 # Served like production: hashed static files with their brotli/gzip copies, cached for ever
 # (a hospital's network is slow). collectstatic runs again only when a static file changed.
 run: install migrate demo static
-	MEDSERVICE_STATIC_COLLECTED=1 $(PY) manage.py serve --port $(PORT)
+	SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}" MEDSERVICE_STATIC_COLLECTED=1 $(PY) manage.py serve --port $(PORT)
 
 STATIC_MANIFEST := $(or $(STATIC_ROOT),$(or $(MEDSERVICE_VAR_DIR),var)/staticfiles)/staticfiles.json
 STATIC_SOURCES := $(shell find static */static -type f 2>/dev/null) uv.lock

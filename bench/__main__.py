@@ -1,7 +1,7 @@
 """`make bench`: the figures of docs/benchmarks.md, measured on PostgreSQL.
 
     python -m bench [--rebuild] [--runs N]
-                    [--only service|maintenance|stock|catalogue|page_weight]
+                    [--only service|maintenance|stock|catalogue|page_weight|notify]
                     [--devices N] [--movements N]
 
 The planned-maintenance benchmark (visit generation for 100,000 devices, or
@@ -293,12 +293,21 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true")
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument(
-        "--only", choices=["service", "maintenance", "stock", "catalogue", "page_weight"]
+        "--only",
+        choices=["service", "maintenance", "stock", "catalogue", "page_weight", "notify"],
     )
     parser.add_argument("--devices", type=int, default=None, help="maintenance: devices")
     parser.add_argument("--movements", type=int, default=None, help="stock: ledger rows")
     args = parser.parse_args()
     print(f"{platform.node()} · {os.cpu_count()} cores · {platform.python_version()}", flush=True)
+    if args.only in (None, "notify"):
+        from bench import notify
+
+        print("notify: a burst of 1,000 notifications told by one worker", flush=True)
+        for name, figure in notify.measure().items():
+            print(f"{name:44} {figure}", flush=True)
+        if args.only == "notify":
+            return
     if args.only in (None, "page_weight"):
         from bench import page_weight
 

@@ -328,7 +328,25 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "medservice@localhost"
 # for ever (Django's default is no timeout at all).
 EMAIL_TIMEOUT = _env_int("EMAIL_TIMEOUT", 10, minimum=1)
 if not PRODUCTION and not os.environ.get("EMAIL_HOST"):
-    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    # Without a mail server (`make run`, development) each message is a file under var/mail.
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+
+# --- channels and webhooks (notify) ---------------------------------------------------------
+# A delivery that fails (a robot answering 500, SMTP refusing) is tried again after 30 s,
+# 1 min, 2 min … at most an hour, CHANNEL_MAX_ATTEMPTS times; a webhook for 24 hours.
+CHANNEL_MAX_ATTEMPTS = _env_int("CHANNEL_MAX_ATTEMPTS", 10, minimum=1)
+CHANNEL_RETRY_BASE_SECONDS = 30
+CHANNEL_RETRY_CAP_SECONDS = 3600
+CHANNEL_HTTP_TIMEOUT = _env_int("CHANNEL_HTTP_TIMEOUT", 10, minimum=1)
+WEBHOOK_RETRY_BASE_SECONDS = 60
+WEBHOOK_RETRY_CAP_SECONDS = 3600
+WEBHOOK_RETRY_HOURS = 24
+# Internal hosts or networks that robots, the SMS gateway and webhooks may call anyway
+# (comma-separated names or CIDRs, e.g. "10.1.0.0/16,sms.intranet"); none by default.
+WEBHOOK_ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("WEBHOOK_ALLOWED_HOSTS", "").split(",") if h.strip()
+]
 
 # --- API ------------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50

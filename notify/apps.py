@@ -9,6 +9,14 @@ class NotifyConfig(AppConfig):
     def ready(self) -> None:
         from core import outbox
 
-        from . import emails
+        from . import deliveries, emails, webhooks
 
+        # E-mails queued before deliveries existed (issue 11) are still sent by this one.
         outbox.register(emails.HANDLER, events=[emails.EMAIL_QUEUED], func=emails.email_send)
+        outbox.register(
+            deliveries.HANDLER, events=[deliveries.DELIVERY_DUE], func=deliveries.delivery_send
+        )
+        outbox.register(
+            webhooks.SEND_HANDLER, events=[webhooks.WEBHOOK_DUE], func=webhooks.webhook_send
+        )
+        outbox.register(webhooks.RELAY_HANDLER, events=webhooks.EVENT_KINDS, func=webhooks.relay)

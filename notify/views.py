@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -52,3 +53,40 @@ def mark_all_read(request: AuthenticatedHttpRequest) -> HttpResponse:
     if count:
         messages.success(request, _("All messages marked as read."))
     return redirect("notify:inbox")
+
+
+@login_required
+def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """ "My notifications": the channels I get per kind (the inbox is always on)."""
+    if request.method == "POST":
+        choices = {
+            row["kind"]: request.POST.getlist(f"channels-{row['kind']}")
+            for row in selectors.preferences_of(request.user)
+        }
+        services.preferences_set(user=request.user, choices=choices)
+        messages.success(request, _("Your notification settings are saved."))
+        return redirect("notify:preferences")
+    rows = selectors.preferences_of(request.user)
+    return render(
+        request,
+        "notify/preferences.html",
+        {"rows": rows, "channels": [(c.value, c.label) for c in services.CHOOSABLE]},
+    )
+
+
+@login_required
+@require_GET
+def deliveries_for(request: AuthenticatedHttpRequest, about: str, pk: int) -> HttpResponse:
+    """The fragment "told: 张伟 by WeCom 09:02 ✓" of one record (loaded by htmx from the
+    record's page). The record must be in the viewer's scope (its model's ``for_user``);
+    another hospital's record is a 404."""
+    try:
+        model = apps.get_model(about)
+    except (LookupError, ValueError):
+        raise Http404 from None
+    manager = model._default_manager
+    if not hasattr(manager, "for_user"):
+        raise Http404
+    get_object_or_404(manager.for_user(request.user), pk=pk)
+    rows = selectors.deliveries_about(about_type=about, about_id=pk, user=request.user)[:50]
+    return render(request, "notify/_deliveries.html", {"deliveries": rows})

@@ -193,6 +193,8 @@ def _at_risk_notices(milestone: Milestone, people: list[User], url: str) -> list
             body=f"{body}\n\n{_details(facts)}",
             url=url,
             dedupe_key_prefix=f"{KIND_AT_RISK}:{milestone.pk}",
+            about=milestone.request,
+            hospital_id=milestone.request.hospital_id,
         )
     ]
 
@@ -216,6 +218,8 @@ def _breach_notices(milestone: Milestone, managers: list[User], url: str) -> lis
             body=f"{body}\n\n{_details(facts)}",
             url=url,
             dedupe_key_prefix=f"{KIND_BREACHED}:{milestone.pk}",
+            about=milestone.request,
+            hospital_id=milestone.request.hospital_id,
         )
     ]
     contact = request.department.responsible_contact
@@ -241,6 +245,8 @@ def _breach_notices(milestone: Milestone, managers: list[User], url: str) -> lis
                 + _details(facts),
                 url="",
                 dedupe_key_prefix=f"{KIND_BREACHED}:{milestone.pk}:hospital",
+                about=milestone.request,
+                hospital_id=milestone.request.hospital_id,
                 also_email=[contact.email],
             )
         )
@@ -264,6 +270,8 @@ def _spare_parts_notice(milestone: Milestone, people: list[User], url: str) -> N
         + _details(facts),
         url=url,
         dedupe_key_prefix=f"{KIND_SPARE_PARTS}:{milestone.pk}",
+        about=milestone.request,
+        hospital_id=milestone.request.hospital_id,
     )
 
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import io
+import json
 import re
+import uuid
 from typing import Any
 
 import pytest
@@ -40,6 +42,7 @@ from customers.tests.factories import (
 )
 from maintenance.models import VisitPhoto
 from maintenance.services import visit_special_create
+from notify.models import WebhookDelivery, WebhookSubscription
 from notify.services import notify_users
 from parts.loaners.services import loaner_create
 from parts.services import part_create, stock_location_create
@@ -215,7 +218,17 @@ class World:
             serial_number=f"LN-{tag}",
             location=stock_location_create(kind="central", name=f"Loaner shelf {tag}"),
         )
+        webhook_subscription = WebhookSubscription.objects.create(
+            name=f"Hook {tag}", url="https://erp.example.com/hook", secret="x" * 20,
+            event_kinds=["service.request_opened"],
+        )  # fmt: skip
+        webhook_delivery = WebhookDelivery.objects.create(
+            delivery_id=uuid.uuid4(), subscription=webhook_subscription, source_key=tag,
+            event_kind="service.request_opened", body=json.dumps({"data": {"tag": tag}}),
+        )  # fmt: skip
         return {
+            "webhook_subscription": webhook_subscription,
+            "webhook_delivery": webhook_delivery,
             "spare_part": spare_part,
             "loaner": loaner,
             "hospital": hospital,
@@ -347,6 +360,8 @@ WEB_VIEWS: dict[str, dict[str, str] | str | None] = {
     "notify:inbox": None,
     "notify:mark_all_read": None,
     "notify:message": {"pk": "message"},
+    "notify:preferences": None,
+    "notify:deliveries_for": {"about": "=service.servicerequest", "pk": "request"},
     "regimes:overview": None,
     "regimes:hospital_regime": {"hospital_pk": "hospital"},
     "regimes:document_create": {"hospital_pk": "hospital"},
@@ -664,6 +679,12 @@ def test_vendor_roles_read_everything_and_write_what_their_role_allows(client, w
 # A valid body per write operation, so that a refusal is the scope's and not the schema's.
 API_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/v1/service-organisation"): {"hotline": "x"},
+    ("PUT", "/api/v1/notification-preferences"): {
+        "preferences": [{"kind": "sla_at_risk", "channels": ["email"]}]
+    },
+    ("PATCH", "/api/v1/webhook-subscriptions/{subscription_id}"): {"name": "x"},
+    ("POST", "/api/v1/webhook-deliveries/{webhook_delivery_id}/redeliver"): {},
+    ("PUT", "/api/v1/sms-gateway"): {"url": "https://sms.example.com/?to={phone}&t={text}"},
     ("PATCH", "/api/v1/hospitals/{hospital_id}"): {"name": "x"},
     ("PATCH", "/api/v1/departments/{department_id}"): {"name": "x"},
     ("PATCH", "/api/v1/contacts/{contact_id}"): {"name": "x"},
@@ -736,6 +757,12 @@ API_BODIES: dict[tuple[str, str], dict[str, Any]] = {
 # Create operations: a body that points at B's records (the answer must be 422 or 403).
 API_CREATES = {
     ("POST", "/api/v1/hospitals"): lambda b: {"name": "new"},
+    ("POST", "/api/v1/webhook-subscriptions"): lambda b: {
+        "name": "new",
+        "url": "http://169.254.169.254/",
+        "secret": "x" * 20,
+        "event_kinds": ["service.request_opened"],
+    },
     ("POST", "/api/v1/departments"): lambda b: {"hospital_id": b["hospital"].pk, "name": "x"},
     ("POST", "/api/v1/contacts"): lambda b: {"hospital_id": b["hospital"].pk, "name": "x"},
     ("POST", "/api/v1/product-models"): lambda b: {"manufacturer": "m", "name": "new"},
@@ -828,6 +855,8 @@ API_PARAMS = {
     "attendance_id": "attendance",
     "return_visit_id": "return_visit",
     "loaner_id": "loaner",
+    "subscription_id": "webhook_subscription",
+    "webhook_delivery_id": "webhook_delivery",
 }
 GLOBAL_READS = {"/api/v1/service-organisation", "/api/v1/me"}
 # The vendor's own business (parts, prices, stock): hospital users are refused outright.
@@ -837,7 +866,12 @@ VENDOR_ONLY_READS = {
     "/api/v1/stock",
     "/api/v1/stock-movements",
     "/api/v1/loaners",
+    "/api/v1/webhook-event-kinds",
+    "/api/v1/webhook-subscriptions",
+    "/api/v1/sms-gateway",
 }
+# The caller's own settings: everyone may change theirs (nothing of anyone else's).
+OWN_WRITES = {("PUT", "/api/v1/notification-preferences")}
 
 
 def _operations(client) -> list[tuple[str, str]]:
@@ -910,6 +944,8 @@ def test_hospital_a_cannot_read_or_change_hospital_b_in_the_api(client, world, w
             method, url, _json(body), content_type="application/json", **headers
         )
         expected = 403 if not b_scoped else 404
+        if (method, path) in OWN_WRITES:
+            expected = 200
         assert response.status_code == expected, (who, method, path, response.status_code)
     assert world.snapshot() == before
 

@@ -1,7 +1,7 @@
-"""E-mail through the outbox (issue 11 §2): a message per outbox event, sent by the worker
-after the commit to a real SMTP server on loopback; a refused address is retried alone, a
-retry never sends again what already went, and every copy of one message has one
-Message-ID."""
+"""E-mail through the outbox (issue 11 §2, issue 13 §2): a delivery row and an outbox event
+per message, sent by the worker after the commit to a real SMTP server on loopback; a
+refused address is retried alone, a retry never sends again what already went, and every
+copy of one message has one Message-ID."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ from accounts.tests.factories import UserFactory
 from core import outbox
 from core.models import DeliveryState, OutboxDelivery, OutboxEvent
 from core.tests.smtp import loopback_smtp
-from notify.emails import EMAIL_QUEUED, HANDLER, message_id
-from notify.models import InboxMessage
+from notify.deliveries import DELIVERY_DUE, message_id
+from notify.models import Delivery, InboxMessage
 from notify.services import notify_users
 
 pytestmark = pytest.mark.django_db
@@ -49,22 +49,22 @@ def tell(users, **extra):
 
 
 def deliveries() -> dict[str, tuple[str, int]]:
-    return {
-        d.event.payload["to"][0]: (d.state, d.attempts)
-        for d in OutboxDelivery.objects.filter(handler=HANDLER).select_related("event")
-    }
+    return {d.address: (d.state, d.attempts) for d in Delivery.objects.filter(channel="email")}
 
 
-def test_one_event_per_message_written_with_the_inbox_rows(people):
+def test_one_event_per_message_written_with_the_inbox_rows(people, settings):
+    settings.SITE_URL = "http://127.0.0.1:8000"
     tell(people, also_email=["nurse@hospital.example"])
-    events = OutboxEvent.objects.filter(name=EMAIL_QUEUED).order_by("pk")
-    assert [e.payload["to"] for e in events] == [
-        ["li@vendor.example"],
-        ["wang@vendor.example"],
-        ["nurse@hospital.example"],
+    events = OutboxEvent.objects.filter(name=DELIVERY_DUE).order_by("pk")
+    mails = [Delivery.objects.get(pk=e.payload["delivery_id"]) for e in events]
+    assert [m.address for m in mails] == [
+        "li@vendor.example",
+        "wang@vendor.example",
+        "nurse@hospital.example",
     ]
-    assert events[0].payload["subject"] == "SR-2026-000001: at risk"
-    assert "/service-requests/1/" in events[0].payload["body"]
+    assert mails[0].subject == "SR-2026-000001: at risk"
+    # An absolute link, from SITE_URL.
+    assert mails[0].url == "http://127.0.0.1:8000/service-requests/1/"
     assert InboxMessage.objects.count() == 2
 
 
@@ -77,10 +77,10 @@ def test_a_refused_address_is_retried_alone_and_nothing_goes_twice(
     assert mailbox.received() == [(["li@vendor.example"], "SR-2026-000001: at risk")]
     state = deliveries()
     assert state == {
-        "li@vendor.example": ("delivered", 1),
+        "li@vendor.example": ("sent", 1),
         "wang@vendor.example": ("pending", 1),
     }
-    wang = OutboxDelivery.objects.get(event__payload__to=["wang@vendor.example"])
+    wang = Delivery.objects.get(address="wang@vendor.example")
     assert "no such user here" in wang.last_error
 
     mailbox.refused = set()
@@ -91,7 +91,7 @@ def test_a_refused_address_is_retried_alone_and_nothing_goes_twice(
         (["li@vendor.example"], "SR-2026-000001: at risk"),
         (["wang@vendor.example"], "SR-2026-000001: at risk"),
     ]
-    assert deliveries()["wang@vendor.example"] == (DeliveryState.DELIVERED, 2)
+    assert deliveries()["wang@vendor.example"] == ("sent", 2)
 
 
 def test_a_mail_server_that_is_down_is_tried_again_later(
@@ -103,22 +103,25 @@ def test_a_mail_server_that_is_down_is_tried_again_later(
         tell(people)
     assert set(deliveries().values()) == {("pending", 1)}
     assert all(
-        "ConnectionRefusedError" in d.last_error
-        for d in OutboxDelivery.objects.filter(handler=HANDLER)
+        "ConnectionRefusedError" in d.last_error for d in Delivery.objects.filter(channel="email")
     )
+    # Each waits for its next attempt as a new outbox event, due later.
+    assert OutboxDelivery.objects.filter(state=DeliveryState.PENDING).count() == 2
     assert InboxMessage.objects.count() == 2  # the inbox does not wait for the mail
 
 
 def test_every_copy_of_a_message_has_the_message_id_of_its_event(mailbox, people, settings):
     tell(people[:1])
-    event = OutboxEvent.objects.get(name=EMAIL_QUEUED)
+    event = OutboxEvent.objects.get(name=DELIVERY_DUE)
     outbox.deliver_due()
+    # As if the worker died after sending and before its commit: both marks undone.
     OutboxDelivery.objects.filter(event=event).update(
-        state=DeliveryState.PENDING,
-        delivered_at=None,  # as if the worker died after sending
+        state=DeliveryState.PENDING, delivered_at=None
     )
+    Delivery.objects.filter(channel="email").update(state="pending", sent_at=None)
     outbox.deliver_due()
     (first_to, first), (second_to, second) = mailbox.messages()
     assert first_to == second_to == ["li@vendor.example"]
-    assert first["Message-ID"] == second["Message-ID"] == message_id(event)
+    mail = Delivery.objects.get(channel="email")
+    assert first["Message-ID"] == second["Message-ID"] == message_id(mail)
     assert first["From"] == settings.DEFAULT_FROM_EMAIL
