@@ -34,7 +34,7 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
 
 @admin.register(GroupRobot)
 class GroupRobotAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "hospital_id", "active"]
+    list_display = ["name", "kind", "hospital", "active"]
     list_filter = ["kind", "active"]
     search_fields = ["name"]
 

@@ -104,9 +104,14 @@ class GroupRobot(models.Model):
 
     kind = models.CharField(_("kind"), max_length=10, choices=RobotKind.choices)
     name = models.CharField(_("name"), max_length=100)
-    # The hospital's id: a plain column, because notify sits beside customers and may not
-    # name it (tests/test_architecture.py); a region's id can join it the same way.
-    hospital_id = models.PositiveBigIntegerField(_("hospital id"), null=True, db_index=True)
+    hospital = models.ForeignKey(
+        "customers.Hospital",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="group_robots",
+        verbose_name=_("hospital"),
+    )
     webhook_url = models.URLField(_("webhook address"), max_length=500)
     # DingTalk's "加签" secret (SEC…); WeCom robots have none.
     secret = models.CharField(_("signing secret"), max_length=200, blank=True)

@@ -10,6 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('notify', '0001_inbox_message'),
+        ('customers', '0004_help_texts_without_requirement_ids'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -52,7 +53,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('wecom', 'WeCom group robot'), ('dingtalk', 'DingTalk group robot')], max_length=10, verbose_name='kind')),
                 ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('hospital_id', models.PositiveBigIntegerField(db_index=True, null=True, verbose_name='hospital id')),
+                ('hospital', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='group_robots', to='customers.hospital', verbose_name='hospital')),
                 ('webhook_url', models.URLField(max_length=500, verbose_name='webhook address')),
                 ('secret', models.CharField(blank=True, max_length=200, verbose_name='signing secret')),
                 ('active', models.BooleanField(default=True, verbose_name='active')),
