@@ -12,6 +12,8 @@ from datetime import date, datetime, time, timedelta
 from typing import TypedDict
 from zoneinfo import ZoneInfo
 
+from django.utils import timezone
+
 from accounts.models import User
 from customers.models import Hospital
 from return_visits.models import ReturnVisit, ReturnVisitState
@@ -53,11 +55,17 @@ def _last_month(today: date) -> date:
     return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
 
 
-def _complete(visit: ReturnVisit, n: int, engineer: User) -> None:
-    """Fill in and sign ``visit``'s sheet on its due day, as the engineer's phone would."""
+def _complete(
+    visit: ReturnVisit, n: int, engineer: User, *, sign: bool = True, on: date | None = None
+) -> None:
+    """Fill in and sign ``visit``'s sheet on its due day (or ``on``), as the engineer's phone
+    would; ``sign=False`` leaves it waiting for both signatures."""
     zone = ZoneInfo(visit.hospital.time_zone)
     plan = SHEETS[n % len(SHEETS)]
-    recorded_at = datetime.combine(visit.due_on, time(10, 30), tzinfo=zone)
+    day = on or visit.due_on
+    recorded_at = datetime.combine(day, time(10, 30), tzinfo=zone)
+    if on is not None:  # today: not later than now
+        recorded_at = min(recorded_at, timezone.now())
     devices = list(department_devices(visit.department))
     people = department_people(visit.department)[:2] or [{"name": "科室负责人", "role": ""}]
     rows = [{"device": d.pk, "state": "normal", "note": ""} for d in devices]
@@ -74,9 +82,11 @@ def _complete(visit: ReturnVisit, n: int, engineer: User) -> None:
         findings=findings if devices else [],
         satisfaction=plan["satisfaction"],
         comments=plan["comments"],
-        visited_on=visit.due_on,
+        visited_on=day,
         now=recorded_at,
     )
+    if not sign:
+        return
     return_visit_sign(
         visit=visit,
         role="engineer",

@@ -44,6 +44,7 @@ from .catalogue import (
     HospitalSpec,
 )
 from .charges_seeding import seed_charges
+from .homes_seeding import seed_homes
 from .loaners_seeding import seed_loaners
 from .maintenance_seeding import seed_maintenance
 from .parts_seeding import seed_bag_holds, seed_parts
@@ -165,6 +166,7 @@ class _Seeder:
         seed_repair_parts(created=self.created)
         seed_bag_holds(created=self.created)
         seed_charges(created=self.created)
+        seed_homes(users=self.users, hospitals=self.hospitals, now=self.now, created=self.created)
 
     # people and organisations
     def organisation(self) -> None:

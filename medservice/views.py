@@ -1,9 +1,11 @@
-"""The home dashboard: what the user can see, a device search, quick links."""
+"""The home page: each role starts where its work is (issue 13 §4, ``medservice.homes``),
+with a device search, what the user can see, quick links."""
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.templatetags.static import static
+from django.utils import timezone
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
@@ -12,6 +14,10 @@ from assets.models import Device
 from contracts.models import Contract, MaintenanceAgreement
 from customers.models import Hospital
 from customers.scoping import scope_for
+from service.forms import PAUSE_REASON_LABELS
+from service.views._common import iso
+
+from .homes import HOSPITAL, home_kind, panels_for
 
 
 @login_required
@@ -21,7 +27,15 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     # Contracts are commercial documents: vendor staff and equipment administrators only.
     sees_contracts = scope.all_hospitals or bool(scope.hospital_ids)
     membership = getattr(user, "hospital_membership", None) if not user.is_vendor_staff else None
+    now = timezone.now()
+    kind = home_kind(user)
     context = {
+        "home_kind": kind,
+        "panels": panels_for(request, kind=kind, now=now),
+        "server_now": iso(now),
+        "pause_reasons": list(PAUSE_REASON_LABELS.items()),
+        "can_report": kind == HOSPITAL and user.has_perm("service.add_servicerequest"),
+        "can_log_call": kind != HOSPITAL and user.has_perm("service.add_servicerequest"),
         "hospital_count": Hospital.objects.for_user(user).count(),
         "device_count": Device.objects.for_user(user).count(),
         "out_of_use_count": Device.objects.for_user(user)

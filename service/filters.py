@@ -3,7 +3,7 @@ API and the export alike (``core.filtering``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django import forms
@@ -11,12 +11,25 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.filtering import ChoiceFilter, ListFilterSet, RecordFilter, TextFilter, in_scope
+from core.filtering import (
+    ChoiceFilter,
+    DayFilter,
+    ListFilterSet,
+    RecordFilter,
+    TextFilter,
+    in_scope,
+)
 from customers.models import Hospital
 
 from . import selectors
 from .forms import STATE_FILTERS, engineers_queryset
 from .models import ServiceRequest, Severity
+
+# What a request can be waiting for, as the homes count them (issue 13 §4).
+WAITING_FOR = [
+    ("engineer", _("An engineer")),
+    ("hospital_signature", _("The hospital's signature")),
+]
 
 
 def _engineers(request: Any) -> QuerySet:
@@ -74,7 +87,21 @@ class RequestFilterSet(BoardFilterSet):
         method="by_state",
     )
 
-    field_order = ["q", "state", "hospital", "engineer", "severity"]
+    waiting = ChoiceFilter(
+        label=_("Waiting for"),
+        choices=WAITING_FOR,
+        empty_label=_("Anything"),
+        method="by_waiting",
+        api_description="engineer: open and nobody assigned; "
+        "hospital_signature: the repair record signed by the engineer, not yet by the hospital",
+    )
+    reported_on = DayFilter(
+        label=_("Reported on"),
+        method="by_reported_on",
+        api_description="Reported on this day, in the caller's time zone",
+    )
+
+    field_order = ["q", "state", "hospital", "engineer", "severity", "waiting", "reported_on"]
 
     def by_state(
         self, requests: QuerySet[ServiceRequest], name: str, state: str
@@ -83,6 +110,22 @@ class RequestFilterSet(BoardFilterSet):
             return requests.filter(is_open=False)
         # A state of the promises lists the board's way: nearest deadline first.
         return selectors.dispatch_board(requests=super().by_state(requests, name, state))  # type: ignore[arg-type]
+
+    def by_waiting(
+        self, requests: QuerySet[ServiceRequest], name: str, value: str
+    ) -> QuerySet[ServiceRequest]:
+        if value == "engineer":
+            return selectors.requests_without_engineer(requests)  # type: ignore[arg-type]
+        return selectors.requests_awaiting_hospital_signature(requests)  # type: ignore[arg-type]
+
+    def by_reported_on(
+        self, requests: QuerySet[ServiceRequest], name: str, day: date
+    ) -> QuerySet[ServiceRequest]:
+        return selectors.requests_reported_on(
+            requests,  # type: ignore[arg-type]
+            day=day,
+            time_zone=self.user.display_time_zone(),
+        )
 
     def search(
         self, requests: QuerySet[ServiceRequest], name: str, text: str

@@ -4,14 +4,16 @@ inputs, the dispatch board."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import holidays
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.shortcuts import get_object_or_404
 
 from contracts.models import ContractDevice
 from core.calendars import AroundTheClock, Calendar, WorkingHours
+from core.signing import SignatureRole
 
 from . import sla
 from .models import (
@@ -21,6 +23,7 @@ from .models import (
     ServiceEvent,
     ServiceRequest,
     ServiceRequestQuerySet,
+    Signature,
     SlaCalendar,
     SlaPolicy,
 )
@@ -189,3 +192,33 @@ def milestone_live_state(milestone: Milestone, *, now) -> tuple[str, bool]:
         and milestone.warn_at <= now
     )  # fmt: skip
     return state, at_risk
+
+
+def requests_without_engineer(requests: ServiceRequestQuerySet) -> ServiceRequestQuerySet:
+    """Open requests nobody has been sent to yet (the hotline's and the manager's home,
+    issue 13 §4)."""
+    assigned = ServiceRequest.engineers.through.objects.filter(servicerequest_id=OuterRef("pk"))
+    return requests.open().exclude(Exists(assigned))
+
+
+def requests_awaiting_hospital_signature(
+    requests: ServiceRequestQuerySet,
+) -> ServiceRequestQuerySet:
+    """Requests whose repair record the engineer has signed and the hospital not yet (the
+    record is not frozen): what waits for the hospital user's signature (issue 13 §4)."""
+    signed = Signature.objects.filter(record__request=OuterRef("pk"), amendment__isnull=True)
+    return requests.filter(
+        Exists(signed.filter(role=SignatureRole.ENGINEER)),
+        repair_record__frozen_at__isnull=True,
+    ).exclude(Exists(signed.filter(role=SignatureRole.HOSPITAL)))
+
+
+def requests_reported_on(
+    requests: ServiceRequestQuerySet, *, day: date, time_zone: str
+) -> ServiceRequestQuerySet:
+    """Requests reported on ``day`` as the calendar reads it in ``time_zone`` (the viewer's
+    today on the hotline's home)."""
+    zone = ZoneInfo(time_zone)
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    return requests.filter(reported_at__gte=start, reported_at__lt=end)

@@ -94,7 +94,15 @@ def test_the_request_list_extends_the_boards_filters(client, world):
     assert set(BoardFilterSet.base_filters) < set(RequestFilterSet.base_filters)
     client.force_login(world["dispatcher"])
     page = client.get(reverse("service:request_list"), {"q": "sn-0002"})
-    assert list(page.context["form"].fields) == ["q", "state", "hospital", "engineer", "severity"]
+    assert list(page.context["form"].fields) == [
+        "q",
+        "state",
+        "hospital",
+        "engineer",
+        "severity",
+        "waiting",
+        "reported_on",
+    ]
     assert [r.pk for r in page.context["rows"]] == [world["emergency"].pk]
 
 
@@ -109,3 +117,24 @@ def test_a_hospital_user_has_no_engineer_filter_on_the_page(client, world):
     page = client.get(reverse("service:request_list"), {"hospital": other})
     assert [r.pk for r in page.context["rows"]] == [world["normal"].pk]
     assert api_ids(Api(client, hospital_user(device.hospital)), hospital_id=other) == []
+
+
+def test_the_request_list_finds_what_waits_for_an_engineer_or_the_hospitals_signature(client):
+    """Issue 13 §4: the homes link to these lists; nobody assigned, a record signed by the
+    engineer only, reported on a day of the viewer's calendar."""
+    import time_machine
+
+    from tests.homes_world import NOON, home_world
+
+    with time_machine.travel(NOON, tick=False):
+        world = home_world()
+        client.force_login(world["manager"])
+        url = reverse("service:request_list")
+        rows = client.get(url, {"waiting": "engineer"}).context["rows"]
+        assert [r.pk for r in rows] == [world["unassigned"].pk]
+        rows = client.get(url, {"waiting": "hospital_signature"}).context["rows"]
+        assert [r.pk for r in rows] == [world["record_request"].pk]
+        # 2026-03-10 in Shanghai is 2026-03-09 16:00 to 2026-03-10 16:00 UTC.
+        today = client.get(url, {"reported_on": "2026-03-10"}).context["page"].paginator.count
+        assert today == 8
+        assert not client.get(url, {"reported_on": "2026-03-09"}).context["rows"]

@@ -35,11 +35,10 @@ ACTIONS = [
 ]
 
 
-@login_required
-@require_GET
-def my_jobs(request: HttpRequest) -> HttpResponse:
-    now = timezone.now()
-    mine = ServiceRequest.objects.for_user(request.user).filter(engineers=request.user)
+def jobs_of(user, *, now) -> list[ServiceRequest]:
+    """The engineer's open requests, nearest deadline first, each with its live promise and
+    the step buttons that make sense now (``.actions``): my-jobs and the engineer's home."""
+    mine = ServiceRequest.objects.for_user(user).filter(engineers=user)
     board = selectors.dispatch_board(requests=mine).prefetch_related("events__confirmation")
     jobs = with_live_state(board, now=now)
     for job in jobs:
@@ -55,11 +54,18 @@ def my_jobs(request: HttpRequest) -> HttpResponse:
             for kind, label, icon, style in ACTIONS
             if kind in steps
         ]
+    return jobs
+
+
+@login_required
+@require_GET
+def my_jobs(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
     return render(
         request,
         "service/my_jobs.html",
         {
-            "jobs": jobs,
+            "jobs": jobs_of(request.user, now=now),
             "pause_reasons": list(PAUSE_REASON_LABELS.items()),
             "server_now": iso(now),
         },
