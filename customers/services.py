@@ -22,7 +22,7 @@ from .models import (
 )
 
 ORGANISATION_FIELDS = ("name", "address", "hotline", "manager_name", "manager_phone", "email")
-HOSPITAL_FIELDS = ("name", "code", "address", "phone", "time_zone", "notes")
+HOSPITAL_FIELDS = ("name", "code", "address", "phone", "time_zone", "region", "notes")
 DEPARTMENT_FIELDS = ("name", "responsible_contact")
 CONTACT_FIELDS = ("department", "name", "title", "phone", "email")
 
