@@ -217,3 +217,18 @@ def test_the_daily_check_alerts_the_managers_once_per_gap(region, boss):
     (changed,) = services.duty_gaps_alert()
     assert changed.starts_at == at("2026-03-03 02:00")
     assert GapAlert.objects.count() == 2
+
+
+@time_machine.travel("2026-02-16 00:00 +0000", tick=False)
+def test_generation_skips_a_person_already_busy_and_says_why(region, boss):
+    first, second = engineer(username="first"), engineer(username="second")
+    rotation = day_night_rotation(
+        region, engineers=[first, second], managers=[boss], starts_on=date(2026, 2, 16)
+    )
+    # ``first`` is on a manual shift elsewhere over the first day shift.
+    shift(ServiceRegionFactory(), "engineer", first, "2026-02-16 10:00", "2026-02-16 12:00")
+    result = services.rotation_generate(rotation=rotation, days=2)
+    assert result.created == 5
+    assert len(result.skipped) == 1 and str(first) in result.skipped[0]
+    generated = Shift.objects.filter(slot__isnull=False)
+    assert all(s.history.count() == 1 for s in generated)  # written with their history
