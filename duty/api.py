@@ -183,6 +183,8 @@ def shift_patch(request, shift_id: Id, payload: ShiftPatch):
     shift = get_object_or_404(Shift.objects.for_user(request.user), pk=shift_id)
     require_perm(request, "duty.change_shift", shift)
     data = payload.dict(exclude_unset=True)
+    if "note" in data and data["note"] is None:
+        data["note"] = ""
     for field in ("starts_at", "ends_at"):
         if field in data and data[field] is None:
             raise ValidationError({field: _("This field is required.")})

@@ -190,7 +190,11 @@ def rotation_generate(
     - 1``. Idempotent: a (slot, start) that exists is left alone, edited or swapped since
     or not, so running it twice creates nothing new. A planned shift whose person is busy
     then is skipped and reported (and shows as a gap)."""
-    rotation = Rotation.objects.select_for_update().select_related("region").get(pk=rotation.pk)
+    rotation = (
+        Rotation.objects.select_for_update(of=("self",))
+        .select_related("region")
+        .get(pk=rotation.pk)
+    )
     zone = ZoneInfo(rotation.region.time_zone)
     today = today or local_today(rotation.region.time_zone)
     slots = [
@@ -343,7 +347,11 @@ def shift_swap_propose(
     """``by`` (the shift's person) offers the shift to ``to_user``, in exchange for
     ``other_shift`` (one of theirs) or as a hand-over."""
     now = now or timezone.now()
-    shift = Shift.objects.select_for_update().select_related("region", "user").get(pk=shift.pk)
+    shift = (
+        Shift.objects.select_for_update(of=("self",))
+        .select_related("region", "user")
+        .get(pk=shift.pk)
+    )
     if shift.user_id != by.pk:
         raise PermissionDenied(_("Only the person on this shift can offer it."))
     if to_user.pk == by.pk:
@@ -402,7 +410,7 @@ def _swap_text(swap: ShiftSwap) -> str:
 
 def _open_swap(swap: ShiftSwap, *states: str) -> ShiftSwap:
     swap = (
-        ShiftSwap.objects.select_for_update()
+        ShiftSwap.objects.select_for_update(of=("self",))
         .select_related("shift__region", "other_shift__region", "proposed_by", "to_user")
         .get(pk=swap.pk)
     )
