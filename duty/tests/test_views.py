@@ -136,3 +136,25 @@ def test_the_fragments(client, region):
     )
     assert client.get(reverse("duty:gaps_panel")).status_code == 403
     assert client.get(reverse("duty:roster")).status_code == 403
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_request_page_loads_who_is_on_duty_now(client, region):
+    from assets.tests.factories import DeviceFactory
+    from customers.tests.factories import DepartmentFactory
+    from service.services import service_request_open
+
+    hospital = region.hospitals.get()
+    device = DeviceFactory(department=DepartmentFactory(hospital=hospital))
+    hotline = vendor_user(VendorRole.DISPATCHER)
+    request = service_request_open(
+        device=device,
+        severity="normal",
+        channel="hotline",
+        description="黑屏",
+        reporter_name="王护士",
+        recorded_by=hotline,
+    )
+    client.force_login(hotline)
+    page = client.get(reverse("service:request_detail", args=[request.pk])).content.decode()
+    assert f'hx-get="{reverse("duty:on_duty_panel")}?hospital={hospital.pk}"' in page
