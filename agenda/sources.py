@@ -21,6 +21,7 @@ SOURCES: tuple[str, ...] = (
     "return_visits.agenda.entries",
     "training.agenda.entries",
     "service.agenda.entries",
+    "duty.agenda.entries",
 )
 
 Source = Callable[..., Iterable[CalendarEntry]]

@@ -1,7 +1,7 @@
 """`make bench`: the figures of docs/benchmarks.md, measured on PostgreSQL.
 
     python -m bench [--rebuild] [--runs N]
-                    [--only service|maintenance|stock|catalogue|page_weight|notify]
+                    [--only service|maintenance|stock|catalogue|page_weight|notify|duty]
                     [--devices N] [--movements N]
 
 The planned-maintenance benchmark (visit generation for 100,000 devices, or
@@ -10,7 +10,8 @@ page and reservation over 5,000,000 movements, or ``--movements``/``BENCH_STOCK_
 ``bench/stock.py``, and the catalogue import (check and confirm of a 5,000- and a
 20,000-row workbook, on SQLite and PostgreSQL) ``bench/catalogue_import.py``, each in its
 own database; the engineer's "my jobs" page on a slow network (bytes and first paint under
-Chromium's "Slow 4G", the demo served as `make run` serves it) ``bench/page_weight.py``.
+Chromium's "Slow 4G", the demo served as `make run` serves it) ``bench/page_weight.py``; the
+duty roster's gap detection (20 regions × 60 days) ``bench/duty.py``.
 What follows is the service-request one.
 
 Builds (once; `--rebuild` to start over) a database `medservice_bench` with 1,000,000 closed
@@ -294,7 +295,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument(
         "--only",
-        choices=["service", "maintenance", "stock", "catalogue", "page_weight", "notify"],
+        choices=["service", "maintenance", "stock", "catalogue", "page_weight", "notify", "duty"],
     )
     parser.add_argument("--devices", type=int, default=None, help="maintenance: devices")
     parser.add_argument("--movements", type=int, default=None, help="stock: ledger rows")
@@ -315,6 +316,14 @@ def main() -> None:
         for line in page_weight.report(page_weight.measure()):
             print(line, flush=True)
         if args.only == "page_weight":
+            return
+    if args.only in (None, "duty"):
+        from bench import duty
+
+        print("duty roster: gap detection, 20 regions × 60 days", flush=True)
+        for name, figure in duty.measure().items():
+            print(f"{name:48} {figure}", flush=True)
+        if args.only == "duty":
             return
     if args.only in (None, "catalogue"):
         from bench import catalogue_import

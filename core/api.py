@@ -76,6 +76,7 @@ class SessionAuth(APIKeyCookie):
 # Services name a model's fields; the API sends relations as ``<name>_id`` / ``<name>_ids``.
 API_FIELD_NAMES = {
     "hospital": "hospital_id",
+    "region": "region_id",
     "department": "department_id",
     "product_model": "product_model_id",
     "responsible_contact": "responsible_contact_id",

@@ -1,7 +1,14 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Contact, Department, Hospital, HospitalMembership, ServiceOrganisation
+from .models import (
+    Contact,
+    Department,
+    Hospital,
+    HospitalMembership,
+    ServiceOrganisation,
+    ServiceRegion,
+)
 
 
 @admin.register(ServiceOrganisation)
@@ -17,9 +24,16 @@ class DepartmentInline(admin.TabularInline):
 
 @admin.register(Hospital)
 class HospitalAdmin(SimpleHistoryAdmin):
-    list_display = ("name", "code", "time_zone", "phone")
+    list_display = ("name", "code", "region", "time_zone", "phone")
+    list_filter = ("region",)
     search_fields = ("name", "code")
     inlines = [DepartmentInline]
+
+
+@admin.register(ServiceRegion)
+class ServiceRegionAdmin(SimpleHistoryAdmin):
+    list_display = ("name", "code", "time_zone")
+    search_fields = ("name", "code")
 
 
 @admin.register(Department)

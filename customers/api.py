@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from core.api import READ_ERRORS, WRITE_ERRORS, Id, Input, PageIn, page, page_of, resolve
@@ -11,7 +13,7 @@ from core.permissions import require_perm
 
 from . import services
 from .filters import ContactFilterSet, DepartmentFilterSet, HospitalFilterSet
-from .models import Contact, Department, Hospital
+from .models import Contact, Department, Hospital, ServiceRegion
 
 router = Router(tags=["customers"])
 
@@ -40,6 +42,9 @@ class HospitalIn(Input):
     address: str = ""
     phone: str = ""
     time_zone: str = "Asia/Shanghai"
+    region_id: Id | None = Field(
+        None, description="The service region; the default one if left out."
+    )
     notes: str = ""
 
 
@@ -49,6 +54,7 @@ class HospitalPatch(Input):
     address: str | None = None
     phone: str | None = None
     time_zone: str | None = None
+    region_id: Id | None = None
     notes: str | None = None
 
 
@@ -59,6 +65,7 @@ class HospitalOut(Schema):
     address: str
     phone: str
     time_zone: str
+    region_id: int
     notes: str
 
 
@@ -144,7 +151,11 @@ def hospital_list(request, filters: Query[HospitalQuery], paging: Query[PageIn])
 @router.post("/hospitals", response={201: HospitalOut, **WRITE_ERRORS})
 def hospital_create(request, payload: HospitalIn):
     require_perm(request, "customers.add_hospital")
-    return Status(201, services.hospital_create(**payload.dict()))
+    data = payload.dict()
+    region_id = data.pop("region_id")
+    if region_id is not None:
+        data["region"] = resolve(ServiceRegion.objects.all(), region_id, "region")
+    return Status(201, services.hospital_create(**data))
 
 
 @router.get("/hospitals/{hospital_id}", response={200: HospitalOut, **READ_ERRORS})
@@ -156,7 +167,13 @@ def hospital_read(request, hospital_id: Id):
 def hospital_patch(request, hospital_id: Id, payload: HospitalPatch):
     hospital = get_object_or_404(Hospital.objects.for_user(request.user), pk=hospital_id)
     require_perm(request, "customers.change_hospital", hospital)
-    return services.hospital_update(hospital=hospital, **payload.dict(exclude_unset=True))
+    data = payload.dict(exclude_unset=True)
+    if "region_id" in data:
+        region_id = data.pop("region_id")
+        if region_id is None:
+            raise ValidationError({"region": _("Every hospital belongs to a service region.")})
+        data["region"] = resolve(ServiceRegion.objects.all(), region_id, "region")
+    return services.hospital_update(hospital=hospital, **data)
 
 
 # --- departments ------------------------------------------------------------------------

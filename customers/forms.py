@@ -13,7 +13,14 @@ from django.utils.translation import gettext_lazy as _
 
 from core.forms import ServiceModelForm, model_choice_field
 
-from .models import Contact, Department, Hospital, ServiceOrganisation
+from .models import (
+    Contact,
+    Department,
+    Hospital,
+    ServiceOrganisation,
+    ServiceRegion,
+    default_region_id,
+)
 
 
 class ServiceOrganisationForm(ServiceModelForm):
@@ -25,11 +32,19 @@ class ServiceOrganisationForm(ServiceModelForm):
 class HospitalForm(ServiceModelForm):
     class Meta:
         model = Hospital
-        fields = ["name", "code", "address", "phone", "time_zone", "notes"]
+        fields = ["name", "code", "address", "phone", "time_zone", "region", "notes"]
         widgets = {
             "notes": forms.Textarea(attrs={"rows": 3}),
             "time_zone": forms.TextInput(attrs={"list": "time-zones", "autocomplete": "off"}),
         }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Left empty: the default region (every hospital has one).
+        self.fields["region"].required = False
+
+    def clean_region(self):
+        return self.cleaned_data.get("region") or ServiceRegion.objects.get(pk=default_region_id())
 
     @staticmethod
     def time_zones() -> list[str]:

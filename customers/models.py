@@ -44,6 +44,41 @@ class ServiceOrganisation(TimeStampedModel):
         return self.name
 
 
+DEFAULT_REGION_CODE = "default"
+
+
+class ServiceRegion(TimeStampedModel):
+    """A service region groups hospitals; the duty roster covers each region around the
+    clock (R-6.2). Every hospital has one."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        default=settings.DEFAULT_HOSPITAL_TIME_ZONE,
+        validators=[validate_time_zone],
+        help_text=_("IANA name; the duty roster of the region is shown in this zone."),
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("service region")
+        verbose_name_plural = _("service regions")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def default_region_id() -> int:
+    """The region a hospital gets when none is named (created by the data migration)."""
+    region, _created = ServiceRegion.objects.get_or_create(
+        code=DEFAULT_REGION_CODE, defaults={"name": "默认服务区域"}
+    )
+    return region.pk
+
+
 class HospitalQuerySet(models.QuerySet):
     def for_user(self, user) -> HospitalQuerySet:
         scope = scope_for(user)
@@ -63,6 +98,13 @@ class Hospital(TimeStampedModel):
         default=settings.DEFAULT_HOSPITAL_TIME_ZONE,
         validators=[validate_time_zone],
         help_text=_("IANA name; deadlines and printed records use this zone."),
+    )
+    region = models.ForeignKey(
+        ServiceRegion,
+        on_delete=models.PROTECT,
+        related_name="hospitals",
+        verbose_name=_("service region"),
+        default=default_region_id,
     )
     notes = models.TextField(_("notes"), blank=True)
     history = HistoricalRecords()

@@ -19,10 +19,11 @@ from .models import (
     HospitalMembership,
     HospitalRole,
     ServiceOrganisation,
+    ServiceRegion,
 )
 
 ORGANISATION_FIELDS = ("name", "address", "hotline", "manager_name", "manager_phone", "email")
-HOSPITAL_FIELDS = ("name", "code", "address", "phone", "time_zone", "notes")
+HOSPITAL_FIELDS = ("name", "code", "address", "phone", "time_zone", "region", "notes")
 DEPARTMENT_FIELDS = ("name", "responsible_contact")
 CONTACT_FIELDS = ("department", "name", "title", "phone", "email")
 
@@ -37,6 +38,14 @@ def service_organisation_get() -> ServiceOrganisation:
 @transaction.atomic
 def service_organisation_update(**data: Any) -> ServiceOrganisation:
     return model_update(instance=service_organisation_get(), data=data, fields=ORGANISATION_FIELDS)
+
+
+@transaction.atomic
+def service_region_create(*, name: str, code: str, time_zone: str = "") -> ServiceRegion:
+    region = ServiceRegion(name=name, code=code)
+    if time_zone:
+        region.time_zone = time_zone
+    return validated_save(region)
 
 
 @transaction.atomic

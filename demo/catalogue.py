@@ -34,6 +34,8 @@ VENDOR_STAFF: list[tuple[str, str, str, str]] = [
     ("engineer5", "赵", "鹏", VendorRole.ENGINEER),
     ("engineer6", "孙", "浩", VendorRole.ENGINEER),
     ("hotline", "周", "丽", VendorRole.DISPATCHER),
+    # The second region's manager on duty (one manager per region at a time).
+    ("manager2", "吴", "敏", VendorRole.MANAGER),
 ]
 
 

@@ -44,6 +44,7 @@ from .catalogue import (
     HospitalSpec,
 )
 from .charges_seeding import seed_charges
+from .duty_seeding import seed_duty
 from .homes_seeding import seed_homes
 from .loaners_seeding import seed_loaners
 from .maintenance_seeding import seed_maintenance
@@ -161,6 +162,7 @@ class _Seeder:
         seed_training(today=today, **people)
         seed_regimes(today=today, **people)
         seed_agenda(**people)
+        seed_duty(today=today, **people)
         seed_parts(users=self.users, devices=self.devices, created=self.created)
         seed_loaners(users=self.users, created=self.created)
         seed_repair_parts(created=self.created)

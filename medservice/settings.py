@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "regimes",
     "return_visits",
     "notify",
+    "duty",
     "demo",
 ]
 

@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("return_visits.urls")),
     path("", include("notify.urls")),
     path("", include("agenda.urls")),
+    path("", include("duty.urls")),
 ]
 # Uploaded files are never served from MEDIA_URL: each is served by a view that checks
 # the viewer's scope first (a hospital's documents are that hospital's business).

@@ -33,13 +33,14 @@ from assets.services import main_component_replace
 from assets.tests.factories import DeviceFactory, MainComponentFactory, ProductModelFactory
 from contracts.tests.factories import ContractFactory, MaintenanceAgreementFactory
 from core.timeutil import local_today
-from customers.models import HospitalRole
+from customers.models import HospitalRole, ServiceRegion
 from customers.tests.factories import (
     ContactFactory,
     DepartmentFactory,
     HospitalFactory,
     hospital_user,
 )
+from duty.models import Shift, ShiftSwap
 from maintenance.models import VisitPhoto
 from maintenance.services import visit_special_create
 from notify.models import WebhookDelivery, WebhookSubscription
@@ -145,6 +146,20 @@ class World:
             sha256="0" * 64,
             uploaded_by=engineer,
             uploaded_at=timezone.now(),
+        )
+        region = ServiceRegion.objects.create(name=f"Region {tag}", code=f"region-{tag.lower()}")
+        hospital.region = region
+        hospital.save()
+        duty_engineer = vendor_user(VendorRole.ENGINEER, username=f"duty-{tag}")
+        duty_shift = Shift.objects.create(
+            region=region,
+            role="engineer",
+            user=duty_engineer,
+            starts_at=timezone.now() + dt.timedelta(days=1),
+            ends_at=timezone.now() + dt.timedelta(days=1, hours=12),
+        )
+        duty_swap = ShiftSwap.objects.create(
+            shift=duty_shift, proposed_by=duty_engineer, to_user=engineer
         )
         member = hospital_user(hospital, username=f"inbox-{tag}")
         (message,) = notify_users(
@@ -255,6 +270,8 @@ class World:
             "training_material": training_material,
             "attendance": attendance,
             "return_visit": return_visit,
+            "shift": duty_shift,
+            "swap": duty_swap,
         }
 
     def snapshot(self) -> dict:
@@ -455,6 +472,16 @@ WEB_VIEWS: dict[str, dict[str, str] | str | None] = {
     "parts:repair_parts": {"pk": "request"},
     "parts:repair_part_use": {"pk": "request"},
     "parts:repair_part_return": {"pk": "request", "movement_pk": "=1"},
+    "duty:roster": None,
+    "duty:shift_create": None,
+    "duty:shift_edit": {"pk": "shift"},
+    "duty:swap_propose": {"pk": "shift"},
+    "duty:generate": None,
+    "duty:my_shifts": None,
+    "duty:swaps": None,
+    "duty:swap_action": {"pk": "swap", "action": "=accept"},
+    "duty:gaps_panel": None,
+    "duty:on_duty_panel": None,
 }
 # Create forms that accept a record of B in the query string (they must ignore it or 404).
 CREATE_QUERY = {
@@ -476,6 +503,8 @@ CREATE_QUERY = {
     "training:plan_create": "?contract={contract}",
     "training:session_list": "?hospital={hospital}&when=all",
     "return_visits:return_visit_list": "?hospital={hospital}&month=2026-01",
+    "duty:on_duty_panel": "?hospital={hospital}",
+    "duty:roster": "?region=1",
 }
 
 
@@ -492,7 +521,7 @@ def _named_urls() -> set[str]:
                 ns = pattern.namespace or namespace
                 if ns in {"customers", "assets", "contracts", "accounts", "service", "records",
                           "notify", "agenda", "regimes", "maintenance", "training", "charges",
-                          "return_visits", "parts"}:  # fmt: skip
+                          "return_visits", "parts", "duty"}:  # fmt: skip
                     walk(pattern.url_patterns, ns)
             elif isinstance(pattern, URLPattern) and pattern.name and namespace:
                 names.add(f"{namespace}:{pattern.name}")
@@ -635,6 +664,8 @@ POST_ONLY = {
     "parts:request_unreserve",
     "parts:repair_part_use",
     "parts:repair_part_return",
+    "duty:generate",
+    "duty:swap_action",
 }
 WRITE_FORMS = {
     name
@@ -747,6 +778,11 @@ API_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/api/v1/loaners/{loaner_id}/retire"): {},
     ("POST", "/api/v1/service-requests/{request_id}/credit-notes"): {"reason": "x"},
     ("POST", "/api/v1/service-requests/{request_id}/parts-used"): {"part_id": 1, "quantity": 1},
+    ("PATCH", "/api/v1/duty/shifts/{shift_id}"): {"note": "x"},
+    ("POST", "/api/v1/duty/shifts/{shift_id}/swaps"): {"to_user_id": 1},
+    ("POST", "/api/v1/duty/swaps/{swap_id}/accept"): {},
+    ("POST", "/api/v1/duty/swaps/{swap_id}/decline"): {},
+    ("POST", "/api/v1/duty/swaps/{swap_id}/approve"): {},
     ("PUT", "/api/v1/service-requests/{request_id}/root-cause"): {
         "cause": "x",
         "measures": "x",
@@ -830,6 +866,13 @@ API_CREATES = {
         "location_id": 1,
         "request_id": b["request"].pk,
     },
+    ("POST", "/api/v1/duty/shifts"): lambda b: {
+        "region_id": b["shift"].region_id,
+        "role": "engineer",
+        "user_id": b["shift"].user_id,
+        "starts_at": "2030-01-01T08:00:00+08:00",
+        "ends_at": "2030-01-01T20:00:00+08:00",
+    },
     ("POST", "/api/v1/maintenance-agreements"): lambda b: {
         "hospital_id": b["hospital"].pk,
         "starts_on": "2028-01-01",
@@ -857,6 +900,8 @@ API_PARAMS = {
     "loaner_id": "loaner",
     "subscription_id": "webhook_subscription",
     "webhook_delivery_id": "webhook_delivery",
+    "shift_id": "shift",
+    "swap_id": "swap",
 }
 GLOBAL_READS = {"/api/v1/service-organisation", "/api/v1/me"}
 # The vendor's own business (parts, prices, stock): hospital users are refused outright.
@@ -869,6 +914,10 @@ VENDOR_ONLY_READS = {
     "/api/v1/webhook-event-kinds",
     "/api/v1/webhook-subscriptions",
     "/api/v1/sms-gateway",
+    # The duty roster: a hospital's user may ask only who is on duty now for their hospital.
+    "/api/v1/duty/shifts",
+    "/api/v1/duty/swaps",
+    "/api/v1/duty/gaps",
 }
 # The caller's own settings: everyone may change theirs (nothing of anyone else's).
 OWN_WRITES = {("PUT", "/api/v1/notification-preferences")}

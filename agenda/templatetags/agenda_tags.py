@@ -17,6 +17,7 @@ KIND_LABELS = {
     "return_visit": _("Return visit"),
     "training": _("Training"),
     "repair": _("Repair job"),
+    "duty": _("Duty shift"),
 }
 STATE_LABELS = {
     "planned": _("Planned"),

@@ -278,6 +278,20 @@ class SeedDemoTests(TestCase):
             counts.pop("reported_today", None)
             assert counts and all(int(n) > 0 for n in counts.values()), (username, counts)
 
+    def test_duty_roster_two_regions_60_days_one_gap_and_a_pending_swap(self):
+        from duty.models import GapAlert, ShiftSwap
+        from duty.selectors import on_duty, roster_gaps
+
+        regions = {h.region.name for h in Hospital.objects.select_related("region")}
+        assert regions == {"青岛市区", "即墨"}
+        gaps = [gap for found in roster_gaps().values() for gap in found]
+        assert [(g.role, g.minutes) for g in gaps] == [("manager", 12 * 60)]
+        assert GapAlert.objects.count() == 1
+        assert ShiftSwap.objects.get().state == "proposed"
+        for hospital in Hospital.objects.all():
+            now = on_duty(hospital=hospital)
+            assert now.engineers and now.manager is not None, hospital
+
     def test_second_run_creates_nothing(self):
         before = counts()
         output = seed()
