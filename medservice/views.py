@@ -14,10 +14,11 @@ from assets.models import Device
 from contracts.models import Contract, MaintenanceAgreement
 from customers.models import Hospital
 from customers.scoping import scope_for
+from duty import selectors as duty_selectors
 from service.forms import PAUSE_REASON_LABELS
 from service.views._common import iso
 
-from .homes import HOSPITAL, home_kind, panels_for
+from .homes import ENGINEER, HOSPITAL, MANAGER, home_kind, panels_for
 
 
 @login_required
@@ -32,8 +33,11 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {
         "home_kind": kind,
         "panels": panels_for(request, kind=kind, now=now),
+        # The engineer's shift going on now or the next one (issue 13 §4).
+        "next_shift": duty_selectors.next_shift(user=user, now=now) if kind == ENGINEER else None,
         "server_now": iso(now),
         "pause_reasons": list(PAUSE_REASON_LABELS.items()),
+        "shows_roster_gaps": kind == MANAGER and user.has_perm("duty.view_shift"),
         "can_report": kind == HOSPITAL and user.has_perm("service.add_servicerequest"),
         "can_log_call": kind != HOSPITAL and user.has_perm("service.add_servicerequest"),
         "hospital_count": Hospital.objects.for_user(user).count(),

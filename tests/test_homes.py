@@ -15,6 +15,8 @@ from accounts.models import VendorRole
 from accounts.tests.factories import vendor_user
 from customers.models import HospitalRole
 from customers.tests.factories import DepartmentFactory, HospitalFactory, hospital_user
+from duty import services as duty_services
+from duty.tests.factories import ServiceRegionFactory
 from tests.homes_world import NOON, home_world, open_request
 
 pytestmark = pytest.mark.django_db
@@ -190,3 +192,27 @@ def test_a_home_takes_a_bounded_number_of_queries(
         )
     with django_assert_max_num_queries(len(before.captured_queries)):
         client.get(reverse("home"))
+
+
+def test_the_engineer_sees_the_next_shift_and_the_manager_the_roster_gaps(client, world):
+    """The duty roster on the homes: the engineer's shift going on now or next, the
+    manager's gaps of the next 60 days (loaded from the roster's own fragment)."""
+    region = ServiceRegionFactory(name="青岛市区")
+    starts = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    client.force_login(world["engineer"])
+    assert "data-next-shift" not in client.get(reverse("home")).content.decode()
+    shift = duty_services.shift_create(
+        region=region,
+        role="engineer",
+        user=world["engineer"],
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=12),
+        by=world["manager"],
+    )
+    html = client.get(reverse("home")).content.decode()
+    assert f'data-next-shift="{shift.pk}"' in html and "青岛市区" in html
+    assert reverse("duty:gaps_panel") not in html
+    client.force_login(world["manager"])
+    assert reverse("duty:gaps_panel") in client.get(reverse("home")).content.decode()
+    client.force_login(world["hospital"])
+    assert reverse("duty:gaps_panel") not in client.get(reverse("home")).content.decode()
