@@ -44,6 +44,7 @@ from .catalogue import (
     HospitalSpec,
 )
 from .charges_seeding import seed_charges
+from .hotline_seeding import seed_hotline
 from .loaners_seeding import seed_loaners
 from .maintenance_seeding import seed_maintenance
 from .parts_seeding import seed_bag_holds, seed_parts
@@ -165,6 +166,10 @@ class _Seeder:
         seed_repair_parts(created=self.created)
         seed_bag_holds(created=self.created)
         seed_charges(created=self.created)
+        # Now, not the seed's start: requests opened since (found on visits) come first.
+        seed_hotline(
+            users=self.users, hospitals=self.hospitals, created=self.created, now=timezone.now()
+        )
 
     # people and organisations
     def organisation(self) -> None:
