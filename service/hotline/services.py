@@ -141,7 +141,12 @@ def call_log(
 
 
 def _locked(call: Call) -> Call:
-    return Call.objects.select_for_update().select_related("device__hospital").get(pk=call.pk)
+    # ``of``: PostgreSQL locks no row of an outer join (the device may be none).
+    return (
+        Call.objects.select_for_update(of=("self",))
+        .select_related("device__hospital")
+        .get(pk=call.pk)
+    )
 
 
 def _refuse_if_done(call: Call) -> None:
