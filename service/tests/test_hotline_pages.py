@@ -261,3 +261,44 @@ def test_api_a_hospital_reads_only_its_own_calls(client, agent, world):
     assert api.post("/hotline/calls", {"kind": "fault", "said": "x"}).status_code == 403
     assert api.post(f"/hotline/calls/{own.pk}/solved-by-phone", {}).status_code == 403
     assert api.get("/hotline/caller", phone="13800138000").status_code == 403
+
+
+# --- the call's page ----------------------------------------------------------------------
+def test_the_call_page_solves_by_phone_only_for_those_who_may_record_it(client, agent, world):
+    call = services.call_log(user=agent, kind="fault", said="黑屏", device=world["devices"][0])
+    request = services.call_open_request(call=call, user=agent)
+    url = reverse("service:hotline_call_action", args=[call.pk])
+    client.force_login(agent)
+    page = client.get(reverse("service:hotline_call", args=[call.pk])).content.decode()
+    assert 'data-action="solved"' in page
+    # The hotline may not record the request's fix by phone: refused, nothing changes.
+    refused = client.post(url, {"action": "solved", "guidance": "重启"}, follow=True)
+    assert "may not record this step" in refused.content.decode()
+    call.refresh_from_db()
+    assert call.outcome == CallOutcome.REQUEST_OPENED
+    manager = vendor_user(VendorRole.MANAGER, username="manager")
+    client.force_login(manager)
+    client.post(url, {"action": "solved", "guidance": "重启后恢复"})
+    call.refresh_from_db()
+    request.refresh_from_db()
+    assert (call.outcome, call.guidance) == (CallOutcome.SOLVED_BY_PHONE, "重启后恢复")
+    assert request.events.filter(type="remote_resolved").count() == 1
+
+
+def test_the_call_page_closes_a_consultation_and_a_closed_call_offers_nothing(client, agent, world):
+    call = services.call_log(user=agent, kind="consultation", said="如何校准？")
+    client.force_login(agent)
+    client.post(reverse("service:hotline_call_action", args=[call.pk]), {"action": "close"})
+    call.refresh_from_db()
+    assert call.outcome == CallOutcome.CLOSED
+    page = client.get(reverse("service:hotline_call", args=[call.pk])).content.decode()
+    assert 'id="call-actions"' not in page
+
+
+def test_choosing_a_hospital_offers_its_departments(client, agent, world):
+    client.force_login(agent)
+    html = client.get(
+        reverse("service:hotline_departments"), {"hospital": world["hospital"].pk}
+    ).content.decode()
+    assert f'value="{world["icu"].pk}"' in html
+    assert "急诊科" not in html  # the other hospital's
