@@ -302,3 +302,9 @@ def test_choosing_a_hospital_offers_its_departments(client, agent, world):
     ).content.decode()
     assert f'value="{world["icu"].pk}"' in html
     assert "急诊科" not in html  # the other hospital's
+
+
+def test_the_hotline_agents_menu_leads_to_the_desk(client, agent):
+    client.force_login(agent)
+    html = client.get(reverse("service:request_list")).content.decode()
+    assert f'href="{reverse("service:hotline")}" data-nav="hotline"' in html
