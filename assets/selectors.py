@@ -12,12 +12,27 @@ from .udi import UdiError, looks_like_udi, parse_udi
 
 # A scanned medservice label holds the device's URL: …/d/<uuid>
 _LABEL_URL = re.compile(r"/d/([0-9a-fA-F-]{32,36})/?$")
+# Words of a free-text search that count (each is one more condition).
+MAX_WORDS = 6
 
 
-def device_search(*, devices: QuerySet[Device], text: str) -> QuerySet[Device]:
+def device_search(
+    *,
+    devices: QuerySet[Device],
+    text: str,
+    hospital_id: int | None = None,
+    department_id: int | None = None,
+) -> QuerySet[Device]:
     """Devices matching ``text``: a scanned label URL, a scanned or typed UDI, an exact
-    serial number or asset tag, and failing those a partial serial, asset tag or model name.
-    ``devices`` is already scoped to the viewer (``Device.objects.for_user``)."""
+    serial number or asset tag, and failing those every word of ``text`` in a serial, asset
+    tag, location, model, hospital or department name ("东海 重症医学科 监护仪": the monitors
+    of that ICU). ``hospital_id`` / ``department_id`` narrow the search (the hotline knows
+    the caller's hospital). ``devices`` is already scoped to the viewer
+    (``Device.objects.for_user``)."""
+    if hospital_id is not None:
+        devices = devices.filter(hospital_id=hospital_id)
+    if department_id is not None:
+        devices = devices.filter(department_id=department_id)
     text = (text or "").strip()
     if not text:
         return devices
@@ -39,12 +54,16 @@ def device_search(*, devices: QuerySet[Device], text: str) -> QuerySet[Device]:
     exact = devices.filter(Q(serial_number__iexact=text) | Q(asset_tag__iexact=text))
     if exact.exists():
         return exact
-    return devices.filter(
-        Q(serial_number__icontains=text)
-        | Q(asset_tag__icontains=text)
-        | Q(product_model__name__icontains=text)
-        | Q(location__icontains=text)
-    )
+    for word in text.split()[:MAX_WORDS]:
+        devices = devices.filter(
+            Q(serial_number__icontains=word)
+            | Q(asset_tag__icontains=word)
+            | Q(product_model__name__icontains=word)
+            | Q(location__icontains=word)
+            | Q(hospital__name__icontains=word)
+            | Q(department__name__icontains=word)
+        )
+    return devices
 
 
 def emergency_procedures_for(device: Device) -> QuerySet[EmergencyProcedure]:

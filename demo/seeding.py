@@ -46,6 +46,7 @@ from .catalogue import (
 from .charges_seeding import seed_charges
 from .duty_seeding import seed_duty
 from .homes_seeding import seed_homes
+from .hotline_seeding import seed_hotline
 from .loaners_seeding import seed_loaners
 from .maintenance_seeding import seed_maintenance
 from .parts_seeding import seed_bag_holds, seed_parts
@@ -169,6 +170,10 @@ class _Seeder:
         seed_bag_holds(created=self.created)
         seed_charges(created=self.created)
         seed_homes(users=self.users, hospitals=self.hospitals, now=self.now, created=self.created)
+        # Now, not the seed's start: requests opened since (found on visits) come first.
+        seed_hotline(
+            users=self.users, hospitals=self.hospitals, created=self.created, now=timezone.now()
+        )
 
     # people and organisations
     def organisation(self) -> None:

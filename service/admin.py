@@ -7,6 +7,7 @@ from core.signing.admin import SignedDocumentAdminMixin
 
 from .models import (
     CalendarDay,
+    Call,
     ContractSlaPolicy,
     Milestone,
     MilestoneDefinition,
@@ -124,4 +125,24 @@ class RepairRecordAdmin(SignedDocumentAdminMixin, SimpleHistoryAdmin):
         return False  # written on the request's record page
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Call)
+class CallAdmin(SimpleHistoryAdmin):
+    """The hotline's call log, read-only: calls are logged and acted on at the desk
+    (``service.hotline.services``), never edited here."""
+
+    list_display = ("started_at", "kind", "caller_name", "phone", "hospital", "outcome", "request")
+    list_filter = ("kind", "outcome")
+    search_fields = ("caller_name", "phone", "said")
+    date_hierarchy = "started_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
         return False

@@ -3,10 +3,12 @@ API and the export alike (``core.filtering``)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django import forms
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -23,7 +25,8 @@ from customers.models import Hospital
 
 from . import selectors
 from .forms import STATE_FILTERS, engineers_queryset
-from .models import ServiceRequest, Severity
+from .hotline.phone import variants as phone_variants
+from .models import Call, CallKind, ServiceRequest, Severity
 
 # What a request can be waiting for, as the homes count them (issue 13 §4).
 WAITING_FOR = [
@@ -141,3 +144,29 @@ class RequestFilterSet(BoardFilterSet):
         if not self.user.is_vendor_staff:
             # Hospital users filter by their own hospital anyway; engineers are the vendor's.
             del form.fields["engineer"]
+
+
+class CallFilterSet(ListFilterSet):
+    """The hotline's calls (``GET /hotline/calls``): by the day they started on (the
+    vendor's zone: one hotline for every hospital),
+    kind, hospital, and the caller's phone in any written form."""
+
+    day = DayFilter(
+        label=_("Day"),
+        method="on_day",
+        api_description="The day the call started, in the vendor's time zone",
+    )
+    kind = ChoiceFilter(label=_("Kind of call"), choices=CallKind.choices, empty_label=_("Any"))
+    hospital = RecordFilter(
+        label=_("Hospital"), queryset=in_scope(Hospital), empty_label=_("All hospitals")
+    )
+    phone = TextFilter(label=_("Phone"), method="by_phone")
+
+    field_order = ["day", "kind", "hospital", "phone"]
+
+    def on_day(self, calls: QuerySet[Call], name: str, day: date) -> QuerySet[Call]:
+        start = datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))
+        return calls.filter(started_at__gte=start, started_at__lt=start + timedelta(days=1))
+
+    def by_phone(self, calls: QuerySet[Call], name: str, text: str) -> QuerySet[Call]:
+        return calls.filter(phone_normalised__in=phone_variants(text))

@@ -21,6 +21,7 @@ def event_label(event_type: str) -> str:
         EventType.FILED: _("filing"),
         EventType.CLOSED: _("closing"),
         EventType.REOPENED: _("reopening"),
+        EventType.CALL: _("call from the hospital"),
     }
     return (
         str(labels.get(EventType(event_type), event_type))
@@ -83,6 +84,7 @@ def step_refusal_message(event_type: str) -> str:
         EventType.FILED: _("the office or the hotline"),
         EventType.CLOSED: _("the office or the hotline"),
         EventType.REOPENED: _("the office or the hotline"),
+        EventType.CALL: _("the hotline"),
     }
     return _("You may not record this step (%(step)s): it is recorded by %(who)s.") % {
         "step": event_label(event_type),

@@ -17,7 +17,7 @@ from simple_history.models import HistoricalRecords
 from assets.models import Device
 from contracts.models import Contract
 from core.models import DrawnSignature, TimeStampedModel
-from customers.models import Department, Hospital
+from customers.models import Contact, Department, Hospital
 from customers.scoping import scope_q
 
 from .timeline import EventType, Status
@@ -553,3 +553,117 @@ class Signature(DrawnSignature):
 
     def upload_path(self, filename: str) -> str:
         return _repair_record_upload(self, filename)
+
+
+# --- the hotline desk (issue 13 §3): the call log -----------------------------------------
+class CallKind(models.TextChoices):
+    CONSULTATION = "consultation", _("Consultation")
+    FAULT = "fault", _("Fault")
+    COMPLAINT = "complaint", _("Complaint")
+    FOLLOW_UP = "follow_up", _("Follow-up")
+
+
+class CallOutcome(models.TextChoices):
+    OPEN = "open", _("Open")
+    REQUEST_OPENED = "request_opened", _("Request opened")
+    ADDED_TO_REQUEST = "added_to_request", _("Added to an open request")
+    SOLVED_BY_PHONE = "solved_by_phone", _("Solved by phone")
+    CLOSED = "closed", _("Closed")
+
+
+class CallQuerySet(models.QuerySet):
+    def for_user(self, user) -> CallQuerySet:
+        """Vendor staff see every call; a hospital's users the calls of their hospital (or
+        departments), read-only; a call from an unknown hospital is the vendor's only."""
+        return self.filter(scope_q(user))
+
+
+class Call(TimeStampedModel):
+    """One call to the hotline (R-6.6): who called, about what, what the agent advised,
+    and how it ended. A call may become a service request, join an open one, or be closed
+    as solved by phone. Writes go through ``service.hotline.services``."""
+
+    started_at = models.DateTimeField(_("call started"))
+    ended_at = models.DateTimeField(_("call ended"), null=True, blank=True)
+    kind = models.CharField(_("kind of call"), max_length=20, choices=CallKind.choices)
+    caller_name = models.CharField(_("caller"), max_length=100, blank=True)
+    phone = models.CharField(_("phone"), max_length=60, blank=True)
+    # The phone as digits (``service.hotline.phone.normalise``): what a lookup compares.
+    phone_normalised = models.CharField(max_length=60, blank=True, editable=False)
+    hospital = models.ForeignKey(
+        Hospital,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="calls",
+        verbose_name=_("hospital"),
+    )
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="calls",
+        verbose_name=_("department"),
+    )
+    device = models.ForeignKey(
+        Device,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="calls",
+        verbose_name=_("device"),
+    )
+    contact = models.ForeignKey(
+        Contact,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="calls",
+        verbose_name=_("contact"),
+    )
+    said = models.TextField(_("what was said"), max_length=5000)
+    guidance = models.TextField(_("remote guidance given"), blank=True, max_length=5000)
+    outcome = models.CharField(
+        _("outcome"), max_length=20, choices=CallOutcome.choices, default=CallOutcome.OPEN
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("agent"),
+    )
+    request = models.ForeignKey(
+        ServiceRequest,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="calls",
+        verbose_name=_("service request"),
+    )
+    history = HistoricalRecords()
+
+    objects = CallQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("hotline call")
+        verbose_name_plural = _("hotline calls")
+        ordering = ["-started_at", "-pk"]
+        indexes = [
+            models.Index(fields=["-started_at"], name="call_started_idx"),
+            models.Index(fields=["hospital", "kind"], name="call_hospital_kind_idx"),
+            models.Index(fields=["phone_normalised"], name="call_phone_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+                name="call_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.caller_name or self.phone}".strip()
+
+    @property
+    def is_open(self) -> bool:
+        return self.outcome == CallOutcome.OPEN

@@ -83,9 +83,16 @@ STEP_RECORDERS = {
     EventType.FILED: can_file_record,
     EventType.CLOSED: is_vendor_office | is_dispatcher,
     EventType.REOPENED: is_vendor_office | is_dispatcher,
+    # Whoever answers the hotline adds a call to the request it is about (issue 13 §3).
+    EventType.CALL: is_vendor_staff,
 }
 for _step, _who in STEP_RECORDERS.items():
     rules.add_perm(f"service.record_{_step.value}", _who)
+
+# The hotline desk (issue 13 §3, R-6.6): every vendor role answers the hotline (engineers
+# on duty at night too); a hospital's users read their own hospital's calls only.
+rules.add_perm("service.add_call", is_vendor_staff)
+rules.add_perm("service.change_call", is_vendor_staff)
 
 # A step recorded late meets a promise only once a manager vouches for it.
 rules.add_perm("service.confirm_late_step", is_vendor_office)

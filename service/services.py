@@ -154,6 +154,10 @@ def _event_data(kind: str, data: Mapping[str, Any], engineers: list[User] | None
         clean["reason"] = reason
         if reason == PauseReason.OTHER and not note:
             raise ValidationError({"note": _("Explain the pause.")})
+    if kind == EventType.CALL:
+        call_id = data.get("call_id")
+        if call_id is not None:
+            clean["call_id"] = int(call_id)
     if kind == EventType.DISPATCHED:
         if engineers is not None:
             not_engineers = [u for u in engineers if u.effective_vendor_role != VendorRole.ENGINEER]
@@ -210,7 +214,8 @@ def service_request_record_event(
         raise ValidationError(
             {"occurred_at": _("The time cannot be before the fault was reported.")}
         )
-    late = occurred_at < now - LATE_AFTER
+    # A call noted on the timeline meets no promise: being noted later says nothing.
+    late = type != EventType.CALL and occurred_at < now - LATE_AFTER
     late_reason = (late_reason or "").strip() if late else ""
     if late and not late_reason:
         raise ValidationError(

@@ -29,6 +29,9 @@ class EventType(StrEnum):
     FILED = "filed"
     CLOSED = "closed"
     REOPENED = "reopened"
+    # The hospital called the hotline again about this request (issue 13 §3): a note on the
+    # timeline that moves no status and meets no promise.
+    CALL = "call"
 
 
 class PauseReason(StrEnum):
@@ -53,7 +56,8 @@ class Status(StrEnum):
 
 # Steps a person records as such; the customer's signature is recorded by signing the
 # repair record (``service.repair_records.services``), never as a bare step.
-MANUAL_STEPS = frozenset(set(EventType) - {EventType.CUSTOMER_SIGNED})
+# A call is added from the hotline desk (``service.hotline.services``).
+MANUAL_STEPS = frozenset(set(EventType) - {EventType.CUSTOMER_SIGNED, EventType.CALL})
 
 # Everything before closing is open: a signed or filed request still waits to be closed.
 OPEN_STATUSES = frozenset(set(Status) - {Status.CLOSED})
@@ -115,6 +119,9 @@ def walk(events: Sequence[Event], *, needs_arrival: bool) -> Walk:
 
         if state.closed and kind != EventType.REOPENED:
             refuse("after_closed")
+        if kind == EventType.CALL:
+            # A note between two steps: "the same step again" still compares those two.
+            continue
         if kind == EventType.PAUSED:
             if state.paused:
                 refuse("already_paused")

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .hotline.urls import urlpatterns as hotline_urls
 
 app_name = "service"
 urlpatterns = [
@@ -22,4 +23,5 @@ urlpatterns = [
         views.request_fault_cause,
         name="request_fault_cause",
     ),
+    *hotline_urls,
 ]

@@ -49,6 +49,7 @@ from parts.loaners.services import loaner_create
 from parts.services import part_create, stock_location_create
 from regimes.services import regime_document_create, regime_receipt_record, regime_version_add
 from return_visits.services import return_visit_create, return_visit_record
+from service.hotline.services import call_log
 from service.repair_records.services import repair_record_save, repair_record_sign
 from service.services import service_request_open, service_request_record_event
 from training import services as training_services
@@ -241,9 +242,19 @@ class World:
             delivery_id=uuid.uuid4(), subscription=webhook_subscription, source_key=tag,
             event_kind="service.request_opened", body=json.dumps({"data": {"tag": tag}}),
         )  # fmt: skip
+        call = call_log(
+            user=vendor_user(VendorRole.DISPATCHER, username=f"agent-{tag}"),
+            kind="complaint",
+            said=f"Said {tag}",
+            caller_name=f"Caller {tag}",
+            phone=f"0532-8000 {len(tag):04}",
+            device=device,
+            contact=contact,
+        )
         return {
             "webhook_subscription": webhook_subscription,
             "webhook_delivery": webhook_delivery,
+            "call": call,
             "spare_part": spare_part,
             "loaner": loaner,
             "hospital": hospital,
@@ -356,6 +367,13 @@ WEB_VIEWS: dict[str, dict[str, str] | str | None] = {
     "service:request_event": {"pk": "request"},
     "service:request_event_confirm": {"pk": "request", "event_pk": "event"},
     "service:request_fault_cause": {"pk": "request"},
+    "service:hotline": None,
+    "service:hotline_lookup": None,
+    "service:hotline_departments": None,
+    "service:hotline_devices": None,
+    "service:hotline_device": None,
+    "service:hotline_call": {"pk": "call"},
+    "service:hotline_call_action": {"pk": "call"},
     "records:record_edit": {"pk": "request"},
     "records:record_sign": {"pk": "request"},
     "records:record_pdf": {"pk": "request"},
@@ -492,6 +510,10 @@ CREATE_QUERY = {
     "contracts:agreement_create": "?hospital={hospital}",
     "assets:device_list": "?hospital={hospital}",
     "service:intake_device": "?device={device}",
+    "service:hotline_lookup": "?phone=0532-8000+0008&contact={contact}",
+    "service:hotline_departments": "?hospital={hospital}",
+    "service:hotline_devices": "?q=SN&hospital={hospital}&department={department}",
+    "service:hotline_device": "?device={device}",
     "service:request_list": "?hospital={hospital}",
     "agenda:month": "?hospital={hospital}",
     "agenda:week": "?hospital={hospital}",
@@ -633,6 +655,7 @@ WRITE_FORMS_BY_ROLE = {
 }
 # Views that only take a POST: a GET says 405 to anyone.
 POST_ONLY = {
+    "service:hotline_call_action",
     "service:request_event",
     "service:request_event_confirm",
     "service:request_fault_cause",
@@ -741,6 +764,9 @@ API_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/v1/contracts/{contract_id}"): {"title": "x"},
     ("PATCH", "/api/v1/maintenance-agreements/{agreement_id}"): {"notes": "x"},
     ("PATCH", "/api/v1/service-requests/{request_id}"): {"fault_cause": "quality"},
+    ("POST", "/api/v1/hotline/calls/{call_id}/to-request"): {},
+    ("POST", "/api/v1/hotline/calls/{call_id}/add-to-request"): {"request_id": 1},
+    ("POST", "/api/v1/hotline/calls/{call_id}/solved-by-phone"): {},
     ("POST", "/api/v1/service-requests/{request_id}/events"): {"type": "callback"},
     ("POST", "/api/v1/service-requests/{request_id}/events/{event_id}/confirm"): {},
     ("POST", "/api/v1/service-requests/{request_id}/charges/accept"): {},
@@ -828,6 +854,12 @@ API_CREATES = {
         "device_id": b["device"].pk,
         "description": "x",
     },
+    ("POST", "/api/v1/hotline/calls"): lambda b: {
+        "kind": "fault",
+        "said": "x",
+        "device_id": b["device"].pk,
+        "contact_id": b["contact"].pk,
+    },
     ("POST", "/api/v1/maintenance-plans"): lambda b: {
         "kind": "patrol",
         "contract_id": b["contract"].pk,
@@ -902,10 +934,12 @@ API_PARAMS = {
     "webhook_delivery_id": "webhook_delivery",
     "shift_id": "shift",
     "swap_id": "swap",
+    "call_id": "call",
 }
 GLOBAL_READS = {"/api/v1/service-organisation", "/api/v1/me"}
 # The vendor's own business (parts, prices, stock): hospital users are refused outright.
 VENDOR_ONLY_READS = {
+    "/api/v1/hotline/caller",
     "/api/v1/parts",
     "/api/v1/stock-locations",
     "/api/v1/stock",

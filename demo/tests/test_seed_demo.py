@@ -233,6 +233,30 @@ class SeedDemoTests(TestCase):
         signed = record.request.events.filter(type="customer_signed")
         assert signed.count() == 1 and signed.get().occurred_at == record.frozen_at
 
+    def test_the_hotline_desk_has_todays_calls_and_finds_chinese_names(self):
+        """Issue 13 §3: a call that became a request, one added to it, one solved by phone,
+        complaints at two hospitals; "东海", "重症医学科", "监护仪" find the demo's devices."""
+        from assets.selectors import device_search
+        from service.hotline.selectors import calls_today, complaints_per_hospital
+
+        agent = User.objects.get(username="hotline")
+        calls = list(calls_today(user=agent, zone="Asia/Shanghai"))
+        outcomes = {call.outcome for call in calls}
+        assert {"request_opened", "added_to_request", "solved_by_phone", "open"} <= outcomes
+        opened = next(c for c in calls if c.outcome == "request_opened")
+        assert opened.request is not None and opened.device is not None
+        assert opened.request.channel == "hotline"
+        assert opened.request.reported_at == opened.started_at
+        added = next(c for c in calls if c.outcome == "added_to_request")
+        assert added.request == opened.request
+        assert ServiceEvent.objects.filter(request=opened.request, type="call").exists()
+        assert len(complaints_per_hospital(user=agent)) == 2
+        devices = Device.objects.all()
+        for words in ("东海", "重症医学科", "监护仪"):
+            assert device_search(devices=devices, text=words).exists(), words
+        found = device_search(devices=devices, text="东海 重症医学科 监护仪")
+        assert opened.device in found
+
     def test_prints_the_logins(self):
         for username in ("admin", "manager", "engineer1", "hotline", "h1-admin", "h1-icu"):
             assert f"  {username} " in self.output
@@ -394,9 +418,13 @@ def test_once_seeds_an_empty_database_on_a_leap_day():
         assert Device.objects.count() >= 180
         assert bases_today() >= ALL_BASES
         plan = demo_plan(dt.date(2028, 2, 29))
-        # Besides the plan's requests, the demo's visits raise their findings as requests.
+        # Besides the plan's requests, the demo's visits raise their findings as requests,
+        # and a hotline call became one (issue 13 §3).
         planned = ServiceRequest.objects.filter(
             visit_finding__isnull=True, return_visit_finding__isnull=True
         ).exclude(description=WEB_REPORT)  # added for the homes (demo/homes_seeding.py)
+        planned = planned.exclude(
+            calls__outcome="request_opened"
+        )  # the hotline's (hotline_seeding)
         assert planned.count() == len(plan.requests)
         assert ServiceRequest.objects.filter(number__startswith="SR-2028-").exists()

@@ -86,6 +86,7 @@ def test_gone_with_a_step_whose_transaction_rolls_back():
 
 def test_every_step_type_has_its_event_name():
     assert events.step_recorded("dispatched") == "service.request_dispatched"
-    assert len(events.STEPS_RECORDED) == 14
+    assert len(events.STEPS_RECORDED) == 15  # the 14 steps and a call noted (issue 13 §3)
+    assert events.step_recorded("call") == "service.request_call"
     with pytest.raises(ValueError):
         events.step_recorded("exploded")

@@ -96,6 +96,8 @@ WHO_RECORDS = {
     EventType.FILED: {"hotline", "manager", "admin"},
     EventType.CLOSED: {"hotline", "manager", "admin"},
     EventType.REOPENED: {"hotline", "manager", "admin"},
+    # A call noted from the hotline desk: whoever answers the hotline (issue 13 §3).
+    EventType.CALL: {"assigned", "other_engineer", "hotline", "manager", "admin"},
 }
 
 

@@ -247,6 +247,18 @@ def test_intake_finds_the_device_and_picks_a_single_match(client, dispatcher, de
     assert reverse("contracts:device_coverage", args=[device.pk]) in html
 
 
+def test_a_new_intake_search_clears_the_device_picked_before(client, dispatcher, device):
+    """Issue 13 §3: a search that does not find exactly one device empties the pick (out
+    of band), so the form never keeps a device from an earlier search."""
+    DeviceFactory(department=device.department, serial_number="SN-0002")
+    client.force_login(dispatcher)
+    html = client.get(reverse("service:intake_devices"), {"q": "SN-000"}).content.decode()
+    assert 'id="picked-device" class="mb-3" hx-swap-oob="true"' in html
+    assert 'name="device"' not in html
+    none = client.get(reverse("service:intake_devices"), {"q": "nothing"}).content.decode()
+    assert 'id="picked-device" class="mb-3" hx-swap-oob="true"' in none
+
+
 def test_intake_finds_the_device_by_its_scanned_qr_label(client, dispatcher, device):
     client.force_login(dispatcher)
     label = f"https://service.example.com/d/{device.public_id}/"

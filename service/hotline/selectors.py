@@ -1,0 +1,145 @@
+"""Reads of the hotline desk: who is calling (by phone), which open request a device
+already has, today's calls, complaints counted per hospital."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import CharField, Count, F, Func, Q, QuerySet, Value
+from django.db.models.functions import Replace
+from django.utils import timezone
+
+from customers.models import Contact, Hospital
+
+from ..models import Call, CallKind, ServiceRequest
+from . import phone as phones
+
+# How many contacts (or requests) a lookup shows at most.
+LOOKUP_LIMIT = 10
+
+
+def _stripped(column: str) -> Func:
+    """``column`` without the separators people type (spaces, dashes, brackets, dots)."""
+    expression: Func | F = F(column)
+    for separator in phones.SEPARATORS:
+        expression = Replace(expression, Value(separator), Value(""), output_field=CharField())
+    return expression  # type: ignore[return-value]
+
+
+def phone_match(queryset: QuerySet, column: str, text: str) -> QuerySet:
+    """Rows of ``queryset`` whose ``column`` is the number ``text`` in any written form;
+    failing that, with at least four digits typed, the rows whose number contains them."""
+    candidates = phones.variants(text)
+    if not candidates:
+        return queryset.none()
+    annotated = queryset.annotate(_phone=_stripped(column))
+    exact = annotated.filter(_phone__in=candidates)
+    if exact.exists():
+        return exact
+    digits = phones.normalise(text)
+    if len(digits) < phones.MIN_PARTIAL_DIGITS:
+        return queryset.none()
+    return annotated.filter(_phone__contains=digits.removeprefix("0"))
+
+
+@dataclass
+class Caller:
+    """What the desk knows about a phone number: the contacts with it (each with their
+    hospital and department) and the open requests of that phone or those departments."""
+
+    phone: str
+    contacts: list[Contact] = field(default_factory=list)
+    open_requests: list[ServiceRequest] = field(default_factory=list)
+
+    @property
+    def contact(self) -> Contact | None:
+        """The one contact the number names, if exactly one."""
+        return self.contacts[0] if len(self.contacts) == 1 else None
+
+
+def caller_lookup(*, user, text: str) -> Caller:
+    contacts = list(
+        phone_match(
+            Contact.objects.for_user(user).select_related("hospital", "department"),
+            "phone",
+            text,
+        ).order_by("hospital__name", "name")[:LOOKUP_LIMIT]
+    )
+    reported = phone_match(ServiceRequest.objects.for_user(user).open(), "reporter_phone", text)
+    where = Q(pk__in=reported.values("pk"))
+    for contact in contacts:
+        if contact.department_id:
+            where |= Q(department_id=contact.department_id)
+    requests = (
+        ServiceRequest.objects.for_user(user)
+        .open()
+        .filter(where)
+        .select_related("device__product_model", "hospital", "department")
+        .order_by("next_due_at", "-reported_at")[:LOOKUP_LIMIT]
+        if contacts or phones.normalise(text)
+        else ServiceRequest.objects.none()
+    )
+    return Caller(phone=text, contacts=contacts, open_requests=list(requests))
+
+
+def open_request_on(device_id: int | None, *, user) -> ServiceRequest | None:
+    """The device's open request (the one with the nearest deadline) the viewer sees."""
+    if device_id is None:
+        return None
+    return (
+        ServiceRequest.objects.for_user(user)
+        .open()
+        .filter(device_id=device_id)
+        .select_related("device__product_model", "hospital", "department")
+        .prefetch_related("milestones")
+        .order_by(F("next_due_at").asc(nulls_last=True), "-reported_at")
+        .first()
+    )
+
+
+def calls_for(user) -> QuerySet[Call]:
+    return Call.objects.for_user(user).select_related(
+        "hospital", "department", "device__product_model", "contact", "recorded_by", "request"
+    )
+
+
+def local_day_bounds(day, zone: str) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time.min, tzinfo=ZoneInfo(zone))
+    return start, start + timedelta(days=1)
+
+
+def calls_today(*, user, zone: str, now: datetime | None = None) -> QuerySet[Call]:
+    """The calls started today in ``zone`` (the desk's day), newest first."""
+    now = now or timezone.now()
+    start, end = local_day_bounds(timezone.localtime(now, ZoneInfo(zone)).date(), zone)
+    return calls_for(user).filter(started_at__gte=start, started_at__lt=end)
+
+
+def complaints_per_hospital(
+    *, user, since: datetime | None = None, until: datetime | None = None
+) -> list[dict]:
+    """Complaint calls counted per hospital the viewer sees, most first: ``{hospital_id,
+    hospital, complaints, open}``."""
+    calls = Call.objects.for_user(user).filter(kind=CallKind.COMPLAINT, hospital__isnull=False)
+    if since is not None:
+        calls = calls.filter(started_at__gte=since)
+    if until is not None:
+        calls = calls.filter(started_at__lt=until)
+    hospitals = Hospital.objects.for_user(user).values("pk")
+    rows = (
+        calls.filter(hospital_id__in=hospitals)
+        .values("hospital_id", "hospital__name")
+        .annotate(complaints=Count("pk"), open=Count("pk", filter=Q(outcome="open")))
+        .order_by("-complaints", "hospital__name")
+    )
+    return [
+        {
+            "hospital_id": row["hospital_id"],
+            "hospital": row["hospital__name"],
+            "complaints": row["complaints"],
+            "open": row["open"],
+        }
+        for row in rows
+    ]
