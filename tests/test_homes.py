@@ -142,7 +142,8 @@ def test_the_primary_actions(client, world):
     assert re.search(rf'href="{report}" data-primary-action>.*Report a fault', html)
     client.force_login(world["dispatcher"])
     html = client.get(reverse("home")).content.decode()
-    assert re.search(rf'href="{report}" data-primary-action>.*Log a call', html)
+    desk = reverse("service:hotline")
+    assert re.search(rf'href="{desk}" data-primary-action>.*Log a call', html)
     client.force_login(world["engineer"])
     html = client.get(reverse("home")).content.decode()
     # The engineer's jobs carry their step buttons, which come back to the home.
