@@ -8,12 +8,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 
 from .deliveries import deliveries_queue
+from .kinds import KINDS
 from .models import (
     DEFAULT_CHANNELS,
     Channel,
@@ -230,11 +233,6 @@ CHOOSABLE = (Channel.EMAIL, Channel.WECOM, Channel.DINGTALK, Channel.SMS)
 def preferences_set(*, user: User, choices: Mapping[str, Iterable[str]]) -> None:
     """Store the channels ``user`` wants per kind; the inbox is always on. An unknown kind
     or channel is refused on its field and nothing is stored."""
-    from django.core.exceptions import ValidationError
-    from django.utils.translation import gettext as _
-
-    from .kinds import KINDS
-
     for kind, channels in choices.items():
         if kind not in KINDS:
             raise ValidationError(

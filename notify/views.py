@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -58,19 +59,28 @@ def mark_all_read(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 def preferences(request: AuthenticatedHttpRequest) -> HttpResponse:
     """ "My notifications": the channels I get per kind (the inbox is always on)."""
+    status = 200
     if request.method == "POST":
         choices = {
             row["kind"]: request.POST.getlist(f"channels-{row['kind']}")
             for row in selectors.preferences_of(request.user)
         }
-        services.preferences_set(user=request.user, choices=choices)
-        messages.success(request, _("Your notification settings are saved."))
-        return redirect("notify:preferences")
+        try:
+            services.preferences_set(user=request.user, choices=choices)
+        except ValidationError as error:
+            # Only a tampered form names a channel that is not offered: say so, keep all.
+            for message in error.messages:
+                messages.error(request, message)
+            status = 422
+        else:
+            messages.success(request, _("Your notification settings are saved."))
+            return redirect("notify:preferences")
     rows = selectors.preferences_of(request.user)
     return render(
         request,
         "notify/preferences.html",
         {"rows": rows, "channels": [(c.value, c.label) for c in services.CHOOSABLE]},
+        status=status,
     )
 
 
