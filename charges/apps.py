@@ -11,6 +11,8 @@ class ChargesConfig(AppConfig):
 
         from . import events
 
+        events.register_routes()
+
         outbox.register(
             events.RENDER_PDF,
             events=[events.STATEMENT_ACCEPTED],

@@ -15,13 +15,15 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
 from contracts.selectors import ServiceManagers
 from core import outbox
 from core.models import OutboxEvent
 from customers.models import HospitalMembership, HospitalRole
-from notify.services import Notice, notices_send
+from notify import routing
+from notify.routing import Audience, Message, Recipients
 
 from .models import ChargeStatement
 
@@ -57,37 +59,19 @@ def render_statement_pdf(event: OutboxEvent) -> None:
 def _statement(event: OutboxEvent) -> ChargeStatement | None:
     return (
         ChargeStatement.objects.select_related(
-            "request__hospital", "request__department", "request__contract__service_manager"
+            "request__hospital",
+            "request__department__responsible_contact",
+            "request__contract__service_manager",
+            "request__recorded_by",
         )
         .filter(pk=event.payload["statement_id"])
         .first()
     )
 
 
-def notify_dispute(event: OutboxEvent) -> None:
-    """Tell the request's service manager (else every active one) what the hospital
-    disputes, with its reason; once per dispute (keyed by the event)."""
-    statement = _statement(event)
-    if statement is None:
-        return
-    managers = ServiceManagers().of(statement.request.contract)
-    facts = {
-        "number": statement.display_number,
-        "hospital": statement.request.hospital.name,
-        "department": statement.request.department.name,
-        "reason": statement.dispute_comment,
-    }
-    with translation.override(settings.LANGUAGE_CODE):
-        notice = Notice(
-            users=managers,
-            kind=KIND_DISPUTED,
-            subject=_("Statement %(number)s disputed by %(hospital)s") % facts,
-            body=_("%(hospital)s (%(department)s) disputes statement %(number)s: %(reason)s")
-            % facts,
-            url=reverse("charges:statement", args=[statement.request_id]),
-            dedupe_key_prefix=f"{KIND_DISPUTED}:{event.pk}",
-        )
-    notices_send([notice])
+# --- who is told (``notify.routing``) -----------------------------------------------------
+def _service_manager(statement: ChargeStatement) -> Recipients:
+    return Recipients(users=ServiceManagers().of(statement.request.contract))
 
 
 def hospital_recipients(statement: ChargeStatement) -> list[User]:
@@ -100,6 +84,80 @@ def hospital_recipients(statement: ChargeStatement) -> list[User]:
         user__is_active=True,
     ).select_related("user")
     return list({m.user.pk: m.user for m in memberships.order_by("pk")}.values())
+
+
+def _acceptors(statement: ChargeStatement) -> Recipients:
+    return Recipients(users=hospital_recipients(statement))
+
+
+def _reporter(statement: ChargeStatement) -> Recipients:
+    recorder = statement.request.recorded_by
+    return Recipients(users=[] if recorder.is_vendor_staff else [recorder])
+
+
+def _department_contact(statement: ChargeStatement) -> Recipients:
+    contact = statement.request.department.responsible_contact
+    return Recipients(emails=[contact.email] if contact and contact.email else [])
+
+
+SERVICE_MANAGER = Audience(
+    "charges.service_manager", gettext_lazy("The contract's service manager"), _service_manager
+)
+ACCEPTORS = Audience(
+    "charges.acceptors",
+    gettext_lazy("The hospital users who may accept the statement"),
+    _acceptors,
+)
+REPORTER = Audience(
+    "charges.reporter", gettext_lazy("The hospital user who reported the fault"), _reporter
+)
+DEPARTMENT_CONTACT = Audience(
+    "charges.department_contact",
+    gettext_lazy("The department's responsible contact (e-mail)"),
+    _department_contact,
+)
+
+
+def register_routes() -> None:
+    """From ``ChargesConfig.ready``."""
+    routing.register(KIND_DISPUTED, gettext_lazy("A charge statement is disputed"),
+                     [SERVICE_MANAGER])  # fmt: skip
+    hospital_side = [ACCEPTORS, REPORTER, DEPARTMENT_CONTACT]
+    routing.register(KIND_SENT, gettext_lazy("A charge statement was sent"), hospital_side)
+    routing.register(
+        STATEMENT_ANSWERED, gettext_lazy("The vendor answered a disputed statement"), hospital_side
+    )
+
+
+def notify_dispute(event: OutboxEvent) -> None:
+    """Tell the service manager what the hospital disputes, with its reason and a link to
+    the answer form; once per dispute (keyed by the event)."""
+    statement = _statement(event)
+    if statement is None:
+        return
+    facts = {
+        "number": statement.display_number,
+        "hospital": statement.request.hospital.name,
+        "department": statement.request.department.name,
+        "reason": statement.dispute_comment,
+    }
+    url = reverse("charges:statement", args=[statement.request_id]) + "#answer"
+    with translation.override(settings.LANGUAGE_CODE):
+        message = Message(
+            subject=_("Statement %(number)s disputed by %(hospital)s") % facts,
+            body="\n".join(
+                [
+                    _("%(hospital)s (%(department)s) disputes statement %(number)s: %(reason)s")
+                    % facts,
+                    "",
+                    _("Answer it with a message, a corrected statement or a credit note."),
+                ]
+            ),
+            url=url,
+            about=statement.request,
+            hospital_id=statement.request.hospital_id,
+        )
+    routing.tell(kind=KIND_DISPUTED, subject=statement, message=message, key=str(event.pk))
 
 
 def notify_hospital(event: OutboxEvent) -> None:
@@ -116,12 +174,11 @@ def notify_hospital(event: OutboxEvent) -> None:
         else:
             subject = _("Answer to your dispute of statement %(number)s") % facts
             body = _("The vendor answered your dispute of statement %(number)s.")
-        notice = Notice(
-            users=hospital_recipients(statement),
-            kind=KIND_SENT,
+        message = Message(
             subject=subject,
             body=body % facts,
             url=reverse("charges:statement", args=[statement.request_id]),
-            dedupe_key_prefix=f"{KIND_SENT}:{event.pk}",
+            about=statement.request,
         )
-    notices_send([notice])
+    kind = KIND_SENT if event.name == STATEMENT_SENT else STATEMENT_ANSWERED
+    routing.tell(kind=kind, subject=statement, message=message, key=str(event.pk))

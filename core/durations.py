@@ -11,18 +11,18 @@ from __future__ import annotations
 
 from django.utils.translation import pgettext
 
-# The patterns' context: words of a countdown, not of a form.
-CONTEXT = "countdown"
+# The patterns' context is "countdown" (words of a countdown, not of a form), written out
+# in each call: makemessages reads only literal contexts.
 
 
 def patterns() -> dict[str, str]:
     """The translated patterns, by the name the script reads them under."""
     return {
-        "hours-minutes": pgettext(CONTEXT, "%(hours)s h %(minutes)s min"),
-        "hours": pgettext(CONTEXT, "%(hours)s h"),
-        "minutes": pgettext(CONTEXT, "%(minutes)s min"),
-        "left": pgettext(CONTEXT, "%(duration)s left"),
-        "overdue": pgettext(CONTEXT, "%(duration)s overdue"),
+        "hours-minutes": pgettext("countdown", "%(hours)s h %(minutes)s min"),
+        "hours": pgettext("countdown", "%(hours)s h"),
+        "minutes": pgettext("countdown", "%(minutes)s min"),
+        "left": pgettext("countdown", "%(duration)s left"),
+        "overdue": pgettext("countdown", "%(duration)s overdue"),
     }
 
 

@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class MaintenanceConfig(AppConfig):
     name = "maintenance"
     verbose_name = _("Planned maintenance")
+
+    def ready(self) -> None:
+        from . import notices
+
+        notices.register()

@@ -35,6 +35,7 @@ from core.signing import workflow as signing
 from service.models import Channel, Severity
 from service.services import service_request_open
 
+from . import notices
 from .models import (
     ChecklistItemType,
     Visit,
@@ -352,6 +353,7 @@ def _put_out_of_use(
         item_keys=[item["key"] for item in items],
         now=now,
     )
+    notices.publish_safety_failed(visit=visit, reason=reason)
 
 
 def _raise_requests(

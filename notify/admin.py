@@ -8,10 +8,12 @@ from .models import (
     GroupRobot,
     InboxMessage,
     NotificationPreference,
+    NotificationRoute,
     SmsGateway,
     WebhookDelivery,
     WebhookSubscription,
 )
+from .routing import routed_kinds
 from .webhooks import webhook_redeliver
 
 
@@ -30,6 +32,36 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
     list_display = ["user", "kind", "channels"]
     search_fields = ["user__username", "kind"]
     raw_id_fields = ["user"]
+
+
+@admin.register(NotificationRoute)
+class NotificationRouteAdmin(admin.ModelAdmin):
+    """Who is told of what: one row per kind of event and audience, switched on or off.
+    The pairs come from the apps (``notify.routing``), so rows are neither added nor
+    deleted here."""
+
+    list_display = ["kind_label", "audience_label", "active"]
+    list_editable = ["active"]
+    list_filter = ["kind", "active"]
+    fields = ["kind_label", "audience_label", "active"]
+    readonly_fields = ["kind_label", "audience_label"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def kind_label(self, route: NotificationRoute) -> str:
+        kind = routed_kinds().get(route.kind)
+        return f"{kind.label} ({route.kind})" if kind else route.kind
+
+    @admin.display(description=_("who is told"), ordering="audience")
+    def audience_label(self, route: NotificationRoute) -> str:
+        kind = routed_kinds().get(route.kind)
+        audience = kind.audiences.get(route.audience) if kind else None
+        return str(audience.label) if audience else route.audience
 
 
 @admin.register(GroupRobot)

@@ -7,9 +7,13 @@ class NotifyConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from core import outbox
 
-        from . import deliveries, emails, webhooks
+        from . import deliveries, emails, routing, webhooks
+
+        post_migrate.connect(routing.routes_seed, sender=self)
 
         # E-mails queued before deliveries existed (issue 11) are still sent by this one.
         outbox.register(emails.HANDLER, events=[emails.EMAIL_QUEUED], func=emails.email_send)

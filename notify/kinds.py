@@ -11,8 +11,6 @@ KINDS: dict[str, Promise] = {
     "sla_at_risk": _("A promise is at risk"),
     "sla_breached": _("A promise was missed"),
     "sla_spare_parts_first": _("Spare parts first: put in a spare"),
-    "charges.statement_disputed": _("A charge statement is disputed"),
-    "charges.statement_sent": _("A charge statement was sent"),
     "visit_overdue": _("A maintenance visit is overdue"),
     "return_visit_overdue": _("A return visit is overdue"),
     "parts_below_reorder": _("Spare parts below the reorder level"),
@@ -20,6 +18,6 @@ KINDS: dict[str, Promise] = {
 
 
 def register(kind: str, label: Promise) -> None:
-    """Make ``kind`` choosable on the preferences page (the routing of issue 13 adds its
-    kinds this way from its ``AppConfig.ready``)."""
+    """Make ``kind`` choosable on the preferences page (``notify.routing.register`` adds
+    the routed kinds this way from the apps' ``AppConfig.ready``)."""
     KINDS.setdefault(kind, label)

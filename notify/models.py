@@ -283,3 +283,25 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_kind} → {self.subscription}"
+
+
+# --- routing (issue 13 §2) ----------------------------------------------------------------
+class NotificationRoute(models.Model):
+    """Whether one audience hears one kind of event (``notify.routing``): the vendor's
+    administrator switches audiences on and off in the admin. The kinds and audiences are
+    registered by the apps that own the records; a row per pair is seeded after migrating."""
+
+    kind = models.CharField(_("kind"), max_length=60)
+    audience = models.CharField(_("who is told"), max_length=60)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("notification route")
+        verbose_name_plural = _("notification routes")
+        ordering = ["kind", "audience"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "audience"], name="notify_route_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.audience}"

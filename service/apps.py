@@ -7,5 +7,7 @@ class ServiceConfig(AppConfig):
     verbose_name = _("Service requests")
 
     def ready(self) -> None:
-        # Its signed-document kind, so that the outbox can archive its PDFs in any process.
-        pass
+        from . import notices
+
+        # Who hears of a new request, an assignment, an arrival, a resolution.
+        notices.register()

@@ -467,7 +467,7 @@ def test_a_dispute_tells_the_service_managers_once(django_capture_on_commit_call
     assert not OutboxDelivery.objects.exclude(state="delivered").values("last_error").exists()
     notice = InboxMessage.objects.get(user=manager)
     assert "差旅只有一次" in notice.body and statement.number in notice.subject
-    assert notice.url == f"/service-requests/{request.pk}/charges/"
+    assert notice.url == f"/service-requests/{request.pk}/charges/#answer"  # the reply form
 
 
 def test_reading_in_another_language_does_not_reprice():

@@ -247,3 +247,29 @@ def test_api_creates_a_template_with_a_safety_item(client):
     assert [item["safety"] for item in response.json()["checklist"]] == [True, False]
     bad = body | {"checklist": [{"key": "r", "label": "R", "type": "text", "safety": True}]}
     assert locs(api.post("/maintenance-plans", bad)) == [["body", "checklist", 0, "safety"]]
+
+
+def test_a_failed_safety_item_tells_the_manager_once(engineer, django_capture_on_commit_callbacks):
+    """Issue 13 §2: the manager hears at once that a device was put out of use."""
+    from core.models import OutboxEvent
+    from maintenance import notices
+    from notify.models import InboxMessage
+
+    manager = vendor_user(VendorRole.MANAGER, username="boss")
+    passing, failing = overhaul_visit(), overhaul_visit()
+    with django_capture_on_commit_callbacks(execute=True):
+        complete(passing, engineer, results=OVERHAUL_PASSING)
+    assert not InboxMessage.objects.filter(kind=notices.SAFETY_FAILED).exists()
+    note = "漏电流超标，已通知设备科停用"
+    with django_capture_on_commit_callbacks(execute=True):
+        complete(
+            failing,
+            engineer,
+            results=OVERHAUL_PASSING | {"leakage_current": {"value": "180", "note": note}},
+        )
+    (message,) = InboxMessage.objects.filter(kind=notices.SAFETY_FAILED)
+    assert message.user == manager
+    assert str(failing.device.serial_number) in message.subject
+    assert "180" in message.body and message.url == f"/devices/{failing.device_id}/"
+    notices.notify_safety_failed(OutboxEvent.objects.get(name=notices.SAFETY_FAILED))
+    assert InboxMessage.objects.filter(kind=notices.SAFETY_FAILED).count() == 1

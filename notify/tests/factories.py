@@ -14,3 +14,14 @@ class InboxMessageFactory(factory.django.DjangoModelFactory[InboxMessage]):
     body = "Something happened."
     url = "/"
     dedupe_key = factory.Sequence(lambda n: f"test:{n}")
+
+
+def routes_off() -> None:
+    """Switch every route off, as an administrator can in the admin: tests that count
+    other messages (the sweep's alerts) are not told of the new request itself."""
+    from notify.models import NotificationRoute
+    from notify.routing import routed_kinds, routes_seed
+
+    routes_seed()
+    assert routed_kinds()
+    NotificationRoute.objects.update(active=False)

@@ -27,6 +27,7 @@ from contracts.tests.factories import ContractFactory
 from core.tests.smtp import loopback_smtp
 from customers.tests.factories import ContactFactory, DepartmentFactory, HospitalFactory
 from notify.models import InboxMessage
+from notify.tests.factories import routes_off
 from service.escalation import (
     KIND_AT_RISK,
     KIND_BREACHED,
@@ -56,6 +57,13 @@ def engineers():
 @pytest.fixture
 def manager():
     return vendor_user(VendorRole.MANAGER, username="manager", email="manager@vendor.example")
+
+
+@pytest.fixture(autouse=True)
+def _only_the_sweeps_alerts(db):
+    """These tests count the sweep's own alerts; who hears of the new request itself is
+    tested in test_notices.py."""
+    routes_off()
 
 
 @pytest.fixture
