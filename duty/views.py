@@ -327,7 +327,10 @@ def gaps_panel(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def on_duty_panel(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Fragment: who is on duty now for a hospital (its region), for the request page."""
+    """Fragment: who is on duty now for a hospital (its region), for the request page and
+    the hotline desk (which asks before a hospital is chosen: a hint, not a 404)."""
+    if not request.GET.get("hospital"):
+        return render(request, "duty/_on_duty.html", {"on_duty": None, "hospital": None})
     hospital = get_object_or_404(
         Hospital.objects.for_user(request.user).select_related("region"),
         pk=id_from(request.GET.get("hospital")) or 0,
