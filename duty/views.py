@@ -354,9 +354,7 @@ def on_duty_panel(request: AuthenticatedHttpRequest) -> HttpResponse:
 def rotation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Every rotation, per region, with its slots and people in order; edit, generate."""
     require_perm(request, "duty.change_rotation")
-    rotations = Rotation.objects.select_related("region").prefetch_related(
-        "slots", "members__user"
-    )
+    rotations = Rotation.objects.select_related("region").prefetch_related("slots", "members__user")
     regions: dict[ServiceRegion, list[Rotation]] = {
         region: [] for region in ServiceRegion.objects.all()
     }
@@ -379,9 +377,7 @@ def _rotation_forms(request: AuthenticatedHttpRequest, rotation: Rotation | None
         rotation=rotation,
         initial=None if rotation else {"region": id_from(request.GET.get("region"))},
     )
-    slots = SlotFormSet(
-        data, prefix="slots", initial=slot_initial(rotation) if rotation else None
-    )
+    slots = SlotFormSet(data, prefix="slots", initial=slot_initial(rotation) if rotation else None)
     members = {
         role: MemberFormSet(
             data,
@@ -406,9 +402,10 @@ def _rotation_page(request: AuthenticatedHttpRequest, rotation: Rotation | None)
     status = 200
     if request.method == "POST":
         status = 422
-        valid = form.is_valid() & slots.is_valid()
-        valid &= all([formset.is_valid() for formset in members.values()])
-        if valid:
+        # Every part is checked (no short cut), so every error shows at once.
+        checked = [form.is_valid(), slots.is_valid()]
+        checked += [formset.is_valid() for formset in members.values()]
+        if all(checked):
             try:
                 saved = rotation_templates.rotation_save(
                     by=request.user,
@@ -462,5 +459,7 @@ def rotation_create(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @GET_POST
 def rotation_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    rotation = get_object_or_404(Rotation.objects.select_related("region"), pk=pk)
+    rotation = get_object_or_404(
+        Rotation.objects.for_user(request.user).select_related("region"), pk=pk
+    )
     return _rotation_page(request, rotation)

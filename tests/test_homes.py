@@ -235,7 +235,10 @@ def test_the_hotline_sees_todays_calls_and_the_requests_without_an_engineer(clie
     listed = client.get(url).context["page"]
     assert {call.pk for call in listed} == {call.pk for call in listed.paginator.object_list}
     assert listed.paginator.count == count == 2
-    assert client.get(reverse("service:hotline_calls"), {"day": ""}).context["page"].paginator.count == 3
+    assert (
+        client.get(reverse("service:hotline_calls"), {"day": ""}).context["page"].paginator.count
+        == 3
+    )
     panel = html.split('data-panel="unassigned"')[1].split("</section>")[0]
     assert f'data-request="{world["unassigned"].pk}"' in panel
     assert f'data-request="{world["breached"].pk}"' not in panel
