@@ -25,6 +25,15 @@ class RotationPeriod(models.IntegerChoices):
     WEEKLY = 7, _("Next person every week")
 
 
+class RotationQuerySet(models.QuerySet):
+    def for_user(self, user) -> RotationQuerySet:
+        """The roster's templates are the vendor's business, like its shifts: a hospital's
+        users see none."""
+        if user is not None and getattr(user, "is_vendor_staff", False):
+            return self
+        return self.none()
+
+
 class Rotation(TimeStampedModel):
     """A template that generates a region's shifts ahead: slots (a weekday or every day, a
     local start time, a duration) filled by the rotation's people in turn."""
@@ -44,6 +53,8 @@ class Rotation(TimeStampedModel):
     )
     active = models.BooleanField(_("generates shifts"), default=True)
     history = HistoricalRecords()
+
+    objects = RotationQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("rotation")

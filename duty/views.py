@@ -21,11 +21,20 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.http import AuthenticatedHttpRequest
 from core.forms import add_service_errors, id_from
+from core.http import safe_next
 from core.permissions import require_perm
 from customers.models import Hospital, ServiceRegion
 
-from . import selectors, services
-from .forms import ShiftForm, SwapForm
+from . import rotation_templates, selectors, services
+from .forms import (
+    MemberFormSet,
+    RotationForm,
+    ShiftForm,
+    SlotFormSet,
+    SwapForm,
+    member_initial,
+    slot_initial,
+)
 from .gaps import Gap
 from .models import OPEN_SWAP_STATES, Rotation, Shift, ShiftRole, ShiftSwap
 
@@ -196,7 +205,7 @@ def generate(request: AuthenticatedHttpRequest) -> HttpResponse:
     )
     for reason in result.skipped[:5]:
         messages.warning(request, reason)
-    return redirect(f"{_roster_url()}?region={rotation.region_id}")
+    return redirect(safe_next(request, f"{_roster_url()}?region={rotation.region_id}"))
 
 
 @login_required
@@ -327,10 +336,130 @@ def gaps_panel(request: AuthenticatedHttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def on_duty_panel(request: AuthenticatedHttpRequest) -> HttpResponse:
-    """Fragment: who is on duty now for a hospital (its region), for the request page."""
+    """Fragment: who is on duty now for a hospital (its region), for the request page and
+    the hotline desk (which asks before a hospital is chosen: a hint, not a 404)."""
+    if not request.GET.get("hospital"):
+        return render(request, "duty/_on_duty.html", {"on_duty": None, "hospital": None})
     hospital = get_object_or_404(
         Hospital.objects.for_user(request.user).select_related("region"),
         pk=id_from(request.GET.get("hospital")) or 0,
     )
     found = selectors.on_duty(hospital=hospital)
     return render(request, "duty/_on_duty.html", {"on_duty": found, "hospital": hospital})
+
+
+# --- rotation templates (the manager's page) ----------------------------------------------
+@login_required
+@require_GET
+def rotation_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Every rotation, per region, with its slots and people in order; edit, generate."""
+    require_perm(request, "duty.change_rotation")
+    rotations = Rotation.objects.select_related("region").prefetch_related("slots", "members__user")
+    regions: dict[ServiceRegion, list[Rotation]] = {
+        region: [] for region in ServiceRegion.objects.all()
+    }
+    for rotation in rotations:
+        for slot in rotation.slots.all():
+            hours = slot.duration.total_seconds() / 3600
+            slot.hours_text = _("%(hours)s h") % {"hours": f"{hours:g}"}  # type: ignore[attr-defined]
+        regions.setdefault(rotation.region, []).append(rotation)
+    return render(
+        request,
+        "duty/rotation_list.html",
+        {"regions": regions.items(), "generate_days": services.GENERATE_DAYS},
+    )
+
+
+def _rotation_forms(request: AuthenticatedHttpRequest, rotation: Rotation | None):
+    data = request.POST if request.method == "POST" else None
+    form = RotationForm(
+        data,
+        rotation=rotation,
+        initial=None if rotation else {"region": id_from(request.GET.get("region"))},
+    )
+    slots = SlotFormSet(data, prefix="slots", initial=slot_initial(rotation) if rotation else None)
+    members = {
+        role: MemberFormSet(
+            data,
+            prefix=role,
+            form_kwargs={"role": role},
+            initial=member_initial(rotation, role) if rotation else None,
+        )
+        for role in ShiftRole.values
+    }
+    return form, slots, members
+
+
+def _kept(formset) -> list:
+    """The rows of a formset that say something and are not marked for removal, in order."""
+    return [row for row in formset.forms if row.cleaned_data and not row.cleaned_data.get("DELETE")]
+
+
+def _rotation_page(request: AuthenticatedHttpRequest, rotation: Rotation | None) -> HttpResponse:
+    require_perm(request, "duty.change_rotation")
+    form, slots, members = _rotation_forms(request, rotation)
+    list_errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        status = 422
+        # Every part is checked (no short cut), so every error shows at once.
+        checked = [form.is_valid(), slots.is_valid()]
+        checked += [formset.is_valid() for formset in members.values()]
+        if all(checked):
+            try:
+                saved = rotation_templates.rotation_save(
+                    by=request.user,
+                    rotation=rotation,
+                    slots=[row.slot() for row in _kept(slots)],
+                    members={
+                        role: [
+                            row.cleaned_data["user"]
+                            for row in _kept(formset)
+                            if row.cleaned_data.get("user")
+                        ]
+                        for role, formset in members.items()
+                    },
+                    **form.cleaned_data,
+                )
+            except ValidationError as exc:
+                # The service names a field for every refusal: the lists' own go above them.
+                found = exc.message_dict
+                for key in list(found):
+                    if key == "slots" or key.startswith("members_"):
+                        list_errors[key] = found.pop(key)
+                for name, problems in found.items():
+                    for problem in problems:
+                        form.add_error(name if name in form.fields else None, problem)
+            else:
+                messages.success(request, _("The rotation is saved."))
+                return redirect(f"{reverse('duty:rotation_list')}#rotation-{saved.pk}")
+    return render(
+        request,
+        "duty/rotation_form.html",
+        {
+            "rotation": rotation,
+            "form": form,
+            "slots": slots,
+            "member_sets": [
+                (role, ShiftRole(role).label, formset, list_errors.get(f"members_{role}", []))
+                for role, formset in members.items()
+            ],
+            "slot_errors": list_errors.get("slots", []),
+        },
+        status=status,
+    )
+
+
+@login_required
+@GET_POST
+def rotation_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    return _rotation_page(request, None)
+
+
+@login_required
+@GET_POST
+def rotation_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    rotation = get_object_or_404(
+        Rotation.objects.for_user(request.user).select_related("region"), pk=pk
+    )
+    return _rotation_page(request, rotation)

@@ -6,8 +6,8 @@ to the same parameters as the link, on the list's own scoped queryset, so the nu
 the home is the number of rows the list shows. Each app owns its list's filters and
 selectors; this module (the top layer) only puts them together per role.
 
-Panels whose data does not exist yet (the duty roster's next shift and gaps, the hotline's
-calls) are not shown at all until those apps land.
+The engineer's next shift and the manager's roster gaps are not panels: the home shows
+them from the duty app (a selector, a fragment loaded by URL name).
 """
 
 from __future__ import annotations
@@ -33,7 +33,8 @@ from maintenance import selectors as visit_selectors
 from maintenance.filters import VisitFilterSet
 from return_visits.filters import ReturnVisitFilterSet
 from return_visits.selectors import return_visits_for
-from service.filters import RequestFilterSet
+from service.filters import CallFilterSet, RequestFilterSet
+from service.hotline.selectors import calls_for, calls_today_params
 from service.views._common import requests_for, with_live_state
 from service.views.jobs import jobs_of
 
@@ -162,6 +163,19 @@ def _statements(
     return Panel(key=key, title=title, kind="statements", count=count, url=url, rows=rows, **extra)
 
 
+def _calls(
+    request: AuthenticatedHttpRequest, key: str, title: Any, params: dict[str, Any], **extra
+) -> Panel:
+    count, rows, url = _listed(
+        CallFilterSet,
+        calls_for(request.user),
+        params,
+        request=request,
+        url_name="service:hotline_calls",
+    )
+    return Panel(key=key, title=title, kind="calls", count=count, url=url, rows=rows, **extra)
+
+
 def engineer_panels(request: AuthenticatedHttpRequest, *, now: datetime) -> list[Panel]:
     """My open jobs (the my-jobs cards, nearest promise first, with their step buttons) and
     my visits due this week or overdue."""
@@ -191,8 +205,8 @@ def engineer_panels(request: AuthenticatedHttpRequest, *, now: datetime) -> list
 
 
 def hotline_panels(request: AuthenticatedHttpRequest, *, now: datetime) -> list[Panel]:
-    """Open requests nobody has been sent to (nearest promise first), requests reported
-    today (the viewer's today)."""
+    """Open requests nobody has been sent to (nearest promise first), today's calls (the
+    vendor's day, as the calls page has it), requests reported today (the viewer's today)."""
     today = local_today(request.user.display_time_zone())
     return [
         _requests(
@@ -203,6 +217,7 @@ def hotline_panels(request: AuthenticatedHttpRequest, *, now: datetime) -> list[
             now=now,
             tone="danger",
         ),
+        _calls(request, "calls_today", _("Today's calls"), calls_today_params()),
         _requests(
             request,
             "reported_today",

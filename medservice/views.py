@@ -1,6 +1,7 @@
 """The home page: each role starts where its work is (issue 13 §4, ``medservice.homes``),
 with a device search, what the user can see, quick links."""
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -36,6 +37,8 @@ def home(request: AuthenticatedHttpRequest) -> HttpResponse:
         # The engineer's shift going on now or the next one (issue 13 §4).
         "next_shift": duty_selectors.next_shift(user=user, now=now) if kind == ENGINEER else None,
         "server_now": iso(now),
+        # The hotline's day (its calls panel): the vendor's zone, one hotline for all.
+        "vendor_zone": settings.TIME_ZONE,
         "pause_reasons": list(PAUSE_REASON_LABELS.items()),
         "shows_roster_gaps": kind == MANAGER and user.has_perm("duty.view_shift"),
         "can_report": kind == HOSPITAL and user.has_perm("service.add_servicerequest"),

@@ -26,7 +26,7 @@ from customers.models import Hospital
 from . import selectors
 from .forms import STATE_FILTERS, engineers_queryset
 from .hotline.phone import variants as phone_variants
-from .models import Call, CallKind, ServiceRequest, Severity
+from .models import Call, CallKind, CallOutcome, ServiceRequest, Severity
 
 # What a request can be waiting for, as the homes count them (issue 13 §4).
 WAITING_FOR = [
@@ -147,9 +147,9 @@ class RequestFilterSet(BoardFilterSet):
 
 
 class CallFilterSet(ListFilterSet):
-    """The hotline's calls (``GET /hotline/calls``): by the day they started on (the
-    vendor's zone: one hotline for every hospital),
-    kind, hospital, and the caller's phone in any written form."""
+    """The hotline's calls (``GET /hotline/calls`` and the calls page): by the day they
+    started on (the vendor's zone: one hotline for every hospital), kind, hospital, outcome,
+    and the caller's phone in any written form."""
 
     day = DayFilter(
         label=_("Day"),
@@ -160,9 +160,12 @@ class CallFilterSet(ListFilterSet):
     hospital = RecordFilter(
         label=_("Hospital"), queryset=in_scope(Hospital), empty_label=_("All hospitals")
     )
+    outcome = ChoiceFilter(
+        label=_("Outcome"), choices=CallOutcome.choices, empty_label=_("Any outcome")
+    )
     phone = TextFilter(label=_("Phone"), method="by_phone")
 
-    field_order = ["day", "kind", "hospital", "phone"]
+    field_order = ["day", "kind", "hospital", "outcome", "phone"]
 
     def on_day(self, calls: QuerySet[Call], name: str, day: date) -> QuerySet[Call]:
         start = datetime.combine(day, time.min, tzinfo=ZoneInfo(settings.TIME_ZONE))

@@ -1,7 +1,8 @@
 """A small world in which every panel of every home has something (issue 13 §4): requests
 breached, at risk and without an engineer, a disputed statement and statements to review,
 send and accept, an overdue visit and return visit, a repair record, a visit and a
-return-visit sheet waiting for the hospital's signature."""
+return-visit sheet waiting for the hospital's signature, two hotline calls today (one still
+open) and one two days ago."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from maintenance.models import VisitState
 from maintenance.tests.factories import VisitFactory
 from return_visits.models import ReturnVisit
 from service import services
+from service.hotline.services import call_close, call_log
 from service.tests.test_records import sign, write_record
 
 # A real hospital's name is long: it must wrap, never widen the page.
@@ -103,6 +105,27 @@ def home_world() -> dict[str, Any]:
     record = write_record(signed, engineer, fault_at=timezone.now() - dt.timedelta(hours=7))
     sign(record, "engineer", engineer)
 
+    # The hotline's calls: two today (a fault still open, a complaint closed), one before.
+    fault_call = call_log(
+        user=dispatcher,
+        kind="fault",
+        said="监护仪无波形",
+        caller_name="王芳",
+        phone="138 0013 8000",
+        device=device,
+    )
+    call_close(
+        call=call_log(user=dispatcher, kind="complaint", said="工程师迟到", hospital=hospital),
+        user=dispatcher,
+    )
+    call_log(
+        user=dispatcher,
+        kind="consultation",
+        said="如何更换氧电池",
+        hospital=hospital,
+        started_at=timezone.now() - dt.timedelta(days=2),
+    )
+
     today = local_today(ZONE)
     # Visits: one overdue, one of this week for the engineer, one done and not yet signed.
     overdue_visit = VisitFactory(device=device, due_on=today - dt.timedelta(days=30))
@@ -132,4 +155,5 @@ def home_world() -> dict[str, Any]:
         "unassigned": unassigned,
         "record_request": signed,
         "overdue_visit": overdue_visit,
+        "fault_call": fault_call,
     }

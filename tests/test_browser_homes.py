@@ -113,3 +113,62 @@ def test_the_desktop_menu_fits_on_one_line_with_the_unread_badge(
         assert page.evaluate("document.documentElement.scrollWidth") <= width
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [390, 1366])
+def test_the_hotline_home_shows_todays_calls_and_requests_without_an_engineer(
+    width, _chromium, live_server
+):
+    """The hotline's panels: today's calls (the open one marked) and the open requests
+    nobody has been sent to; each count opens the list of exactly those rows, and the calls
+    list is cards on a phone, a table on a desktop, never wider than the screen."""
+    world = home_world()
+    context, page = _page(_chromium, live_server, width)
+    violations: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            violations.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    try:
+        log_in(page, world["dispatcher"])
+        calls = page.locator('[data-panel="calls_today"]')
+        unassigned = page.locator('[data-panel="unassigned"]')
+        for panel in (calls, unassigned):
+            panel.wait_for()
+            assert panel.is_visible()
+        assert calls.locator("[data-call]").count() == 2
+        assert (
+            calls.locator(f'[data-call="{world["fault_call"].pk}"] [data-outcome="open"]').count()
+            == 1
+        )
+        assert unassigned.locator(f'[data-request="{world["unassigned"].pk}"]').count() == 1
+        count = page.locator('[data-panel-count="calls_today"] [data-count-value]')
+        assert count.inner_text() == "2"
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+        page.locator('[data-panel-count="calls_today"]').click()
+        page.wait_for_url("**/hotline/calls/?day=*")
+        rows = page.locator("#call-table tbody tr[data-call]")
+        assert rows.count() == 2
+        assert page.locator("[data-call-count]").get_attribute("data-call-count") == "2"
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert page.evaluate(BEYOND_THE_VIEWPORT) == []
+        display = rows.first.evaluate("row => getComputedStyle(row).display")
+        if width == 390:  # a card: headers gone, the time and link on top, 44 px to tap
+            assert not page.locator("#call-table thead").is_visible()
+            assert display == "flex"
+            link = rows.first.locator("a.card-link").bounding_box()
+            assert link is not None and link["height"] >= 44
+        else:
+            assert page.locator("#call-table thead").is_visible()
+            assert display == "table-row"
+
+        page.go_back()
+        page.locator('[data-panel-count="unassigned"]').click()
+        page.wait_for_url("**/service-requests/?*")
+        assert page.locator("#request-table tbody tr[data-request]").count() == 1
+        assert violations == []
+    finally:
+        context.close()

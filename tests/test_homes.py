@@ -21,10 +21,10 @@ from tests.homes_world import NOON, home_world, open_request
 
 pytestmark = pytest.mark.django_db
 
-# The panels each home shows, in order (the roster's and the hotline's calls come later).
+# The panels each home shows, in order.
 PANELS = {
     "engineer": ["my_jobs", "my_visits"],
-    "dispatcher": ["unassigned", "reported_today"],
+    "dispatcher": ["unassigned", "calls_today", "reported_today"],
     "manager": [
         "breached",
         "at_risk",
@@ -48,7 +48,7 @@ MAX_QUERIES = 45
 # What the small world puts in each panel.
 COUNTS = {
     "engineer": {"my_jobs": 7, "my_visits": 2},
-    "dispatcher": {"unassigned": 1, "reported_today": 8},
+    "dispatcher": {"unassigned": 1, "calls_today": 2, "reported_today": 8},
     "manager": {
         "breached": 1,
         "at_risk": 1,
@@ -217,3 +217,28 @@ def test_the_engineer_sees_the_next_shift_and_the_manager_the_roster_gaps(client
     assert reverse("duty:gaps_panel") in client.get(reverse("home")).content.decode()
     client.force_login(world["hospital"])
     assert reverse("duty:gaps_panel") not in client.get(reverse("home")).content.decode()
+
+
+def test_the_hotline_sees_todays_calls_and_the_requests_without_an_engineer(client, world):
+    """The hotline's home: today's calls (the vendor's day) with the open one on top of its
+    panel, linking to the calls page filtered to that day; and the open requests nobody
+    has been sent to."""
+    client.force_login(world["dispatcher"])
+    html = client.get(reverse("home")).content.decode()
+    counts = _counts(html)
+    count, url = counts["calls_today"]
+    assert url.startswith(reverse("service:hotline_calls")) and "day=2026-03-10" in url
+    panel = html.split('data-panel="calls_today"')[1].split("</section>")[0]
+    assert f'data-call="{world["fault_call"].pk}"' in panel
+    assert 'data-outcome="open"' in panel and 'data-outcome="closed"' in panel
+    # The calls page lists the same two rows; every day of the log has the third.
+    listed = client.get(url).context["page"]
+    assert {call.pk for call in listed} == {call.pk for call in listed.paginator.object_list}
+    assert listed.paginator.count == count == 2
+    assert (
+        client.get(reverse("service:hotline_calls"), {"day": ""}).context["page"].paginator.count
+        == 3
+    )
+    panel = html.split('data-panel="unassigned"')[1].split("</section>")[0]
+    assert f'data-request="{world["unassigned"].pk}"' in panel
+    assert f'data-request="{world["breached"].pk}"' not in panel

@@ -40,7 +40,7 @@ from customers.tests.factories import (
     HospitalFactory,
     hospital_user,
 )
-from duty.models import Shift, ShiftSwap
+from duty.models import Rotation, Shift, ShiftSwap
 from maintenance.models import VisitPhoto
 from maintenance.services import visit_special_create
 from notify.models import WebhookDelivery, WebhookSubscription
@@ -161,6 +161,9 @@ class World:
         )
         duty_swap = ShiftSwap.objects.create(
             shift=duty_shift, proposed_by=duty_engineer, to_user=engineer
+        )
+        rotation = Rotation.objects.create(
+            region=region, name=f"Rotation {tag}", starts_on=dt.date(2026, 1, 1)
         )
         member = hospital_user(hospital, username=f"inbox-{tag}")
         (message,) = notify_users(
@@ -283,6 +286,7 @@ class World:
             "return_visit": return_visit,
             "shift": duty_shift,
             "swap": duty_swap,
+            "rotation": rotation,
         }
 
     def snapshot(self) -> dict:
@@ -372,6 +376,7 @@ WEB_VIEWS: dict[str, dict[str, str] | str | None] = {
     "service:hotline_departments": None,
     "service:hotline_devices": None,
     "service:hotline_device": None,
+    "service:hotline_calls": None,
     "service:hotline_call": {"pk": "call"},
     "service:hotline_call_action": {"pk": "call"},
     "records:record_edit": {"pk": "request"},
@@ -495,6 +500,9 @@ WEB_VIEWS: dict[str, dict[str, str] | str | None] = {
     "duty:shift_edit": {"pk": "shift"},
     "duty:swap_propose": {"pk": "shift"},
     "duty:generate": None,
+    "duty:rotation_list": None,
+    "duty:rotation_create": None,
+    "duty:rotation_edit": {"pk": "rotation"},
     "duty:my_shifts": None,
     "duty:swaps": None,
     "duty:swap_action": {"pk": "swap", "action": "=accept"},
@@ -514,6 +522,7 @@ CREATE_QUERY = {
     "service:hotline_departments": "?hospital={hospital}",
     "service:hotline_devices": "?q=SN&hospital={hospital}&department={department}",
     "service:hotline_device": "?device={device}",
+    "service:hotline_calls": "?hospital={hospital}&day=",
     "service:request_list": "?hospital={hospital}",
     "agenda:month": "?hospital={hospital}",
     "agenda:week": "?hospital={hospital}",
@@ -527,6 +536,7 @@ CREATE_QUERY = {
     "return_visits:return_visit_list": "?hospital={hospital}&month=2026-01",
     "duty:on_duty_panel": "?hospital={hospital}",
     "duty:roster": "?region=1",
+    "duty:rotation_create": "?region=1",
 }
 
 
@@ -690,6 +700,11 @@ POST_ONLY = {
     "duty:generate",
     "duty:swap_action",
 }
+# Pages of the office (administrator, service manager) that only read: the others are refused.
+OFFICE_PAGES = {"duty:rotation_list"}
+# The vendor's own pages: a hospital's users are refused outright (403), even for their own
+# hospital (the calls log is the vendor's; a hospital reads its calls one by one).
+VENDOR_ONLY_PAGES = {"service:hotline_calls", "duty:rotation_list", "duty:rotation_create"}
 WRITE_FORMS = {
     name
     for name in WEB_VIEWS
@@ -725,8 +740,20 @@ def test_vendor_roles_read_everything_and_write_what_their_role_allows(client, w
             # 302: allowed, and sent where the form applies (an amendment needs a signed record).
             expected = {200, 302} if may else {403}
             assert response.status_code in expected, (role, name, response.status_code)
+        elif name in OFFICE_PAGES:
+            office = role in {VendorRole.ADMIN, VendorRole.MANAGER}
+            assert response.status_code == (200 if office else 403), (role, name)
         else:
             assert response.status_code == 200, (role, name, response.status_code)
+
+
+@pytest.mark.parametrize("who", ["a_admin", "a_dept", "b_admin"])
+def test_hospital_users_are_refused_the_vendors_own_pages(client, world, who):
+    client.force_login(getattr(world, who))
+    for name in sorted(VENDOR_ONLY_PAGES):
+        response = client.get(_web_url(world, name))
+        assert response.status_code == 403, (who, name, response.status_code)
+        assert SECRET not in response.content.decode(errors="replace")
 
 
 # --- API --------------------------------------------------------------------------------

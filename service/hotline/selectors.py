@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import CharField, Count, F, Func, Q, QuerySet, Value
 from django.db.models.functions import Replace
 from django.utils import timezone
 
+from core.timeutil import local_today
 from customers.models import Contact, Hospital
 
 from ..models import Call, CallKind, ServiceRequest
@@ -115,6 +117,12 @@ def calls_today(*, user, zone: str, now: datetime | None = None) -> QuerySet[Cal
     now = now or timezone.now()
     start, end = local_day_bounds(timezone.localtime(now, ZoneInfo(zone)).date(), zone)
     return calls_for(user).filter(started_at__gte=start, started_at__lt=end)
+
+
+def calls_today_params() -> dict[str, str]:
+    """The query of today's calls: the vendor's day (one hotline for every hospital), the
+    day the calls page shows when none is asked for."""
+    return {"day": local_today(settings.TIME_ZONE).isoformat()}
 
 
 def complaints_per_hospital(

@@ -11,6 +11,7 @@ urlpatterns = [
     path("hotline/departments/", views.departments, name="hotline_departments"),
     path("hotline/devices/", views.devices, name="hotline_devices"),
     path("hotline/device/", views.device, name="hotline_device"),
+    path("hotline/calls/", views.call_list, name="hotline_calls"),
     path("hotline/calls/<int:pk>/", views.call_detail, name="hotline_call"),
     path("hotline/calls/<int:pk>/actions/", views.call_action, name="hotline_call_action"),
 ]

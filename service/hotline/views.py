@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import trigger_client_event
 
 from accounts.http import AuthenticatedHttpRequest
 from assets.models import Device
@@ -23,13 +25,17 @@ from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
 from customers.models import Contact
 
+from ..filters import CallFilterSet
 from ..forms import STATUS_LABELS
 from ..models import CallOutcome, ServiceRequest
-from ..views._common import GET_POST, live_state
+from ..views._common import GET_POST, live_state, page_of
 from . import selectors, services
 from .forms import CallActionForm, CallForm, DeskSearchForm
 from .services import DuplicateRequest
 
+# The event after which the desk reloads who is on duty for the hospital chosen (the duty
+# app's fragment, loaded by URL name): the hospital changed, or a phone lookup filled it in.
+HOSPITAL_PICKED = "hospital-picked"
 # Devices a search shows at once; the rest is "N more".
 SEARCH_LIMIT = 8
 DONE_MESSAGES = {
@@ -176,11 +182,14 @@ def lookup(request: HttpRequest) -> HttpResponse:
                 "department": picked.department_id,
             },
         )
-    return render(
+    response = render(
         request,
         "service/hotline/_caller.html",
         {"caller": caller, "picked": picked, "who_form": form, "oob": True},
     )
+    if picked is not None:
+        trigger_client_event(response, HOSPITAL_PICKED, after="settle")
+    return response
 
 
 @login_required
@@ -190,7 +199,8 @@ def departments(request: HttpRequest) -> HttpResponse:
     require_perm(request, "service.add_call")
     hospital_id = id_from(request.GET.get("hospital"))
     form = CallForm(user=request.user, hospital_id=hospital_id)
-    return render(request, "service/hotline/_department.html", {"form": form})
+    response = render(request, "service/hotline/_department.html", {"form": form})
+    return trigger_client_event(response, HOSPITAL_PICKED, after="settle")
 
 
 @login_required
@@ -245,6 +255,29 @@ def device(request: HttpRequest) -> HttpResponse:
         request,
         "service/hotline/_picked.html",
         {"device": picked, "open_request": _open_request(request, picked)},
+    )
+
+
+@login_required
+@require_GET
+def call_list(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The calls by day (today unless another day, or none, is asked for), kind, hospital
+    and outcome: the vendor's log, which the hotline's home counts."""
+    require_perm(request, "service.add_call")
+    params = request.GET.copy()
+    if "day" not in params:
+        params.update(selectors.calls_today_params())
+    filters = CallFilterSet(params, selectors.calls_for(request.user), request=request)
+    page = page_of(request, filters.qs)
+    return render(
+        request,
+        "service/hotline/call_list.html",
+        {
+            "form": filters.form,
+            "page": page,
+            "calls": page.object_list,
+            "zone": settings.TIME_ZONE,
+        },
     )
 
 
@@ -314,6 +347,7 @@ def call_action(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 __all__ = [
     "call_action",
     "call_detail",
+    "call_list",
     "departments",
     "desk",
     "device",

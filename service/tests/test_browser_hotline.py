@@ -5,14 +5,18 @@ to that request instead (issue 13 §3)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
+from django.utils import timezone
 
 from accounts.models import VendorRole
 from accounts.tests.factories import vendor_user
 from assets.tests.factories import DeviceFactory, ProductModelFactory
 from customers.tests.factories import ContactFactory, DepartmentFactory, HospitalFactory
+from duty.models import Shift
+from duty.tests.factories import ServiceRegionFactory
 from service.hotline import services
 from service.models import Call, ServiceEvent, ServiceRequest
 from service.tests.test_browser_board import log_in
@@ -133,3 +137,33 @@ def test_a_device_with_an_open_request_warns_and_the_call_is_added_to_it(page):
     # The request's page shows the call on its timeline.
     page.goto(f"/service-requests/{first.pk}/")
     assert "仍然黑屏，科室催促" in page.locator("body").inner_text()
+
+
+def test_the_desk_shows_who_is_on_duty_for_the_hospital_chosen(page):
+    """Who is on duty now in the chosen hospital's region (the duty app's fragment): loaded
+    when the phone lookup fills in the hospital and again when the agent picks another."""
+    world = _world()
+    on_duty = vendor_user(VendorRole.ENGINEER, username="zhang", first_name="伟", last_name="张")
+    now = timezone.now()
+    Shift.objects.create(
+        region=world["hospital"].region,
+        role="engineer",
+        user=on_duty,
+        starts_at=now - dt.timedelta(hours=1),
+        ends_at=now + dt.timedelta(hours=11),
+    )
+    elsewhere = HospitalFactory(name="烟台毓璜顶医院", region=ServiceRegionFactory(name="烟台"))
+    log_in(page, world["agent"])
+    page.goto("/hotline/")
+    panel = page.locator("#desk-on-duty")
+    panel.locator("#on-duty-now").wait_for()
+    assert str(on_duty) not in panel.inner_text()  # no hospital yet: a hint
+
+    page.fill("#id_phone", "0532 8286 1234")  # the nurse's phone: her hospital is filled in
+    page.locator(f'#on-duty-now[data-region="{world["hospital"].region_id}"]').wait_for()
+    assert str(on_duty) in panel.inner_text()
+
+    page.select_option("#id_hospital", str(elsewhere.pk))
+    page.locator(f'#on-duty-now[data-region="{elsewhere.region_id}"]').wait_for()
+    assert str(on_duty) not in panel.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.width
