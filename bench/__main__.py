@@ -217,6 +217,48 @@ def _tick_with_newly_due(sweep, due: int) -> float:
     return time.perf_counter() - t0
 
 
+def _post_request_with_and_without_routing(client, runs: int) -> dict[str, str]:
+    """``POST /api/v1/service-requests`` with the routing handler registered (one more
+    outbox row per request; the notices are the worker's) and without, in alternating
+    blocks of ten so that drift falls on both. The requests made are deleted after."""
+    from assets.models import Device
+    from core import outbox
+    from core.models import OutboxEvent
+    from service import notices
+    from service.models import ServiceRequest
+
+    devices = iter(list(Device.objects.order_by("pk").values_list("pk", flat=True)) * 20)
+    before = ServiceRequest.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    events_before = OutboxEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+    def post_request():
+        response = client.post(
+            "/api/v1/service-requests",
+            json.dumps({"device_id": next(devices), "description": "No image · 无图像"}),
+            content_type="application/json",
+        )
+        assert response.status_code == 201, response.content[:300]
+
+    on: list[float] = []
+    off: list[float] = []
+    try:
+        for _block in range(max(1, runs // 20)):
+            on += _timed(post_request, 10)
+            outbox.unregister(notices.HANDLER)
+            try:
+                off += _timed(post_request, 10)
+            finally:
+                outbox.register(notices.HANDLER, events=notices.ROUTED_EVENTS, func=notices.route)
+    finally:
+        made = ServiceRequest.objects.filter(pk__gt=before)
+        made.delete()
+        OutboxEvent.objects.filter(pk__gt=events_before).delete()
+    return {
+        "POST /service-requests, routing on": _percentiles(on),
+        "POST /service-requests, routing off": _percentiles(off),
+    }
+
+
 def measure(runs: int) -> dict[str, str]:
     from django.db import connection
     from django.test import Client
@@ -267,6 +309,7 @@ def measure(runs: int) -> dict[str, str]:
         assert response.status_code == 201, response.content[:300]
 
     results["POST .../events"] = _percentiles(_timed(post_event, runs))
+    results.update(_post_request_with_and_without_routing(client, runs))
 
     try:
         from service.escalation import sweep
@@ -304,7 +347,7 @@ def main() -> None:
     if args.only in (None, "notify"):
         from bench import notify
 
-        print("notify: a burst of 1,000 notifications told by one worker", flush=True)
+        print("notify: a burst of 1,000 new requests told by one worker", flush=True)
         for name, figure in notify.measure().items():
             print(f"{name:44} {figure}", flush=True)
         if args.only == "notify":

@@ -1,11 +1,13 @@
-"""`python -m bench --only notify`: a burst of 1,000 notifications told by one worker.
+"""`python -m bench --only notify`: a burst of 1,000 new requests told by one worker.
 
 In its own PostgreSQL database (``BENCH_NOTIFY_DATABASE_URL``, default
-``medservice_bench_notify``): 1,000 notices, each to one of 50 people (an inbox row and an
-e-mail to a loopback SMTP server, aiosmtpd) and one webhook event each to a loopback
-receiver that checks the signature, written in one burst; then one process runs the
-outbox until nothing is due, as the one worker of `make run` does. Reports the time to
-write the burst and the time until the last message was accepted. Not a test.
+``medservice_bench_notify``): 1,000 service requests opened one after the other, each
+routed (``service.notices``) to the region's two on-duty engineers and manager and the
+contract's two dedicated engineers (an inbox row and an e-mail each, to a loopback SMTP
+server, aiosmtpd), and one webhook event each to a loopback receiver that checks the
+signature; then one process runs the outbox until nothing is due, as the one worker of
+`make run` does. Reports the time to write the burst and the time until the last message
+was accepted. Not a test.
 """
 
 from __future__ import annotations
@@ -39,6 +41,10 @@ def smtp_server(settings) -> Iterator[list]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    import logging
+
+    # aiosmtpd logs every SMTP command at INFO: the bench measures the worker, not that.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     controller = Controller(Handler(), hostname="127.0.0.1", port=port)
     controller.start()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
@@ -81,57 +87,112 @@ URL = os.environ.get(
     "BENCH_NOTIFY_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/medservice_bench_notify"
 )
 BURST = 1_000
+HOSPITALS = 20
+
+
+def _world():
+    """Two service regions with engineers and a manager on duty now, 20 hospitals with a
+    department contact each, 50 devices per hospital under a contract with two dedicated
+    engineers, a hotline agent: the people a new request reaches."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.models import VendorRole
+    from accounts.tests.factories import vendor_user
+    from assets.tests.factories import DeviceFactory
+    from contracts.tests.factories import ContractFactory
+    from customers.tests.factories import ContactFactory, DepartmentFactory, HospitalFactory
+    from duty.models import Shift
+    from duty.tests.factories import ServiceRegionFactory
+
+    now = timezone.now()
+    engineers = [
+        vendor_user(VendorRole.ENGINEER, username=f"bench-eng-{n}", email=f"eng{n}@bench.example")
+        for n in range(12)
+    ]
+    regions = [ServiceRegionFactory(name=f"Bench region {n}") for n in range(2)]
+    for n, region in enumerate(regions):
+        manager = vendor_user(
+            VendorRole.MANAGER, username=f"bench-mgr-{n}", email=f"mgr{n}@bench.example"
+        )
+        for user, role in ((engineers[2 * n], "engineer"), (engineers[2 * n + 1], "engineer"),
+                           (manager, "manager")):  # fmt: skip
+            Shift.objects.create(region=region, role=role, user=user,
+                                 starts_at=now - timedelta(hours=1),
+                                 ends_at=now + timedelta(hours=11))  # fmt: skip
+    devices = []
+    for n in range(HOSPITALS):
+        hospital = HospitalFactory(name=f"Bench hospital {n}", region=regions[n % 2])
+        department = DepartmentFactory(hospital=hospital, name="ICU")
+        department.responsible_contact = ContactFactory(
+            hospital=hospital, department=department, email=f"icu{n}@hospital.example"
+        )
+        department.save()
+        mine = [DeviceFactory(department=department) for _ in range(BURST // HOSPITALS)]
+        contract = ContractFactory(hospital=hospital, devices=mine)
+        contract.dedicated_engineers.set(engineers[4 + (n % 4) * 2 : 6 + (n % 4) * 2])
+        devices += mine
+    agent = vendor_user(VendorRole.DISPATCHER, username="bench-agent")
+    return devices, agent
 
 
 def measure(*, burst: int = BURST) -> dict[str, str]:
+    """A burst of ``burst`` new requests, each in its own transaction as the API writes
+    them; then one process runs the outbox until nothing is due, as the one worker of
+    `make run` does: the routed notices (inbox, e-mail to a loopback SMTP server) and a
+    webhook per request to a loopback receiver that checks the signature."""
     ensure_database(URL, rebuild=True)
     setup_django(URL)
     from django.conf import settings
     from django.core.management import call_command
     from django.db import transaction
+    from django.db.models import Max
 
     call_command("migrate", verbosity=0)
     import core.tasks
-    from accounts.models import User
     from core import outbox
+    from core.models import OutboxDelivery
     from notify import webhooks
-    from notify.models import Delivery, WebhookDelivery
-    from notify.services import notify_users
+    from notify.models import Delivery, InboxMessage, WebhookDelivery
+    from service.services import service_request_open
 
     core.tasks.outbox_deliver = lambda: None  # no nudge: the measured loop is the worker
     settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
-    people = [
-        User.objects.create(username=f"bench-{n}", email=f"bench-{n}@example.com")
-        for n in range(50)
-    ]
+    devices, agent = _world()
     with smtp_server(settings) as mailbox, webhook_receiver() as (hook_url, seen):
         webhooks.webhook_subscription_save(
             name="bench", url=hook_url, secret=SECRET,
             event_kinds=["service.request_opened"],
         )  # fmt: skip
         t0 = time.perf_counter()
-        for n in range(burst):
+        for n, device in enumerate(devices[:burst]):
             with transaction.atomic():
-                notify_users(
-                    users=[people[n % len(people)]], kind="sla_at_risk",
-                    subject=f"SR-2026-{n:06d}: new request", body="监护仪 · ICU",
-                    url=f"/service-requests/{n}/", dedupe_key_prefix=f"bench:{n}",
+                service_request_open(
+                    device=device, severity="normal", channel="hotline",
+                    description=f"监护仪黑屏 #{n}", recorded_by=agent,
+                    reporter_name="王护士", reporter_phone="0532-88881234",
                 )  # fmt: skip
-                webhooks.publish(kind="service.request_opened", payload={"request_id": n})
         written = time.perf_counter() - t0
         t1 = time.perf_counter()
         while outbox.deliver_due(limit=1000).delivered:
             pass
         told = time.perf_counter() - t1
         mails, hooks, bad = len(mailbox), len(seen), seen.count(False)
-    sent = Delivery.objects.filter(state="sent").count()
+    sent = Delivery.objects.filter(state="sent")
+    last = sent.aggregate(last=Max("sent_at"))["last"]
+    waiting = OutboxDelivery.objects.exclude(state="delivered").count()
     return {
-        "burst written (1 transaction per notice)": f"{written:.1f} s",
-        "told by one worker (e-mail + webhook)": f"{told:.1f} s",
+        "burst written (1 transaction per request)": f"{written:.1f} s",
+        "told by one worker (all channels)": f"{told:.1f} s",
+        "from the first request to the last message": f"{written + told:.1f} s",
+        "inbox messages": str(InboxMessage.objects.count()),
         "e-mails accepted by SMTP": str(mails),
         "webhooks received (bad signature)": f"{hooks} ({bad})",
-        "delivery rows sent (inbox + e-mail)": str(sent),
+        "delivery rows sent (inbox + e-mail)": str(sent.count()),
         "webhook deliveries sent": str(WebhookDelivery.objects.filter(state="sent").count()),
+        "outbox rows not delivered": str(waiting),
+        "last message sent at": str(last),
     }
 
 

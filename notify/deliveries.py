@@ -1,24 +1,27 @@
 """Sending the deliveries of a notice (issue 13 §2): e-mail, WeCom and DingTalk group
-robots and the SMS gateway, one outbox event per delivery.
+robots and the SMS gateway, one outbox event per notice's messages.
 
 Exactly once, as far as a channel allows it. ``Delivery`` rows are written with the notice
-(a unique ``key`` per message, channel and person); ``notify.delivery_due`` carries the row's
-id. The handler runs inside the outbox's claiming transaction: it locks the row, returns
-at once if it is already sent, sends, and marks it sent, all committed together with the
-outbox's mark. A channel that fails (SMTP refusing or not answering within EMAIL_TIMEOUT,
-a robot answering 5xx or ``errcode`` ≠ 0, the SMS gateway's 5xx) does not raise: the
-attempt, the response code and the error are kept on the row, where the request page and
-the admin show them, and a new outbox event, due after an exponential backoff, carries the
-next attempt, in the same transaction; after ``CHANNEL_MAX_ATTEMPTS`` the row is failed.
-A worker killed after the peer accepted and before the commit sends again: the e-mail with
-the same Message-ID, the SMS with the same {id}.
+(a unique ``key`` per message, channel and person); ``notify.delivery_due`` carries their
+ids (at most ``BATCH`` an event; a retry carries one). The handler runs inside the outbox's
+claiming transaction: it locks the rows, skips any already sent, sends each (the e-mails of
+a batch over one SMTP connection: a burst of new requests tells five people each), and marks
+each sent, all committed together with the outbox's mark. A channel that fails (SMTP
+refusing or not answering within EMAIL_TIMEOUT, a robot answering 5xx or ``errcode`` ≠ 0,
+the SMS gateway's 5xx) does not raise: the attempt, the response code and the error are
+kept on the row, where the request page and the admin show them, and a new outbox event,
+due after an exponential backoff, carries that message's next attempt, in the same
+transaction; after ``CHANNEL_MAX_ATTEMPTS`` the row is failed. A worker killed after the
+peer accepted and before the commit sends the batch again: each e-mail with the same
+Message-ID, each SMS with the same {id}.
 """
 
 from __future__ import annotations
 
+import contextlib
 import time
 from datetime import datetime, timedelta
-from smtplib import SMTPException
+from smtplib import SMTPException, SMTPRecipientsRefused
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -36,6 +39,9 @@ from .outbound import ChannelError, request
 DELIVERY_DUE = "notify.delivery_due"
 HANDLER = "notify.deliver"
 MAX_ERROR = 4000
+# Messages per outbox event: enough to share an SMTP connection, few enough that one slow
+# channel holds back little else.
+BATCH = 20
 
 
 def _setting(name: str, default: int) -> int:
@@ -50,7 +56,43 @@ def schedule(name: str, payloads: list[dict], *, at: datetime | None = None) -> 
 
 
 def deliveries_queue(deliveries: list[Delivery]) -> None:
-    schedule(DELIVERY_DUE, [{"delivery_id": d.pk} for d in deliveries])
+    ids = [d.pk for d in deliveries]
+    schedule(
+        DELIVERY_DUE, [{"delivery_ids": ids[n : n + BATCH]} for n in range(0, len(ids), BATCH)]
+    )
+
+
+class Session:
+    """What the deliveries of one event share: one SMTP connection, opened on the first
+    e-mail. A server that refused the connection is not asked again for the rest of the
+    batch (each of those e-mails gets the same error and its own retry)."""
+
+    def __init__(self) -> None:
+        self._smtp = None
+        self._refused: ChannelError | None = None
+
+    def smtp(self):
+        if self._refused is not None:
+            raise self._refused
+        if self._smtp is None:
+            connection = get_connection(fail_silently=False)
+            try:
+                connection.open()
+            except (SMTPException, OSError) as exc:
+                self._refused = ChannelError(f"{type(exc).__name__}: {exc}")
+                raise self._refused from exc
+            self._smtp = connection
+        return self._smtp
+
+    def smtp_drop(self) -> None:
+        """After an error mid-conversation: the next e-mail starts a new connection."""
+        if self._smtp is not None:
+            with contextlib.suppress(SMTPException, OSError):
+                self._smtp.close()
+            self._smtp = None
+
+    def close(self) -> None:
+        self.smtp_drop()
 
 
 def message_id(delivery: Delivery) -> str:
@@ -62,7 +104,7 @@ def _text(delivery: Delivery) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
-def _send_email(delivery: Delivery) -> int | None:
+def _send_email(delivery: Delivery, session: Session) -> int | None:
     message = EmailMessage(
         subject=delivery.subject.replace("\n", " "),
         body="\n\n".join(p for p in [delivery.body, delivery.url] if p),
@@ -70,15 +112,17 @@ def _send_email(delivery: Delivery) -> int | None:
         to=[delivery.address],
         headers={"Message-ID": message_id(delivery)},
     )
+    connection = session.smtp()
     try:
-        with get_connection(fail_silently=False) as connection:
-            connection.send_messages([message])
+        connection.send_messages([message])
     except (SMTPException, OSError) as exc:
+        if not isinstance(exc, SMTPRecipientsRefused):
+            session.smtp_drop()
         raise ChannelError(f"{type(exc).__name__}: {exc}") from exc
     return None
 
 
-def _send_robot(delivery: Delivery) -> int | None:
+def _send_robot(delivery: Delivery, session: Session) -> int | None:
     robot = delivery.robot
     if robot is None or not robot.active:
         raise ChannelError(_("The group robot was removed or switched off."))
@@ -100,7 +144,7 @@ def _send_robot(delivery: Delivery) -> int | None:
     return response.status
 
 
-def _send_sms(delivery: Delivery) -> int | None:
+def _send_sms(delivery: Delivery, session: Session) -> int | None:
     gateway = SmsGateway.objects.filter(pk=1, active=True).first()
     if gateway is None:
         raise ChannelError(_("No SMS gateway is set up."))
@@ -127,19 +171,35 @@ SENDERS = {
 
 
 def delivery_send(event: OutboxEvent) -> None:
-    """The outbox handler of ``notify.delivery_due``."""
-    delivery = (
+    """The outbox handler of ``notify.delivery_due`` (``delivery_id``: an event written
+    before the batches)."""
+    ids = event.payload.get("delivery_ids") or [event.payload["delivery_id"]]
+    pending = (
         Delivery.objects.select_for_update(of=("self",))
         .select_related("robot")
-        .filter(pk=event.payload["delivery_id"])
-        .first()
+        .filter(pk__in=ids, state=DeliveryState.PENDING)  # sent already: never twice
+        .order_by("pk")
     )
-    if delivery is None or delivery.state != DeliveryState.PENDING:
-        return  # sent already (or given up): never twice
+    session = Session()
+    attempted: list[Delivery] = []
+    try:
+        for delivery in pending:
+            _attempt(delivery, session)
+            attempted.append(delivery)
+    finally:
+        session.close()
+        # One UPDATE for the batch, in the claiming transaction: a crash undoes them all.
+        Delivery.objects.bulk_update(attempted, ATTEMPT_FIELDS)
+
+
+ATTEMPT_FIELDS = ["attempts", "response_code", "last_error", "state", "next_attempt_at", "sent_at"]
+
+
+def _attempt(delivery: Delivery, session: Session) -> None:
     now = timezone.now()
     delivery.attempts += 1
     try:
-        delivery.response_code = SENDERS[Channel(delivery.channel)](delivery)
+        delivery.response_code = SENDERS[Channel(delivery.channel)](delivery, session)
     except ChannelError as exc:
         delivery.response_code = exc.status
         delivery.last_error = str(exc)[:MAX_ERROR]
@@ -152,13 +212,12 @@ def delivery_send(event: OutboxEvent) -> None:
                 base=timedelta(seconds=_setting("CHANNEL_RETRY_BASE_SECONDS", 30)),
                 cap=timedelta(seconds=_setting("CHANNEL_RETRY_CAP_SECONDS", 3600)),
             )
-            schedule(DELIVERY_DUE, [{"delivery_id": delivery.pk}], at=delivery.next_attempt_at)
+            schedule(DELIVERY_DUE, [{"delivery_ids": [delivery.pk]}], at=delivery.next_attempt_at)
     else:
         delivery.state = DeliveryState.SENT
         delivery.sent_at = timezone.now()
         delivery.next_attempt_at = None
         delivery.last_error = ""
-    delivery.save()
 
 
 def deliveries_retry(*, deliveries) -> int:

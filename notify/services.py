@@ -109,8 +109,15 @@ def notices_send(notices: Iterable[Notice], *, now: datetime | None = None) -> l
         )
     )
     chosen = _chosen_channels((u for _n, u in wanted.values()), (n.kind for n in notices))
-    robots = _robots_by_hospital({n.hospital_id for n in notices if n.hospital_id})
-    sms_ready = SmsGateway.objects.filter(pk=1, active=True).exists()
+    # The robots and the SMS gateway are read only when someone chose them.
+    picked = set().union(*chosen.values()) if chosen else set()
+    robot_kinds = {Channel.WECOM, Channel.DINGTALK} & picked
+    robots = (
+        _robots_by_hospital({n.hospital_id for n in notices if n.hospital_id})
+        if robot_kinds
+        else {}
+    )
+    sms_ready = Channel.SMS in picked and SmsGateway.objects.filter(pk=1, active=True).exists()
     rows: list[InboxMessage] = []
     deliveries: list[Delivery] = []
     robot_audience: dict[tuple[int, int], list[User]] = {}

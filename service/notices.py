@@ -245,6 +245,14 @@ def _hospital_message(request: ServiceRequest, subject: str, lead: str) -> Messa
 def route(event: OutboxEvent) -> None:
     """The outbox handler of the routed service events: once per event (the notices are
     keyed by it), in the worker's transaction."""
+    if (
+        event.name == ASSIGNED
+        and event.payload.get("event_id") is None
+        and routing.is_active(OPENED, DEDICATED)
+    ):
+        # Taken at opening by the contract's dedicated engineers, who are told of the new
+        # request itself: one message, not two.
+        return
     request = _request(event.payload["request_id"])
     if request is None:
         return

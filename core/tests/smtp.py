@@ -16,6 +16,8 @@ class Mailbox:
         self.envelopes: list = []
         # Recipients the server refuses (550), as a mail server refuses an unknown address.
         self.refused: set[str] = set()
+        # The SMTP session each message came in (how many connections a sender opened).
+        self.sessions: list[int] = []
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refused:
@@ -25,6 +27,7 @@ class Mailbox:
 
     async def handle_DATA(self, server, session, envelope):  # aiosmtpd's hook name
         self.envelopes.append(envelope)
+        self.sessions.append(id(session))
         return "250 OK"
 
     def messages(self) -> list[tuple[list[str], Message]]:

@@ -52,11 +52,11 @@ def deliveries() -> dict[str, tuple[str, int]]:
     return {d.address: (d.state, d.attempts) for d in Delivery.objects.filter(channel="email")}
 
 
-def test_one_event_per_message_written_with_the_inbox_rows(people, settings):
+def test_one_event_for_the_notice_s_messages_written_with_the_inbox_rows(people, settings):
     settings.SITE_URL = "http://127.0.0.1:8000"
     tell(people, also_email=["nurse@hospital.example"])
-    events = OutboxEvent.objects.filter(name=DELIVERY_DUE).order_by("pk")
-    mails = [Delivery.objects.get(pk=e.payload["delivery_id"]) for e in events]
+    (event,) = OutboxEvent.objects.filter(name=DELIVERY_DUE)
+    mails = [Delivery.objects.get(pk=pk) for pk in event.payload["delivery_ids"]]
     assert [m.address for m in mails] == [
         "li@vendor.example",
         "wang@vendor.example",
@@ -66,6 +66,15 @@ def test_one_event_per_message_written_with_the_inbox_rows(people, settings):
     # An absolute link, from SITE_URL.
     assert mails[0].url == "http://127.0.0.1:8000/service-requests/1/"
     assert InboxMessage.objects.count() == 2
+
+
+def test_a_notice_s_e_mails_share_one_connection(
+    mailbox, people, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        tell(people, also_email=["nurse@hospital.example"])
+    assert len(mailbox.received()) == 3
+    assert len(set(mailbox.sessions)) == 1
 
 
 def test_a_refused_address_is_retried_alone_and_nothing_goes_twice(
