@@ -37,6 +37,14 @@ def pytest_collection_modifyitems(items):
         return len(LONG_FILES) + (0 if "/test_browser" in path else 1)
 
     items.sort(key=rank)  # stable: each file keeps its own order
+    if os.environ.get("TEST_DATABASE_URL") and not os.environ.get("MEDSERVICE_BROWSER_ON_PG"):
+        # The browser tests run once, on SQLite: what they check is the page in Chromium;
+        # the views' database work runs on PostgreSQL through the client tests, and a live
+        # server's flush per test costs a PostgreSQL run minutes (docs/decisions.md).
+        skip = pytest.mark.skip(reason="browser tests run on SQLite (MEDSERVICE_BROWSER_ON_PG=1)")
+        for item in items:
+            if item.nodeid.partition("::")[0].rpartition("/")[2].startswith("test_browser"):
+                item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

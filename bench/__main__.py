@@ -165,11 +165,12 @@ def build() -> None:
         cursor.execute(
             """
             INSERT INTO service_serviceevent
-              (request_id, type, occurred_at, recorded_at, actor_id, data, idempotency_key)
+              (request_id, type, occurred_at, recorded_at, actor_id, data, idempotency_key,
+               recorded_late, late_reason)
             SELECT id, 'dispatched', reported_at + interval '5 minutes', now(), %(user)s,
                    jsonb_build_object('engineer_ids', jsonb_build_array(%(engineer)s),
                                       'parts', jsonb_build_array()),
-                   NULL
+                   NULL, false, ''
             FROM service_servicerequest WHERE is_open
             """,
             params,

@@ -12,15 +12,13 @@ was accepted. Not a test.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import dataclasses
 import os
-import socket
-import threading
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from bench import ensure_database, setup_django
 
@@ -28,59 +26,51 @@ SECRET = "bench-secret-0123456789"
 
 
 @contextmanager
-def smtp_server(settings) -> Iterator[list]:
-    from aiosmtpd.controller import Controller
-
-    received: list = []
-
-    class Handler:
-        async def handle_DATA(self, server, session, envelope):
-            received.append(envelope)
-            return "250 OK"
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    import logging
-
-    # aiosmtpd logs every SMTP command at INFO: the bench measures the worker, not that.
-    logging.getLogger("mail.log").setLevel(logging.WARNING)
-    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
-    controller.start()
+def peers(settings) -> Iterator[tuple[str, dict[str, int]]]:
+    """The SMTP server and the webhook receiver in their own process (``bench/receivers``):
+    (the webhook URL, and the counts once the block ends)."""
+    process = subprocess.Popen(  # noqa: S603 (our own module, our own arguments)
+        [sys.executable, "-m", "bench.receivers", SECRET],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert process.stdin is not None and process.stdout is not None
+    _ready, smtp_port, http_port = process.stdout.readline().split()
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", int(smtp_port)
+    counts: dict[str, int] = {}
     try:
-        yield received
+        yield f"http://127.0.0.1:{http_port}/hook", counts
     finally:
-        controller.stop()
+        process.stdin.close()
+        _received, mails, hooks, bad = process.stdout.readline().split()
+        counts.update(mails=int(mails), hooks=int(hooks), bad=int(bad))
+        process.wait(timeout=30)
 
 
 @contextmanager
-def webhook_receiver() -> Iterator[tuple[str, list]]:
-    """(url, [signature ok per request])."""
-    seen: list[bool] = []
+def handler_times() -> Iterator[dict[str, list[float]]]:
+    """Seconds spent in each outbox handler, by its name."""
+    from core import outbox
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            ts = self.headers["X-Medservice-Timestamp"]
-            mac = hmac.new(SECRET.encode(), f"{ts}.".encode() + body, hashlib.sha256)
-            ok = self.headers["X-Medservice-Signature"] == f"sha256={mac.hexdigest()}"
-            seen.append(ok)
-            self.send_response(200 if ok else 401)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+    spent: dict[str, list[float]] = {}
+    originals = dict(outbox._handlers)
 
-        def log_message(self, *args) -> None:
-            pass
+    def timed(name, func):
+        def run(event):
+            t0 = time.perf_counter()
+            try:
+                func(event)
+            finally:
+                spent.setdefault(name, []).append(time.perf_counter() - t0)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+        return run
+
+    for name, handler in originals.items():
+        outbox._handlers[name] = dataclasses.replace(handler, func=timed(name, handler.func))
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/hook", seen
+        yield spent
     finally:
-        server.shutdown()
-        server.server_close()
+        outbox._handlers.update(originals)
 
 
 URL = os.environ.get(
@@ -137,6 +127,10 @@ def _world():
     return devices, agent
 
 
+def _spent(times: list[float]) -> str:
+    return f"{sum(times):.1f} s, {len(times)} × {sum(times) / len(times) * 1000:.1f} ms"
+
+
 def measure(*, burst: int = BURST) -> dict[str, str]:
     """A burst of ``burst`` new requests, each in its own transaction as the API writes
     them; then one process runs the outbox until nothing is due, as the one worker of
@@ -160,7 +154,7 @@ def measure(*, burst: int = BURST) -> dict[str, str]:
     core.tasks.outbox_deliver = lambda: None  # no nudge: the measured loop is the worker
     settings.WEBHOOK_ALLOWED_HOSTS = ["127.0.0.1"]
     devices, agent = _world()
-    with smtp_server(settings) as mailbox, webhook_receiver() as (hook_url, seen):
+    with peers(settings) as (hook_url, received):
         webhooks.webhook_subscription_save(
             name="bench", url=hook_url, secret=SECRET,
             event_kinds=["service.request_opened"],
@@ -175,10 +169,12 @@ def measure(*, burst: int = BURST) -> dict[str, str]:
                 )  # fmt: skip
         written = time.perf_counter() - t0
         t1 = time.perf_counter()
-        while outbox.deliver_due(limit=1000).delivered:
-            pass
+        with handler_times() as spent:
+            while outbox.deliver_due(limit=1000).delivered:
+                pass
         told = time.perf_counter() - t1
-        mails, hooks, bad = len(mailbox), len(seen), seen.count(False)
+        claimed = sum(len(times) for times in spent.values())
+        in_handlers = sum(map(sum, spent.values()))
     sent = Delivery.objects.filter(state="sent")
     last = sent.aggregate(last=Max("sent_at"))["last"]
     waiting = OutboxDelivery.objects.exclude(state="delivered").count()
@@ -187,12 +183,15 @@ def measure(*, burst: int = BURST) -> dict[str, str]:
         "told by one worker (all channels)": f"{told:.1f} s",
         "from the first request to the last message": f"{written + told:.1f} s",
         "inbox messages": str(InboxMessage.objects.count()),
-        "e-mails accepted by SMTP": str(mails),
-        "webhooks received (bad signature)": f"{hooks} ({bad})",
+        "e-mails accepted by SMTP": str(received["mails"]),
+        "webhooks received (bad signature)": f"{received['hooks']} ({received['bad']})",
         "delivery rows sent (inbox + e-mail)": str(sent.count()),
         "webhook deliveries sent": str(WebhookDelivery.objects.filter(state="sent").count()),
         "outbox rows not delivered": str(waiting),
         "last message sent at": str(last),
+        "outbox rows run": str(claimed),
+        "outside the handlers (claim, mark, commit)": f"{told - in_handlers:.1f} s",
+        **{f"handler {name}": _spent(times) for name, times in sorted(spent.items())},
     }
 
 
