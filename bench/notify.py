@@ -84,46 +84,58 @@ def _world():
     """Two service regions with engineers and a manager on duty now, 20 hospitals with a
     department contact each, 50 devices per hospital under a contract with two dedicated
     engineers, a hotline agent: the people a new request reaches."""
-    from datetime import timedelta
+    from datetime import date, timedelta
 
     from django.utils import timezone
 
-    from accounts.models import VendorRole
-    from accounts.tests.factories import vendor_user
-    from assets.tests.factories import DeviceFactory
-    from contracts.tests.factories import ContractFactory
-    from customers.tests.factories import ContactFactory, DepartmentFactory, HospitalFactory
+    from accounts.models import User, VendorRole
+    from assets.models import Device, ProductModel
+    from contracts.models import Contract, ContractDevice
+    from customers.models import Contact, Department, Hospital, ServiceRegion
     from duty.models import Shift
-    from duty.tests.factories import ServiceRegionFactory
 
     now = timezone.now()
-    engineers = [
-        vendor_user(VendorRole.ENGINEER, username=f"bench-eng-{n}", email=f"eng{n}@bench.example")
-        for n in range(12)
-    ]
-    regions = [ServiceRegionFactory(name=f"Bench region {n}") for n in range(2)]
-    for n, region in enumerate(regions):
-        manager = vendor_user(
-            VendorRole.MANAGER, username=f"bench-mgr-{n}", email=f"mgr{n}@bench.example"
+
+    def person(username: str, role: str) -> User:
+        return User.objects.create_user(
+            username, email=f"{username}@bench.example", password="x", vendor_role=role
         )
-        for user, role in ((engineers[2 * n], "engineer"), (engineers[2 * n + 1], "engineer"),
+
+    engineers = [person(f"bench-eng-{n}", VendorRole.ENGINEER) for n in range(12)]
+    model = ProductModel.objects.create(manufacturer="Bench", name="监护仪")
+    devices: list[Device] = []
+    for r in range(2):
+        region = ServiceRegion.objects.create(name=f"Bench region {r}", code=f"bench-{r}")
+        manager = person(f"bench-mgr-{r}", VendorRole.MANAGER)
+        for user, role in ((engineers[2 * r], "engineer"), (engineers[2 * r + 1], "engineer"),
                            (manager, "manager")):  # fmt: skip
             Shift.objects.create(region=region, role=role, user=user,
                                  starts_at=now - timedelta(hours=1),
                                  ends_at=now + timedelta(hours=11))  # fmt: skip
-    devices = []
-    for n in range(HOSPITALS):
-        hospital = HospitalFactory(name=f"Bench hospital {n}", region=regions[n % 2])
-        department = DepartmentFactory(hospital=hospital, name="ICU")
-        department.responsible_contact = ContactFactory(
-            hospital=hospital, department=department, email=f"icu{n}@hospital.example"
-        )
-        department.save()
-        mine = [DeviceFactory(department=department) for _ in range(BURST // HOSPITALS)]
-        contract = ContractFactory(hospital=hospital, devices=mine)
-        contract.dedicated_engineers.set(engineers[4 + (n % 4) * 2 : 6 + (n % 4) * 2])
-        devices += mine
-    agent = vendor_user(VendorRole.DISPATCHER, username="bench-agent")
+        for n in range(r, HOSPITALS, 2):
+            hospital = Hospital.objects.create(name=f"Bench hospital {n}", region=region)
+            department = Department.objects.create(hospital=hospital, name="ICU")
+            department.responsible_contact = Contact.objects.create(
+                hospital=hospital, department=department, name="护士长",
+                email=f"icu{n}@hospital.example",
+            )  # fmt: skip
+            department.save()
+            mine = Device.objects.bulk_create(
+                Device(product_model=model, serial_number=f"BN{n:02d}{i:04d}",
+                       hospital=hospital, department=department,
+                       installed_on=date(2026, 1, 5), accepted_on=date(2026, 1, 10))
+                for i in range(BURST // HOSPITALS)
+            )  # fmt: skip
+            contract = Contract.objects.create(
+                hospital=hospital, number=f"F-BN-{n:05d}", signed_on=date(2025, 12, 1),
+                warranty_months=12,
+            )  # fmt: skip
+            ContractDevice.objects.bulk_create(
+                ContractDevice(contract=contract, device=device) for device in mine
+            )
+            contract.dedicated_engineers.set(engineers[4 + (n % 4) * 2 : 6 + (n % 4) * 2])
+            devices += mine
+    agent = person("bench-agent", VendorRole.DISPATCHER)
     return devices, agent
 
 

@@ -24,6 +24,7 @@ from core.models import OutboxEvent
 from customers.models import HospitalMembership, HospitalRole
 from notify import routing
 from notify.routing import Audience, Message, Recipients
+from service.notices import department_contact_of, reporter_of
 
 from .models import ChargeStatement
 
@@ -91,13 +92,11 @@ def _acceptors(statement: ChargeStatement) -> Recipients:
 
 
 def _reporter(statement: ChargeStatement) -> Recipients:
-    recorder = statement.request.recorded_by
-    return Recipients(users=[] if recorder.is_vendor_staff else [recorder])
+    return reporter_of(statement.request)
 
 
 def _department_contact(statement: ChargeStatement) -> Recipients:
-    contact = statement.request.department.responsible_contact
-    return Recipients(emails=[contact.email] if contact and contact.email else [])
+    return department_contact_of(statement.request)
 
 
 SERVICE_MANAGER = Audience(

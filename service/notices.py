@@ -86,10 +86,10 @@ def _assigned_engineers(told: Told) -> Recipients:
     return Recipients(users=told.assigned)
 
 
-def _reporter(told: Told) -> Recipients:
-    """The hospital user who reported it: the one who recorded it, else (a call taken by
-    the hotline) the hospital's user with the caller's phone number."""
-    request = told.request
+def reporter_of(request: ServiceRequest) -> Recipients:
+    """The hospital user who reported ``request``: the one who recorded it, else (a call
+    taken by the hotline) the hospital's user with the caller's phone number. Charges
+    tells the same person of a statement."""
     recorder = request.recorded_by
     if not recorder.is_vendor_staff:
         return Recipients(users=[recorder])
@@ -104,10 +104,18 @@ def _reporter(told: Told) -> Recipients:
     )
 
 
-def _department_contact(told: Told) -> Recipients:
-    request = told.request
+def department_contact_of(request: ServiceRequest) -> Recipients:
+    """The department's responsible contact, who has no account: by e-mail."""
     contact = request.department.responsible_contact
     return Recipients(emails=[contact.email] if contact and contact.email else [])
+
+
+def _reporter(told: Told) -> Recipients:
+    return reporter_of(told.request)
+
+
+def _department_contact(told: Told) -> Recipients:
+    return department_contact_of(told.request)
 
 
 ON_DUTY_ENGINEERS = Audience(

@@ -509,3 +509,28 @@ def test_the_migration_writes_the_history_of_existing_statements():
     ]
     assert list(accepted.events.values_list("kind", flat=True)) == ["drafted", "accepted"]
     assert ChargeStatement.objects.get(pk=draft.pk).state == StatementState.DRAFT
+
+
+def test_a_sent_statement_reaches_the_acceptors_and_the_department_contact(
+    django_capture_on_commit_callbacks,
+):
+    """Issue 13 §2: a statement sent → the hospital's users and the department contact."""
+    from customers.tests.factories import ContactFactory
+    from notify.models import Delivery, InboxMessage
+
+    device = covered_device(accepted_on=dt.date(2024, 1, 1))
+    request = resolved_request(device)
+    department = request.department
+    department.responsible_contact = ContactFactory(
+        hospital=request.hospital, department=department, email="icu-head@hospital.example"
+    )
+    department.save()
+    acceptor = hospital_user(request.hospital)
+    with django_capture_on_commit_callbacks(execute=True):
+        statement = sent_statement(request)
+    assert InboxMessage.objects.get(user=acceptor).subject.find(statement.number) >= 0
+    mail = Delivery.objects.get(
+        channel="email", address="icu-head@hospital.example", kind="charges.statement_sent"
+    )
+    assert statement.number in mail.subject and mail.state == "sent"
+    assert mail.about_id == request.pk  # listed on the request's "who was told"
