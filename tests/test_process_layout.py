@@ -19,6 +19,7 @@ import pytest
 
 from .database_template import copy_sqlite_template
 from .served import BASE_DIR, STALE_HEARTBEAT, environment, manage, served, wait_for
+from .static_collection import collected_static
 
 # What `make run` sets for collectstatic and serve (the Makefile's own lines are checked
 # below).
@@ -45,10 +46,11 @@ def copy_of(migrated, target):
 @pytest.fixture(scope="module")
 def embedded(migrated, tmp_path_factory):
     """`make run`: the embedded defaults, one web master with two processes, one worker,
-    static files collected (hashed, compressed) as the Makefile does."""
+    static files collected (hashed, compressed) as the Makefile does, once for the sources
+    (``tests/static_collection.py``)."""
     var_dir = copy_of(migrated, tmp_path_factory.mktemp("embedded") / "var")
     env = environment(var_dir, **MAKE_RUN)
-    manage(env, "collectstatic", "--noinput", "-v", "0")
+    env["STATIC_ROOT"] = str(collected_static(env))
     with served(env) as layout:
         layout.wait_healthy()
         yield layout

@@ -10,8 +10,9 @@
   with no error; a killed worker comes back; the Redis queue is consumed by a worker that
   does not schedule; /healthz fails while the heartbeat is stale.
 
-`collectstatic` runs once for the module (a subprocess with the production settings: brotli
-takes a while), and every test here reuses its STATIC_ROOT.
+`collectstatic` runs with the production settings in a subprocess, once for the sources
+(``tests/static_collection.py``: brotli takes a while), and every test here reads that
+STATIC_ROOT.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from .served import (
     served,
     wait_for,
 )
+from .static_collection import collected_static
 
 MANIFEST_STORAGES = {
     **settings.STORAGES,
@@ -71,10 +73,7 @@ def production_environment(var_dir: Path, static_root: Path | None = None, **ext
 
 @pytest.fixture(scope="module")
 def static_root(tmp_path_factory) -> Path:
-    var_dir = tmp_path_factory.mktemp("collect")
-    root = var_dir / "staticfiles"
-    manage(production_environment(var_dir, root), "collectstatic", "--noinput", "-v", "0")
-    return root
+    return collected_static(production_environment(tmp_path_factory.mktemp("collect")))
 
 
 # --- static files under the manifest storage, in process -----------------------------------

@@ -1,12 +1,16 @@
 import datetime as dt
 import re
+import shutil
+import tempfile
+from collections import Counter
 from io import StringIO
+from pathlib import Path
 
 import pytest
 import time_machine
 from django.core.management import call_command
 from django.db.models import F
-from django.test import TestCase
+from django.test import TestCase, override_settings
 from django.utils import timezone
 
 from accounts.models import User, VendorRole
@@ -24,7 +28,14 @@ from customers.models import (
 )
 from demo.catalogue import DEMO_PASSWORD, PRODUCT_MODELS, SYMPTOMS, gtin_with_check_digit
 from demo.homes_seeding import WEB_REPORT
+from demo.maintenance_seeding import SPECIAL_REASON, seed_maintenance
 from demo.plan import demo_plan
+from demo.seeding import demo_today
+from maintenance.models import Visit, VisitFinding, VisitState
+from maintenance.selectors import visit_display_state, visits_for
+from maintenance.visit_records import visit_signature_matches
+from parts.models import StockLevel, StockMovement
+from parts.selectors import levels_from_ledger
 from service import selectors
 from service.models import Milestone, RootCauseReport, ServiceEvent, ServiceRequest
 from tests.data_rows import reload_data_migration_rows
@@ -70,11 +81,21 @@ def bases_today() -> set[str]:
 
 class SeedDemoTests(TestCase):
     output: str
+    media_root: Path
 
     @classmethod
     def setUpTestData(cls):
         reload_data_migration_rows()  # a transactional test before this class flushed them
-        cls.output = seed()
+        # As under `make run`: what the seed's commit triggers runs (the dispatches reserve
+        # their parts). One seed for the class: seeding takes seconds.
+        # Its files (signatures) outlive one test's media directory: the class has its own.
+        cls.media_root = Path(tempfile.mkdtemp(prefix="demo-media-"))
+        cls.addClassCleanup(shutil.rmtree, cls.media_root, ignore_errors=True)
+        with (
+            override_settings(MEDIA_ROOT=cls.media_root),
+            cls.captureOnCommitCallbacks(execute=True),
+        ):
+            cls.output = seed()
 
     def test_counts(self):
         assert Hospital.objects.count() == 3
@@ -327,6 +348,78 @@ class SeedDemoTests(TestCase):
             output = seed("--once")
         assert output.startswith("demo data already loaded")
         assert "h3-icu" in output
+
+    def test_demo_dispatches_reserve_the_parts_their_symptoms_call_for(self):
+        """Issue 5 §1: the demo parts carry symptom keywords, so once the seed commits, the
+        open dispatched requests hold parts reserved by their dispatch."""
+        reserved = StockMovement.objects.filter(
+            kind="reserve", idempotency_key__startswith="dispatch-"
+        )
+        assert reserved.exists()
+        assert all(m.request is not None and m.request.is_open for m in reserved)
+        # Issue 5 §2: one repair used a consumable from the bag and replaced a main component.
+        component = StockMovement.objects.get(idempotency_key="demo-repair-component")
+        consumable = StockMovement.objects.get(idempotency_key="demo-repair-consumable")
+        assert component.request_id == consumable.request_id
+        assert component.request is not None and component.serial_unit is not None
+        record = component.request.repair_record
+        assert len(record.parts_replaced) == 2
+        fitted = MainComponent.objects.get(
+            device=component.request.device, serial_number=component.serial_unit.serial_number
+        )
+        assert fitted.replaced_on is not None and fitted.replaces is not None
+        assert fitted.replaces.removal_fate == "sent_for_repair"
+        assert record.parts_replaced[1]["serial_fitted"] == fitted.serial_number
+        assert record.parts_replaced[1]["serial_removed"] == fitted.replaces.serial_number
+        stored = {
+            (lv.part_id, lv.location_id): (lv.on_hand, lv.reserved)
+            for lv in StockLevel.objects.all()
+        }
+        assert stored == levels_from_ledger()
+
+    def test_demo_maintenance(self):
+        """The demo's planned maintenance on the demo's hospitals and devices: overdue, done
+        and signed, awaiting a signature, a finding, a special inspection; a second run of
+        ``seed_maintenance`` creates nothing."""
+        assert "maintenance visits" in self.output
+        self.enterContext(self.settings(MEDIA_ROOT=self.media_root))  # the signatures' files
+        users = {u.username: u for u in User.objects.all()}
+        devices = {
+            d.serial_number: d for d in Device.objects.select_related("hospital", "department")
+        }
+        today = demo_today()
+        visits = Visit.objects.select_related("hospital")
+        states = Counter(visit_display_state(v, today) for v in visits)
+        assert states["overdue"] == 3
+        assert states["awaiting_signature"] == 1
+        assert states["done"] >= 5
+        assert states["due"] and states["planned"]
+        awaiting = next(v for v in visits if visit_display_state(v, today) == "awaiting_signature")
+        icu = User.objects.get(username="h1-icu")
+        assert awaiting in visits_for(icu)  # the demo's department user can sign it
+        (finding,) = VisitFinding.objects.select_related("request", "visit")
+        assert finding.item_key == "leakage_current"
+        assert finding.visit.is_signed and visit_signature_matches(finding.visit)
+        # The leakage current is a safety item: its device is out of use (issue 12 §1).
+        (out_of_use,) = Device.objects.filter(out_of_use_since__isnull=False)
+        assert out_of_use.pk == finding.visit.device_id
+        (reason,) = out_of_use.out_of_use_periods.all()
+        assert (reason.visit_ref, reason.item_keys, reason.is_open) == (
+            finding.visit_id,
+            ["leakage_current"],
+            True,
+        )
+        special = Visit.objects.get(reason=SPECIAL_REASON)
+        assert (special.state, special.due_on) == (VisitState.PLANNED, today)
+        assert special.engineers.exists()
+        signed = Visit.objects.exclude(content_hash="")
+        assert all(visit_signature_matches(v) for v in signed[:5])
+
+        counts = (Visit.objects.count(), VisitFinding.objects.count())
+        again: Counter[str] = Counter()
+        seed_maintenance(users=users, devices=devices, today=today, created=again)
+        assert sum(again.values()) == 0
+        assert (Visit.objects.count(), VisitFinding.objects.count()) == counts
 
 
 # --- the plan is deterministic and stays valid whatever the date ----------------------

@@ -411,7 +411,7 @@ def test_alerts_reach_a_real_smtp_server_after_commit(smtp_server, contract, age
 
 
 # --- several sweepers at once (PostgreSQL) ----------------------------------------------
-REQUESTS, SWEEPERS = 800, 4
+REQUESTS, SWEEPERS = 200, 4
 
 
 def _bulk_world(agent, manager, engineer, now):
