@@ -249,7 +249,12 @@ def _post_request_with_and_without_routing(client, runs: int) -> dict[str, str]:
             try:
                 off += _timed(post_request, 10)
             finally:
-                outbox.register(notices.HANDLER, events=notices.ROUTED_EVENTS, func=notices.route)
+                outbox.register(
+                    notices.HANDLER,
+                    events=notices.ROUTED_EVENTS,
+                    func=notices.route,
+                    database_only=True,
+                )
     finally:
         made = ServiceRequest.objects.filter(pk__gt=before)
         made.delete()

@@ -22,9 +22,11 @@ class ChargesConfig(AppConfig):
             events.NOTIFY_DISPUTE,
             events=[events.STATEMENT_DISPUTED],
             func=events.notify_dispute,
+            database_only=True,  # an inbox row and the deliveries' rows: sent by notify
         )
         outbox.register(
             events.NOTIFY_HOSPITAL,
             events=[events.STATEMENT_SENT, events.STATEMENT_ANSWERED],
             func=events.notify_hospital,
+            database_only=True,
         )

@@ -11,21 +11,30 @@ across releases. A handler receives the ``OutboxEvent`` and must be idempotent, 
 event id: the protocol below delivers database effects once, but a handler may be run again
 after its effects outside the database happened (see "Guarantees").
 
-Delivering. ``deliver_due`` takes the due pending rows one at a time, each in ONE transaction:
+Delivering. ``deliver_due`` takes the due pending rows in small batches, each batch in ONE
+transaction:
 
-1. claim: ``SELECT … FOR UPDATE SKIP LOCKED`` of the oldest due pending row, so concurrent
-   deliverers each take other rows (PostgreSQL). SQLite has no row locks and Django drops
-   ``FOR UPDATE`` there; the transaction (IMMEDIATE, see settings) holds the database's
-   write lock from its start instead, so deliverers simply take turns, and the second one
-   sees the row already delivered;
-2. run the handler in a savepoint;
-3. mark the row delivered, or keep the error, count the attempt and schedule the next one
-   (``backoff``), or mark it failed after ``OUTBOX_MAX_ATTEMPTS``; commit.
+1. claim: ``SELECT … FOR UPDATE SKIP LOCKED`` of the oldest due pending rows (at most
+   ``CLAIM_BATCH``), so concurrent deliverers each take other rows (PostgreSQL). SQLite has
+   no row locks and Django drops ``FOR UPDATE`` there; the transaction (IMMEDIATE, see
+   settings) holds the database's write lock from its start instead, so deliverers simply
+   take turns, and the second one sees the rows already delivered;
+2. run each row's handler in its own savepoint, in order: the rows of handlers registered
+   ``database_only`` (their every effect is a write in this transaction) one after the
+   other, for at most ``BATCH_SECONDS``; a row whose handler acts outside the database (an
+   e-mail, a webhook) only as the first of a batch, and alone: the batch ends with it;
+3. mark the rows delivered (one UPDATE), or keep a row's error, count the attempt and
+   schedule the next one (``backoff``), or mark it failed after ``OUTBOX_MAX_ATTEMPTS``;
+   commit. Claimed rows not run are released by the commit and taken by the next batch.
 
-The handler's writes and the "delivered" mark commit together: a worker killed in the middle
-rolls both back and releases the lock, and the row is delivered again later. A handler that
-raises is never swallowed: its error is kept on the row (admin: "Outbox deliveries") and the
-row is tried again with exponential backoff.
+The handlers' writes and the "delivered" marks commit together: a worker killed in the
+middle rolls them all back and releases the locks, and the rows are delivered again later.
+A handler that raises is never swallowed: its error is kept on the row (admin: "Outbox
+deliveries") and the row is tried again with exponential backoff; the other rows of its
+batch are not affected.
+
+Why batches: a burst of a thousand new requests makes six rows each, and one transaction
+a row spent more on claiming, marking and committing than on the work (docs/benchmarks.md).
 
 Triggers. ``publish`` asks, once per transaction, for ``core.tasks.outbox_deliver`` to be
 enqueued after the commit: a best-effort nudge (the queue may be down, the process may die
@@ -33,17 +42,20 @@ first). ``core.tasks.outbox_sweep`` runs every minute and is the durable path: n
 waits more than a minute past its time while a worker runs.
 
 Guarantees. Database effects of a handler: exactly once. Effects outside the database (an
-e-mail, later a webhook): at least once. They happen before the commit that marks the row, so
+e-mail, a webhook): at least once. They happen before the commit that marks the row, so
 a process that dies in between (after the mail server accepted, before the commit) sends it
-again on the next attempt. That window is one commit long; an e-mail carries a Message-ID
-made from the event id so that the copy is recognisably the same message.
+again on the next attempt. That window is one commit long (such a row runs alone in its
+transaction); an e-mail carries a Message-ID made from the event id so that the copy is
+recognisably the same message.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 import traceback
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -52,7 +64,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from .models import DeliveryState, OutboxDelivery, OutboxEvent
@@ -68,6 +80,10 @@ OUTBOX_RETRY_CAP_SECONDS = 3600
 OUTBOX_KEEP_DAYS = 30
 # One run of the worker delivers at most this many rows; the minute sweep does the rest.
 RUN_LIMIT = 1000
+# Rows claimed by one transaction, and the time its database-only handlers may take: on
+# SQLite the transaction holds the write lock, which a web request may be waiting for.
+CLAIM_BATCH = 20
+BATCH_SECONDS = 0.25
 MAX_ERROR_LENGTH = 10_000
 
 
@@ -76,16 +92,22 @@ class Handler:
     name: str
     events: frozenset[str]
     func: HandlerFunc
+    # Every effect is a write in the delivering transaction: safe to batch (see above).
+    database_only: bool = False
 
 
 _handlers: dict[str, Handler] = {}
 
 
-def register(name: str, *, events: Iterable[str], func: HandlerFunc) -> None:
+def register(
+    name: str, *, events: Iterable[str], func: HandlerFunc, database_only: bool = False
+) -> None:
     """Deliver every event named in ``events`` to ``func`` under the stable ``name``.
-    Registering the same function again is a no-op (``ready`` may run more than once);
-    another function under a name already taken is a configuration error."""
-    handler = Handler(name=name, events=frozenset(events), func=func)
+    ``database_only``: the handler's every effect is a database write (no e-mail, no HTTP,
+    no file), so its rows may share a transaction. Registering the same function again is a
+    no-op (``ready`` may run more than once); another function under a name already taken
+    is a configuration error."""
+    handler = Handler(name=name, events=frozenset(events), func=func, database_only=database_only)
     existing = _handlers.get(name)
     if existing is not None and existing != handler:
         raise ImproperlyConfigured(f"outbox handler {name!r} is already registered")
@@ -117,7 +139,9 @@ def publish_many(name: str, payloads: Iterable[Mapping[str, Any]]) -> list[Outbo
     rows = [OutboxEvent(name=name, payload=dict(p), created_at=now) for p in payloads]
     if not rows:
         return []
-    with transaction.atomic():
+    # No savepoint inside the caller's transaction (two round trips): an error here fails
+    # the caller's change, which is what must happen to an event that cannot be written.
+    with transaction.atomic(savepoint=False):
         if connection.features.can_return_rows_from_bulk_insert:
             OutboxEvent.objects.bulk_create(rows)
         else:  # pragma: no cover - every database we support returns the ids
@@ -191,93 +215,116 @@ def _error_text(exc: BaseException) -> str:
     return text[-MAX_ERROR_LENGTH:]
 
 
-def _claim_next() -> OutboxDelivery | None:
-    return (
+def _claim_due(limit: int) -> list[OutboxDelivery]:
+    return list(
         OutboxDelivery.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("event")
         .filter(state=DeliveryState.PENDING, next_attempt_at__lte=timezone.now())
-        .order_by("next_attempt_at", "pk")
-        .first()
+        .order_by("next_attempt_at", "pk")[:limit]
     )
 
 
-def _run(delivery: OutboxDelivery) -> None:
+def _handler(delivery: OutboxDelivery) -> Handler:
     handler = _handlers.get(delivery.handler)
     if handler is None:
         raise LookupError(f"no outbox handler is registered as {delivery.handler!r}")
-    handler.func(delivery.event)
+    return handler
 
 
-def _deliver_one() -> str | None:
-    """Claim, run and mark one due row in one transaction; its outcome, None: none due."""
-    with transaction.atomic():
-        delivery = _claim_next()
-        if delivery is None:
-            return None
-        delivery.attempts += 1
-        try:
-            with transaction.atomic():  # the handler's writes go if it raises
-                _run(delivery)
-        except Exception as exc:
-            now = timezone.now()
-            delivery.last_error = _error_text(exc)
-            if delivery.attempts >= _setting("OUTBOX_MAX_ATTEMPTS", OUTBOX_MAX_ATTEMPTS):
-                delivery.state = DeliveryState.FAILED
-                outcome = "failed"
-                logger.error(
-                    "outbox: %s gave up on event %s after %d attempts",
-                    delivery.handler,
-                    delivery.event_id,
-                    delivery.attempts,
-                    exc_info=exc,
-                )
-            else:
-                delivery.next_attempt_at = now + backoff(
-                    delivery.attempts,
-                    base=timedelta(
-                        seconds=_setting("OUTBOX_RETRY_BASE_SECONDS", OUTBOX_RETRY_BASE_SECONDS)
-                    ),
-                    cap=timedelta(
-                        seconds=_setting("OUTBOX_RETRY_CAP_SECONDS", OUTBOX_RETRY_CAP_SECONDS)
-                    ),
-                )
-                outcome = "retried"
-                logger.warning(
-                    "outbox: %s failed on event %s (attempt %d), next at %s",
-                    delivery.handler,
-                    delivery.event_id,
-                    delivery.attempts,
-                    delivery.next_attempt_at.isoformat(),
-                    exc_info=exc,
-                )
-        else:
-            delivery.state = DeliveryState.DELIVERED
-            delivery.delivered_at = timezone.now()
-            outcome = "delivered"
-        delivery.save(
-            update_fields=["attempts", "state", "next_attempt_at", "last_error", "delivered_at"]
+def _database_only(delivery: OutboxDelivery) -> bool:
+    handler = _handlers.get(delivery.handler)
+    return handler is not None and handler.database_only
+
+
+def _failed(delivery: OutboxDelivery, exc: Exception) -> str:
+    """Keep the error on ``delivery`` and schedule its next attempt, or give up; saved."""
+    now = timezone.now()
+    delivery.attempts += 1
+    delivery.last_error = _error_text(exc)
+    if delivery.attempts >= _setting("OUTBOX_MAX_ATTEMPTS", OUTBOX_MAX_ATTEMPTS):
+        delivery.state = DeliveryState.FAILED
+        outcome = "failed"
+        logger.error(
+            "outbox: %s gave up on event %s after %d attempts",
+            delivery.handler,
+            delivery.event_id,
+            delivery.attempts,
+            exc_info=exc,
         )
+    else:
+        delivery.next_attempt_at = now + backoff(
+            delivery.attempts,
+            base=timedelta(
+                seconds=_setting("OUTBOX_RETRY_BASE_SECONDS", OUTBOX_RETRY_BASE_SECONDS)
+            ),
+            cap=timedelta(seconds=_setting("OUTBOX_RETRY_CAP_SECONDS", OUTBOX_RETRY_CAP_SECONDS)),
+        )
+        outcome = "retried"
+        logger.warning(
+            "outbox: %s failed on event %s (attempt %d), next at %s",
+            delivery.handler,
+            delivery.event_id,
+            delivery.attempts,
+            delivery.next_attempt_at.isoformat(),
+            exc_info=exc,
+        )
+    delivery.save(update_fields=["attempts", "state", "next_attempt_at", "last_error"])
     return outcome
+
+
+def _deliver_batch(limit: int) -> tuple[Counter[str], bool]:
+    """Claim, run and mark a batch of due rows in one transaction (see the module's
+    docstring): the outcomes, and whether the batch was one row acting outside the
+    database (the next batch then claims one row too: such rows tend to come in runs)."""
+    outcomes: Counter[str] = Counter()
+    with transaction.atomic():
+        claimed = _claim_due(limit)
+        started = time.monotonic()
+        delivered: list[int] = []
+        for position, delivery in enumerate(claimed):
+            alone = not _database_only(delivery)
+            if position and (alone or time.monotonic() - started > BATCH_SECONDS):
+                break  # released by the commit, taken by the next batch
+            try:
+                handler = _handler(delivery)
+                with transaction.atomic():  # the handler's writes go if it raises
+                    handler.func(delivery.event)
+            except Exception as exc:
+                outcomes[_failed(delivery, exc)] += 1
+            else:
+                delivered.append(delivery.pk)
+                outcomes["delivered"] += 1
+            if alone:
+                break
+        if delivered:
+            OutboxDelivery.objects.filter(pk__in=delivered).update(
+                state=DeliveryState.DELIVERED,
+                delivered_at=timezone.now(),
+                attempts=F("attempts") + 1,
+            )
+    return outcomes, bool(claimed) and not _database_only(claimed[0])
 
 
 def deliver_due(*, limit: int = RUN_LIMIT) -> DeliveryReport:
     """Deliver the pending rows whose time has come (at most ``limit``); safe to run in
     many processes at once."""
-    counts = {"delivered": 0, "retried": 0, "failed": 0}
+    counts: Counter[str] = Counter()
     outer = getattr(_local, "delivering", False)
     _local.delivering = True
+    claim = CLAIM_BATCH
     try:
-        for _ in range(limit):
+        while counts.total() < limit:
             try:
-                outcome = _deliver_one()
+                outcomes, ran_alone = _deliver_batch(min(claim, limit - counts.total()))
             except Exception:
                 # The transaction itself failed (the database went away, a handler broke
-                # the connection): nothing was marked; the row is due again next run.
+                # the connection): nothing was marked; the rows are due again next run.
                 logger.exception("outbox: a delivery run stopped")
                 break
-            if outcome is None:
+            if not outcomes:
                 break
-            counts[outcome] += 1
+            counts.update(outcomes)
+            claim = 1 if ran_alone else CLAIM_BATCH
     finally:
         _local.delivering = outer
     return DeliveryReport(**counts)

@@ -55,7 +55,7 @@ def register() -> None:
         gettext_lazy("A safety check failed on a visit"),
         [SERVICE_MANAGER, VISIT_ENGINEERS],
     )
-    outbox.register(HANDLER, events=[SAFETY_FAILED], func=notify_safety_failed)
+    outbox.register(HANDLER, events=[SAFETY_FAILED], func=notify_safety_failed, database_only=True)
 
 
 def notify_safety_failed(event: OutboxEvent) -> None:

@@ -23,4 +23,10 @@ class NotifyConfig(AppConfig):
         outbox.register(
             webhooks.SEND_HANDLER, events=[webhooks.WEBHOOK_DUE], func=webhooks.webhook_send
         )
-        outbox.register(webhooks.RELAY_HANDLER, events=webhooks.EVENT_KINDS, func=webhooks.relay)
+        # The relay writes the webhook deliveries; sending them is ``webhook_send``'s.
+        outbox.register(
+            webhooks.RELAY_HANDLER,
+            events=webhooks.EVENT_KINDS,
+            func=webhooks.relay,
+            database_only=True,
+        )

@@ -26,6 +26,7 @@ from smtplib import SMTPException, SMTPRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.utils import DNS_NAME
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -188,11 +189,32 @@ def delivery_send(event: OutboxEvent) -> None:
             attempted.append(delivery)
     finally:
         session.close()
-        # One UPDATE for the batch, in the claiming transaction: a crash undoes them all.
-        Delivery.objects.bulk_update(attempted, ATTEMPT_FIELDS)
+        _attempts_save(attempted)
 
 
 ATTEMPT_FIELDS = ["attempts", "response_code", "last_error", "state", "next_attempt_at", "sent_at"]
+
+
+def _attempts_save(attempted: list[Delivery]) -> None:
+    """In the claiming transaction (a crash undoes them all): the messages sent in one
+    UPDATE per response code (the e-mails of a batch: one), stamped with the batch's last
+    sending time; each failure on its own. (A ``bulk_update`` of the batch builds a CASE
+    per field and row: it took half the time of sending five e-mails.)"""
+    sent: dict[int | None, list[Delivery]] = {}
+    for delivery in attempted:
+        if delivery.state == DeliveryState.SENT:
+            sent.setdefault(delivery.response_code, []).append(delivery)
+        else:
+            delivery.save(update_fields=ATTEMPT_FIELDS)
+    for code, rows in sent.items():
+        Delivery.objects.filter(pk__in=[d.pk for d in rows]).update(
+            attempts=F("attempts") + 1,
+            response_code=code,
+            last_error="",
+            state=DeliveryState.SENT,
+            next_attempt_at=None,
+            sent_at=max(d.sent_at or timezone.now() for d in rows),
+        )
 
 
 def _attempt(delivery: Delivery, session: Session) -> None:

@@ -86,7 +86,7 @@ def _chosen_channels(users: Iterable[User], kinds: Iterable[str]) -> dict[tuple[
     return {(user_id, kind): set(channels) | {Channel.INBOX} for user_id, kind, channels in rows}
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside the caller's transaction: all or nothing
 def notices_send(notices: Iterable[Notice], *, now: datetime | None = None) -> list[InboxMessage]:
     """Write the inbox rows of ``notices`` and, in the same transaction, a ``Delivery`` row
     per other channel each person chose for the kind (e-mail unless they said otherwise;

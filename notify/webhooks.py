@@ -102,7 +102,7 @@ def body_of(*, delivery_id: uuid.UUID, kind: str, occurred_at: datetime, payload
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside the caller's transaction: all or nothing
 def publish(
     *,
     kind: str,

@@ -16,7 +16,11 @@ class PartsConfig(AppConfig):
             handlers.RESERVE_ON_DISPATCH,
             events=[handlers.DISPATCHED],
             func=handlers.reserve_on_dispatch,
+            database_only=True,
         )
         outbox.register(
-            handlers.RELEASE_ON_CLOSE, events=[handlers.CLOSED], func=handlers.release_on_close
+            handlers.RELEASE_ON_CLOSE,
+            events=[handlers.CLOSED],
+            func=handlers.release_on_close,
+            database_only=True,
         )

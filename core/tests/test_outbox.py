@@ -22,7 +22,7 @@ from core import outbox
 from core.models import DeliveryState, OutboxDelivery, OutboxEvent
 from notify import webhooks
 
-from .outbox_probe import EFFECT, PROBE, Probe, effects_of
+from .outbox_probe import EFFECT, PROBE, Probe, effects_of, write_effect
 
 pytestmark = pytest.mark.django_db
 
@@ -182,6 +182,50 @@ def test_each_handler_has_its_own_delivery(probe, no_nudge):
     assert probe.calls == [event.pk] and other.calls == [event.pk]
     states = dict(OutboxDelivery.objects.values_list("handler", "state"))
     assert states == {PROBE: "delivered", "tests.other": "pending"}
+
+
+def test_database_only_rows_share_a_transaction_and_an_outside_row_runs_alone(no_nudge):
+    """The delivering transaction (a savepoint inside the test's) each row ran in: the
+    database-only rows in claim order share one until a row acting outside the database
+    comes, which runs alone; a database-only row that raises is retried without undoing
+    the others of its batch."""
+    ran: list[tuple[str, int, str]] = []
+
+    def handler(kind: str):
+        def run(event: OutboxEvent) -> None:
+            # [-1] is the handler's own savepoint, [-2] the batch's transaction.
+            ran.append((kind, event.payload["n"], connection.savepoint_ids[-2]))
+            write_effect(event)
+            if event.payload.get("raise"):
+                raise ZeroDivisionError
+
+        return run
+
+    outbox.register("tests.db", events=["tests.db"], func=handler("db"), database_only=True)
+    outbox.register("tests.outside", events=["tests.outside"], func=handler("outside"))
+    try:
+        events = [
+            outbox.publish("tests.db", {"n": 1}),
+            outbox.publish("tests.db", {"n": 2, "raise": True}),
+            outbox.publish("tests.db", {"n": 3}),
+            outbox.publish("tests.outside", {"n": 4}),
+            outbox.publish("tests.outside", {"n": 5}),
+            outbox.publish("tests.db", {"n": 6}),
+        ]
+        report = outbox.deliver_due()
+    finally:
+        outbox.unregister("tests.db")
+        outbox.unregister("tests.outside")
+    assert report == outbox.DeliveryReport(delivered=5, retried=1)
+    assert [(kind, n) for kind, n, _batch in ran] == [
+        ("db", 1), ("db", 2), ("db", 3), ("outside", 4), ("outside", 5), ("db", 6),
+    ]  # fmt: skip
+    batches = [batch for _kind, _n, batch in ran]
+    assert batches[0] == batches[1] == batches[2]
+    assert len({batches[0], batches[3], batches[4], batches[5]}) == 4
+    assert [effects_of(e) for e in events] == [1, 0, 1, 1, 1, 1]
+    states = [OutboxDelivery.objects.get(event=e).state for e in events]
+    assert states == ["delivered", "pending", "delivered", "delivered", "delivered", "delivered"]
 
 
 def test_a_raising_handler_is_retried_with_backoff_then_succeeds(probe, no_nudge, caplog):
