@@ -4,17 +4,12 @@ them only when their app is installed."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable
 from datetime import date
 from typing import Any
 
-from django.apps import apps
-from django.utils.module_loading import import_string
-
 from core.agenda import CalendarEntry
-
-logger = logging.getLogger(__name__)
+from core.plugins import installed
 
 SOURCES: tuple[str, ...] = (
     "maintenance.agenda.entries",
@@ -28,21 +23,8 @@ Source = Callable[..., Iterable[CalendarEntry]]
 
 
 def installed_sources(paths: Iterable[str] | None = None) -> list[Source]:
-    """The source functions whose app is installed; the others are skipped, so a source
-    can be listed before its app lands. An installed app without its source module yet is
-    skipped with a warning; any other import error is raised."""
-    found = []
-    for path in SOURCES if paths is None else paths:
-        if not apps.is_installed(path.split(".", 1)[0]):
-            continue
-        module = path.rsplit(".", 1)[0]
-        try:
-            found.append(import_string(path))
-        except ImportError as exc:
-            if getattr(exc, "name", None) != module:
-                raise
-            logger.warning("calendar source %s is listed but %s does not exist", path, module)
-    return found
+    """The source functions whose app is installed (``core.plugins.installed``)."""
+    return installed(SOURCES if paths is None else paths, what="calendar source")
 
 
 def collect(

@@ -122,6 +122,7 @@ INSTALLED_APPS = [
     "return_visits",
     "notify",
     "duty",
+    "archive",
     "demo",
 ]
 

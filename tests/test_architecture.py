@@ -32,6 +32,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"service", "training"}),
     frozenset({"parts", "maintenance", "return_visits"}),
     frozenset({"charges", "agenda"}),
+    frozenset({"archive"}),  # every record of a device, so above every app that keeps one
     frozenset({"medservice", "demo"}),  # the project's wiring; the demo seeds through services
     frozenset({"bench"}),  # `make bench`: builds databases through the apps and the project
 )
@@ -64,6 +65,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "charges": _DEVICES | {"contracts", "service", "parts", "notify"},
     # The calendar names its sources by dotted path (agenda/sources.py).
     "agenda": _PEOPLE | {"maintenance", "return_visits", "training", "service", "duty"},
+    # The archive names its sources by dotted path (archive/sources.py).
+    "archive": _DEVICES
+    | {"service", "maintenance", "return_visits", "parts", "charges", "training", "regimes"},
     "medservice": _below("medservice"),
     "demo": _below("demo"),
     "bench": _below("bench"),

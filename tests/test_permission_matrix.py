@@ -440,6 +440,7 @@ WEB_VIEWS: dict[str, dict[str, str] | str | None] = {
     "maintenance:visit_photo": {"pk": "visit", "photo_pk": "visit_photo"},
     "maintenance:visit_photo_remove": {"pk": "visit", "photo_pk": "visit_photo"},
     "maintenance:device_visits": {"device_pk": "device"},
+    "archive:device_archive": {"pk": "device"},
     "training:plan_list": None,
     "training:plan_create": None,
     "training:plan_detail": {"pk": "training_plan"},
@@ -553,7 +554,7 @@ def _named_urls() -> set[str]:
                 ns = pattern.namespace or namespace
                 if ns in {"customers", "assets", "contracts", "accounts", "service", "records",
                           "notify", "agenda", "regimes", "maintenance", "training", "charges",
-                          "return_visits", "parts", "duty"}:  # fmt: skip
+                          "return_visits", "parts", "duty", "archive"}:  # fmt: skip
                     walk(pattern.url_patterns, ns)
             elif isinstance(pattern, URLPattern) and pattern.name and namespace:
                 names.add(f"{namespace}:{pattern.name}")

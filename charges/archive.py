@@ -1,0 +1,76 @@
+"""Charges in a device's archive (the ``core.archive`` protocol, listed in
+``archive/sources.py``): each charge statement of the device's requests at its latest step
+(accepted ones signed, with their PDF), and each credit note (R-6.4)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window, newest_first
+
+from .models import ChargeStatement, CreditNote, StatementState
+
+STATEMENT = "charge_statement"
+CREDIT_NOTE = "credit_note"
+KINDS = {
+    STATEMENT: gettext_lazy("Charge statements"),
+    CREDIT_NOTE: gettext_lazy("Credit notes"),
+}
+
+
+def entries(query: ArchiveQuery) -> SourcePage:
+    statements = ChargeStatement.objects.for_user(query.visible_to).filter(
+        request__device_id=query.device_id
+    )
+    count = 0
+    found: list[ArchiveEntry] = []
+    if query.wants(STATEMENT):
+        for statement in statements.select_related("request"):
+            at = _latest_step(statement)
+            if (query.start is None or at >= query.start) and (query.end is None or at < query.end):
+                count += 1
+                found.append(_statement(statement, at))
+    if query.wants(CREDIT_NOTE):
+        notes = in_window(CreditNote.objects.filter(statement__in=statements), "created_at", query)
+        count += notes.count()
+        rows = notes.select_related("statement__request").order_by("-created_at", "-pk")
+        found += [_credit_note(note) for note in rows[: query.limit]]
+    return SourcePage(count, newest_first(found)[: query.limit])
+
+
+def _latest_step(statement: ChargeStatement):
+    steps = [statement.drafted_at, statement.reviewed_at, statement.sent_at,
+             statement.disputed_at, statement.accepted_at]  # fmt: skip
+    return max(step for step in steps if step is not None)
+
+
+def _statement(statement: ChargeStatement, at) -> ArchiveEntry:
+    request = statement.request
+    accepted = statement.state == StatementState.ACCEPTED
+    return ArchiveEntry(
+        at=at, kind=STATEMENT,
+        title=_("Charge statement %(number)s: %(state)s")
+        % {"number": statement.display_number, "state": statement.get_state_display()},
+        object_id=statement.pk,
+        url=reverse("charges:statement", args=[request.pk]),
+        detail=_("%(request)s · total %(total)s %(currency)s")
+        % {"request": request.number, "total": statement.total, "currency": statement.currency},
+        signed=accepted or None,
+        pdf_url=reverse("charges:statement_pdf", args=[request.pk]) if accepted else "",
+        device_id=request.device_id,
+    )  # fmt: skip
+
+
+def _credit_note(note: CreditNote) -> ArchiveEntry:
+    request = note.statement.request
+    return ArchiveEntry(
+        at=note.created_at, kind=CREDIT_NOTE,
+        title=_("Credit note %(number)s") % {"number": note.number},
+        object_id=note.pk,
+        url=reverse("charges:statement", args=[request.pk]),
+        detail=_("difference %(total)s %(currency)s · %(reason)s")
+        % {"total": note.total, "currency": note.statement.currency, "reason": note.reason},
+        device_id=request.device_id,
+    )  # fmt: skip

@@ -1,0 +1,76 @@
+"""What a service archive shows, in one shape for every kind of record (issue 14 §1, R-7.6:
+"the installation, operation and repair history of every device can be queried at any
+time").
+
+Each app that keeps records of a device offers ``<app>.archive`` with
+
+- ``KINDS``: ``{kind: label}``, the kinds of entry it gives (the archive's filter choices);
+- ``entries(query: ArchiveQuery) -> SourcePage``: how many of its entries match ``query``
+  and the newest ``query.limit`` of them, newest first, only what ``query.visible_to`` may
+  see.
+
+The ``archive`` app merges them into one timeline (a page, the API, later the dossier), so
+the archive never needs to know a visit from a repair record, and an app owns the query
+over its own tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ArchiveEntry:
+    at: datetime  # aware; when it happened (signed, done, reported)
+    kind: str  # one of its source's KINDS
+    title: str  # already translated into the active language
+    object_id: int  # the record's id in its own kind
+    url: str = ""  # path of the record's page, if the viewer may open it
+    detail: str = ""  # a line under the title: a result, a promise met or breached
+    signed: bool | None = None  # None: not a record that is signed
+    pdf_url: str = ""  # the signed PDF, once there is one
+    device_id: int | None = None
+
+
+@dataclass(frozen=True)
+class ArchiveQuery:
+    """Whose archive (a device's), which kinds (None: all), which window (``start`` ≤ at
+    < ``end``, either open), for whom, and how many of the newest entries each source
+    returns at most."""
+
+    visible_to: Any
+    device_id: int
+    kinds: frozenset[str] | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    limit: int = 50
+
+    def wants(self, kind: str) -> bool:
+        return self.kinds is None or kind in self.kinds
+
+
+@dataclass(frozen=True)
+class SourcePage:
+    count: int
+    entries: list[ArchiveEntry]
+
+
+def newest_first(entries: list[ArchiveEntry]) -> list[ArchiveEntry]:
+    """The archive's one order (a source gives its entries in it, the merge keeps it):
+    newest first, then by kind, then the newest record first."""
+    return sorted(entries, key=sort_key)
+
+
+def sort_key(entry: ArchiveEntry) -> tuple[float, str, int]:
+    return (-entry.at.timestamp(), entry.kind, -entry.object_id)
+
+
+def in_window(queryset, field: str, query: ArchiveQuery):
+    """``queryset`` narrowed to ``query``'s window on the datetime ``field``."""
+    if query.start is not None:
+        queryset = queryset.filter(**{f"{field}__gte": query.start})
+    if query.end is not None:
+        queryset = queryset.filter(**{f"{field}__lt": query.end})
+    return queryset

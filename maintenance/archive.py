@@ -1,0 +1,52 @@
+"""A device's planned visits in its archive (the ``core.archive`` protocol, listed in
+``archive/sources.py``): each visit done (patrol, inspection, preventive maintenance,
+R-2.3/R-2.4), with its result and whether the hospital signed it."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window
+
+from .models import Visit
+
+VISIT = "visit"
+KINDS = {VISIT: gettext_lazy("Planned visits")}
+
+
+def entries(query: ArchiveQuery) -> SourcePage:
+    if not query.wants(VISIT):
+        return SourcePage(0, [])
+    visits = in_window(
+        Visit.objects.for_user(query.visible_to).filter(
+            device_id=query.device_id, done_at__isnull=False
+        ),
+        "done_at",
+        query,
+    )
+    found = []
+    for visit in visits.order_by("-done_at", "-pk")[: query.limit]:
+        assert visit.done_at is not None  # filtered above
+        failed = [key for key, result in visit.results.items() if result.get("ok") is False]
+        detail = (
+            ngettext("%(count)d item not in order", "%(count)d items not in order", len(failed))
+            % {"count": len(failed)}
+            if failed
+            else _("Every item in order")
+        )
+        if visit.is_signed:
+            detail += " · " + _("signed by %(name)s") % {"name": visit.signer_name}
+        else:
+            detail += " · " + _("awaiting the hospital's signature")
+        found.append(
+            ArchiveEntry(
+                at=visit.done_at, kind=VISIT,
+                title=_("%(kind)s done") % {"kind": visit.get_main_kind_display()},
+                object_id=visit.pk,
+                url=reverse("maintenance:visit_detail", args=[visit.pk]),
+                detail=detail, signed=visit.is_signed, device_id=visit.device_id,
+            )
+        )  # fmt: skip
+    return SourcePage(visits.count(), found)

@@ -1,0 +1,46 @@
+"""The regimes received by the device's department in its archive (the ``core.archive``
+protocol, listed in ``archive/sources.py``): each version of a regime (inspection,
+maintenance, emergency …) the department signed for (R-2.3)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from assets.models import Device
+from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window
+
+from .models import RegimeReceipt
+
+RECEIPT = "regime_receipt"
+KINDS = {RECEIPT: gettext_lazy("Regimes received")}
+
+
+def entries(query: ArchiveQuery) -> SourcePage:
+    if not query.wants(RECEIPT):
+        return SourcePage(0, [])
+    department_id = (
+        Device.objects.filter(pk=query.device_id).values_list("department_id", flat=True).first()
+    )
+    receipts = in_window(
+        RegimeReceipt.objects.for_user(query.visible_to).filter(department_id=department_id),
+        "received_at",
+        query,
+    )
+    rows = receipts.select_related("version__document").order_by("-received_at", "-pk")
+    found = [
+        ArchiveEntry(
+            at=receipt.received_at,
+            kind=RECEIPT,
+            title=_("Regime received: %(title)s, version %(version)d")
+            % {"title": receipt.version.document.title, "version": receipt.version.number},
+            object_id=receipt.pk,
+            url=reverse("regimes:document_detail", args=[receipt.version.document_id]),
+            detail=receipt.recipient_name,
+            signed=bool(receipt.signature_hash),
+            device_id=query.device_id,
+        )
+        for receipt in rows[: query.limit]
+    ]
+    return SourcePage(receipts.count(), found)

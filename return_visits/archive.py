@@ -1,0 +1,55 @@
+"""A device's monthly return-visit checks in its archive (the ``core.archive`` protocol,
+listed in ``archive/sources.py``): the state observed on each recorded sheet (R-7.1), and
+whether both sides signed it, with the sheet's PDF."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window
+
+from .models import ReturnVisit, ReturnVisitDeviceCheck
+
+CHECK = "return_visit"
+KINDS = {CHECK: gettext_lazy("Return visits")}
+
+
+def entries(query: ArchiveQuery) -> SourcePage:
+    if not query.wants(CHECK):
+        return SourcePage(0, [])
+    checks = in_window(
+        ReturnVisitDeviceCheck.objects.filter(
+            device_id=query.device_id,
+            visit__in=ReturnVisit.objects.for_user(query.visible_to),
+            visit__recorded_at__isnull=False,
+        ),
+        "visit__recorded_at",
+        query,
+    )
+    found = []
+    rows = checks.select_related("visit").order_by("-visit__recorded_at", "-pk")
+    for check in rows[: query.limit]:
+        visit = check.visit
+        assert visit.recorded_at is not None  # filtered above
+        detail = [check.get_state_display(), check.note]
+        if visit.satisfaction:
+            detail.append(_("satisfaction %(score)d/5") % {"score": visit.satisfaction})
+        found.append(
+            ArchiveEntry(
+                at=visit.recorded_at, kind=CHECK,
+                title=_("Return visit of %(month)s") % {"month": f"{visit.month:%Y-%m}"},
+                object_id=check.pk,
+                url=reverse("return_visits:return_visit_detail", args=[visit.pk]),
+                detail=" · ".join(part for part in detail if part),
+                signed=visit.is_frozen,
+                pdf_url=(
+                    reverse("return_visits:return_visit_pdf", args=[visit.pk])
+                    if visit.is_frozen
+                    else ""
+                ),
+                device_id=check.device_id,
+            )
+        )  # fmt: skip
+    return SourcePage(checks.count(), found)

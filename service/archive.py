@@ -1,0 +1,115 @@
+"""A device's service requests in its archive (the ``core.archive`` protocol, listed in
+``archive/sources.py``): each request with every promise met or breached (R-6.3, R-7.2),
+its signed repair record with the PDF (R-7.4), and its root-cause report (R-6.5)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
+
+from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window, newest_first
+
+from .models import RepairRecord, RootCauseReport, ServiceRequest
+from .selectors import milestone_live_state
+
+REQUEST = "service_request"
+REPAIR_RECORD = "repair_record"
+ROOT_CAUSE = "root_cause"
+KINDS = {
+    REQUEST: gettext_lazy("Service requests"),
+    REPAIR_RECORD: gettext_lazy("Repair records"),
+    ROOT_CAUSE: gettext_lazy("Root-cause reports"),
+}
+PROMISE_STATES = {
+    "met": gettext_lazy("met"),
+    "breached": gettext_lazy("breached"),
+    "pending": pgettext_lazy("promise", "running"),
+    "not_applicable": gettext_lazy("not applicable"),
+}
+
+
+def entries(query: ArchiveQuery) -> SourcePage:
+    requests = ServiceRequest.objects.for_user(query.visible_to).filter(device_id=query.device_id)
+    found: list[ArchiveEntry] = []
+    count = 0
+    if query.wants(REQUEST):
+        window = in_window(requests, "reported_at", query)
+        count += window.count()
+        found += _requests(window.order_by("-reported_at", "-pk")[: query.limit])
+    if query.wants(REPAIR_RECORD):
+        records = in_window(
+            RepairRecord.objects.filter(request__in=requests, frozen_at__isnull=False),
+            "frozen_at",
+            query,
+        )
+        count += records.count()
+        found += _records(records.select_related("request").order_by("-frozen_at", "-pk"), query)
+    if query.wants(ROOT_CAUSE):
+        reports = in_window(
+            RootCauseReport.objects.filter(request__in=requests), "explained_at", query
+        )
+        count += reports.count()
+        found += _root_causes(
+            reports.select_related("request").order_by("-explained_at", "-pk"), query
+        )
+    return SourcePage(count, newest_first(found)[: query.limit])
+
+
+def _requests(requests) -> list[ArchiveEntry]:
+    now = timezone.now()
+    found = []
+    for request in requests.prefetch_related("milestones"):
+        promises = []
+        for milestone in sorted(request.milestones.all(), key=lambda m: m.position):
+            state, _at_risk = milestone_live_state(milestone, now=now)
+            promises.append(f"{milestone.name}: {PROMISE_STATES.get(state, state)}")
+        found.append(
+            ArchiveEntry(
+                at=request.reported_at, kind=REQUEST,
+                title=f"{request.number} · {request.description[:80]}",
+                object_id=request.pk,
+                url=reverse("service:request_detail", args=[request.pk]),
+                detail=" · ".join(
+                    [request.get_severity_display(), request.get_status_display(), *promises]
+                ),
+                device_id=request.device_id,
+            )
+        )  # fmt: skip
+    return found
+
+
+def _records(records, query: ArchiveQuery) -> list[ArchiveEntry]:
+    found = []
+    for record in records[: query.limit]:
+        assert record.frozen_at is not None  # filtered above
+        request = record.request
+        found.append(
+            ArchiveEntry(
+                at=record.frozen_at, kind=REPAIR_RECORD,
+                title=_("Repair record of %(number)s signed") % {"number": request.number},
+                object_id=record.pk,
+                url=reverse("service:request_detail", args=[request.pk]) + "#record",
+                detail=record.get_fault_cause_display() if record.fault_cause else "",
+                signed=True,
+                pdf_url=reverse("records:record_pdf", args=[request.pk]),
+                device_id=request.device_id,
+            )
+        )  # fmt: skip
+    return found
+
+
+def _root_causes(reports, query: ArchiveQuery) -> list[ArchiveEntry]:
+    return [
+        ArchiveEntry(
+            at=report.explained_at,
+            kind=ROOT_CAUSE,
+            title=_("Root-cause report of %(number)s") % {"number": report.request.number},
+            object_id=report.pk,
+            url=reverse("records:root_cause", args=[report.request_id]),
+            detail=report.cause[:200],
+            device_id=report.request.device_id,
+        )
+        for report in reports[: query.limit]
+    ]
