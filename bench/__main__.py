@@ -1,7 +1,7 @@
 """`make bench`: the figures of docs/benchmarks.md, measured on PostgreSQL.
 
     python -m bench [--rebuild] [--runs N]
-                    [--only service|maintenance|stock|catalogue|page_weight|notify|duty]
+                    [--only service|maintenance|stock|catalogue|page_weight|notify|duty|archive]
                     [--devices N] [--movements N]
 
 The planned-maintenance benchmark (visit generation for 100,000 devices, or
@@ -11,7 +11,8 @@ page and reservation over 5,000,000 movements, or ``--movements``/``BENCH_STOCK_
 20,000-row workbook, on SQLite and PostgreSQL) ``bench/catalogue_import.py``, each in its
 own database; the engineer's "my jobs" page on a slow network (bytes and first paint under
 Chromium's "Slow 4G", the demo served as `make run` serves it) ``bench/page_weight.py``; the
-duty roster's gap detection (20 regions × 60 days) ``bench/duty.py``.
+duty roster's gap detection (20 regions × 60 days) ``bench/duty.py``; the service archive
+of a device with 2,000 entries ``bench/archive.py``.
 What follows is the service-request one.
 
 Builds (once; `--rebuild` to start over) a database `medservice_bench` with 1,000,000 closed
@@ -344,7 +345,16 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     parser.add_argument(
         "--only",
-        choices=["service", "maintenance", "stock", "catalogue", "page_weight", "notify", "duty"],
+        choices=[
+            "service",
+            "maintenance",
+            "stock",
+            "catalogue",
+            "page_weight",
+            "notify",
+            "duty",
+            "archive",
+        ],
     )
     parser.add_argument("--devices", type=int, default=None, help="maintenance: devices")
     parser.add_argument("--movements", type=int, default=None, help="stock: ledger rows")
@@ -365,6 +375,14 @@ def main() -> None:
         for line in page_weight.report(page_weight.measure()):
             print(line, flush=True)
         if args.only == "page_weight":
+            return
+    if args.only in (None, "archive"):
+        from bench import archive
+
+        print("service archive: a device with 2,000 entries", flush=True)
+        for name, figure in archive.measure(runs=min(args.runs, 100)).items():
+            print(f"{name:48} {figure}", flush=True)
+        if args.only == "archive":
             return
     if args.only in (None, "duty"):
         from bench import duty

@@ -16,9 +16,12 @@ over its own tables.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from django.urls import reverse
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,15 @@ def newest_first(entries: list[ArchiveEntry]) -> list[ArchiveEntry]:
 
 def sort_key(entry: ArchiveEntry) -> tuple[float, str, int]:
     return (-entry.at.timestamp(), entry.kind, -entry.object_id)
+
+
+def url_of(name: str) -> Callable[[int], str]:
+    """``pk → reverse(name, args=[pk])`` for a URL with one integer argument, reversed once:
+    a page of the archive names a hundred records, and ``reverse`` each time was a tenth of
+    its time."""
+    marker = 987654321
+    head, _, tail = reverse(name, args=[marker]).partition(str(marker))
+    return lambda pk: f"{head}{pk}{tail}"
 
 
 def in_window(queryset, field: str, query: ArchiveQuery):

@@ -4,11 +4,10 @@ R-2.3/R-2.4), with its result and whether the hospital signed it."""
 
 from __future__ import annotations
 
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window
+from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window, url_of
 
 from .models import Visit
 
@@ -26,8 +25,12 @@ def entries(query: ArchiveQuery) -> SourcePage:
         "done_at",
         query,
     )
+    url = url_of("maintenance:visit_detail")
     found = []
-    for visit in visits.order_by("-done_at", "-pk")[: query.limit]:
+    rows = visits.only(
+        "device_id", "main_kind", "done_at", "results", "signer_name", "content_hash"
+    )
+    for visit in rows.order_by("-done_at", "-pk")[: query.limit]:
         assert visit.done_at is not None  # filtered above
         failed = [key for key, result in visit.results.items() if result.get("ok") is False]
         detail = (
@@ -45,7 +48,7 @@ def entries(query: ArchiveQuery) -> SourcePage:
                 at=visit.done_at, kind=VISIT,
                 title=_("%(kind)s done") % {"kind": visit.get_main_kind_display()},
                 object_id=visit.pk,
-                url=reverse("maintenance:visit_detail", args=[visit.pk]),
+                url=url(visit.pk),
                 detail=detail, signed=visit.is_signed, device_id=visit.device_id,
             )
         )  # fmt: skip

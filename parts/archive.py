@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window, newest_first
+from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window, newest_first, url_of
 from service.models import ServiceRequest
 
 from .models import Loan, MovementKind, StockMovement
@@ -32,8 +32,13 @@ def entries(query: ArchiveQuery) -> SourcePage:
             query,
         )
         count += movements.count()
-        rows = movements.select_related("part", "request", "serial_unit")
-        found += [_part(m) for m in rows.order_by("-occurred_at", "-pk")[: query.limit]]
+        rows = movements.select_related("part", "request", "serial_unit").only(
+            "kind", "quantity", "occurred_at", "part__part_number", "part__name_zh",
+            "part__name_en", "request__number", "request__device_id",
+            "serial_unit__serial_number",
+        )  # fmt: skip
+        url = url_of("service:request_detail")
+        found += [_part(m, url) for m in rows.order_by("-occurred_at", "-pk")[: query.limit]]
     if query.wants(LOANER):
         loans = Loan.objects.filter(request__in=requests).select_related(
             "loaner__product_model", "request"
@@ -53,7 +58,7 @@ def _in_window(at, query: ArchiveQuery) -> bool:
     return (query.start is None or at >= query.start) and (query.end is None or at < query.end)
 
 
-def _part(movement: StockMovement) -> ArchiveEntry:
+def _part(movement: StockMovement, url) -> ArchiveEntry:
     request = movement.request
     assert request is not None  # filtered above
     named = {"part": movement.part.name, "quantity": movement.quantity}
@@ -67,7 +72,7 @@ def _part(movement: StockMovement) -> ArchiveEntry:
         detail.append(_("serial %(serial)s") % {"serial": movement.serial_unit.serial_number})
     return ArchiveEntry(
         at=movement.occurred_at, kind=PART, title=title, object_id=movement.pk,
-        url=reverse("service:request_detail", args=[request.pk]),
+        url=url(request.pk),
         detail=" · ".join(detail), device_id=request.device_id,
     )  # fmt: skip
 

@@ -4,14 +4,15 @@ its signed repair record with the PDF (R-7.4), and its root-cause report (R-6.5)
 
 from __future__ import annotations
 
+from django.db.models import Prefetch
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window, newest_first
+from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window, newest_first, url_of
 
-from .models import RepairRecord, RootCauseReport, ServiceRequest
+from .models import Milestone, RepairRecord, RootCauseReport, ServiceRequest
 from .selectors import milestone_live_state
 
 REQUEST = "service_request"
@@ -37,7 +38,9 @@ def entries(query: ArchiveQuery) -> SourcePage:
     if query.wants(REQUEST):
         window = in_window(requests, "reported_at", query)
         count += window.count()
-        found += _requests(window.order_by("-reported_at", "-pk")[: query.limit])
+        found += _requests(
+            window.only(*REQUEST_FIELDS).order_by("-reported_at", "-pk")[: query.limit]
+        )
     if query.wants(REPAIR_RECORD):
         records = in_window(
             RepairRecord.objects.filter(request__in=requests, frozen_at__isnull=False),
@@ -45,7 +48,10 @@ def entries(query: ArchiveQuery) -> SourcePage:
             query,
         )
         count += records.count()
-        found += _records(records.select_related("request").order_by("-frozen_at", "-pk"), query)
+        rows = records.select_related("request").only(
+            "frozen_at", "fault_cause", "request__number", "request__device_id"
+        )
+        found += _records(rows.order_by("-frozen_at", "-pk"), query)
     if query.wants(ROOT_CAUSE):
         reports = in_window(
             RootCauseReport.objects.filter(request__in=requests), "explained_at", query
@@ -57,10 +63,22 @@ def entries(query: ArchiveQuery) -> SourcePage:
     return SourcePage(count, newest_first(found)[: query.limit])
 
 
+# What an entry shows of a request and of its promises: the rest of the row is not read.
+REQUEST_FIELDS = (
+    "number", "description", "severity", "status", "reported_at", "device_id",
+)  # fmt: skip
+MILESTONE_FIELDS = (
+    "request_id", "name_zh", "name_en", "position", "state", "met_at", "due_at", "warn_at",
+    "paused",
+)  # fmt: skip
+
+
 def _requests(requests) -> list[ArchiveEntry]:
     now = timezone.now()
+    url = url_of("service:request_detail")
     found = []
-    for request in requests.prefetch_related("milestones"):
+    promises_of = Prefetch("milestones", Milestone.objects.only(*MILESTONE_FIELDS))
+    for request in requests.prefetch_related(promises_of):
         promises = []
         for milestone in sorted(request.milestones.all(), key=lambda m: m.position):
             state, _at_risk = milestone_live_state(milestone, now=now)
@@ -70,7 +88,7 @@ def _requests(requests) -> list[ArchiveEntry]:
                 at=request.reported_at, kind=REQUEST,
                 title=f"{request.number} · {request.description[:80]}",
                 object_id=request.pk,
-                url=reverse("service:request_detail", args=[request.pk]),
+                url=url(request.pk),
                 detail=" · ".join(
                     [request.get_severity_display(), request.get_status_display(), *promises]
                 ),
@@ -81,6 +99,7 @@ def _requests(requests) -> list[ArchiveEntry]:
 
 
 def _records(records, query: ArchiveQuery) -> list[ArchiveEntry]:
+    request_url, pdf_url = url_of("service:request_detail"), url_of("records:record_pdf")
     found = []
     for record in records[: query.limit]:
         assert record.frozen_at is not None  # filtered above
@@ -90,10 +109,10 @@ def _records(records, query: ArchiveQuery) -> list[ArchiveEntry]:
                 at=record.frozen_at, kind=REPAIR_RECORD,
                 title=_("Repair record of %(number)s signed") % {"number": request.number},
                 object_id=record.pk,
-                url=reverse("service:request_detail", args=[request.pk]) + "#record",
+                url=request_url(request.pk) + "#record",
                 detail=record.get_fault_cause_display() if record.fault_cause else "",
                 signed=True,
-                pdf_url=reverse("records:record_pdf", args=[request.pk]),
+                pdf_url=pdf_url(request.pk),
                 device_id=request.device_id,
             )
         )  # fmt: skip
