@@ -424,15 +424,11 @@ class OperationLogEntry(models.Model):
     hospital = models.ForeignKey(Hospital, on_delete=models.PROTECT, related_name="+")
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("kind"), max_length=20, choices=OperationLogKind.choices)
-    result = models.CharField(
-        _("result"), max_length=10, choices=StartupResult.choices, blank=True
-    )
+    result = models.CharField(_("result"), max_length=10, choices=StartupResult.choices, blank=True)
     usage_value = models.DecimalField(
         _("usage"), max_digits=10, decimal_places=1, null=True, blank=True
     )
-    usage_unit = models.CharField(
-        _("unit"), max_length=10, choices=UsageUnit.choices, blank=True
-    )
+    usage_unit = models.CharField(_("unit"), max_length=10, choices=UsageUnit.choices, blank=True)
     event = models.CharField(_("event"), max_length=20, choices=OperationEvent.choices, blank=True)
     note = models.TextField(_("note"), blank=True)
     photo = models.FileField(_("photo"), upload_to=operation_log_photo_upload_to, blank=True)

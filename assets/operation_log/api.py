@@ -66,9 +66,7 @@ def operation_log_list(request, device_id: Id, paging: Query[PageIn]):
     return page(entries.order_by("-recorded_at", "-pk"), paging)
 
 
-@router.post(
-    "/devices/{device_id}/operation-log", response={201: OperationLogOut, **WRITE_ERRORS}
-)
+@router.post("/devices/{device_id}/operation-log", response={201: OperationLogOut, **WRITE_ERRORS})
 def operation_log_create(request, device_id: Id, payload: OperationLogIn):
     """Record an entry: the hospital's staff of the device only (403 for the vendor's staff).
     A start-up check needs ``result`` (and a ``note`` when abnormal); usage needs

@@ -11,7 +11,5 @@ urlpatterns = [
         views.operation_log_create,
         name="operation_log_create",
     ),
-    path(
-        "operation-log/<int:pk>/photo/", views.operation_log_photo, name="operation_log_photo"
-    ),
+    path("operation-log/<int:pk>/photo/", views.operation_log_photo, name="operation_log_photo"),
 ]

@@ -21,7 +21,7 @@ from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
 from core.uploads import INLINE_TYPES, extension
 
-from ..models import Device, OperationLogEntry, OperationLogKind
+from ..models import OperationLogEntry, OperationLogKind
 from ..views._common import GET_POST, _device_or_404, _page
 from . import services
 from .forms import OperationLogForm
@@ -118,5 +118,3 @@ def operation_log_photo(request: HttpRequest, pk: int) -> FileResponse:
     response["Content-Security-Policy"] = "sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
-
-

@@ -144,7 +144,7 @@ OPERATION_LOG_SHOWN = 3
 
 
 @login_required
-def device_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def device_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     device = get_object_or_404(
         _devices(request).select_related("responsible_contact", "department__responsible_contact"),
         pk=pk,
