@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from core.models import TimeStampedModel
@@ -390,7 +391,7 @@ class OperationLogKind(models.TextChoices):
 
 
 class StartupResult(models.TextChoices):
-    NORMAL = "normal", _("Normal")
+    NORMAL = "normal", pgettext_lazy("device state", "Normal")
     ABNORMAL = "abnormal", _("Abnormal")
 
 
