@@ -1,7 +1,7 @@
 """The device's own entries in its archive (the ``core.archive`` protocol, listed in
 ``archive/sources.py``): installation, acceptance and go-live (R-3.1), emergency procedures
-and their receipts (R-5.1), main components replaced, out-of-use periods, and every change
-to the device record (its history)."""
+and their receipts (R-5.1), main components replaced, out-of-use periods, the operation log
+(R-5.4), and every change to the device record (its history)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window, newest_first
 
-from .models import Device, EmergencyProcedure, MainComponent
+from .models import Device, EmergencyProcedure, MainComponent, OperationLogEntry
 from .selectors import HISTORY_HIDDEN
 
 INSTALLATION = "installation"
@@ -24,11 +24,13 @@ PROCEDURE = "procedure"
 COMPONENT = "component"
 OUT_OF_USE = "out_of_use"
 CHANGE = "device_change"
+OPERATION_LOG = "operation_log"
 KINDS = {
     INSTALLATION: gettext_lazy("Installation and acceptance"),
     PROCEDURE: gettext_lazy("Emergency procedures"),
     COMPONENT: gettext_lazy("Main components replaced"),
     OUT_OF_USE: gettext_lazy("Out of use"),
+    OPERATION_LOG: gettext_lazy("Operation log"),
     CHANGE: gettext_lazy("Changes to the device record"),
 }
 
@@ -45,6 +47,7 @@ def entries(query: ArchiveQuery) -> SourcePage:
         (PROCEDURE, _procedures),
         (COMPONENT, _components),
         (OUT_OF_USE, _out_of_use),
+        (OPERATION_LOG, _operation_log),
         (CHANGE, _changes),
     ):
         if query.wants(kind):
@@ -156,6 +159,29 @@ def _out_of_use(device: Device, query: ArchiveQuery, zone: ZoneInfo):
                              device_id=device.pk)
             )  # fmt: skip
     return len(found), found
+
+
+def _operation_log(device: Device, query: ArchiveQuery, zone: ZoneInfo):
+    """The hospital's own record of use: start-up checks, usage read, events."""
+    window = in_window(
+        OperationLogEntry.objects.for_user(query.visible_to).filter(device=device),
+        "recorded_at",
+        query,
+    ).order_by("-recorded_at", "-pk")
+    url = reverse("assets:operation_log", args=[device.pk])
+    titles = {
+        "startup_check": _("Start-up check"),
+        "usage": _("Usage recorded"),
+        "event": _("Event"),
+    }
+    found = []
+    for entry in window[: query.limit]:
+        detail = entry.summary + (f" · {entry.note}" if entry.note else "")
+        found.append(
+            ArchiveEntry(at=entry.recorded_at, kind=OPERATION_LOG, title=titles[entry.kind],
+                         object_id=entry.pk, url=url, detail=detail, device_id=device.pk)
+        )  # fmt: skip
+    return window.count(), found
 
 
 def _changes(device: Device, query: ArchiveQuery, zone: ZoneInfo):

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from core.models import TimeStampedModel
@@ -376,3 +377,104 @@ class EmergencyProcedure(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class OperationLogQuerySet(models.QuerySet):
+    def for_user(self, user) -> OperationLogQuerySet:
+        return self.filter(scope_q(user))
+
+
+class OperationLogKind(models.TextChoices):
+    STARTUP_CHECK = "startup_check", _("Start-up check")
+    USAGE = "usage", _("Usage")
+    EVENT = "event", _("Event")
+
+
+class StartupResult(models.TextChoices):
+    NORMAL = "normal", pgettext_lazy("device state", "Normal")
+    ABNORMAL = "abnormal", _("Abnormal")
+
+
+class UsageUnit(models.TextChoices):
+    HOURS = "hours", _("hours")
+    COUNTS = "counts", _("counts")
+
+
+class OperationEvent(models.TextChoices):
+    POWER_CUT = "power_cut", _("Power cut")
+    MOVED = "moved", _("Moved")
+    DROPPED = "dropped", _("Dropped")
+    OTHER = "other", _("Other")
+
+
+def operation_log_photo_upload_to(instance: OperationLogEntry, filename: str) -> str:
+    return f"operation-log/{instance.device_id}/{uuid.uuid4().hex}/{filename}"
+
+
+class OperationLogEntry(models.Model):
+    """One line of a device's operation log (使用记录, R-5.4 "check the operation records"),
+    written by the hospital's staff on a phone: a start-up check (normal or abnormal), the
+    hours or counts of use, or an event (power cut, moved, dropped). Entries are kept as
+    written: they are part of the device's archive."""
+
+    device = models.ForeignKey(
+        Device, on_delete=models.PROTECT, related_name="operation_log", verbose_name=_("device")
+    )
+    # Copied from the device when written: the entry stays where it was recorded, and
+    # scoping is one WHERE clause.
+    hospital = models.ForeignKey(Hospital, on_delete=models.PROTECT, related_name="+")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=20, choices=OperationLogKind.choices)
+    result = models.CharField(_("result"), max_length=10, choices=StartupResult.choices, blank=True)
+    usage_value = models.DecimalField(
+        _("usage"), max_digits=10, decimal_places=1, null=True, blank=True
+    )
+    usage_unit = models.CharField(_("unit"), max_length=10, choices=UsageUnit.choices, blank=True)
+    event = models.CharField(_("event"), max_length=20, choices=OperationEvent.choices, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    photo = models.FileField(_("photo"), upload_to=operation_log_photo_upload_to, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"))
+
+    objects = OperationLogQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("operation log entry")
+        verbose_name_plural = _("operation log entries")
+        ordering = ["-recorded_at", "-pk"]
+        indexes = [
+            models.Index(fields=["device", "-recorded_at"], name="operation_log_device_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="startup_check", result__in=["normal", "abnormal"])
+                    | Q(kind="usage", usage_value__isnull=False, usage_value__gte=0,
+                        usage_unit__in=["hours", "counts"])
+                    | Q(kind="event", event__in=["power_cut", "moved", "dropped", "other"])
+                ),
+                name="operation_log_entry_complete",
+            ),
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return f"{self.device_id} · {self.get_kind_display()} · {self.recorded_at:%Y-%m-%d}"
+
+    @property
+    def is_abnormal(self) -> bool:
+        return self.kind == OperationLogKind.STARTUP_CHECK and self.result == StartupResult.ABNORMAL
+
+    @property
+    def summary(self) -> str:
+        """What was recorded, in one line: the result, the hours or counts, or the event."""
+        if self.kind == OperationLogKind.STARTUP_CHECK:
+            return str(self.get_result_display())
+        if self.kind == OperationLogKind.USAGE:
+            value = f"{self.usage_value:f}".rstrip("0").rstrip(".") if self.usage_value else "0"
+            return f"{value} {self.get_usage_unit_display()}"
+        return str(self.get_event_display())

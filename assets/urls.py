@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .operation_log.urls import urlpatterns as operation_log_urls
 
 app_name = "assets"
 urlpatterns = [
@@ -39,4 +40,6 @@ urlpatterns = [
         views.procedure_document,
         name="procedure_document",
     ),
+    # the operation log
+    *operation_log_urls,
 ]

@@ -24,6 +24,7 @@ install_error_handlers(api)
 
 api.add_router("/", "customers.api.router")
 api.add_router("/", "assets.api.router")
+api.add_router("/", "assets.operation_log.api.router")
 api.add_router("/", "contracts.api.router")
 api.add_router("/", "accounts.api.router")
 api.add_router("/", "service.api.router")

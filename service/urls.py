@@ -7,6 +7,7 @@ app_name = "service"
 urlpatterns = [
     path("dispatch/", views.dispatch_board, name="board"),
     path("my-jobs/", views.my_jobs, name="my_jobs"),
+    path("my-jobs/device/<int:device_pk>/", views.device_my_job, name="device_my_job"),
     path("service-requests/", views.request_list, name="request_list"),
     path("service-requests/new/", views.request_create, name="request_create"),
     path("service-requests/new/devices/", views.intake_devices, name="intake_devices"),

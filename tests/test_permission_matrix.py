@@ -29,6 +29,7 @@ from accounts.services import api_token_create
 from accounts.tests.factories import vendor_user
 from agenda.services import calendar_feed_create
 from assets.models import EmergencyProcedure
+from assets.operation_log.services import operation_log_record
 from assets.services import main_component_replace
 from assets.tests.factories import DeviceFactory, MainComponentFactory, ProductModelFactory
 from contracts.tests.factories import ContractFactory, MaintenanceAgreementFactory
@@ -245,6 +246,14 @@ class World:
             delivery_id=uuid.uuid4(), subscription=webhook_subscription, source_key=tag,
             event_kind="service.request_opened", body=json.dumps({"data": {"tag": tag}}),
         )  # fmt: skip
+        operation_log_entry = operation_log_record(
+            device=device,
+            recorded_by=hospital_user(hospital, username=f"nurse-{tag}"),
+            kind="startup_check",
+            result="abnormal",
+            note=f"Abnormal start {tag}",
+            photo=ContentFile(_png_bytes(), name="photo.png"),
+        )
         call = call_log(
             user=vendor_user(VendorRole.DISPATCHER, username=f"agent-{tag}"),
             kind="complaint",
@@ -258,6 +267,7 @@ class World:
             "webhook_subscription": webhook_subscription,
             "webhook_delivery": webhook_delivery,
             "call": call,
+            "operation_log_entry": operation_log_entry,
             "spare_part": spare_part,
             "loaner": loaner,
             "hospital": hospital,
@@ -301,7 +311,14 @@ class World:
             "contract_devices": list(b["contract"].lines.values_list("device_id", flat=True)),
             "token_revoked": type(self.b_token).objects.get(pk=self.b_token.pk).revoked_at,
             "events": list(b["request"].events.values_list("pk", flat=True)),
+            "operation_log": list(b["device"].operation_log.values_list("pk", flat=True)),
         }
+
+
+def _png_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), "white").save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def _signature_data_url() -> str:
@@ -352,6 +369,9 @@ WEB_VIEWS: dict[str, dict[str, str] | str | None] = {
     "assets:procedure_detail": {"pk": "procedure"},
     "assets:procedure_receipt": {"pk": "procedure"},
     "assets:procedure_document": {"pk": "procedure"},
+    "assets:operation_log": {"pk": "device"},
+    "assets:operation_log_create": {"pk": "device"},
+    "assets:operation_log_photo": {"pk": "operation_log_entry"},
     "contracts:contract_list": None,
     "contracts:contract_create": None,
     "contracts:contract_detail": {"pk": "contract"},
@@ -441,6 +461,7 @@ WEB_VIEWS: dict[str, dict[str, str] | str | None] = {
     "maintenance:visit_photo_remove": {"pk": "visit", "photo_pk": "visit_photo"},
     "maintenance:device_visits": {"device_pk": "device"},
     "archive:device_archive": {"pk": "device"},
+    "service:device_my_job": {"device_pk": "device"},
     "training:plan_list": None,
     "training:plan_create": None,
     "training:plan_detail": {"pk": "training_plan"},
@@ -620,7 +641,9 @@ def test_hospital_a_cannot_read_or_change_hospital_b_in_the_ui(client, world, wh
 
 def test_hospital_b_sees_its_own_records(client, world):
     client.force_login(world.b_admin)
-    for name in ("customers:hospital_detail", "assets:device_detail", "contracts:contract_detail"):
+    for name in ("customers:hospital_detail", "assets:device_detail", "contracts:contract_detail",
+                 "assets:operation_log", "assets:operation_log_create",
+                 "assets:operation_log_photo"):  # fmt: skip
         assert client.get(_web_url(world, name)).status_code == 200, name
 
 
@@ -664,6 +687,8 @@ WRITE_FORMS_BY_ROLE = {
         "service:request_create",
     },
 }
+# Forms only the hospital's own staff fill (the operation log): every vendor role is refused.
+HOSPITAL_STAFF_FORMS = {"assets:operation_log_create"}
 # Views that only take a POST: a GET says 405 to anyone.
 POST_ONLY = {
     "service:hotline_call_action",
@@ -731,7 +756,9 @@ def test_vendor_roles_read_everything_and_write_what_their_role_allows(client, w
             continue
         url = _web_url(world, name)
         response = client.get(url)
-        if name in WRITE_FORMS or name == "customers:organisation_edit":
+        if name in HOSPITAL_STAFF_FORMS:
+            assert response.status_code == 403, (role, name, response.status_code)
+        elif name in WRITE_FORMS or name == "customers:organisation_edit":
             if allowed == "all":
                 may = True
             elif allowed == "all but organisation":
@@ -774,6 +801,7 @@ API_BODIES: dict[tuple[str, str], dict[str, Any]] = {
     ("PATCH", "/api/v1/devices/{device_id}"): {"location": "x"},
     ("POST", "/api/v1/devices/{device_id}/go-live"): {"live_on": "2026-02-01"},
     ("POST", "/api/v1/devices/{device_id}/clear-out-of-use"): {"note": "x"},
+    ("POST", "/api/v1/devices/{device_id}/operation-log"): {"kind": "event", "event": "moved"},
     ("POST", "/api/v1/devices/{device_id}/components"): {"name": "x", "serial_number": "x"},
     ("POST", "/api/v1/components/{component_id}/replace"): {
         "new_serial_number": "x",

@@ -28,7 +28,8 @@ from ..forms import (
     GoLiveForm,
     OutOfUseClearForm,
 )
-from ..models import Device, EmergencyProcedure
+from ..models import Device, EmergencyProcedure, OperationLogEntry
+from ..rules import is_hospital_staff_of
 from ..selectors import (
     device_components,
     device_history,
@@ -139,8 +140,11 @@ def device_go_live(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 # --- devices: the device page ---------------------------------------------------------
+OPERATION_LOG_SHOWN = 3
+
+
 @login_required
-def device_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def device_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     device = get_object_or_404(
         _devices(request).select_related("responsible_contact", "department__responsible_contact"),
         pk=pk,
@@ -176,6 +180,17 @@ def device_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_add_component": user.has_perm("assets.add_maincomponent", device),
             "can_add_procedure": user.has_perm("assets.add_emergencyprocedure"),
             "can_record_receipt": user.has_perm("assets.change_emergencyprocedure", device),
+            # Where a scanned label lands (issue 14 §1): the hospital's staff lead with
+            # reporting a fault and recording an operation check; the vendor's staff are
+            # offered their open job on the device (a fragment of the service app).
+            "hospital_actions": is_hospital_staff_of(user, device),
+            "can_record_operation": user.has_perm("assets.add_operationlogentry", device),
+            "load_my_job": user.is_vendor_staff,
+            "operation_log": list(
+                OperationLogEntry.objects.for_user(user)
+                .filter(device=device)
+                .select_related("recorded_by")[:OPERATION_LOG_SHOWN]
+            ),
         },
     )
 

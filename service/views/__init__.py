@@ -3,7 +3,7 @@ request list and page, and an engineer's jobs."""
 
 from .board import dispatch_board
 from .intake import intake_device, intake_devices, request_create
-from .jobs import my_jobs
+from .jobs import device_my_job, my_jobs
 from .requests import (
     request_detail,
     request_event,
@@ -13,6 +13,7 @@ from .requests import (
 )
 
 __all__ = [
+    "device_my_job",
     "dispatch_board",
     "intake_device",
     "intake_devices",

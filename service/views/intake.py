@@ -27,6 +27,7 @@ from ..models import Channel
 from ._common import GET_POST
 
 SEARCH_LIMIT = 10
+DESCRIPTION_MAX = 5000  # the form's own limit
 
 
 def _devices(request: HttpRequest):
@@ -59,6 +60,10 @@ def request_create(request: AuthenticatedHttpRequest) -> HttpResponse:
             initial |= {"reporter_name": user.get_full_name(), "reporter_phone": user.phone}
         if request.GET.get("device"):
             initial["device"] = request.GET["device"]
+        if request.GET.get("description"):
+            # Pre-filled by the page that offers the report (an abnormal start-up check of
+            # the operation log): the reporter reads it and may change it before saving.
+            initial["description"] = request.GET["description"][:DESCRIPTION_MAX]
         form = IntakeForm(initial=initial, user=user, time_zone=zone)
     if form.is_bound and form.is_valid():
         data = form.cleaned_data

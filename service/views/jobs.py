@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
+
+from assets.models import Device
 
 from .. import selectors
 from ..forms import PAUSE_REASON_LABELS, new_idempotency_key
@@ -70,3 +72,19 @@ def my_jobs(request: HttpRequest) -> HttpResponse:
             "server_now": iso(now),
         },
     )
+
+
+@login_required
+@require_GET
+def device_my_job(request: HttpRequest, device_pk: int) -> HttpResponse:
+    """htmx, on the device page (where a scanned label lands): the viewer's newest open
+    request on the device that is assigned to them, as a large button; nothing otherwise."""
+    device = get_object_or_404(Device.objects.for_user(request.user), pk=device_pk)
+    job = (
+        ServiceRequest.objects.for_user(request.user)
+        .open()
+        .filter(device=device, engineers=request.user)
+        .order_by("-reported_at", "-pk")
+        .first()
+    )
+    return render(request, "service/_device_my_job.html", {"job": job})
