@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.retention.admin import KeepsRecordsAdminMixin, RetainedRecordAdminMixin
+
 from .models import Device, DeviceOutOfUse, EmergencyProcedure, MainComponent, ProductModel
 
 
@@ -11,7 +13,7 @@ class ProductModelAdmin(SimpleHistoryAdmin):
     search_fields = ("manufacturer", "name", "gtin")
 
 
-class MainComponentInline(admin.TabularInline):
+class MainComponentInline(RetainedRecordAdminMixin, admin.TabularInline):
     model = MainComponent
     fk_name = "device"
     extra = 0
@@ -46,7 +48,9 @@ class DeviceOutOfUseInline(admin.TabularInline):
 
 
 @admin.register(Device)
-class DeviceAdmin(SimpleHistoryAdmin):
+class DeviceAdmin(KeepsRecordsAdminMixin, SimpleHistoryAdmin):
+    """A device with records is never deleted (a retired one keeps its archive)."""
+
     list_display = ("serial_number", "product_model", "hospital", "department", "status")
     list_filter = ("status", "hospital", "product_model__category")
     search_fields = ("serial_number", "asset_tag", "udi_di", "udi_serial")
@@ -62,6 +66,6 @@ class DeviceAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(EmergencyProcedure)
-class EmergencyProcedureAdmin(SimpleHistoryAdmin):
+class EmergencyProcedureAdmin(RetainedRecordAdminMixin, SimpleHistoryAdmin):
     list_display = ("title", "department", "device", "product_model", "received_at")
     list_filter = ("department__hospital",)

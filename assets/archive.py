@@ -16,7 +16,13 @@ from django.utils.translation import gettext_lazy
 
 from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window, newest_first
 
-from .models import Device, EmergencyProcedure, MainComponent, OperationLogEntry
+from .models import (
+    Device,
+    DeviceOutOfUse,
+    EmergencyProcedure,
+    MainComponent,
+    OperationLogEntry,
+)
 from .selectors import HISTORY_HIDDEN
 
 INSTALLATION = "installation"
@@ -223,3 +229,13 @@ def _changes(device: Device, query: ArchiveQuery, zone: ZoneInfo):
 def _field_label(name: str) -> str:
     field = Device._meta.get_field(name)
     return str(getattr(field, "verbose_name", name))
+
+
+# Kept records (``core.retention``): never deleted, by any path; a predicate keeps a row only
+# in that state.
+RETAINED = {
+    EmergencyProcedure: None,
+    MainComponent: None,
+    DeviceOutOfUse: None,
+    OperationLogEntry: None,
+}

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import date
+from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
 
-from .models import Device, EmergencyProcedure, MainComponent
+from core import retention
+
+from .models import Device, DeviceStatus, EmergencyProcedure, MainComponent
 from .udi import UdiError, looks_like_udi, parse_udi
 
 # A scanned medservice label holds the device's URL: …/d/<uuid>
@@ -128,3 +132,26 @@ def _display(user, field, value) -> str:
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
     return str(value)
+
+
+# --- retention (issue 14 §1) ------------------------------------------------------------
+def device_retired_on(device: Device) -> date | None:
+    """The end of the device's service life: the day (in its hospital's zone) it was last
+    set to retired, from its history; None while it is not retired."""
+    if device.status != DeviceStatus.RETIRED:
+        return None
+    since = device.updated_at
+    rows = device.history.order_by("-history_date", "-history_id").values_list(
+        "status", "history_date"
+    )
+    for status, at in rows:
+        if status != DeviceStatus.RETIRED:
+            break
+        since = at
+    return since.astimezone(ZoneInfo(device.hospital.time_zone)).date()
+
+
+def device_records_kept_until(device: Device) -> date | None:
+    """The last day the device's records must be kept (``RECORD_RETENTION_YEARS`` after its
+    end of service life); None while it is in service. They are never deleted either way."""
+    return retention.kept_until(device_retired_on(device))

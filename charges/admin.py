@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.retention.admin import RetainedRecordAdminMixin
+
 from .models import (
     ChargeLine,
     ChargeSettings,
@@ -54,7 +56,7 @@ class StatementVersionInline(admin.TabularInline):
 
 
 @admin.register(ChargeStatement)
-class ChargeStatementAdmin(SimpleHistoryAdmin):
+class ChargeStatementAdmin(RetainedRecordAdminMixin, SimpleHistoryAdmin):
     list_display = ["number", "version", "request", "state", "total", "drafted_at", "accepted_at"]
     list_filter = ["state"]
     search_fields = ["number", "request__number"]
@@ -73,7 +75,7 @@ class CreditNoteLineInline(admin.TabularInline):
 
 
 @admin.register(CreditNote)
-class CreditNoteAdmin(admin.ModelAdmin):
+class CreditNoteAdmin(RetainedRecordAdminMixin, admin.ModelAdmin):
     list_display = ["number", "statement", "total", "created_at"]
     inlines = [CreditNoteLineInline]
     readonly_fields = [f.name for f in CreditNote._meta.fields]

@@ -10,7 +10,15 @@ from django.utils.translation import gettext_lazy
 
 from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window, newest_first
 
-from .models import ChargeStatement, CreditNote, StatementState
+from .models import (
+    ChargeLine,
+    ChargeStatement,
+    CreditNote,
+    CreditNoteLine,
+    StatementEvent,
+    StatementState,
+    StatementVersion,
+)
 
 STATEMENT = "charge_statement"
 CREDIT_NOTE = "credit_note"
@@ -74,3 +82,20 @@ def _credit_note(note: CreditNote) -> ArchiveEntry:
         % {"total": note.total, "currency": note.statement.currency, "reason": note.reason},
         device_id=request.device_id,
     )  # fmt: skip
+
+
+# Kept records (``core.retention``): never deleted, by any path; a predicate keeps a row only
+# in that state.
+RETAINED = {
+    ChargeStatement: None,
+    # A draft is priced again from the record, its lines replaced; a reviewed one is kept.
+    ChargeLine: lambda line: (
+        ChargeStatement.objects.filter(pk=line.statement_id)
+        .exclude(state=StatementState.DRAFT)
+        .exists()
+    ),
+    StatementEvent: None,
+    StatementVersion: None,
+    CreditNote: None,
+    CreditNoteLine: None,
+}

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.retention.admin import KeepsRecordsAdminMixin
+
 from .models import ChargeRule, Contract, ContractDevice, CoverageSettings, MaintenanceAgreement
 
 
@@ -11,7 +13,7 @@ class ContractDeviceInline(admin.TabularInline):
 
 
 @admin.register(Contract)
-class ContractAdmin(SimpleHistoryAdmin):
+class ContractAdmin(KeepsRecordsAdminMixin, SimpleHistoryAdmin):
     list_display = ("number", "hospital", "signed_on", "warranty_months", "service_manager")
     list_filter = ("hospital",)
     search_fields = ("number", "title")

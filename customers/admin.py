@@ -1,6 +1,8 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.retention.admin import KeepsRecordsAdminMixin
+
 from .models import (
     Contact,
     Department,
@@ -23,7 +25,7 @@ class DepartmentInline(admin.TabularInline):
 
 
 @admin.register(Hospital)
-class HospitalAdmin(SimpleHistoryAdmin):
+class HospitalAdmin(KeepsRecordsAdminMixin, SimpleHistoryAdmin):
     list_display = ("name", "code", "region", "time_zone", "phone")
     list_filter = ("region",)
     search_fields = ("name", "code")
@@ -37,7 +39,7 @@ class ServiceRegionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Department)
-class DepartmentAdmin(SimpleHistoryAdmin):
+class DepartmentAdmin(KeepsRecordsAdminMixin, SimpleHistoryAdmin):
     list_display = ("name", "hospital", "responsible_contact")
     list_filter = ("hospital",)
     search_fields = ("name",)

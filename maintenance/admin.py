@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.retention.admin import RetainedRecordAdminMixin
 from core.signing.admin import SignedDocumentAdminMixin
 
 from .models import (
@@ -92,14 +93,14 @@ class VisitPhotoInline(admin.TabularInline):
 
 
 @admin.register(Visit)
-class VisitAdmin(SignedDocumentAdminMixin, admin.ModelAdmin):
+class VisitAdmin(RetainedRecordAdminMixin, SignedDocumentAdminMixin, admin.ModelAdmin):
     list_display = ("key", "main_kind", "due_on", "window_end", "state", "hospital")
     list_filter = ("main_kind", "state", "hospital")
     search_fields = ("key", "device__serial_number")
     raw_id_fields = ("device", "contract", "created_by")
     readonly_fields = ("key", "overdue_notified_at")
     inlines = [VisitObligationInline, VisitPhotoInline]
-    signed_document = VISIT_RECORD  # signed means frozen: read-only, never deleted
+    signed_document = VISIT_RECORD  # signed means frozen: read-only
 
     def has_add_permission(self, request):
         return False  # the daily generation creates visits (idempotently, by key)

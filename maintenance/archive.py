@@ -4,12 +4,13 @@ R-2.3/R-2.4), with its result and whether the hospital signed it."""
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window, url_of
 
-from .models import Visit
+from .models import Visit, VisitFinding, VisitPhoto, VisitState
 
 VISIT = "visit"
 KINDS = {VISIT: gettext_lazy("Planned visits")}
@@ -53,3 +54,17 @@ def entries(query: ArchiveQuery) -> SourcePage:
             )
         )  # fmt: skip
     return SourcePage(visits.count(), found)
+
+
+# Kept records (``core.retention``): never deleted, by any path; a predicate keeps a row only
+# in that state.
+RETAINED = {
+    Visit: None,
+    VisitFinding: None,
+    # A photo may be taken back while the visit is planned (``visit_photo_remove``).
+    VisitPhoto: lambda photo: (
+        Visit.objects.filter(pk=photo.visit_id)
+        .filter(Q(state=VisitState.DONE) | ~Q(content_hash=""))
+        .exists()
+    ),
+}

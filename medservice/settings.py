@@ -247,6 +247,12 @@ TRUSTED_PROXY_COUNT = _env_int("TRUSTED_PROXY_COUNT", 0)
 if TESTING:
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
+# --- records -------------------------------------------------------------------------
+# How long a device's records are kept after its end of service life (医疗器械监督管理条例:
+# at least five years). Records are never deleted by the application (``core.retention``);
+# this is the date the archive promises. At least 5: the regulation's minimum.
+RECORD_RETENTION_YEARS = _env_int("RECORD_RETENTION_YEARS", 5, minimum=5)
+
 # --- i18n and time --------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]

@@ -83,3 +83,8 @@ def _loan(loan: Loan, at, title: str) -> ArchiveEntry:
         url=reverse("service:request_detail", args=[loan.request_id]),
         detail=loan.request.number, device_id=loan.request.device_id,
     )  # fmt: skip
+
+
+# Kept records (``core.retention``): never deleted, by any path; a predicate keeps a row only
+# in that state.
+RETAINED = {StockMovement: None, Loan: None}

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from assets.models import Device
 from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window
 
-from .models import RegimeReceipt
+from .models import RegimeReceipt, RegimeVersion
 
 RECEIPT = "regime_receipt"
 KINDS = {RECEIPT: gettext_lazy("Regimes received")}
@@ -44,3 +44,8 @@ def entries(query: ArchiveQuery) -> SourcePage:
         for receipt in rows[: query.limit]
     ]
     return SourcePage(receipts.count(), found)
+
+
+# Kept records (``core.retention``): never deleted, by any path; a predicate keeps a row only
+# in that state.
+RETAINED = {RegimeVersion: None, RegimeReceipt: None}

@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import Conflict
+from core.retention.admin import RetainedRecordAdminMixin
 
 from .models import (
     ReturnVisit,
@@ -64,7 +65,7 @@ class SignatureInline(_ReadOnlyInline):
 
 
 @admin.register(ReturnVisit)
-class ReturnVisitAdmin(admin.ModelAdmin):
+class ReturnVisitAdmin(RetainedRecordAdminMixin, admin.ModelAdmin):
     list_display = ("department", "hospital", "month", "due_on", "state", "satisfaction")
     list_filter = ("state", "scheduled", "hospital")
     search_fields = ("department__name", "hospital__name")

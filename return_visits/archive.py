@@ -4,13 +4,21 @@ whether both sides signed it, with the sheet's PDF."""
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window
 
-from .models import ReturnVisit, ReturnVisitDeviceCheck
+from .models import (
+    ReturnVisit,
+    ReturnVisitDeviceCheck,
+    ReturnVisitFinding,
+    ReturnVisitParticipant,
+    ReturnVisitSignature,
+    ReturnVisitState,
+)
 
 CHECK = "return_visit"
 KINDS = {CHECK: gettext_lazy("Return visits")}
@@ -53,3 +61,25 @@ def entries(query: ArchiveQuery) -> SourcePage:
             )
         )  # fmt: skip
     return SourcePage(checks.count(), found)
+
+
+# Kept records (``core.retention``): never deleted, by any path; a predicate keeps a row only
+# in that state.
+
+
+def _sheet_done(row) -> bool:
+    # A sheet being written replaces its rows; once signed (done) they are the record.
+    return (
+        ReturnVisit.objects.filter(pk=row.visit_id)
+        .filter(Q(frozen_at__isnull=False) | Q(state=ReturnVisitState.DONE))
+        .exists()
+    )
+
+
+RETAINED = {
+    ReturnVisit: None,
+    ReturnVisitDeviceCheck: _sheet_done,
+    ReturnVisitParticipant: _sheet_done,
+    ReturnVisitFinding: _sheet_done,
+    ReturnVisitSignature: _sheet_done,
+}

@@ -3,6 +3,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.retention.admin import RetainedRecordAdminMixin
 from core.signing.admin import SignedDocumentAdminMixin
 
 from .models import (
@@ -80,7 +81,7 @@ class MilestoneInline(ReadOnlyInline):
 
 
 @admin.register(ServiceRequest)
-class ServiceRequestAdmin(SimpleHistoryAdmin):
+class ServiceRequestAdmin(RetainedRecordAdminMixin, SimpleHistoryAdmin):
     list_display = ("number", "severity", "status", "hospital", "device", "reported_at")
     list_filter = ("severity", "status", "channel", "hospital")
     search_fields = ("number", "device__serial_number", "reporter_name")
@@ -93,7 +94,7 @@ class ServiceRequestAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(RootCauseReport)
-class RootCauseReportAdmin(SimpleHistoryAdmin):
+class RootCauseReportAdmin(RetainedRecordAdminMixin, SimpleHistoryAdmin):
     list_display = ("request", "explained_to", "explained_at")
     raw_id_fields = ("request",)
 
@@ -111,10 +112,10 @@ class AmendmentInline(ReadOnlyInline):
 
 
 @admin.register(RepairRecord)
-class RepairRecordAdmin(SignedDocumentAdminMixin, SimpleHistoryAdmin):
+class RepairRecordAdmin(RetainedRecordAdminMixin, SignedDocumentAdminMixin, SimpleHistoryAdmin):
     """Shown for support, never written here: the record's pages and services write it (a
     change withdraws the engineer's signature, the customer's is a step of the timeline);
-    signed, it is frozen and never deleted (``core.signing``)."""
+    signed, it is frozen (``core.signing``); it is never deleted (``core.retention``)."""
 
     signed_document = REPAIR_RECORD
     list_display = ("request", "fault_cause", "author", "frozen_at")

@@ -12,7 +12,16 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window, newest_first, url_of
 
-from .models import Milestone, RepairRecord, RootCauseReport, ServiceRequest
+from .models import (
+    LateStepConfirmation,
+    Milestone,
+    RepairRecord,
+    RepairRecordAmendment,
+    RootCauseReport,
+    ServiceEvent,
+    ServiceRequest,
+    Signature,
+)
 from .selectors import milestone_live_state
 
 REQUEST = "service_request"
@@ -132,3 +141,20 @@ def _root_causes(reports, query: ArchiveQuery) -> list[ArchiveEntry]:
         )
         for report in reports[: query.limit]
     ]
+
+
+# Kept records (``core.retention``): never deleted, by any path; a predicate keeps a row only
+# in that state.
+RETAINED = {
+    ServiceRequest: None,
+    ServiceEvent: None,
+    Milestone: None,
+    LateStepConfirmation: None,
+    RepairRecord: None,
+    RepairRecordAmendment: None,
+    RootCauseReport: None,
+    # A draft's signatures are withdrawn when its content changes; a frozen record's stay.
+    Signature: lambda signature: RepairRecord.objects.filter(
+        pk=signature.record_id, frozen_at__isnull=False
+    ).exists(),
+}

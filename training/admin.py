@@ -4,6 +4,7 @@ and attendance are kept for inspection and written through the pages and the API
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from core.retention.admin import RetainedRecordAdminMixin
 from core.signing.admin import SignedDocumentAdminMixin
 
 from .models import Attendance, TrainingMaterial, TrainingPlan, TrainingSession, TrainingTopic
@@ -40,7 +41,7 @@ class TrainingMaterialInline(admin.TabularInline):
 
 
 @admin.register(TrainingSession)
-class TrainingSessionAdmin(SignedDocumentAdminMixin, SimpleHistoryAdmin):
+class TrainingSessionAdmin(RetainedRecordAdminMixin, SignedDocumentAdminMixin, SimpleHistoryAdmin):
     list_display = ("number", "starts_at", "hospital", "lecturer", "place", "state")
     list_filter = ("state", "hospital")
     search_fields = ("number", "place", "topic_text")
@@ -56,7 +57,7 @@ class TrainingSessionAdmin(SignedDocumentAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Attendance)
-class AttendanceAdmin(SimpleHistoryAdmin):
+class AttendanceAdmin(RetainedRecordAdminMixin, SimpleHistoryAdmin):
     list_display = ("certificate_no", "name", "session", "method", "signed_at", "score")
     search_fields = ("certificate_no", "name", "session__number")
     readonly_fields = (

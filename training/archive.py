@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from assets.models import Device
 from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window
 
-from .models import SessionState, TrainingSession
+from .models import Attendance, SessionState, TrainingSession
 
 TRAINING = "training"
 KINDS = {TRAINING: gettext_lazy("Training of the department")}
@@ -56,3 +56,8 @@ def entries(query: ArchiveQuery) -> SourcePage:
             )
         )  # fmt: skip
     return SourcePage(sessions.count(), found)
+
+
+# Kept records (``core.retention``): never deleted, by any path; a predicate keeps a row only
+# in that state.
+RETAINED = {TrainingSession: None, Attendance: None}

@@ -18,6 +18,7 @@ from accounts.http import AuthenticatedHttpRequest
 from core.errors import Conflict
 from core.forms import add_service_errors, id_from
 from core.permissions import require_perm
+from core.retention import retention_years
 from customers.models import Contact, Department
 
 from .. import services
@@ -33,6 +34,7 @@ from ..rules import is_hospital_staff_of
 from ..selectors import (
     device_components,
     device_history,
+    device_records_kept_until,
     emergency_procedures_for,
 )
 from ._common import (
@@ -165,6 +167,8 @@ def device_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             ),
             "procedure_received": services.emergency_procedure_received_for(device),
             "history": device_history(device=device, user=request.user),
+            "records_kept_until": device_records_kept_until(device),
+            "retention_years": retention_years(),
             "go_live_form": (
                 GoLiveForm(initial={"live_on": services.hospital_today(device.hospital)})
                 if can_change and device.live_on is None
