@@ -14,6 +14,7 @@ from accounts.tests.factories import vendor_user
 from archive.filters import archive_query
 from archive.selectors import timeline
 from assets.models import DeviceOutOfUse
+from assets.operation_log.services import operation_log_record
 from assets.tests.factories import DeviceFactory, EmergencyProcedureFactory, MainComponentFactory
 from core.archive import sort_key
 from customers.tests.factories import DepartmentFactory, HospitalFactory, hospital_user
@@ -116,6 +117,10 @@ def world():
         recipient_name="护士长", department=department, received_at=at(21),
         signature_data_url=signature_data_url(),
     )  # fmt: skip
+    operation_log_record(
+        device=device, recorded_by=hospital_user(hospital, username="h-icu-nurse"),
+        kind="startup_check", result="abnormal", note="开机自检报错", now=at(22),
+    )  # fmt: skip
     return {"device": device, "request": request, "engineer": engineer, "manager": manager}
 
 
@@ -130,7 +135,7 @@ def test_one_timeline_newest_first_from_every_source(world):
     assert kinds >= {
         "installation", "procedure", "component", "out_of_use", "device_change",
         "service_request", "repair_record", "root_cause", "visit", "return_visit",
-        "part_used", "loaner", "training", "regime_receipt",
+        "part_used", "loaner", "training", "regime_receipt", "operation_log",
     }  # fmt: skip
     assert found == sorted(found, key=sort_key)
     titles = [entry.title for entry in found]
