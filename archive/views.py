@@ -42,6 +42,7 @@ def device_archive(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             {
                 "device": device,
                 "form": form if form.is_bound else ArchiveFilterForm(),
+                "selected_kinds": request.GET.getlist("kind"),
                 "timeline": found,
                 "page": page,
                 "filter_query": params.urlencode(),
