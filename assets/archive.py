@@ -14,7 +14,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window, newest_first
+from core.archive import (
+    ArchiveEntry,
+    ArchiveQuery,
+    SourcePage,
+    in_window,
+    keys_of,
+    newest_first,
+)
 
 from .models import (
     Device,
@@ -42,7 +49,12 @@ KINDS = {
 
 
 def entries(query: ArchiveQuery) -> SourcePage:
-    device = Device.objects.for_user(query.visible_to).filter(pk=query.device_id).first()
+    device = (
+        Device.objects.for_user(query.visible_to)
+        .select_related("hospital")
+        .filter(pk=query.device_id)
+        .first()
+    )
     if device is None:
         return SourcePage(0, [])
     zone = ZoneInfo(device.hospital.time_zone)
@@ -174,6 +186,8 @@ def _operation_log(device: Device, query: ArchiveQuery, zone: ZoneInfo):
         "recorded_at",
         query,
     ).order_by("-recorded_at", "-pk")
+    if query.keys_only:
+        return query.count(window), keys_of(window, "recorded_at", OPERATION_LOG, query.limit)
     url = reverse("assets:operation_log", args=[device.pk])
     titles = {
         "startup_check": _("Start-up check"),
@@ -187,7 +201,7 @@ def _operation_log(device: Device, query: ArchiveQuery, zone: ZoneInfo):
             ArchiveEntry(at=entry.recorded_at, kind=OPERATION_LOG, title=titles[entry.kind],
                          object_id=entry.pk, url=url, detail=detail, device_id=device.pk)
         )  # fmt: skip
-    return window.count(), found
+    return query.count(window), found
 
 
 def _changes(device: Device, query: ArchiveQuery, zone: ZoneInfo):
@@ -196,7 +210,9 @@ def _changes(device: Device, query: ArchiveQuery, zone: ZoneInfo):
     window = in_window(
         device.history.order_by("-history_date", "-history_id"), "history_date", query
     )
-    count = window.count()
+    count = query.count(window)
+    if query.keys_only:
+        return count, keys_of(window, "history_date", CHANGE, query.limit)
     records: list = list(window[: query.limit + 1])
     if records and len(records) <= query.limit:
         # Each version is compared with the one before it, which may lie before the window.

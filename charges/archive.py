@@ -42,7 +42,7 @@ def entries(query: ArchiveQuery) -> SourcePage:
                 found.append(_statement(statement, at))
     if query.wants(CREDIT_NOTE):
         notes = in_window(CreditNote.objects.filter(statement__in=statements), "created_at", query)
-        count += notes.count()
+        count += query.count(notes)
         rows = notes.select_related("statement__request").order_by("-created_at", "-pk")
         found += [_credit_note(note) for note in rows[: query.limit]]
     return SourcePage(count, newest_first(found)[: query.limit])

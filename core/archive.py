@@ -7,7 +7,9 @@ Each app that keeps records of a device offers ``<app>.archive`` with
 - ``KINDS``: ``{kind: label}``, the kinds of entry it gives (the archive's filter choices);
 - ``entries(query: ArchiveQuery) -> SourcePage``: how many of its entries match ``query``
   and the newest ``query.limit`` of them, newest first, only what ``query.visible_to`` may
-  see.
+  see. With ``query.keys_only`` an entry needs only its ``at``, ``kind`` and
+  ``object_id`` (``keys_of`` reads them without loading the rows): the archive first finds
+  which entries make the page, then asks again for those alone, in the page's time window.
 
 The ``archive`` app merges them into one timeline (a page, the API, later the dossier), so
 the archive never needs to know a visit from a repair record, and an app owns the query
@@ -49,9 +51,15 @@ class ArchiveQuery:
     start: datetime | None = None
     end: datetime | None = None
     limit: int = 50
+    keys_only: bool = False
+    counting: bool = True  # the second pass knows the counts already
 
     def wants(self, kind: str) -> bool:
         return self.kinds is None or kind in self.kinds
+
+    def count(self, queryset) -> int:
+        """``queryset.count()``, or 0 when the caller does not need the count."""
+        return queryset.count() if self.counting else 0
 
 
 @dataclass(frozen=True)
@@ -77,6 +85,14 @@ def url_of(name: str) -> Callable[[int], str]:
     marker = 987654321
     head, _, tail = reverse(name, args=[marker]).partition(str(marker))
     return lambda pk: f"{head}{pk}{tail}"
+
+
+def keys_of(queryset, field: str, kind: str, limit: int) -> list[ArchiveEntry]:
+    """The newest ``limit`` rows of ``queryset`` as entries that carry only their place on
+    the timeline (``at`` from the datetime ``field``, the kind, the id): one narrow query,
+    no model built."""
+    rows = queryset.order_by(f"-{field}", "-pk").values_list(field, "pk")[:limit]
+    return [ArchiveEntry(at=at, kind=kind, title="", object_id=pk) for at, pk in rows]
 
 
 def in_window(queryset, field: str, query: ArchiveQuery):

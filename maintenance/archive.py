@@ -8,7 +8,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window, url_of
+from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window, keys_of, url_of
 
 from .models import Visit, VisitFinding, VisitPhoto, VisitState
 
@@ -26,6 +26,8 @@ def entries(query: ArchiveQuery) -> SourcePage:
         "done_at",
         query,
     )
+    if query.keys_only:
+        return SourcePage(query.count(visits), keys_of(visits, "done_at", VISIT, query.limit))
     url = url_of("maintenance:visit_detail")
     found = []
     rows = visits.only(
@@ -53,7 +55,7 @@ def entries(query: ArchiveQuery) -> SourcePage:
                 detail=detail, signed=visit.is_signed, device_id=visit.device_id,
             )
         )  # fmt: skip
-    return SourcePage(visits.count(), found)
+    return SourcePage(query.count(visits), found)
 
 
 # Kept records (``core.retention``): never deleted, by any path; a predicate keeps a row only

@@ -9,7 +9,15 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window, newest_first, url_of
+from core.archive import (
+    ArchiveEntry,
+    ArchiveQuery,
+    SourcePage,
+    in_window,
+    keys_of,
+    newest_first,
+    url_of,
+)
 from service.models import ServiceRequest
 
 from .models import Loan, MovementKind, StockMovement
@@ -31,14 +39,17 @@ def entries(query: ArchiveQuery) -> SourcePage:
             "occurred_at",
             query,
         )
-        count += movements.count()
-        rows = movements.select_related("part", "request", "serial_unit").only(
-            "kind", "quantity", "occurred_at", "part__part_number", "part__name_zh",
-            "part__name_en", "request__number", "request__device_id",
-            "serial_unit__serial_number",
-        )  # fmt: skip
-        url = url_of("service:request_detail")
-        found += [_part(m, url) for m in rows.order_by("-occurred_at", "-pk")[: query.limit]]
+        count += query.count(movements)
+        if query.keys_only:
+            found += keys_of(movements, "occurred_at", PART, query.limit)
+        else:
+            rows = movements.select_related("part", "request", "serial_unit").only(
+                "kind", "quantity", "occurred_at", "part__part_number", "part__name_zh",
+                "part__name_en", "request__number", "request__device_id",
+                "serial_unit__serial_number",
+            )  # fmt: skip
+            url = url_of("service:request_detail")
+            found += [_part(m, url) for m in rows.order_by("-occurred_at", "-pk")[: query.limit]]
     if query.wants(LOANER):
         loans = Loan.objects.filter(request__in=requests).select_related(
             "loaner__product_model", "request"

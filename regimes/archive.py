@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from assets.models import Device
-from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window
+from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window, keys_of
 
 from .models import RegimeReceipt, RegimeVersion
 
@@ -28,6 +28,10 @@ def entries(query: ArchiveQuery) -> SourcePage:
         "received_at",
         query,
     )
+    if query.keys_only:
+        return SourcePage(
+            query.count(receipts), keys_of(receipts, "received_at", RECEIPT, query.limit)
+        )
     rows = receipts.select_related("version__document").order_by("-received_at", "-pk")
     found = [
         ArchiveEntry(
@@ -43,7 +47,7 @@ def entries(query: ArchiveQuery) -> SourcePage:
         )
         for receipt in rows[: query.limit]
     ]
-    return SourcePage(receipts.count(), found)
+    return SourcePage(query.count(receipts), found)
 
 
 # Kept records (``core.retention``): never deleted, by any path; a predicate keeps a row only

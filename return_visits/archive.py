@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window
+from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window, keys_of
 
 from .models import (
     ReturnVisit,
@@ -36,6 +36,10 @@ def entries(query: ArchiveQuery) -> SourcePage:
         "visit__recorded_at",
         query,
     )
+    if query.keys_only:
+        return SourcePage(
+            query.count(checks), keys_of(checks, "visit__recorded_at", CHECK, query.limit)
+        )
     found = []
     rows = checks.select_related("visit").order_by("-visit__recorded_at", "-pk")
     for check in rows[: query.limit]:
@@ -60,7 +64,7 @@ def entries(query: ArchiveQuery) -> SourcePage:
                 device_id=check.device_id,
             )
         )  # fmt: skip
-    return SourcePage(checks.count(), found)
+    return SourcePage(query.count(checks), found)
 
 
 # Kept records (``core.retention``): never deleted, by any path; a predicate keeps a row only

@@ -10,7 +10,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window, newest_first, url_of
+from core.archive import (
+    ArchiveEntry,
+    ArchiveQuery,
+    SourcePage,
+    in_window,
+    keys_of,
+    newest_first,
+    url_of,
+)
 
 from .models import (
     LateStepConfirmation,
@@ -46,29 +54,38 @@ def entries(query: ArchiveQuery) -> SourcePage:
     count = 0
     if query.wants(REQUEST):
         window = in_window(requests, "reported_at", query)
-        count += window.count()
-        found += _requests(
-            window.only(*REQUEST_FIELDS).order_by("-reported_at", "-pk")[: query.limit]
-        )
+        count += query.count(window)
+        if query.keys_only:
+            found += keys_of(window, "reported_at", REQUEST, query.limit)
+        else:
+            found += _requests(
+                window.only(*REQUEST_FIELDS).order_by("-reported_at", "-pk")[: query.limit]
+            )
     if query.wants(REPAIR_RECORD):
         records = in_window(
             RepairRecord.objects.filter(request__in=requests, frozen_at__isnull=False),
             "frozen_at",
             query,
         )
-        count += records.count()
-        rows = records.select_related("request").only(
-            "frozen_at", "fault_cause", "request__number", "request__device_id"
-        )
-        found += _records(rows.order_by("-frozen_at", "-pk"), query)
+        count += query.count(records)
+        if query.keys_only:
+            found += keys_of(records, "frozen_at", REPAIR_RECORD, query.limit)
+        else:
+            rows = records.select_related("request").only(
+                "frozen_at", "fault_cause", "request__number", "request__device_id"
+            )
+            found += _records(rows.order_by("-frozen_at", "-pk"), query)
     if query.wants(ROOT_CAUSE):
         reports = in_window(
             RootCauseReport.objects.filter(request__in=requests), "explained_at", query
         )
-        count += reports.count()
-        found += _root_causes(
-            reports.select_related("request").order_by("-explained_at", "-pk"), query
-        )
+        count += query.count(reports)
+        if query.keys_only:
+            found += keys_of(reports, "explained_at", ROOT_CAUSE, query.limit)
+        else:
+            found += _root_causes(
+                reports.select_related("request").order_by("-explained_at", "-pk"), query
+            )
     return SourcePage(count, newest_first(found)[: query.limit])
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from assets.models import Device
-from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window
+from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window, keys_of
 
 from .models import Attendance, SessionState, TrainingSession
 
@@ -34,6 +34,10 @@ def entries(query: ArchiveQuery) -> SourcePage:
         "starts_at",
         query,
     ).distinct()
+    if query.keys_only:
+        return SourcePage(
+            query.count(sessions), keys_of(sessions, "starts_at", TRAINING, query.limit)
+        )
     rows = (
         sessions.annotate(attendees=Count("attendances", distinct=True))
         .prefetch_related("topics")
@@ -55,7 +59,7 @@ def entries(query: ArchiveQuery) -> SourcePage:
                 device_id=query.device_id,
             )
         )  # fmt: skip
-    return SourcePage(sessions.count(), found)
+    return SourcePage(query.count(sessions), found)
 
 
 # Kept records (``core.retention``): never deleted, by any path; a predicate keeps a row only

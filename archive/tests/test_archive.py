@@ -310,3 +310,26 @@ def test_charges_show_each_statement_at_its_latest_step_and_each_credit_note():
     assert "经分析为质量故障" in credit.detail
     # The hospital sees what was sent to it; a draft would be the vendor's only.
     assert len(entries_of(device, hospital_user(request.hospital, username="h2"), kinds=kinds)) == 2
+
+
+def test_entries_at_the_same_moment_are_paged_once_each(world):
+    """The second pass reads the page's time window, where entries of the same moment but
+    off the page also fall: they are left out, and given on their own page."""
+    device, manager = world["device"], world["manager"]
+    nurse = hospital_user(device.hospital, username="h-nurse-2")
+    for n in range(5):
+        operation_log_record(device=device, recorded_by=nurse, kind="usage", usage_value=n,
+                             usage_unit="hours", now=at(12))  # fmt: skip
+    whole = entries_of(device, manager)
+    assert sum(1 for e in whole if e.at == at(12)) == 6  # with the request reported then
+    for size in (2, 3, 4):
+        pages, offset = [], 0
+        while True:
+            page = timeline(archive_query(device=device, visible_to=manager, limit=size),
+                            offset=offset)  # fmt: skip
+            assert len(page.entries) == min(size, page.count - offset)
+            pages += page.entries
+            offset += size
+            if not page.has_next:
+                break
+        assert pages == whole
