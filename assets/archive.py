@@ -75,10 +75,6 @@ def entries(query: ArchiveQuery) -> SourcePage:
     return SourcePage(count, newest_first(found)[: query.limit])
 
 
-def _in_window(at: datetime, query: ArchiveQuery) -> bool:
-    return (query.start is None or at >= query.start) and (query.end is None or at < query.end)
-
-
 def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone)
 
@@ -100,7 +96,7 @@ def _installation(device: Device, query: ArchiveQuery, zone: ZoneInfo):
         ArchiveEntry(at=_local_midnight(day, zone), kind=INSTALLATION, title=title,
                      object_id=device.pk, url=url, detail=detail, device_id=device.pk)
         for day, title, detail in steps
-        if day is not None and _in_window(_local_midnight(day, zone), query)
+        if day is not None and query.holds(_local_midnight(day, zone))
     ]  # fmt: skip
     return len(found), found
 
@@ -129,7 +125,7 @@ def _procedures(device: Device, query: ArchiveQuery, zone: ZoneInfo):
             ArchiveEntry(at=at, kind=PROCEDURE, title=title, object_id=procedure.pk, url=url,
                          detail=detail, device_id=device.pk)
             for at, title, detail in versions
-            if _in_window(at, query)
+            if query.holds(at)
         ]  # fmt: skip
     return len(found), found[: query.limit]
 
@@ -140,7 +136,7 @@ def _components(device: Device, query: ArchiveQuery, zone: ZoneInfo):
     for component in replaced.select_related("replaces").order_by("-replaced_on", "-pk"):
         assert component.replaced_on is not None  # filtered above
         at = _local_midnight(component.replaced_on, zone)
-        if not _in_window(at, query):
+        if not query.holds(at):
             continue
         old = component.replaces
         detail = _("%(old)s replaced by %(new)s") % {
@@ -163,13 +159,13 @@ def _out_of_use(device: Device, query: ArchiveQuery, zone: ZoneInfo):
     url = reverse("assets:device_detail", args=[device.pk])
     found = []
     for period in device.out_of_use_periods.order_by("-started_at", "-pk"):
-        if _in_window(period.started_at, query):
+        if query.holds(period.started_at):
             found.append(
                 ArchiveEntry(at=period.started_at, kind=OUT_OF_USE, title=_("Put out of use"),
                              object_id=period.pk, url=url, detail=period.reason,
                              device_id=device.pk)
             )  # fmt: skip
-        if period.cleared_at is not None and _in_window(period.cleared_at, query):
+        if period.cleared_at is not None and query.holds(period.cleared_at):
             found.append(
                 ArchiveEntry(at=period.cleared_at, kind=OUT_OF_USE, title=_("Back in use"),
                              object_id=period.pk, url=url,

@@ -37,7 +37,7 @@ def entries(query: ArchiveQuery) -> SourcePage:
     if query.wants(STATEMENT):
         for statement in statements.select_related("request"):
             at = _latest_step(statement)
-            if (query.start is None or at >= query.start) and (query.end is None or at < query.end):
+            if query.holds(at):
                 count += 1
                 found.append(_statement(statement, at))
     if query.wants(CREDIT_NOTE):

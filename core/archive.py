@@ -57,6 +57,10 @@ class ArchiveQuery:
     def wants(self, kind: str) -> bool:
         return self.kinds is None or kind in self.kinds
 
+    def holds(self, at: datetime) -> bool:
+        """``at`` lies in the window (for entries computed rather than queried)."""
+        return (self.start is None or at >= self.start) and (self.end is None or at < self.end)
+
     def count(self, queryset) -> int:
         """``queryset.count()``, or 0 when the caller does not need the count."""
         return queryset.count() if self.counting else 0

@@ -59,14 +59,10 @@ def entries(query: ArchiveQuery) -> SourcePage:
                 (loan.installed_at, _("Loaner installed: %(unit)s")),
                 (loan.returned_at, _("Loaner returned: %(unit)s")),
             ):
-                if at is not None and _in_window(at, query):
+                if at is not None and query.holds(at):
                     count += 1
                     found.append(_loan(loan, at, title % {"unit": loan.loaner}))
     return SourcePage(count, newest_first(found)[: query.limit])
-
-
-def _in_window(at, query: ArchiveQuery) -> bool:
-    return (query.start is None or at >= query.start) and (query.end is None or at < query.end)
 
 
 def _part(movement: StockMovement, url) -> ArchiveEntry:
