@@ -34,8 +34,7 @@ from demo.seeding import demo_today
 from maintenance.models import Visit, VisitFinding, VisitState
 from maintenance.selectors import visit_display_state, visits_for
 from maintenance.visit_records import visit_signature_matches
-from parts.models import StockLevel, StockMovement
-from parts.selectors import levels_from_ledger
+from parts.models import StockLevel
 from service import selectors
 from service.models import Milestone, RootCauseReport, ServiceEvent, ServiceRequest
 from tests.data_rows import reload_data_migration_rows
@@ -86,15 +85,11 @@ class SeedDemoTests(TestCase):
     @classmethod
     def setUpTestData(cls):
         reload_data_migration_rows()  # a transactional test before this class flushed them
-        # As under `make run`: what the seed's commit triggers runs (the dispatches reserve
-        # their parts). One seed for the class: seeding takes seconds.
-        # Its files (signatures) outlive one test's media directory: the class has its own.
+        # One seed for the class: seeding takes seconds. Its files (signatures) outlive one
+        # test's media directory: the class has its own.
         cls.media_root = Path(tempfile.mkdtemp(prefix="demo-media-"))
         cls.addClassCleanup(shutil.rmtree, cls.media_root, ignore_errors=True)
-        with (
-            override_settings(MEDIA_ROOT=cls.media_root),
-            cls.captureOnCommitCallbacks(execute=True),
-        ):
+        with override_settings(MEDIA_ROOT=cls.media_root):
             cls.output = seed()
 
     def test_counts(self):
@@ -286,7 +281,7 @@ class SeedDemoTests(TestCase):
     def test_lists_on_a_phone_have_something_to_show(self):
         """Issue 12: an engineer's bag holds a part for a job (on hand, reserved and
         available differ), and the return-visit list opens with the overdue ones."""
-        from parts.models import LocationKind, StockLevel
+        from parts.models import LocationKind
         from return_visits.selectors import display_state, return_visits_for, today_of
 
         held = StockLevel.objects.filter(
@@ -348,34 +343,6 @@ class SeedDemoTests(TestCase):
             output = seed("--once")
         assert output.startswith("demo data already loaded")
         assert "h3-icu" in output
-
-    def test_demo_dispatches_reserve_the_parts_their_symptoms_call_for(self):
-        """Issue 5 §1: the demo parts carry symptom keywords, so once the seed commits, the
-        open dispatched requests hold parts reserved by their dispatch."""
-        reserved = StockMovement.objects.filter(
-            kind="reserve", idempotency_key__startswith="dispatch-"
-        )
-        assert reserved.exists()
-        assert all(m.request is not None and m.request.is_open for m in reserved)
-        # Issue 5 §2: one repair used a consumable from the bag and replaced a main component.
-        component = StockMovement.objects.get(idempotency_key="demo-repair-component")
-        consumable = StockMovement.objects.get(idempotency_key="demo-repair-consumable")
-        assert component.request_id == consumable.request_id
-        assert component.request is not None and component.serial_unit is not None
-        record = component.request.repair_record
-        assert len(record.parts_replaced) == 2
-        fitted = MainComponent.objects.get(
-            device=component.request.device, serial_number=component.serial_unit.serial_number
-        )
-        assert fitted.replaced_on is not None and fitted.replaces is not None
-        assert fitted.replaces.removal_fate == "sent_for_repair"
-        assert record.parts_replaced[1]["serial_fitted"] == fitted.serial_number
-        assert record.parts_replaced[1]["serial_removed"] == fitted.replaces.serial_number
-        stored = {
-            (lv.part_id, lv.location_id): (lv.on_hand, lv.reserved)
-            for lv in StockLevel.objects.all()
-        }
-        assert stored == levels_from_ledger()
 
     def test_demo_maintenance(self):
         """The demo's planned maintenance on the demo's hospitals and devices: overdue, done

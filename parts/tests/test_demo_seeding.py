@@ -1,6 +1,5 @@
 """demo.parts_seeding.seed_parts: builds parts, locations, bags and stock; a second run
-creates nothing and the levels still equal the ledger. What the whole demo's dispatches reserve
-is checked on the seeded demo (``demo/tests/test_seed_demo.py``)."""
+creates nothing and the levels still equal the ledger."""
 
 from __future__ import annotations
 
@@ -10,6 +9,7 @@ import pytest
 
 from accounts.models import VendorRole
 from accounts.tests.factories import vendor_user
+from assets.models import MainComponent
 from assets.tests.factories import DeviceFactory, ProductModelFactory
 from demo.parts_seeding import seed_parts
 from parts.models import SparePart, StockLevel, StockLocation, StockMovement
@@ -37,6 +37,38 @@ def test_seed_parts_is_idempotent():
     again: Counter[str] = Counter()
     seed_parts(users=users, devices=devices, created=again)
     assert +again == Counter() and StockMovement.objects.count() == movements
+    stored = {
+        (lv.part_id, lv.location_id): (lv.on_hand, lv.reserved) for lv in StockLevel.objects.all()
+    }
+    assert stored == levels_from_ledger()
+
+
+def test_demo_dispatches_reserve_the_parts_their_symptoms_call_for(
+    django_capture_on_commit_callbacks,
+):
+    """Issue 5 §1: the demo parts carry symptom keywords, so once the seed commits, the open
+    dispatched requests hold parts reserved by their dispatch."""
+    from demo.seeding import seed_demo
+
+    with django_capture_on_commit_callbacks(execute=True):
+        seed_demo()
+    reserved = StockMovement.objects.filter(kind="reserve", idempotency_key__startswith="dispatch-")
+    assert reserved.exists()
+    assert all(movement.request is not None and movement.request.is_open for movement in reserved)
+    # Issue 5 §2: one repair used a consumable from the bag and replaced a main component.
+    component = StockMovement.objects.get(idempotency_key="demo-repair-component")
+    consumable = StockMovement.objects.get(idempotency_key="demo-repair-consumable")
+    assert component.request_id == consumable.request_id
+    assert component.request is not None and component.serial_unit is not None
+    record = component.request.repair_record
+    assert len(record.parts_replaced) == 2
+    fitted = MainComponent.objects.get(
+        device=component.request.device, serial_number=component.serial_unit.serial_number
+    )
+    assert fitted.replaced_on is not None and fitted.replaces is not None
+    assert fitted.replaces.removal_fate == "sent_for_repair"
+    assert record.parts_replaced[1]["serial_fitted"] == fitted.serial_number
+    assert record.parts_replaced[1]["serial_removed"] == fitted.replaces.serial_number
     stored = {
         (lv.part_id, lv.location_id): (lv.on_hand, lv.reserved) for lv in StockLevel.objects.all()
     }
