@@ -167,8 +167,42 @@ def _chromium():
                 "--no-first-run",
             ],
         )
-        yield browser
+        yield _SettlingBrowser(browser)
         browser.close()
+
+
+class _SettlingBrowser:
+    """The browser, whose contexts let their last requests finish before they close.
+
+    A page loaded at the end of a test may still be fetching its htmx fragments
+    (``hx-trigger="load"``). Closing the browser does not stop the live server's thread
+    from serving them, and on SQLite that thread shares the test's connection: the
+    teardown's flush and a request running at once broke the flush (a foreign key
+    failed) and left rows behind for the next tests on that worker."""
+
+    def __init__(self, browser):
+        self._browser = browser
+
+    def __getattr__(self, name):
+        return getattr(self._browser, name)
+
+    def new_context(self, **options):
+        context = self._browser.new_context(**options)
+        pending: set = set()
+        context.on("request", lambda request: pending.add(request))
+        context.on("requestfinished", lambda request: pending.discard(request))
+        context.on("requestfailed", lambda request: pending.discard(request))
+        close = context.close
+
+        def settle_then_close(**close_options):
+            for _ in range(100):  # at most 5 s; a page that never settles fails its test
+                if not pending or not context.pages:
+                    break
+                context.pages[0].wait_for_timeout(50)
+            close(**close_options)
+
+        context.close = settle_then_close
+        return context
 
 
 @pytest.fixture
