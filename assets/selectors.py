@@ -4,20 +4,31 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
 
 from core import retention
+from core.search import contains
+from customers.models import Department, Hospital
 
-from .models import Device, DeviceStatus, EmergencyProcedure, MainComponent
+from .models import Device, DeviceStatus, EmergencyProcedure, MainComponent, ProductModel
 from .udi import UdiError, looks_like_udi, parse_udi
 
 # A scanned medservice label holds the device's URL: …/d/<uuid>
 _LABEL_URL = re.compile(r"/d/([0-9a-fA-F-]{32,36})/?$")
 # Words of a free-text search that count (each is one more condition).
 MAX_WORDS = 6
+
+
+@dataclass(frozen=True)
+class DeviceMatch:
+    devices: QuerySet[Device]
+    # ``text`` named devices exactly (a label, a UDI, a serial number or asset tag), not by
+    # words found in their names.
+    exact: bool
 
 
 def device_search(
@@ -33,41 +44,66 @@ def device_search(
     of that ICU). ``hospital_id`` / ``department_id`` narrow the search (the hotline knows
     the caller's hospital). ``devices`` is already scoped to the viewer
     (``Device.objects.for_user``)."""
+    return device_match(
+        devices=devices, text=text, hospital_id=hospital_id, department_id=department_id
+    ).devices
+
+
+def device_match(
+    *,
+    devices: QuerySet[Device],
+    text: str,
+    hospital_id: int | None = None,
+    department_id: int | None = None,
+) -> DeviceMatch:
+    """``device_search``, saying whether ``text`` named the devices exactly."""
     if hospital_id is not None:
         devices = devices.filter(hospital_id=hospital_id)
     if department_id is not None:
         devices = devices.filter(department_id=department_id)
     text = (text or "").strip()
     if not text:
-        return devices
+        return DeviceMatch(devices, exact=False)
     label = _LABEL_URL.search(text)
     if label:
         try:
-            return devices.filter(public_id=uuid.UUID(label.group(1)))
+            return DeviceMatch(devices.filter(public_id=uuid.UUID(label.group(1))), exact=True)
         except ValueError:
-            return devices.none()
+            return DeviceMatch(devices.none(), exact=True)
     if looks_like_udi(text):
         try:
             parsed = parse_udi(text)
         except UdiError:
-            return devices.none()
+            return DeviceMatch(devices.none(), exact=True)
         match = Q(udi_di=parsed.device_identifier)
         if parsed.serial:
             match &= Q(udi_serial=parsed.serial) | Q(serial_number=parsed.serial)
-        return devices.filter(match)
+        return DeviceMatch(devices.filter(match), exact=True)
     exact = devices.filter(Q(serial_number__iexact=text) | Q(asset_tag__iexact=text))
     if exact.exists():
-        return exact
+        return DeviceMatch(exact, exact=True)
     for word in text.split()[:MAX_WORDS]:
-        devices = devices.filter(
-            Q(serial_number__icontains=word)
-            | Q(asset_tag__icontains=word)
-            | Q(product_model__name__icontains=word)
-            | Q(location__icontains=word)
-            | Q(hospital__name__icontains=word)
-            | Q(department__name__icontains=word)
-        )
-    return devices
+        devices = devices.filter(_word_match(word))
+    return DeviceMatch(devices, exact=False)
+
+
+def _word_match(word: str) -> Q:
+    """A device with ``word`` in its serial, asset tag or location, or in the name of its
+    model, hospital or department. The names are looked up first in their small tables, so
+    on PostgreSQL every condition is one index on the devices (``core.search.contains`` or
+    a key) and no join is needed to filter a hundred thousand devices."""
+
+    def ids(queryset: QuerySet) -> list[int]:
+        return list(queryset.order_by().values_list("pk", flat=True))
+
+    return (
+        contains("serial_number", word)
+        | contains("asset_tag", word)
+        | contains("location", word)
+        | Q(product_model_id__in=ids(ProductModel.objects.filter(name__icontains=word)))
+        | Q(hospital_id__in=ids(Hospital.objects.filter(name__icontains=word)))
+        | Q(department_id__in=ids(Department.objects.filter(name__icontains=word)))
+    )
 
 
 def emergency_procedures_for(device: Device) -> QuerySet[EmergencyProcedure]:

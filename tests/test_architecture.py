@@ -32,7 +32,9 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"service", "training"}),
     frozenset({"parts", "maintenance", "return_visits"}),
     frozenset({"charges", "agenda"}),
-    frozenset({"archive"}),  # every record of a device, so above every app that keeps one
+    # archive: every record of a device, so above every app that keeps one; search: every
+    # kind of record people look for, named by its sources.
+    frozenset({"archive", "search"}),
     frozenset({"medservice", "demo"}),  # the project's wiring; the demo seeds through services
     frozenset({"bench"}),  # `make bench`: builds databases through the apps and the project
 )
@@ -68,6 +70,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     # The archive names its sources by dotted path (archive/sources.py).
     "archive": _DEVICES
     | {"service", "maintenance", "return_visits", "parts", "charges", "training", "regimes"},
+    # The search box names its sources by dotted path (search/sources.py).
+    "search": _DEVICES | {"service"},
     "medservice": _below("medservice"),
     "demo": _below("demo"),
     "bench": _below("bench"),

@@ -530,6 +530,8 @@ WEB_VIEWS: dict[str, dict[str, str] | str | None] = {
     "duty:swap_action": {"pk": "swap", "action": "=accept"},
     "duty:gaps_panel": None,
     "duty:on_duty_panel": None,
+    "search:results": None,
+    "search:suggest": None,
 }
 # Create forms that accept a record of B in the query string (they must ignore it or 404).
 CREATE_QUERY = {
@@ -559,6 +561,9 @@ CREATE_QUERY = {
     "duty:on_duty_panel": "?hospital={hospital}",
     "duty:roster": "?region=1",
     "duty:rotation_create": "?region=1",
+    # "SN-" is in both hospitals' serials (and finds their requests): B's must not show.
+    "search:results": "?q=SN-",
+    "search:suggest": "?q=SN-",
 }
 
 
@@ -575,7 +580,7 @@ def _named_urls() -> set[str]:
                 ns = pattern.namespace or namespace
                 if ns in {"customers", "assets", "contracts", "accounts", "service", "records",
                           "notify", "agenda", "regimes", "maintenance", "training", "charges",
-                          "return_visits", "parts", "duty", "archive"}:  # fmt: skip
+                          "return_visits", "parts", "duty", "archive", "search"}:  # fmt: skip
                     walk(pattern.url_patterns, ns)
             elif isinstance(pattern, URLPattern) and pattern.name and namespace:
                 names.add(f"{namespace}:{pattern.name}")
@@ -645,6 +650,14 @@ def test_hospital_b_sees_its_own_records(client, world):
                  "assets:operation_log", "assets:operation_log_create",
                  "assets:operation_log_photo"):  # fmt: skip
         assert client.get(_web_url(world, name)).status_code == 200, name
+
+
+def test_the_search_finds_hospital_b_for_its_own_users_only(client, world):
+    """The probe of the search (``?q=SN-``) would show B's records: to B's own user it does,
+    so their absence for A's users above is the scope's doing."""
+    client.force_login(world.b_admin)
+    assert SECRET in client.get(_web_url(world, "search:results")).content.decode()
+    assert SECRET in client.get("/api/v1/search?q=SN-").content.decode()
 
 
 # What each vendor role may open (GET) among the forms that change data.
@@ -1009,6 +1022,8 @@ VENDOR_ONLY_READS = {
     "/api/v1/duty/swaps",
     "/api/v1/duty/gaps",
 }
+# Reads that need a query to say what they read; "SN-" is in both hospitals' serials.
+API_QUERY = {"/api/v1/search": "?q=SN-"}
 # The caller's own settings: everyone may change theirs (nothing of anyone else's).
 OWN_WRITES = {("PUT", "/api/v1/notification-preferences")}
 
@@ -1061,7 +1076,7 @@ def test_hospital_a_cannot_read_or_change_hospital_b_in_the_api(client, world, w
         url = _fill(world, path)
         b_scoped = any(p in API_PARAMS for p in re.findall(r"\{(\w+)\}", path))
         if method == "GET":
-            response = client.get(url, **headers)
+            response = client.get(url + API_QUERY.get(path, ""), **headers)
             if b_scoped:
                 assert response.status_code == 404, (who, path, response.status_code)
                 assert response.json()["detail"]
