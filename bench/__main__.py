@@ -1,7 +1,8 @@
 """`make bench`: the figures of docs/benchmarks.md, measured on PostgreSQL.
 
     python -m bench [--rebuild] [--runs N]
-                    [--only service|maintenance|stock|catalogue|page_weight|notify|duty|archive]
+                    [--only service|maintenance|stock|catalogue|page_weight|notify|duty|archive
+                            |search]
                     [--devices N] [--movements N]
 
 The planned-maintenance benchmark (visit generation for 100,000 devices, or
@@ -12,7 +13,8 @@ page and reservation over 5,000,000 movements, or ``--movements``/``BENCH_STOCK_
 own database; the engineer's "my jobs" page on a slow network (bytes and first paint under
 Chromium's "Slow 4G", the demo served as `make run` serves it) ``bench/page_weight.py``; the
 duty roster's gap detection (20 regions × 60 days) ``bench/duty.py``; the service archive
-of a device with 2,000 entries ``bench/archive.py``.
+of a device with 2,000 entries ``bench/archive.py``; the search box over 1,000,000 requests
+and 100,000 devices ``bench/search.py``.
 What follows is the service-request one.
 
 Builds (once; `--rebuild` to start over) a database `medservice_bench` with 1,000,000 closed
@@ -356,6 +358,7 @@ def main() -> None:
             "notify",
             "duty",
             "archive",
+            "search",
         ],
     )
     parser.add_argument("--devices", type=int, default=None, help="maintenance: devices")
@@ -385,6 +388,14 @@ def main() -> None:
         for name, figure in archive.measure(runs=min(args.runs, 100)).items():
             print(f"{name:48} {figure}", flush=True)
         if args.only == "archive":
+            return
+    if args.only in (None, "search"):
+        from bench import search
+
+        print("search box: 1,000,000 requests and 100,000 devices", flush=True)
+        for name, figure in search.measure(runs=min(args.runs, 50)).items():
+            print(f"{name:72} {figure}", flush=True)
+        if args.only == "search":
             return
     if args.only in (None, "duty"):
         from bench import duty
