@@ -11,7 +11,7 @@ import re
 import pytest
 from django.utils import timezone
 
-from accounts.models import VendorRole
+from accounts.models import User, VendorRole
 from accounts.tests.factories import vendor_user
 from assets.tests.factories import DeviceFactory
 from customers.tests.factories import DepartmentFactory, HospitalFactory
@@ -41,7 +41,8 @@ def log_in(page, user) -> None:
 
 
 @pytest.fixture
-def engineer():
+def world() -> tuple[User, str]:
+    """An engineer, and the number of a request on a device of 东海市人民医院."""
     east = HospitalFactory(name="东海市人民医院")
     icu = DepartmentFactory(hospital=east, name="重症医学科")
     device = DeviceFactory(department=icu, serial_number="MR-2024-0001")
@@ -55,11 +56,11 @@ def engineer():
         recorded_by=user,
         reported_at=timezone.now() - dt.timedelta(hours=1),
     )
-    user.request_number = request.number
-    return user
+    return user, request.number
 
 
-def test_typing_in_the_navbar_box_on_a_phone(phone_page, engineer):
+def test_typing_in_the_navbar_box_on_a_phone(phone_page, world):
+    engineer, number = world
     page = phone_page
     log_in(page, engineer)
     page.click(".navbar-toggler")
@@ -81,11 +82,12 @@ def test_typing_in_the_navbar_box_on_a_phone(phone_page, engineer):
     box = page.locator("#navbar-search-q")
     box.fill("")
     box.press_sequentially("黑屏", delay=50)
-    suggestions.get_by_role("link", name=re.compile(engineer.request_number)).click()
+    suggestions.get_by_role("link", name=re.compile(number)).click()
     page.wait_for_url(re.compile(r"/service-requests/\d+/$"))
 
 
-def test_a_request_number_typed_on_a_desktop_opens_the_request(desktop_page, engineer):
+def test_a_request_number_typed_on_a_desktop_opens_the_request(desktop_page, world):
+    engineer, number = world
     page = desktop_page
     log_in(page, engineer)
     box = page.locator("#navbar-search-q")
@@ -95,7 +97,7 @@ def test_a_request_number_typed_on_a_desktop_opens_the_request(desktop_page, eng
         "link", name="东海市人民医院", exact=True
     ).wait_for()
     assert page.evaluate(BEYOND_THE_VIEWPORT) == []
-    box.fill(engineer.request_number.lower())
+    box.fill(number.lower())
     box.press("Enter")
     page.wait_for_url(re.compile(r"/service-requests/\d+/$"))
-    assert engineer.request_number in page.locator("h1").inner_text()
+    assert number in page.locator("h1").inner_text()
