@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from core.search import Group, Hit, SearchQuery, group_of
+from core.search import COUNT_CAP, Group, Hit, SearchQuery, group_of
 
 from .models import Device
 from .selectors import device_match
@@ -35,9 +35,14 @@ def search(query: SearchQuery) -> list[Group]:
     devices = (
         Device.objects.for_user(query.visible_to)
         .select_related("product_model", "hospital", "department")
-        .order_by("serial_number", "pk")
+        # The list's order. Not an indexed column on purpose: ordered by one, PostgreSQL
+        # would walk that index and test every device until five match (seconds when
+        # none does) rather than find the matches by their indexes and sort them.
+        .order_by("hospital__name", "department__name", "serial_number", "pk")
     )
-    match = device_match(devices=devices, text=query.text)
+    # Beyond the cap the group says "more than 1,000" and links to the list: the five it
+    # shows are then five of the first 1,001 found, in the list's order.
+    match = device_match(devices=devices, text=query.text, found_at_most=COUNT_CAP + 1)
     return [
         group_of(
             kind="device",

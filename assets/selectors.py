@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q, QuerySet
 
 from core import retention
-from core.search import contains
+from core.search import contains, matching
 from customers.models import Department, Hospital
 
 from .models import Device, DeviceStatus, EmergencyProcedure, MainComponent, ProductModel
@@ -55,8 +55,11 @@ def device_match(
     text: str,
     hospital_id: int | None = None,
     department_id: int | None = None,
+    found_at_most: int | None = None,
 ) -> DeviceMatch:
-    """``device_search``, saying whether ``text`` named the devices exactly."""
+    """``device_search``, saying whether ``text`` named the devices exactly. With
+    ``found_at_most`` (the search box's preview), the words find at most that many devices,
+    whichever come first, before they are ordered."""
     if hospital_id is not None:
         devices = devices.filter(hospital_id=hospital_id)
     if department_id is not None:
@@ -82,9 +85,13 @@ def device_match(
     exact = devices.filter(Q(serial_number__iexact=text) | Q(asset_tag__iexact=text))
     if exact.exists():
         return DeviceMatch(exact, exact=True)
-    for word in text.split()[:MAX_WORDS]:
-        devices = devices.filter(_word_match(word))
-    return DeviceMatch(devices, exact=False)
+    # A word of one character narrows nothing and no index finds it ("0013 8", the digits
+    # of a phone with a space): it counts only when it is all that was typed.
+    words = [word for word in text.split() if len(word) > 1] or text.split()
+    every_word = Q()
+    for word in words[:MAX_WORDS]:
+        every_word &= _word_match(word)
+    return DeviceMatch(matching(devices, every_word, at_most=found_at_most), exact=False)
 
 
 def _word_match(word: str) -> Q:

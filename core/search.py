@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Q, QuerySet, Subquery
 from django.db.models.lookups import IContains, Lookup
 from django.utils.translation import gettext as _
 
@@ -75,6 +75,39 @@ class ContainsPair(Lookup):
         rhs, rhs_params = self.process_rhs(compiler, connection)
         sql = f"search_bigrams(UPPER({lhs})) @> ARRAY[UPPER({rhs})::text]"
         return sql, (*lhs_params, *rhs_params)
+
+
+class _AmongFound(Lookup):
+    """``lhs`` is one of the keys the subquery ``rhs`` finds. On PostgreSQL ``lhs =
+    ANY(ARRAY(subquery))``: the subquery runs once, first, by its own indexes, and its keys
+    are looked up in the outer table's primary key. Planned as ``IN (subquery)``, the
+    matches were either tested row by row along an ordered index (misjudging how rare a
+    bigram is: seconds when none matches) or hashed against a scan of the whole table."""
+
+    lookup_name = "among_found"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} IN {rhs}", (*lhs_params, *rhs_params)
+
+    def as_postgresql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} = ANY(ARRAY{rhs})", (*lhs_params, *rhs_params)
+
+
+def matching(queryset: QuerySet, condition: Q, *, at_most: int | None = None) -> QuerySet:
+    """``queryset`` narrowed to the rows meeting ``condition`` (``contains`` and the like),
+    found first by their indexes, then ordered and limited as ``queryset`` says. With
+    ``at_most``, only that many of them, whichever are found first: a text in every row
+    ("SN0", typed on the way to a serial) then costs a few milliseconds, not a second."""
+    # Within the queryset's own scope: the first found must be the viewer's.
+    found = queryset.filter(condition).order_by().values("pk")
+    if at_most is not None:
+        found = found[:at_most]
+    return queryset.filter(_AmongFound(F("pk"), Subquery(found)))
 
 
 def contains(field: str, text: str) -> Q:
@@ -141,8 +174,13 @@ def group_of(
     """A group from ``queryset`` (already ordered and scoped): its count up to the cap, its
     first ``query.limit`` records turned into hits by ``hit(record)``."""
     records = list(queryset[: query.limit + 1])
-    # Counted only when there are more than are shown (one query less for most groups).
-    count = len(records) if len(records) <= query.limit else queryset[: COUNT_CAP + 1].count()
+    # Counted only when there are more than are shown (one query less for most groups),
+    # unordered: the first COUNT_CAP + 1 matches found, not the first in order.
+    count = (
+        len(records)
+        if len(records) <= query.limit
+        else queryset.order_by()[: COUNT_CAP + 1].count()
+    )
     records = records[: query.limit]
     return Group(
         kind=kind,

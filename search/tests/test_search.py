@@ -351,3 +351,18 @@ def test_the_api_refuses_bad_input_with_422_on_the_field(client, world, params):
     (error,) = response.json()["errors"]
     assert error["loc"][0] == "query" and error["loc"][-1] in {"q", "kind"}
     assert error["msg"]
+
+
+def test_beyond_the_cap_a_hospital_user_still_finds_their_own_devices(world, monkeypatch):
+    """The devices found first are capped; they are found within the viewer's scope, so
+    another hospital's many matches never crowd out the viewer's own."""
+    monkeypatch.setattr("assets.search.COUNT_CAP", 3)
+    for n in range(8):
+        DeviceFactory(department=world.west_icu, serial_number=f"CROWD-W{n}")
+    DeviceFactory(department=world.icu, serial_number="CROWD-E1")
+    found = _groups(world.east_admin, "CROWD", kinds=frozenset({"device"}))
+    assert [title.split(" · ")[-1] for title in found["device"]] == ["CROWD-E1"]
+
+
+def test_a_word_of_one_character_beside_others_is_left_out(world):
+    assert _groups(world.engineer, "MR-2024-0001 x")["device"] == [str(world.device)]
