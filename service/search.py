@@ -38,7 +38,9 @@ def search(query: SearchQuery) -> list[Group]:
         .order_by("-reported_at", "-pk")
     )
     # A request number is written in capitals (SR-2026-000123); the unique index finds it.
-    exact = requests.filter(number=query.text.upper())
+    # Without a digit the text is no number: one query less.
+    names_a_number = any(char.isdigit() for char in query.text)
+    exact = requests.filter(number=query.text.upper()) if names_a_number else requests.none()
     found = exact if exact.exists() else request_search(requests=requests, text=query.text)
     all_url = f"{reverse('service:request_list')}?{urlencode({'q': query.text})}"
     return [
