@@ -19,6 +19,10 @@ from .udi import UdiError, looks_like_udi, parse_udi
 
 # A scanned medservice label holds the device's URL: …/d/<uuid>
 _LABEL_URL = re.compile(r"/d/([0-9a-fA-F-]{32,36})/?$")
+# …or its code alone, as a reader that keeps only the last part gives it.
+_LABEL_CODE = re.compile(
+    r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+)
 # Words of a free-text search that count (each is one more condition).
 MAX_WORDS = 6
 
@@ -67,7 +71,7 @@ def device_match(
     text = (text or "").strip()
     if not text:
         return DeviceMatch(devices, exact=False)
-    label = _LABEL_URL.search(text)
+    label = _LABEL_URL.search(text) or _LABEL_CODE.match(text)
     if label:
         try:
             return DeviceMatch(devices.filter(public_id=uuid.UUID(label.group(1))), exact=True)

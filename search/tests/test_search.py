@@ -112,6 +112,7 @@ def test_a_device_by_serial_asset_tag_udi_label_and_words_of_its_place(world):
     assert _groups(world.engineer, f"01{GTIN}21MR-2024-0001")["device"] == [title]
     label = f"https://service.example.com/d/{world.device.public_id}/"
     assert _groups(world.engineer, label)["device"] == [title]
+    assert _groups(world.engineer, str(world.device.public_id))["device"] == [title]
     assert _groups(world.engineer, "ZC-00")["device"] == [title]
     assert _groups(world.engineer, "东海市 重症医学科 监护仪")["device"] == [title]
 
