@@ -473,6 +473,9 @@ WEB_VIEWS: dict[str, dict[str, str] | str | None] = {
     "archive:contract_archive": {"pk": "contract"},
     "archive:device_dossier": {"pk": "device"},
     "archive:hospital_dossier": {"pk": "hospital"},
+    # A big dossier's job: its random token is its key, its requester its only reader.
+    "archive:dossier_job": {"token": "=" + "x" * 32},
+    "archive:dossier_job_file": {"token": "=" + "x" * 32},
     "assets:acceptance_certificate_upload": {"pk": "device"},
     "assets:acceptance_certificate_file": {"pk": "acceptance_certificate"},
     "service:device_my_job": {"device_pk": "device"},
@@ -775,6 +778,8 @@ def test_vendor_roles_read_everything_and_write_what_their_role_allows(client, w
             "return_visits:return_visit_pdf",  # exists once both sides signed; B's has not
             "notify:message",  # a message is its addressee's only, vendor staff included
             "agenda:feed_ics",  # a secret address: an unknown token is a 404 to anyone
+            "archive:dossier_job",  # the same, and a job is only its requester's
+            "archive:dossier_job_file",
         }:
             continue
         url = _web_url(world, name)

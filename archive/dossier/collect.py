@@ -9,17 +9,19 @@ minutes (docs/decisions.md, "The dossier is made in the request, within caps")."
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from assets.models import Device
-from core.archive import ArchiveDocument, ArchiveEntry
+from core.archive import ArchiveDocument, ArchiveEntry, ArchiveQuery
 from customers.models import Hospital
 
 from ..filters import Subject, archive_query
@@ -90,17 +92,16 @@ def safe_name(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._")[:80]
 
 
-def collect_dossier(
+def dossier_query(
     *,
     visible_to,
     device: Device | None = None,
     subject: Subject | None = None,
     first_day: date | None = None,
     last_day: date | None = None,
-) -> Dossier:
-    """The dossier of ``device`` (its whole life unless a range is given) or of a hospital
-    ``subject`` (a range is required). A ``ValidationError`` on ``from`` / ``to`` when the
-    range is missing, too long, or holds more than the caps."""
+) -> ArchiveQuery:
+    """The archive query of a dossier: a device's whole life or range, a hospital's range
+    (required, at most ``MAX_DAYS`` days); a ``ValidationError`` on ``from`` / ``to``."""
     if subject is not None:
         errors = {}
         if first_day is None:
@@ -114,7 +115,7 @@ def collect_dossier(
             ]
         if errors:
             raise ValidationError(errors)
-    query = archive_query(
+    return archive_query(
         device=device,
         subject=subject,
         visible_to=visible_to,
@@ -122,26 +123,64 @@ def collect_dossier(
         last_day=last_day,
         limit=MAX_ENTRIES,
     )
-    found = timeline(query)
-    if found.count > MAX_ENTRIES:
+
+
+def dossier_size(**whose_and_when: Any) -> int:
+    """How many entries the dossier would hold (keys only, no entry built): whether it is
+    made in the request or by the worker. Refuses what ``collect_dossier`` refuses on the
+    range and the cap of entries."""
+    query = replace(dossier_query(**whose_and_when), limit=1)
+    count = timeline(query).count
+    _check_entries(count)
+    return count
+
+
+def _check_entries(count: int) -> None:
+    if count > MAX_ENTRIES:
         raise ValidationError(
             {
                 "to": _(
                     "%(count)d entries in this range; a dossier holds at most %(max)d: make "
                     "the range shorter."
                 )
-                % {"count": found.count, "max": MAX_ENTRIES}
+                % {"count": count, "max": MAX_ENTRIES}
             }
         )
-    entries = list(reversed(found.entries))  # a dossier reads from the first day on
+
+
+def collect_dossier(
+    *,
+    visible_to,
+    device: Device | None = None,
+    subject: Subject | None = None,
+    first_day: date | None = None,
+    last_day: date | None = None,
+) -> Dossier:
+    """The dossier of ``device`` (its whole life unless a range is given) or of a hospital
+    ``subject`` (a range is required). A ``ValidationError`` on ``from`` / ``to`` when the
+    range is missing, too long, or holds more than the caps."""
+    query = dossier_query(
+        visible_to=visible_to,
+        device=device,
+        subject=subject,
+        first_day=first_day,
+        last_day=last_day,
+    )
     if device is not None:
         hospital, devices = device.hospital, [device]
     else:
         assert subject is not None
         hospital = subject.obj if subject.kind == "hospital" else subject.obj.hospital
         devices = list(subject.devices.select_related("product_model", "department"))
-    labels = {kind: str(label) for kind, label in known_kinds().items()}
-    records = _records(entries, visible_to, labels, {d.pk: d for d in devices}, hospital)
+    # A dossier is a document: in the site's language whoever asks (like every PDF); its
+    # refusals are in the asker's.
+    with translation.override(settings.LANGUAGE_CODE):
+        found = timeline(query)
+    _check_entries(found.count)
+    entries = list(reversed(found.entries))  # a dossier reads from the first day on
+    with translation.override(settings.LANGUAGE_CODE):
+        labels = {kind: str(label) for kind, label in known_kinds().items()}
+        records = _records(entries, visible_to, labels, {d.pk: d for d in devices}, hospital)
     if len(records) > MAX_DOCUMENTS:
         raise ValidationError(
             {

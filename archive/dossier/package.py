@@ -8,7 +8,8 @@ import io
 import zipfile
 from typing import IO
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
@@ -30,7 +31,10 @@ def dossier_zip(dossier: Dossier, out: IO[bytes]) -> list[tuple[DossierRecord, s
     whose stored file is gone is left out of the zip and marked in the index)."""
     named = _paths(dossier)
     written: list[tuple[DossierRecord, str]] = []
-    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with (
+        translation.override(settings.LANGUAGE_CODE),  # a document: the site's language
+        zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+    ):
         for record, path in named:
             try:
                 with record.document.file.open("rb") as handle:

@@ -13,6 +13,7 @@ from typing import IO, Any
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from pypdf import PdfReader, PdfWriter
 from pypdf.errors import PdfReadError
 
@@ -38,9 +39,9 @@ def dossier_pdf(dossier: Dossier, out: IO[bytes]) -> list[DossierRecord]:
         timeline = PdfReader(io.BytesIO(render_pdf("archive/dossier/timeline_pdf.html", context)))
         writer = PdfWriter()
         writer.append(cover, import_outline=False)
-        writer.add_outline_item(title=_("Cover"), page_number=0)
+        writer.add_outline_item(title=pgettext("dossier", "Cover"), page_number=0)
         writer.append(timeline, import_outline=False)
-        writer.add_outline_item(title=_("Timeline"), page_number=len(cover.pages))
+        writer.add_outline_item(title=pgettext("dossier", "Timeline"), page_number=len(cover.pages))
         parents: dict[Any, Any] = {}
         for record, reader in pages:
             if reader is None:

@@ -1,6 +1,8 @@
-"""The dossier's pages: the form (a range, PDF or zip) and the file, made in the request
-for whoever sees the device or the hospital (scoped like the archive: another hospital's
-is a 404). A range the caps refuse is the form's error (422), never a 500."""
+"""The dossier's pages: the form (a range, PDF or zip), the file, and the job page of a big
+one. Scoped like the archive: another hospital's device or hospital is a 404, and a job is
+its requester's only. A small dossier (at most ``SYNC_MAX_ENTRIES`` entries) is made in
+the request; a bigger one by the worker, the page polling until it is ready. A range the
+caps refuse is the form's error (422), never a 500."""
 
 from __future__ import annotations
 
@@ -8,9 +10,10 @@ import tempfile
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.views.decorators.http import require_GET
 
 from accounts.http import AuthenticatedHttpRequest
@@ -19,11 +22,14 @@ from core.bounds import day_error
 from customers.models import Hospital
 
 from ..filters import hospital_subject
-from .collect import MAX_DAYS, Dossier, collect_dossier, safe_name
+from . import jobs
+from .collect import MAX_DAYS, collect_dossier, dossier_size, safe_name
 from .forms import ZIP, DossierForm
 from .package import dossier_zip
 from .pdf import dossier_pdf
 
+# About four seconds of WeasyPrint on the two-core machine; more goes to the worker.
+SYNC_MAX_ENTRIES = 100
 # Held in memory up to this size, then in a temporary file.
 SPOOL_BYTES = 8 * 1024 * 1024
 
@@ -42,9 +48,8 @@ def device_dossier(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         "hospital": device.hospital,
         "archive_url": reverse("archive:device_archive", args=[device.pk]),
     }
-    return _dossier(
-        request, context, device=device, name=f"dossier_{safe_name(device.serial_number)}"
-    )
+    name = f"dossier_{safe_name(device.serial_number)}"
+    return _dossier(request, context, ("device", device.pk), name, device=device)
 
 
 @login_required
@@ -57,10 +62,11 @@ def hospital_dossier(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
         "max_days": MAX_DAYS,
     }
     subject = hospital_subject(hospital, visible_to=request.user)
-    return _dossier(request, context, subject=subject, name=f"dossier_hospital-{hospital.pk}")
+    name = f"dossier_hospital-{hospital.pk}"
+    return _dossier(request, context, ("hospital", hospital.pk), name, subject=subject)
 
 
-def _dossier(request: AuthenticatedHttpRequest, context: dict, *, name: str, **whose):
+def _dossier(request: AuthenticatedHttpRequest, context: dict, job_key, name: str, **whose):
     form = DossierForm(request.GET or None)
     if form.is_bound and form.is_valid():
         first, last = form.cleaned_data["from"], form.cleaned_data["to"]
@@ -68,18 +74,23 @@ def _dossier(request: AuthenticatedHttpRequest, context: dict, *, name: str, **w
             if day is not None and (problem := day_error(day)):
                 form.add_error(field, problem)
         if form.is_valid():
+            shape, file_name = form.cleaned_data["format"], _file_name(name, first, last)
+            days = {"first_day": first, "last_day": last}
             try:
-                dossier = collect_dossier(
-                    visible_to=request.user, first_day=first, last_day=last, **whose
-                )
+                size = dossier_size(visible_to=request.user, **whose, **days)
+                if size > SYNC_MAX_ENTRIES:
+                    token = jobs.job_start(
+                        user=request.user, whose=job_key[0], pk=job_key[1], shape=shape,
+                        file_name=file_name, language=translation.get_language(), **days,
+                    )  # fmt: skip
+                    return redirect("archive:dossier_job", token=token)
+                dossier = collect_dossier(visible_to=request.user, **whose, **days)
             except ValidationError as exc:
                 for field, messages in exc.message_dict.items():
                     for message in messages:
                         form.add_error(field if field in form.fields else None, message)
             else:
-                return _file(
-                    dossier, form.cleaned_data["format"], name=_file_name(name, first, last)
-                )
+                return _file(dossier, shape, name=file_name)
     return render(
         request,
         "archive/dossier/dossier.html",
@@ -94,15 +105,49 @@ def _file_name(name: str, first, last) -> str:
     return name
 
 
-def _file(dossier: Dossier, shape: str, *, name: str) -> FileResponse:
+def _file(dossier, shape: str, *, name: str) -> FileResponse:
     out = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (the response closes it)
     if shape == ZIP:
         dossier_zip(dossier, out)
-        content_type, name = "application/zip", f"{name}.zip"
     else:
         dossier_pdf(dossier, out)
-        content_type, name = "application/pdf", f"{name}.pdf"
     out.seek(0)
-    response = FileResponse(out, as_attachment=True, filename=name, content_type=content_type)
+    return _attachment(out, shape, name)
+
+
+def _attachment(handle, shape: str, name: str) -> FileResponse:
+    if shape == ZIP:
+        content_type, name = "application/zip", f"{name}.zip"
+    else:
+        content_type, name = "application/pdf", f"{name}.pdf"
+    response = FileResponse(handle, as_attachment=True, filename=name, content_type=content_type)
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@login_required
+@require_GET
+def dossier_job(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
+    """A big dossier being made: "preparing…" (the fragment polls itself), then the link."""
+    state = jobs.job_for(token, request.user)
+    if state is None:
+        raise Http404
+    template = "archive/dossier/_job.html" if request.htmx else "archive/dossier/job.html"
+    return render(
+        request,
+        template,
+        {"job": state, "token": token, "running": state["state"] in {jobs.QUEUED, jobs.RUNNING}},
+    )
+
+
+@login_required
+@require_GET
+def dossier_job_file(request: AuthenticatedHttpRequest, token: str) -> FileResponse:
+    state = jobs.job_for(token, request.user)
+    if state is None or state["state"] != jobs.DONE:
+        raise Http404
+    try:
+        handle = jobs.file_path(token, state).open("rb")
+    except FileNotFoundError as exc:  # swept after an hour
+        raise Http404 from exc
+    return _attachment(handle, state["shape"], state["file_name"])
