@@ -102,7 +102,11 @@ def archive_query(
         device_ids = frozenset(devices.values_list("pk", flat=True))
     if errors:
         raise ValidationError(errors)
-    zone = ZoneInfo(device.hospital.time_zone if device is not None else subject.time_zone)
+    if device is not None:
+        zone = ZoneInfo(device.hospital.time_zone)
+    else:
+        assert subject is not None  # one of the two, checked above
+        zone = ZoneInfo(subject.time_zone)
     return ArchiveQuery(
         visible_to=visible_to,
         device_id=device.pk if device is not None else None,

@@ -136,21 +136,23 @@ def dossier_make(token: str) -> None:
 
 def _make(token: str, state: dict[str, Any]) -> None:
     user = User.objects.get(pk=state["user_id"])  # scoped as the user who asked, now
-    days = {
-        "first_day": date.fromisoformat(state["first_day"]) if state["first_day"] else None,
-        "last_day": date.fromisoformat(state["last_day"]) if state["last_day"] else None,
-    }
+    first_day = date.fromisoformat(state["first_day"]) if state["first_day"] else None
+    last_day = date.fromisoformat(state["last_day"]) if state["last_day"] else None
     if state["whose"] == "device":
         device = (
             Device.objects.for_user(user)
             .select_related("hospital", "product_model", "department")
             .get(pk=state["pk"])
         )
-        dossier = collect_dossier(visible_to=user, device=device, **days)
+        dossier = collect_dossier(
+            visible_to=user, device=device, first_day=first_day, last_day=last_day
+        )
     else:
         hospital = Hospital.objects.for_user(user).get(pk=state["pk"])
         subject = hospital_subject(hospital, visible_to=user)
-        dossier = collect_dossier(visible_to=user, subject=subject, **days)
+        dossier = collect_dossier(
+            visible_to=user, subject=subject, first_day=first_day, last_day=last_day
+        )
     target = file_path(token, state)
     temporary = target.with_suffix(f".{secrets.token_hex(4)}.tmp")
     with temporary.open("wb") as out:

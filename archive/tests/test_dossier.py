@@ -35,18 +35,6 @@ PNG_1PX = (
 )
 
 
-@pytest.fixture
-def keep_pdf():
-    """``DOSSIER_KEEP=dir`` keeps the made PDF to look at (the tests check it with poppler)."""
-    import os
-
-    def keep(path: Path) -> None:
-        if target := os.environ.get("DOSSIER_KEEP"):
-            shutil.copy(path, target)
-
-    return keep
-
-
 def download(client, url, **params) -> bytes:
     response = client.get(url, params)
     assert response.status_code == 200, response.content[:500]
@@ -58,6 +46,13 @@ def poppler(tool: str, path: Path, *args: str) -> str:
     return subprocess.run(
         [tool, *args, str(path)], capture_output=True, text=True, check=True, timeout=60
     ).stdout
+
+
+def page_count(path: Path) -> int:
+    """The number of pages as poppler's ``pdfinfo`` reads it."""
+    found = re.search(r"Pages:\s+(\d+)", poppler("pdfinfo", path))
+    assert found is not None
+    return int(found.group(1))
 
 
 def outline_of(path: Path) -> list[tuple[int, str, int]]:
@@ -84,7 +79,7 @@ def test_a_devices_dossier_pdf_cover_timeline_then_each_record(client, group, tm
     path.write_bytes(
         download(client, reverse("archive:device_dossier", args=[ventilator.pk]), format="pdf")
     )
-    pages = int(re.search(r"Pages:\s+(\d+)", poppler("pdfinfo", path)).group(1))
+    pages = page_count(path)
     outline = outline_of(path)
     titles = [title for _depth, title, _page in outline]
     # In the site's language (Chinese): the cover, the timeline, then the documents oldest
@@ -141,7 +136,7 @@ def test_a_devices_zip_holds_the_original_bytes_and_an_index(client, group):
     assert rows[2][3] == f"{ventilator.product_model} · VT-001"
 
 
-def test_a_hospitals_dossier_needs_a_range_and_groups_by_device(client, group, tmp_path, keep_pdf):
+def test_a_hospitals_dossier_needs_a_range_and_groups_by_device(client, group, tmp_path):
     hospital = group["hospital"]
     client.force_login(group["manager"])
     url = reverse("archive:hospital_dossier", args=[hospital.pk])
@@ -163,14 +158,13 @@ def test_a_hospitals_dossier_needs_a_range_and_groups_by_device(client, group, t
     devices = [title for depth, title in tree[2:] if depth == 1]
     assert [d.rsplit(" · ", 1)[-1] for d in devices] == ["CT-002", "MON-003", "VT-001"]
     assert sum(1 for depth, _t in tree if depth == 2) == 4  # three records and one sheet
-    pages = int(re.search(r"Pages:\s+(\d+)", poppler("pdfinfo", path)).group(1))
+    pages = page_count(path)
     first_record_page = outline[3][2]
     # The certificate (accepted 1 February) is outside the range: CT's record, MON's and
     # the sheet, VT's record.
     assert pages == (first_record_page - 1) + 3 + 1 + 1 + 2
     reader = PdfReader(path)
     assert len(reader.pages) == pages
-    keep_pdf(path)
 
 
 def test_a_hospitals_zip_has_a_folder_per_device(client, group):
@@ -204,7 +198,7 @@ def test_a_photographed_certificate_is_a_page_of_the_pdf_and_itself_in_the_zip(
     path = tmp_path / "scanner.pdf"
     path.write_bytes(download(client, url, format="pdf"))
     outline = outline_of(path)
-    pages = int(re.search(r"Pages:\s+(\d+)", poppler("pdfinfo", path)).group(1))
+    pages = page_count(path)
     assert pages == (outline[2][2] - 1) + 1 + 3  # the photo's page, the record's three
 
 
