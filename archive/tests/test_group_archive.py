@@ -139,3 +139,32 @@ def test_a_hospitals_users_see_their_own_hospital_only(client, group):
     assert {i["device_id"] for i in items if i["device_id"]} <= {
         group["ventilator"].pk, group["outside"].pk
     }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"device": 10**20},
+        {"department": -1},
+        {"kind": "nonsense"},
+        {"from": "0001-01-01", "to": "9999-12-31"},
+        {"from": "2026-03-09", "to": "2026-03-01"},
+        {"offset": 10**20},
+        {"device": "abc"},
+    ],
+)
+def test_absurd_filters_are_a_422_or_a_page_never_a_500(client, group, params):
+    client.force_login(group["manager"])
+    for url in (
+        f"/api/v1/hospitals/{group['hospital'].pk}/archive",
+        f"/api/v1/contracts/{group['contract'].pk}/archive",
+    ):
+        assert client.get(url, params).status_code in {200, 422}, (url, params)
+    for url in (
+        reverse("archive:hospital_archive", args=[group["hospital"].pk]),
+        reverse("archive:contract_archive", args=[group["contract"].pk]),
+    ):
+        assert client.get(url, params).status_code == 200, (url, params)
+    dossier = reverse("archive:hospital_dossier", args=[group["hospital"].pk])
+    assert client.get(dossier, {**params, "format": "zip"}).status_code in {200, 422}
+    assert client.get(f"/api/v1/hospitals/{10**20}/archive").status_code in {404, 422}
