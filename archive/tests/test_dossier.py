@@ -249,3 +249,57 @@ def test_a_big_dossier_is_made_by_the_worker_and_only_its_requester_gets_it(
     assert client.get(job_url).status_code == 404
     assert client.get(file_url).status_code == 404
     assert client.get(reverse("archive:dossier_job", args=["x" * 32])).status_code == 404
+
+
+def test_an_accepted_statement_is_in_the_dossier_as_frozen(client):
+    from decimal import Decimal
+
+    import time_machine
+
+    from accounts.models import VendorRole
+    from accounts.tests.factories import vendor_user
+    from charges import workflow
+    from charges.models import ChargeStatement
+    from charges.tests.factories import covered_device, resolved_request, sent_statement
+    from charges.tests.test_services import issue_parts
+    from parts.tests.factories import SparePartFactory
+
+    device = covered_device(accepted_on=dt.date(2026, 3, 1))
+    manager = vendor_user(VendorRole.MANAGER, username="office")
+    with time_machine.travel(dt.datetime(2026, 9, 1, 2, tzinfo=dt.UTC), tick=False):
+        part = SparePartFactory(cost_price=Decimal("100.00"), list_price=Decimal("150.00"))
+        request = resolved_request(
+            device, fault_cause="non_quality", before_resolve=issue_parts(part, 2)
+        )
+        statement = sent_statement(request, manager=manager)
+        workflow.charge_statement_accept(statement=statement, user=hospital_user(request.hospital))
+    ChargeStatement.objects.filter(pk=statement.pk).update(pdf="")  # as if rendering failed
+    client.force_login(manager)
+    url = reverse("archive:device_dossier", args=[device.pk])
+    archive = zipfile.ZipFile(io.BytesIO(download(client, url, format="zip")))
+    statement.refresh_from_db()
+    assert statement.pdf  # rendered for the dossier, and kept
+    name = f"2026-09-01_charge_statement_{statement.display_number}.pdf"
+    assert archive.read(name) == statement.pdf.open("rb").read()
+
+
+def test_a_lost_file_is_named_on_the_cover_and_marked_in_the_index(client, group, tmp_path):
+    record = group["records"][0]
+    record.pdf.storage.delete(record.pdf.name)
+    client.force_login(group["manager"])
+    url = reverse("archive:device_dossier", args=[group["ventilator"].pk])
+    path = tmp_path / "dossier.pdf"
+    path.write_bytes(download(client, url, format="pdf"))
+    titles = [title for _d, title, _p in outline_of(path)]
+    assert not any(record.request.number in title for title in titles)
+    cover = subprocess.run(
+        ["pdftotext", "-l", "1", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "无法读取的文件" in cover and record.request.number in cover
+    archive = zipfile.ZipFile(io.BytesIO(download(client, url, format="zip")))
+    rows = list(
+        load_workbook(io.BytesIO(archive.read("index.xlsx"))).active.iter_rows(values_only=True)
+    )
+    assert [row[4] for row in rows if row[2] and record.request.number in row[2]] == [
+        "（文件缺失）"
+    ]
