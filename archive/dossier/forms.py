@@ -12,6 +12,8 @@ class DossierForm(BootstrapFormMixin, forms.Form):
     """The range and the shape of a dossier: one PDF, or a zip of the original documents
     with an index. ``from`` and ``to`` are added below (``from`` is a Python keyword)."""
 
+    field_order = ["from", "to", "format"]
+
     format = forms.ChoiceField(
         label=_("Format"),
         choices=[(PDF, _("One PDF")), (ZIP, _("Zip of the documents with an index"))],
