@@ -67,9 +67,19 @@ ALLOWED: dict[str, frozenset[str]] = {
     "charges": _DEVICES | {"contracts", "service", "parts", "notify"},
     # The calendar names its sources by dotted path (agenda/sources.py).
     "agenda": _PEOPLE | {"maintenance", "return_visits", "training", "service", "duty"},
-    # The archive names its sources by dotted path (archive/sources.py).
+    # The archive names its sources by dotted path (archive/sources.py); a contract's
+    # archive reads the contract's devices.
     "archive": _DEVICES
-    | {"service", "maintenance", "return_visits", "parts", "charges", "training", "regimes"},
+    | {
+        "contracts",
+        "service",
+        "maintenance",
+        "return_visits",
+        "parts",
+        "charges",
+        "training",
+        "regimes",
+    },
     # The search box names its sources by dotted path (search/sources.py).
     "search": _DEVICES | {"service"},
     "medservice": _below("medservice"),

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from PIL import Image, ImageDraw
@@ -28,6 +29,7 @@ from accounts.models import VendorRole
 from accounts.services import api_token_create
 from accounts.tests.factories import vendor_user
 from agenda.services import calendar_feed_create
+from assets.acceptance.services import acceptance_certificate_upload
 from assets.models import EmergencyProcedure
 from assets.operation_log.services import operation_log_record
 from assets.services import main_component_replace
@@ -263,7 +265,13 @@ class World:
             device=device,
             contact=contact,
         )
+        acceptance_certificate = acceptance_certificate_upload(
+            device=device,
+            document=SimpleUploadedFile(f"certificate-{tag}.pdf", b"%PDF-1.4\n%%EOF\n"),
+            uploaded_by=engineer,
+        )
         return {
+            "acceptance_certificate": acceptance_certificate,
             "webhook_subscription": webhook_subscription,
             "webhook_delivery": webhook_delivery,
             "call": call,
@@ -461,6 +469,15 @@ WEB_VIEWS: dict[str, dict[str, str] | str | None] = {
     "maintenance:visit_photo_remove": {"pk": "visit", "photo_pk": "visit_photo"},
     "maintenance:device_visits": {"device_pk": "device"},
     "archive:device_archive": {"pk": "device"},
+    "archive:hospital_archive": {"pk": "hospital"},
+    "archive:contract_archive": {"pk": "contract"},
+    "archive:device_dossier": {"pk": "device"},
+    "archive:hospital_dossier": {"pk": "hospital"},
+    # A big dossier's job: its random token is its key, its requester its only reader.
+    "archive:dossier_job": {"token": "=" + "x" * 32},
+    "archive:dossier_job_file": {"token": "=" + "x" * 32},
+    "assets:acceptance_certificate_upload": {"pk": "device"},
+    "assets:acceptance_certificate_file": {"pk": "acceptance_certificate"},
     "service:device_my_job": {"device_pk": "device"},
     "training:plan_list": None,
     "training:plan_create": None,
@@ -648,7 +665,9 @@ def test_hospital_b_sees_its_own_records(client, world):
     client.force_login(world.b_admin)
     for name in ("customers:hospital_detail", "assets:device_detail", "contracts:contract_detail",
                  "assets:operation_log", "assets:operation_log_create",
-                 "assets:operation_log_photo"):  # fmt: skip
+                 "assets:operation_log_photo", "assets:acceptance_certificate_file",
+                 "archive:hospital_archive", "archive:contract_archive",
+                 "archive:device_dossier", "archive:hospital_dossier"):  # fmt: skip
         assert client.get(_web_url(world, name)).status_code == 200, name
 
 
@@ -674,6 +693,7 @@ WRITE_FORMS_BY_ROLE = {
         "assets:device_clear_out_of_use",
         "assets:procedure_create",
         "assets:procedure_receipt",
+        "assets:acceptance_certificate_upload",
         "customers:contact_create",
         "customers:contact_edit",
         "service:request_create",
@@ -748,7 +768,13 @@ WRITE_FORMS = {
     name
     for name in WEB_VIEWS
     if name.endswith(("_create", "_edit", "_add", "_replace", "_receipt", "_amend", "_sign"))
-    or name in {"records:root_cause", "parts:import_review", "assets:device_clear_out_of_use"}
+    or name
+    in {
+        "records:root_cause",
+        "parts:import_review",
+        "assets:device_clear_out_of_use",
+        "assets:acceptance_certificate_upload",
+    }
 } - {"records:record_edit"}  # the record page: read-only for those who may not fill it
 
 
@@ -765,6 +791,8 @@ def test_vendor_roles_read_everything_and_write_what_their_role_allows(client, w
             "return_visits:return_visit_pdf",  # exists once both sides signed; B's has not
             "notify:message",  # a message is its addressee's only, vendor staff included
             "agenda:feed_ics",  # a secret address: an unknown token is a 404 to anyone
+            "archive:dossier_job",  # the same, and a job is only its requester's
+            "archive:dossier_job_file",
         }:
             continue
         url = _web_url(world, name)
