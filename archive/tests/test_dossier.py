@@ -237,7 +237,7 @@ def test_a_big_dossier_is_made_by_the_worker_and_only_its_requester_gets_it(
     page = client.get(job_url).content.decode()
     token = job_url.rstrip("/").rsplit("/", 1)[-1]
     file_url = reverse("archive:dossier_job_file", args=[token])
-    assert file_url in page and "hx-trigger" not in page
+    assert file_url in page and 'hx-trigger="every 2s"' not in page
     fragment = client.get(job_url, HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in fragment and 'data-state="done"' in fragment
     path = tmp_path / "job.pdf"
