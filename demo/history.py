@@ -5,7 +5,8 @@ the time each thing happened (``now=`` / ``occurred_at=``, never a patched clock
 - the service requests, each step recorded as it happened; repair records written and
   signed by both sides, parts used from the demo's stock (a goods-in a year ago brings what
   the year uses, so today's levels are those of ``demo.parts_seeding``), a loaner lent and
-  returned, root-cause reports of the emergencies;
+  returned, root-cause reports of the emergencies, each request's charge statement drafted
+  when it closed and accepted by the hospital the next day;
 - the planned maintenance of those months done and signed, a few after their window;
 - the monthly return visits of the devices' departments, signed by both sides, with a
   satisfaction that improves over the year.
@@ -32,6 +33,12 @@ from django.db.models import QuerySet
 
 from accounts.models import User
 from assets.models import Device
+from charges.services import charge_statement_draft
+from charges.workflow import (
+    charge_statement_accept,
+    charge_statement_review,
+    charge_statement_send,
+)
 from core.signing import SignatureRole
 from customers.models import Department, Hospital
 from maintenance.generation import visits_generate
@@ -60,6 +67,7 @@ from .maintenance_seeding import HISTORY_DAYS, _engineer, _results, _signer
 from .parts_seeding import CENTRAL
 from .signatures import drawn_signature
 
+HOUR = timedelta(hours=1)
 LOANER_SERIAL = "LN-DEMO-05"
 LATE_VISITS = 0.15  # the share of planned visits done after their window closed
 SHEET_TEXTS = (
@@ -191,6 +199,22 @@ class HistorySeeder:
             self.created["service events"] += step.type not in ("record", "loaner_returned")
         services.service_request_set_fault_cause(request=request, cause=plan.fault.cause)
         services.milestones_recompute(request=request, now=self.now)  # as of today
+        closed_at = reported_at + max(s.after for s in plan.steps if s.type == "closed")
+        self._statement(request, plan, closed_at)
+
+    def _statement(
+        self, request: ServiceRequest, plan: HistoryRequest, closed_at: datetime
+    ) -> None:
+        """Drafted when the request is closed, reviewed and sent by the office within the
+        hour, accepted by the hospital's equipment administrator the next day (a repair for
+        free under cover too: the statement says why it is free)."""
+        manager, admin = self.users[MANAGER], self.users[f"{plan.hospital}-admin"]
+        statement = charge_statement_draft(request=request, now=closed_at)
+        charge_statement_review(statement=statement, user=manager, now=closed_at + HOUR)
+        charge_statement_send(statement=statement, user=manager, now=closed_at + 2 * HOUR)
+        accepted_at = min(closed_at + timedelta(days=1), self.now)
+        charge_statement_accept(statement=statement, user=admin, now=accepted_at)
+        self.created["charge statements accepted"] += 1
 
     def _step(
         self, request: ServiceRequest, plan: HistoryRequest, step: HistoryStep, at: datetime

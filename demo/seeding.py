@@ -45,7 +45,7 @@ from .catalogue import (
 )
 from .charges_seeding import seed_charges
 from .duty_seeding import seed_duty
-from .history import HistorySeeder
+from .history import HistorySeeder, history_requests
 from .history_plan import history_plan
 from .homes_seeding import seed_homes
 from .hotline_seeding import seed_hotline
@@ -188,7 +188,7 @@ class _Seeder:
         seed_loaners(users=self.users, created=self.created)
         seed_repair_parts(created=self.created)
         seed_bag_holds(created=self.created)
-        seed_charges(created=self.created)
+        seed_charges(created=self.created, settled=history_requests(history.plan))
         seed_homes(users=self.users, hospitals=self.hospitals, now=self.now, created=self.created)
         # Now, not the seed's start: requests opened since (found on visits) come first.
         seed_hotline(

@@ -20,6 +20,7 @@ from archive.filters import archive_query
 from archive.selectors import timeline
 from assets.models import Device, EmergencyProcedure, MainComponent, ProductModel
 from assets.udi import parse_udi
+from charges.models import ChargeStatement
 from contracts.models import Contract, MaintenanceAgreement
 from contracts.selectors import device_coverage
 from customers.models import (
@@ -443,6 +444,10 @@ class SeedDemoTests(TestCase):
         assert issued.exists()
         assert all(m.occurred_at.date() < today - dt.timedelta(days=20) for m in issued)
         assert Loan.objects.filter(request__in=requests, returned_at__isnull=False).exists()
+        statements = ChargeStatement.objects.filter(request__in=requests)
+        assert set(statements.values_list("state", flat=True)) == {"accepted"}
+        assert statements.count() == requests.count()
+        assert statements.filter(total__gt=0).exists() and statements.filter(total=0).exists()
         assert stock_levels_agree_with_the_ledger()
 
         devices = Device.objects.filter(serial_number__in=[d.serial for d in plan.devices])
