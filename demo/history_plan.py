@@ -73,6 +73,8 @@ FAULTS: dict[str, tuple[Fault, ...]] = {
         Fault("呼气阀积水，气道压力报警频繁", NQ,
               "湿化罐加水过量，冷凝水倒灌入呼气阀。",
               "清洁干燥呼气阀；向科室讲解湿化罐水位与冷凝水排放要求。"),
+        Fault("呼吸机氧浓度读数持续偏低，报警“氧电池耗尽”", Q,
+              "氧电池到期失效。", "更换氧电池，完成 21% 与 100% 氧浓度校准。"),
     ),
     "monitor": (
         Fault("监护仪血氧波形消失，提示“探头脱落”", NQ,
@@ -83,6 +85,8 @@ FAULTS: dict[str, tuple[Fault, ...]] = {
               "血压模块气泵阀门漏气。", "更换气泵阀门，完成血压静态校准。"),
         Fault("监护仪外壳进液，按键失灵", NQ,
               "输液时药液溅入按键板。", "清洁并更换按键板；向科室说明防护要求。"),
+        Fault("监护仪转运途中断电关机，电池图标显示满格", Q,
+              "电池组老化，电量计量失准。", "更换锂电池组并校准电量显示。", "BATT-LI"),
     ),
     "pump": (
         Fault("输液泵报“管路阻塞”，更换管路后仍报警", NQ,
@@ -95,6 +99,8 @@ FAULTS: dict[str, tuple[Fault, ...]] = {
               "更换保险丝；建议科室更换插线板。", "FUSE-5A"),
         Fault("输液泵电池续航不足半小时", Q,
               "锂电池组老化。", "更换锂电池组，续航测试合格。", "BATT-LI"),
+        Fault("输液泵泵门关不严，提示“泵门未关”", NQ,
+              "泵门卡扣被碰撞变形。", "更换泵门卡扣；提醒科室推车转运时注意防撞。"),
     ),
     "ct": (
         Fault("CT 扫描中途停止，提示球管温度过高", Q,
@@ -106,6 +112,9 @@ FAULTS: dict[str, tuple[Fault, ...]] = {
               "停电时浪涌导致电源线插头烧蚀。", "更换国标电源线，协助医院检查配电。", "CORD-CN"),
         Fault("CT 检查床升降卡顿并有异响", Q,
               "检查床升降导轨润滑不足。", "清洁并润滑导轨，完成升降行程测试。"),
+        Fault("CT 工作站无法向 PACS 传送图像", NQ,
+              "医院网络交换机端口变更，DICOM 节点配置失效。",
+              "协助信息科恢复端口并重新配置 DICOM 节点，传图正常。"),
     ),
     "defib": (
         Fault("除颤仪每日自检提示“电池电量低”", Q,
@@ -117,6 +126,8 @@ FAULTS: dict[str, tuple[Fault, ...]] = {
               "转运时从抢救车上跌落。", "更换显示屏组件；提醒科室固定设备。"),
         Fault("除颤仪电极片无法识别", NQ,
               "使用过期电极片，接口污损。", "清洁接口并更换合格电极片；说明耗材效期管理。"),
+        Fault("除颤仪心电导联无波形", Q,
+              "心电导联线内部断线。", "更换心电导联线，模拟器测试波形正常。"),
     ),
     "bga": (
         Fault("血气分析仪电极定标反复失败", Q,
@@ -127,6 +138,8 @@ FAULTS: dict[str, tuple[Fault, ...]] = {
               "试剂包过期。", "更换有效期内试剂包；建议科室建立试剂效期登记。"),
         Fault("血气分析仪打印机卡纸，不出报告", Q,
               "打印机走纸电机齿轮磨损。", "更换走纸电机，打印测试正常。"),
+        Fault("血气分析仪开机后液路泄漏报警", Q,
+              "液路泵管老化破裂。", "更换泵管并冲洗液路，质控通过。"),
     ),
 }  # fmt: skip
 
@@ -363,4 +376,8 @@ def _steps(
 
 
 def _timed(steps: list[tuple[str, int, str, dict[str, object]]]) -> tuple[HistoryStep, ...]:
-    return tuple(HistoryStep(kind, timedelta(minutes=m), who, data) for kind, m, who, data in steps)
+    """In time order (stable: steps of the same minute keep theirs), as they are recorded."""
+    ordered = sorted(steps, key=lambda step: step[1])
+    return tuple(
+        HistoryStep(kind, timedelta(minutes=m), who, data) for kind, m, who, data in ordered
+    )

@@ -584,3 +584,32 @@ def test_once_seeds_an_empty_database_on_a_leap_day():
         planned = planned.exclude(pk__in=history_requests(history_plan(plan)))  # the year before
         assert planned.count() == len(plan.requests)
         assert ServiceRequest.objects.filter(number__startswith="SR-2028-").exists()
+
+
+@pytest.mark.parametrize("today", DATES)
+def test_history_plan_is_valid(today):
+    """The year of history (demo.history_plan) for any date: its devices live before it
+    starts, its requests within the year and four weeks before today at the latest, each
+    symptom once per device and none of the demo's own, the steps in time order."""
+    demo = demo_plan(today)
+    plan = history_plan(demo)
+    assert len({d.serial for d in plan.devices}) == len(plan.devices) == 8
+    assert {d.hospital for d in plan.devices} == {"h1", "h2", "h3"}
+    assert len({d.model for d in plan.devices}) >= 5
+    own = {(r.serial, r.description) for r in demo.requests}
+    keys = [(r.serial, r.description) for r in plan.requests]
+    assert len(set(keys)) == len(keys) and not own & set(keys)
+    stories = Counter(r.story for r in plan.requests)
+    for story in ("reopened", "paused", "waiting for a part", "remote", "emergency"):
+        assert stories[story] >= 1, story
+    for request in plan.requests:
+        assert (
+            today - dt.timedelta(days=365) <= request.reported_on <= today - dt.timedelta(days=28)
+        )
+        device = next(d for d in plan.devices if d.serial == request.serial)
+        assert device.live_on is not None and device.live_on < request.reported_on
+        afters = [s.after for s in request.steps]
+        assert afters == sorted(afters) and afters[0] >= dt.timedelta(0)
+        assert afters[-1] < dt.timedelta(days=22)
+        assert request.steps[-1].type == "closed"
+    assert history_plan(demo_plan(today)).requests == plan.requests  # deterministic
