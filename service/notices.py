@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -33,7 +34,7 @@ from notify import routing
 from notify.routing import Audience, Message, Recipients
 
 from . import events
-from .models import Milestone, ServiceRequest
+from .models import Milestone, ServiceEvent, ServiceRequest
 from .timeline import EventType
 
 HANDLER = "service.route_notices"
@@ -42,6 +43,8 @@ ASSIGNED = events.ENGINEERS_ASSIGNED
 ARRIVED = events.step_recorded(EventType.ARRIVED)
 RESOLVED = events.step_recorded(EventType.RESOLVED)
 ROUTED_EVENTS = (OPENED, ASSIGNED, ARRIVED, RESOLVED)
+# A step recorded this long after it happened is history, not news (``route``).
+STALE_AFTER = timedelta(days=1)
 
 DEDICATED = "service.dedicated_engineers"
 
@@ -249,6 +252,18 @@ def _hospital_message(request: ServiceRequest, subject: str, lead: str) -> Messa
     )
 
 
+def _happened_at(event: OutboxEvent, request: ServiceRequest) -> datetime:
+    """When the step of ``event`` happened: its timeline entry's time, or the report's."""
+    event_id = event.payload.get("event_id")
+    if event_id is not None:
+        occurred = (
+            ServiceEvent.objects.filter(pk=event_id).values_list("occurred_at", flat=True).first()
+        )
+        if occurred is not None:
+            return occurred
+    return request.reported_at
+
+
 def route(event: OutboxEvent) -> None:
     """The outbox handler of the routed service events: once per event (the notices are
     keyed by it), in the worker's transaction."""
@@ -262,6 +277,10 @@ def route(event: OutboxEvent) -> None:
         return
     request = _request(event.payload["request_id"])
     if request is None:
+        return
+    if event.created_at - _happened_at(event, request) > STALE_AFTER:
+        # Written down long after it happened (a past year typed in, the demo's history):
+        # news to nobody. A step recorded within the day is told, however late the worker.
         return
     facts = {"number": request.number, "hospital": request.hospital.name}
     exclude: set[int] = set()

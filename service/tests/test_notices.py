@@ -197,6 +197,31 @@ def test_a_call_taken_by_the_hotline_reaches_the_hospital_user_with_that_phone(
     assert told(notices.ARRIVED) == {"ward"}
 
 
+def test_a_past_written_down_a_day_later_is_told_to_nobody(
+    world, django_capture_on_commit_callbacks
+):
+    """History typed in afterwards (a past year, the demo's) is not news; a step recorded
+    late within the day still is."""
+    past = world["now"] - dt.timedelta(days=30)
+    with django_capture_on_commit_callbacks(execute=True):
+        old = service_request_open(
+            device=world["device"], severity="normal", channel="hotline",
+            description="旧的报修", recorded_by=world["agent"], reported_at=past, now=past,
+        )  # fmt: skip
+        service_request_record_event(
+            request=old, type="arrived", occurred_at=past + H, actor=world["dedicated"],
+            now=past + H,
+        )  # fmt: skip
+    assert told(notices.OPENED) == told(notices.ARRIVED) == set()
+    late = world["now"] - 20 * H
+    with django_capture_on_commit_callbacks(execute=True):
+        service_request_open(
+            device=world["device"], severity="normal", channel="hotline",
+            description="昨晚的报修", recorded_by=world["agent"], reported_at=late, now=late,
+        )  # fmt: skip
+    assert told(notices.OPENED) == {"duty_eng", "dedicated", "duty_mgr"}
+
+
 def test_an_event_delivered_twice_tells_nobody_twice(world, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         report(world)
