@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "notify",
     "duty",
     "archive",
+    "exports",
     "demo",
 ]
 
@@ -424,3 +425,8 @@ LOGGING = {
 }
 
 APP_NAME = _("medservice")
+
+# Exports (issue 14 §3): up to this many rows a list's file is written while the browser
+# waits; above, by the worker, with a progress page. Finished files are kept this many days.
+EXPORT_INLINE_MAX_ROWS = int(os.environ.get("EXPORT_INLINE_MAX_ROWS", "5000"))
+EXPORT_KEEP_DAYS = int(os.environ.get("EXPORT_KEEP_DAYS", "7"))

@@ -32,7 +32,9 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"service", "training"}),
     frozenset({"parts", "maintenance", "return_visits"}),
     frozenset({"charges", "agenda"}),
-    frozenset({"archive"}),  # every record of a device, so above every app that keeps one
+    # The archive (every record of a device) and the exports (every list) sit above the apps
+    # they read.
+    frozenset({"archive", "exports"}),
     frozenset({"medservice", "demo"}),  # the project's wiring; the demo seeds through services
     frozenset({"bench"}),  # `make bench`: builds databases through the apps and the project
 )
@@ -68,6 +70,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     # The archive names its sources by dotted path (archive/sources.py).
     "archive": _DEVICES
     | {"service", "maintenance", "return_visits", "parts", "charges", "training", "regimes"},
+    # The exports name the lists by dotted path (exports/sources.py) and tell by notify.
+    "exports": _DEVICES
+    | {"notify", "service", "maintenance", "return_visits", "parts", "charges", "training"},
     "medservice": _below("medservice"),
     "demo": _below("demo"),
     "bench": _below("bench"),

@@ -1,0 +1,301 @@
+"""Lists as spreadsheets: ``.csv`` and ``.xlsx`` written row by row (issue 14 §3, §5).
+
+Domain-free. A table is columns (a header in the viewer's language, a function of the row)
+and rows: a queryset read with ``iterator(chunk_size=…)`` or any iterable (a computed
+table such as a KPI table is a list of rows, dicts or objects, and goes through the same
+writers: ``table_response(Table(columns=…, rows=…), fmt="xlsx", name="…")``). Neither
+writer holds the rows: the CSV is a generator of bytes for a ``StreamingHttpResponse``, the
+workbook is openpyxl's write-only mode into a temporary file, then streamed from it.
+
+What a cell holds:
+
+- text that a spreadsheet would take for a formula (``=``, ``+``, ``-``, ``@``, and tab or
+  carriage return before them, OWASP "CSV injection") gets a leading ``'``: shown as written,
+  never evaluated. Numbers stay numbers, negative ones included;
+- an aware time is shown in the viewer's zone (the zone the page shows): in the workbook a
+  naive local datetime with a date format, in the CSV ``YYYY-MM-DD HH:MM``;
+- what the workbook's XML cannot hold (control characters) is left out.
+
+A list of the project (one FilterSet, one scoped queryset) is a ``ListExport``, declared in
+its app's ``exports.py``: the page's download, the API's ``format=`` and the worker's job all
+read it.
+"""
+
+from __future__ import annotations
+
+import csv
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
+from decimal import Decimal
+from typing import IO, Any, Literal
+
+from django.db.models import QuerySet
+from django.http import FileResponse, HttpRequest, QueryDict, StreamingHttpResponse
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from ninja import Field
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
+
+from .api import Input
+from .filtering import ListFilterSet
+
+ExportFormat = Literal["csv", "xlsx"]
+FORMATS: tuple[str, ...] = ("csv", "xlsx")
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+CHUNK_ROWS = 2000  # rows fetched per round trip; a chunk of objects is all that is held
+BOM = "\ufeff"  # Excel reads a CSV as UTF-8 (Chinese intact) only after it
+
+
+# --- what is written ----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Column:
+    """One column: its header (a lazy gettext string, read in the active language), the
+    value of a row, and its width in the workbook (characters)."""
+
+    header: str | Promise
+    value: Callable[[Any], Any]
+    width: int = 16
+
+
+@dataclass
+class Table:
+    """Columns and rows (any iterable; a queryset is read in chunks). ``title`` names the
+    worksheet."""
+
+    columns: Sequence[Column]
+    rows: Iterable[Any]
+    title: str | Promise = ""
+
+
+def neutralise(value: Any) -> Any:
+    """``value`` unable to run as a formula: text starting like one gets a leading ``'``;
+    anything else (numbers too) is returned as it is."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def cell_value(value: Any, *, zone: tzinfo) -> Any:
+    """``value`` as a workbook cell: numbers, dates and local naive times stay typed, the
+    rest becomes neutralised text (a yes/no in words)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    if isinstance(value, int | float | Decimal):
+        return value
+    if isinstance(value, datetime):
+        if timezone.is_aware(value):
+            value = timezone.localtime(value, zone).replace(tzinfo=None)
+        return value.replace(microsecond=0)
+    if isinstance(value, date):
+        return value
+    if isinstance(value, timedelta):
+        return int(value.total_seconds() // 60)  # minutes: a number people can add up
+    return neutralise(ILLEGAL_CHARACTERS_RE.sub("", str(value)))
+
+
+def csv_text(value: Any, *, zone: tzinfo) -> str:
+    """``value`` as CSV text (the same conversions as the workbook)."""
+    value = cell_value(value, zone=zone)
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _rows(rows: Iterable[Any]) -> Iterator[Any]:
+    if isinstance(rows, QuerySet):
+        return rows.iterator(chunk_size=CHUNK_ROWS)
+    return iter(rows)
+
+
+def headers(table: Table) -> list[str]:
+    return [str(column.header) for column in table.columns]
+
+
+# --- the writers ----------------------------------------------------------------------------
+class _Line:
+    """A file that hands back what ``csv.writer`` wrote instead of keeping it."""
+
+    def write(self, text: str) -> str:
+        return text
+
+
+def csv_chunks(
+    table: Table, *, zone: tzinfo, progress: Callable[[int], None] | None = None
+) -> Iterator[bytes]:
+    """The table as UTF-8 CSV with a BOM, a few hundred rows per chunk."""
+    writer = csv.writer(_Line())
+    yield (BOM + writer.writerow(headers(table))).encode()
+    batch: list[str] = []
+    done = 0
+    for row in _rows(table.rows):
+        batch.append(writer.writerow([csv_text(c.value(row), zone=zone) for c in table.columns]))
+        done += 1
+        if len(batch) == 500:
+            yield "".join(batch).encode()
+            batch = []
+            if progress is not None:
+                progress(done)
+    if batch:
+        yield "".join(batch).encode()
+    if progress is not None:
+        progress(done)
+
+
+def xlsx_write(
+    table: Table,
+    target: IO[bytes] | str,
+    *,
+    zone: tzinfo,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Write the table as a workbook to ``target`` (a path or a binary file); returns the
+    number of rows. openpyxl's write-only mode keeps no cell once it is written."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=_sheet_title(table.title))
+    for index, column in enumerate(table.columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
+    sheet.freeze_panes = "A2"
+    sheet.append(headers(table))
+    done = 0
+    for row in _rows(table.rows):
+        sheet.append([cell_value(c.value(row), zone=zone) for c in table.columns])
+        done += 1
+        if progress is not None and done % 1000 == 0:
+            progress(done)
+    book.save(target)
+    if progress is not None:
+        progress(done)
+    return done
+
+
+def _sheet_title(title: str | Promise) -> str:
+    # A worksheet's name: at most 31 characters, none of []:*?/\
+    text = "".join(ch for ch in str(title) if ch not in "[]:*?/\\")[:31]
+    return text or "Sheet1"
+
+
+def file_name(name: str, fmt: str, *, zone: tzinfo) -> str:
+    """``devices-2026-12-08.xlsx``: the list and the viewer's day."""
+    return f"{name}-{timezone.localdate(timezone.now(), zone).isoformat()}.{fmt}"
+
+
+def table_response(
+    table: Table, *, fmt: str, name: str, zone: tzinfo | None = None
+) -> StreamingHttpResponse | FileResponse:
+    """The table as a download: the CSV streamed as it is written, the workbook written to a
+    temporary file (deleted when closed) and streamed from it."""
+    zone = zone or timezone.get_current_timezone()
+    filename = file_name(name, fmt, zone=zone)
+    if fmt == "csv":
+        response = StreamingHttpResponse(
+            csv_chunks(table, zone=zone), content_type=CONTENT_TYPES[fmt]
+        )
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+    if fmt != "xlsx":
+        raise ValueError(f"unknown export format {fmt!r}")
+    spool = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
+    xlsx_write(table, spool, zone=zone)
+    spool.seek(0)
+    return FileResponse(
+        spool, as_attachment=True, filename=filename, content_type=CONTENT_TYPES[fmt]
+    )
+
+
+# --- a list of the project -----------------------------------------------------------------
+@dataclass(frozen=True)
+class ListExport:
+    """A list's export: the list's own FilterSet applied to the list's own scoped rows.
+
+    ``rows(request)`` is the queryset the list page shows the viewer (it refuses a viewer
+    the page refuses, by raising as the page does); ``defaults`` are the page's filter values
+    when its query string lacks them (e.g. the calls of today); ``options(request)`` extra
+    keywords of the FilterSet (e.g. ``now``); ``select_related`` / ``prefetch_related``
+    make the rows one query stream instead of one query per row.
+    """
+
+    name: str
+    title: str | Promise
+    filterset: type[ListFilterSet]
+    rows: Callable[[HttpRequest], QuerySet]
+    columns: tuple[Column, ...]
+    select_related: tuple[str, ...] = ()
+    prefetch_related: tuple[str, ...] = ()
+    defaults: Callable[[], dict[str, str]] | None = None
+    options: Callable[[HttpRequest], dict[str, Any]] = field(default=lambda request: {})
+
+    def prepared(self, queryset: QuerySet) -> QuerySet:
+        if self.select_related:
+            queryset = queryset.select_related(*self.select_related)
+        if self.prefetch_related:
+            queryset = queryset.prefetch_related(*self.prefetch_related)
+        return queryset
+
+    def page_query(self, data: QueryDict) -> QueryDict:
+        """The page's query string with the page's defaults where it lacks them."""
+        query = data.copy()
+        for key, value in (self.defaults() if self.defaults else {}).items():
+            query.setdefault(key, value)
+        return query
+
+    def filtered(self, request: HttpRequest, data: QueryDict) -> QuerySet:
+        """The rows the page shows for ``data`` (its query string): a filter value that is
+        not valid (outside the viewer's scope) is left out, as on the page."""
+        filterset = self.filterset(
+            self.page_query(data), self.rows(request), request=request, **self.options(request)
+        )
+        return self.prepared(filterset.qs)
+
+    def table(self, queryset: QuerySet) -> Table:
+        return Table(columns=self.columns, rows=self.prepared(queryset), title=self.title)
+
+    def response(self, queryset: QuerySet, *, fmt: str) -> StreamingHttpResponse | FileResponse:
+        """The download of ``queryset`` (rows of this list, already filtered)."""
+        return table_response(self.table(queryset), fmt=fmt, name=self.name)
+
+
+# --- the API's ``format=`` -----------------------------------------------------------------
+class ExportQuery(Input):
+    """``format=csv|xlsx``: the list as a file, with the same filters, instead of a page."""
+
+    format: ExportFormat | None = Field(
+        None, description="csv or xlsx: the whole filtered list as a file instead of a page"
+    )
+
+
+EXPORT_OPENAPI: dict[str, Any] = {
+    "responses": {
+        200: {
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                CONTENT_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+            }
+        }
+    }
+}
+
+
+# --- small value helpers for the apps' columns ----------------------------------------------
+def text_of(value: Any) -> str:
+    """A related record as its name; none as empty."""
+    return "" if value is None else str(value)
+
+
+def names_of(records: Iterable[Any]) -> str:
+    """Several records (a prefetched relation's ``all()``) on one line."""
+    return ", ".join(str(record) for record in records)
