@@ -1,7 +1,8 @@
 """`make bench`: the figures of docs/benchmarks.md, measured on PostgreSQL.
 
     python -m bench [--rebuild] [--runs N]
-                    [--only service|maintenance|stock|catalogue|page_weight|notify|duty|archive]
+                    [--only service|maintenance|stock|catalogue|page_weight|notify|duty|archive
+                            |exports]
                     [--devices N] [--movements N]
 
 The planned-maintenance benchmark (visit generation for 100,000 devices, or
@@ -12,7 +13,8 @@ page and reservation over 5,000,000 movements, or ``--movements``/``BENCH_STOCK_
 own database; the engineer's "my jobs" page on a slow network (bytes and first paint under
 Chromium's "Slow 4G", the demo served as `make run` serves it) ``bench/page_weight.py``; the
 duty roster's gap detection (20 regions × 60 days) ``bench/duty.py``; the service archive
-of a device with 2,000 entries ``bench/archive.py``.
+of a device with 2,000 entries ``bench/archive.py``; 100,000 service requests exported to
+``.xlsx`` and ``.csv`` ``bench/exports.py``.
 What follows is the service-request one.
 
 Builds (once; `--rebuild` to start over) a database `medservice_bench` with 1,000,000 closed
@@ -356,6 +358,7 @@ def main() -> None:
             "notify",
             "duty",
             "archive",
+            "exports",
         ],
     )
     parser.add_argument("--devices", type=int, default=None, help="maintenance: devices")
@@ -377,6 +380,14 @@ def main() -> None:
         for line in page_weight.report(page_weight.measure()):
             print(line, flush=True)
         if args.only == "page_weight":
+            return
+    if args.only in (None, "exports"):
+        from bench import exports
+
+        print("exports: 100,000 service requests to .xlsx and .csv", flush=True)
+        for name, figure in exports.measure().items():
+            print(f"{name:20} {figure}", flush=True)
+        if args.only == "exports":
             return
     if args.only in (None, "archive"):
         from bench import archive

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from core.exports import Column, ListExport, names_of, text_of
+from core.exports import Column, ListExport, joined_text, text_of
 
 from .filters import VisitFilterSet
 from .models import Visit
@@ -22,7 +22,7 @@ VISITS = ListExport(
     filterset=VisitFilterSet,
     rows=_visits,
     select_related=("device__product_model", "hospital", "department", "done_by"),
-    prefetch_related=("engineers",),
+    joined=("engineers",),
     columns=(
         Column(_("Due on"), lambda v: v.due_on, 12),
         Column(_("Window start"), lambda v: v.window_start, 12),
@@ -32,7 +32,7 @@ VISITS = ListExport(
         Column(_("Department"), lambda v: v.department.name, 16),
         Column(_("Device"), lambda v: str(v.device), 30),
         Column(_("State"), lambda v: v.get_state_display(), 12),
-        Column(_("Engineers"), lambda v: names_of(v.engineers.all()), 18),
+        Column(_("Engineers"), lambda v: joined_text(v, "engineers"), 18),
         Column(_("Done at"), lambda v: v.done_at, 18),
         Column(_("Done by"), lambda v: text_of(v.done_by), 14),
         Column(_("Signed by"), lambda v: v.signer_name, 14),

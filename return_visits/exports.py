@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from core.exports import Column, ListExport, names_of
+from core.exports import Column, ListExport, joined_text
 
 from .filters import ReturnVisitFilterSet
 from .models import ReturnVisit
@@ -22,14 +22,14 @@ RETURN_VISITS = ListExport(
     filterset=ReturnVisitFilterSet,
     rows=_return_visits,
     select_related=("hospital", "department"),
-    prefetch_related=("engineers",),
+    joined=("engineers",),
     columns=(
         Column(_("Month"), lambda v: v.month.strftime("%Y-%m"), 10),
         Column(_("Hospital"), lambda v: v.hospital.name, 24),
         Column(_("Department"), lambda v: v.department.name, 16),
         Column(_("Due on"), lambda v: v.due_on, 12),
         Column(_("State"), lambda v: v.get_state_display(), 12),
-        Column(_("Engineers"), lambda v: names_of(v.engineers.all()), 18),
+        Column(_("Engineers"), lambda v: joined_text(v, "engineers"), 18),
         Column(_("Visited on"), lambda v: v.visited_on, 12),
         Column(_("Satisfaction"), lambda v: v.satisfaction, 10),
         Column(_("Comments"), lambda v: v.comments, 30),

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.exports import Column, ListExport, names_of, text_of
+from core.exports import Column, ListExport, joined_text, text_of
 from core.permissions import require_perm
 
 from .filters import CallFilterSet, RequestFilterSet
@@ -31,6 +31,15 @@ def _device(row: Any) -> str:
     return "" if device is None else f"{device.product_model} · {device.serial_number}"
 
 
+# What the request columns read, and nothing else: 100,000 rows are built twice as fast.
+REQUEST_FIELDS = (
+    "number", "reported_at", "severity", "channel", "status", "reporter_name",
+    "description", "next_due_at", "hospital__name", "department__name",
+    "device__serial_number", "device__product_model__manufacturer",
+    "device__product_model__name", "recorded_by__username", "recorded_by__first_name",
+    "recorded_by__last_name",
+)  # fmt: skip
+
 REQUESTS = ListExport(
     name="service-requests",
     title=_("Service requests"),
@@ -38,7 +47,8 @@ REQUESTS = ListExport(
     rows=_requests,
     options=_now,
     select_related=("device__product_model", "hospital", "department", "recorded_by"),
-    prefetch_related=("engineers",),
+    only=REQUEST_FIELDS,
+    joined=("engineers",),
     columns=(
         Column(_("Number"), lambda r: r.number, 18),
         Column(_("Reported at"), lambda r: r.reported_at, 18),
@@ -48,7 +58,7 @@ REQUESTS = ListExport(
         Column(_("Severity"), lambda r: r.get_severity_display(), 10),
         Column(_("Channel"), lambda r: r.get_channel_display(), 10),
         Column(_("Status"), lambda r: r.get_status_display(), 12),
-        Column(_("Engineers"), lambda r: names_of(r.engineers.all()), 18),
+        Column(_("Engineers"), lambda r: joined_text(r, "engineers"), 18),
         Column(_("Reporter"), lambda r: r.reporter_name, 14),
         Column(_("Description"), lambda r: r.description, 40),
         Column(_("Next deadline"), lambda r: r.next_due_at, 18),

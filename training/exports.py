@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from core.exports import Column, ListExport, names_of, text_of
+from core.exports import Column, ListExport, joined_text, text_of
 
 from .filters import TrainingSessionFilterSet
 from .models import TrainingSession
@@ -22,16 +22,16 @@ SESSIONS = ListExport(
     filterset=TrainingSessionFilterSet,
     rows=_sessions,
     select_related=("plan__contract", "hospital", "lecturer"),
-    prefetch_related=("topics", "audience_departments"),
+    joined=("topics", "audience_departments"),
     columns=(
         Column(_("Number"), lambda s: s.number, 18),
         Column(_("Starts at"), lambda s: s.starts_at, 18),
         Column(_("Duration (minutes)"), lambda s: s.duration, 10),
         Column(_("Hospital"), lambda s: s.hospital.name, 24),
-        Column(_("Topics"), lambda s: names_of(s.topics.all()) or s.topic_text, 30),
+        Column(_("Topics"), lambda s: joined_text(s, "topics") or s.topic_text, 30),
         Column(_("Lecturer"), lambda s: text_of(s.lecturer), 14),
         Column(_("Place"), lambda s: s.place, 16),
-        Column(_("Audience"), lambda s: names_of(s.audience_departments.all()), 20),
+        Column(_("Audience"), lambda s: joined_text(s, "audience_departments"), 20),
         Column(_("State"), lambda s: s.get_state_display(), 12),
         Column(_("Contract"), lambda s: s.plan.contract.number, 14),
     ),

@@ -115,7 +115,7 @@ def test_the_export_is_the_filtered_list_with_formulas_neutralised(world):
 
 def test_headers_in_chinese_and_times_in_shanghai(world):
     client = _client(world["dispatcher"], language="zh-hans")
-    rows = _sheet(_download(client, "service-requests", "xlsx", state="all"))
+    rows = _sheet(_download(client, "service-requests", "xlsx"))
     assert rows[0][:3] == ("编号", "报修时间", "医院")
     assert rows[1][1] == dt.datetime(2026, 12, 8, 0, 30)
     assert rows[1][2] == "甲医院"
@@ -136,6 +136,8 @@ def test_an_unknown_list_or_format_is_not_found(world):
     client = _client(world["admin"])
     assert _download(client, "users", "csv").status_code == 404
     assert _download(client, "devices", "pdf").status_code == 404
+    assert client.get(f"/exports/{10**20}/").status_code == 404
+    assert client.get(f"/exports/{10**20}/file").status_code == 404
 
 
 # --- the API ------------------------------------------------------------------------------
@@ -218,7 +220,7 @@ def test_a_job_keeps_the_owners_language_and_zone(
     client = _client(world["dispatcher"], language="zh-hans")
     DeviceFactory.create_batch(2, department=world["a"].departments.first())
     with django_capture_on_commit_callbacks(execute=True):
-        _download(client, "service-requests", "csv", state="all")
+        _download(client, "service-requests", "csv")
         # One request only: under the limit, written at once; the devices go to the worker.
         _download(client, "devices", "csv")
     job = ExportJob.objects.get()
@@ -293,3 +295,44 @@ def test_old_jobs_expire_with_their_files(world, small_inline, django_capture_on
     assert export_jobs_expire(now=timezone.now() + dt.timedelta(days=8)) == 1
     assert not path.exists()
     assert not ExportJob.objects.exists()
+
+
+def _queries_of(client: Client, name: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        response = _download(client, name, "xlsx")
+        assert response.status_code == 200
+    return len(queries.captured_queries)
+
+
+def test_rows_cost_no_query_each_and_engineers_are_joined_as_text(world):
+    from service.models import ServiceRequest
+
+    client = _client(world["admin"])
+    first = ServiceRequest.objects.get()
+    engineers = [
+        vendor_user(VendorRole.ENGINEER, username=f"e{n}", first_name=f"Wang{n}") for n in (1, 2)
+    ]
+    first.engineers.set(engineers)
+    with translation.override("en"):
+        before = {name: _queries_of(client, name) for name in ("devices", "service-requests")}
+    device = first.device
+    for n in range(3):
+        request = service_request_open(
+            device=device, severity="normal", channel="hotline", description=f"fault {n}",
+            recorded_by=world["dispatcher"],
+        )  # fmt: skip
+        request.engineers.set(engineers[:1])
+        DeviceFactory(department=device.department, serial_number=f"MORE-{n}")
+    after = {name: _queries_of(client, name) for name in ("devices", "service-requests")}
+    assert after == before
+    rows = _sheet(_download(client, "service-requests", "xlsx"))
+    engineers_column = rows[0].index("Engineers")
+    assert sorted(row[engineers_column] for row in rows[1:]) == [
+        "Wang1",
+        "Wang1",
+        "Wang1",
+        "Wang1, Wang2",
+    ]
