@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from core.exports import Column, ListExport, text_of
+from core.exports import Column, ListExport, label_of, text_of
 
 from .filters import DeviceFilterSet
 from .models import Device
@@ -31,7 +31,7 @@ DEVICES = ListExport(
         Column(_("Asset tag"), lambda d: d.asset_tag, 14),
         Column(_("UDI"), lambda d: d.udi, 30),
         Column(_("Location"), lambda d: d.location, 14),
-        Column(_("Status"), lambda d: d.get_status_display(), 12),
+        Column(_("Status"), label_of("status"), 12),
         Column(_("Installed on"), lambda d: d.installed_on, 12),
         Column(_("Accepted on"), lambda d: d.accepted_on, 12),
         Column(_("Live on"), lambda d: d.live_on, 12),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from core.exports import Column, ListExport
+from core.exports import Column, ListExport, label_of
 
 from .filters import StatementFilterSet
 from .models import ChargeStatement
@@ -29,7 +29,7 @@ STATEMENTS = ListExport(
         Column(_("Hospital"), lambda s: s.request.hospital.name, 24),
         Column(_("Department"), lambda s: s.request.department.name, 16),
         Column(_("Device"), lambda s: str(s.request.device), 30),
-        Column(_("State"), lambda s: s.get_state_display(), 12),
+        Column(_("State"), label_of("state"), 12),
         Column(_("Parts"), lambda s: s.parts_total, 12),
         Column(_("Labour"), lambda s: s.labor_total, 12),
         Column(_("Travel"), lambda s: s.travel_total, 12),

@@ -5,7 +5,8 @@ and rows: a queryset read with ``iterator(chunk_size=…)`` or any iterable (a c
 table such as a KPI table is a list of rows, dicts or objects, and goes through the same
 writers: ``table_response(Table(columns=…, rows=…), fmt="xlsx", name="…")``). Neither
 writer holds the rows: the CSV is a generator of bytes for a ``StreamingHttpResponse``, the
-workbook is openpyxl's write-only mode into a temporary file, then streamed from it.
+workbook (``core.xlsx``) is compressed into a temporary file as it is written, then streamed
+from it.
 
 What a cell holds:
 
@@ -38,12 +39,11 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from ninja import Field
-from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.utils import get_column_letter
 
 from .api import Input
 from .filtering import ListFilterSet
+from .xlsx import SheetWriter
 
 ExportFormat = Literal["csv", "xlsx"]
 FORMATS: tuple[str, ...] = ("csv", "xlsx")
@@ -172,20 +172,16 @@ def xlsx_write(
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Write the table as a workbook to ``target`` (a path or a binary file); returns the
-    number of rows. openpyxl's write-only mode keeps no cell once it is written."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=_sheet_title(table.title))
-    for index, column in enumerate(table.columns, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    sheet.freeze_panes = "A2"
-    sheet.append(headers(table))
+    number of rows. Rows are compressed into the file as they come (``core.xlsx``)."""
+    widths = [column.width for column in table.columns]
     done = 0
-    for row in _rows(table):
-        sheet.append([cell_value(c.value(row), zone=zone) for c in table.columns])
-        done += 1
-        if progress is not None and done % 1000 == 0:
-            progress(done)
-    book.save(target)
+    with SheetWriter(target, title=_sheet_title(table.title), widths=widths) as sheet:
+        sheet.header(headers(table))
+        for row in _rows(table):
+            sheet.row([cell_value(c.value(row), zone=zone) for c in table.columns])
+            done += 1
+            if progress is not None and done % 1000 == 0:
+                progress(done)
     if progress is not None:
         progress(done)
     return done
@@ -363,3 +359,19 @@ class _Joined:
         for row in rows:
             joined = {name: ", ".join(texts) for name, texts in found[row.pk].items()}
             setattr(row, JOINED_ATTRIBUTE, joined)
+
+
+def label_of(name: str) -> Callable[[Any], Any]:
+    """A column value: the label of the row's choice field ``name`` (what
+    ``get_<name>_display`` gives, without rebuilding the choices for every row)."""
+    labels_by_model: dict[type, dict[Any, Any]] = {}
+
+    def value(row: Any) -> Any:
+        labels = labels_by_model.get(type(row))
+        if labels is None:
+            field = type(row)._meta.get_field(name)
+            labels = labels_by_model[type(row)] = dict(field.flatchoices)
+        raw = getattr(row, name)
+        return labels.get(raw, raw)
+
+    return value

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from core.exports import Column, ListExport, joined_text, text_of
+from core.exports import Column, ListExport, joined_text, label_of, text_of
 
 from .filters import VisitFilterSet
 from .models import Visit
@@ -27,11 +27,11 @@ VISITS = ListExport(
         Column(_("Due on"), lambda v: v.due_on, 12),
         Column(_("Window start"), lambda v: v.window_start, 12),
         Column(_("Window end"), lambda v: v.window_end, 12),
-        Column(_("Kind"), lambda v: v.get_main_kind_display(), 14),
+        Column(_("Kind"), label_of("main_kind"), 14),
         Column(_("Hospital"), lambda v: v.hospital.name, 24),
         Column(_("Department"), lambda v: v.department.name, 16),
         Column(_("Device"), lambda v: str(v.device), 30),
-        Column(_("State"), lambda v: v.get_state_display(), 12),
+        Column(_("State"), label_of("state"), 12),
         Column(_("Engineers"), lambda v: joined_text(v, "engineers"), 18),
         Column(_("Done at"), lambda v: v.done_at, 18),
         Column(_("Done by"), lambda v: text_of(v.done_by), 14),

@@ -8,7 +8,7 @@ from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from core.exports import Column, ListExport, text_of
+from core.exports import Column, ListExport, label_of, text_of
 from core.permissions import require_perm
 
 from . import selectors
@@ -54,7 +54,7 @@ MOVEMENTS = ListExport(
     select_related=("part", "from_location", "to_location", "request", "serial_unit", "created_by"),
     columns=(
         Column(_("Occurred at"), lambda m: m.occurred_at, 18),
-        Column(_("Kind"), lambda m: m.get_kind_display(), 14),
+        Column(_("Kind"), label_of("kind"), 14),
         Column(_("Part number"), lambda m: m.part.part_number, 16),
         Column(_("Part"), lambda m: m.part.name, 30),
         Column(_("Quantity"), lambda m: m.quantity, 8),
@@ -102,7 +102,7 @@ LOANERS = ListExport(
         Column(_("Model"), lambda u: str(u.product_model), 24),
         Column(_("Serial number"), lambda u: u.serial_number, 16),
         Column(_("Asset tag"), lambda u: u.asset_tag, 14),
-        Column(_("State"), lambda u: u.get_state_display(), 12),
+        Column(_("State"), label_of("state"), 12),
         Column(_("Location"), lambda u: text_of(u.location and u.location.name), 18),
         Column(_("Lent to"), lambda u: _loan_field(u, lambda loan: loan.hospital.name), 24),
         Column(_("Department"), lambda u: _loan_field(u, lambda loan: loan.department.name), 16),

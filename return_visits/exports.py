@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from core.exports import Column, ListExport, joined_text
+from core.exports import Column, ListExport, joined_text, label_of
 
 from .filters import ReturnVisitFilterSet
 from .models import ReturnVisit
@@ -28,7 +28,7 @@ RETURN_VISITS = ListExport(
         Column(_("Hospital"), lambda v: v.hospital.name, 24),
         Column(_("Department"), lambda v: v.department.name, 16),
         Column(_("Due on"), lambda v: v.due_on, 12),
-        Column(_("State"), lambda v: v.get_state_display(), 12),
+        Column(_("State"), label_of("state"), 12),
         Column(_("Engineers"), lambda v: joined_text(v, "engineers"), 18),
         Column(_("Visited on"), lambda v: v.visited_on, 12),
         Column(_("Satisfaction"), lambda v: v.satisfaction, 10),

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from core.exports import Column, ListExport, joined_text, text_of
+from core.exports import Column, ListExport, joined_text, label_of, text_of
 from core.permissions import require_perm
 
 from .filters import CallFilterSet, RequestFilterSet
@@ -55,9 +55,9 @@ REQUESTS = ListExport(
         Column(_("Hospital"), lambda r: r.hospital.name, 24),
         Column(_("Department"), lambda r: r.department.name, 16),
         Column(_("Device"), _device, 30),
-        Column(_("Severity"), lambda r: r.get_severity_display(), 10),
-        Column(_("Channel"), lambda r: r.get_channel_display(), 10),
-        Column(_("Status"), lambda r: r.get_status_display(), 12),
+        Column(_("Severity"), label_of("severity"), 10),
+        Column(_("Channel"), label_of("channel"), 10),
+        Column(_("Status"), label_of("status"), 12),
         Column(_("Engineers"), lambda r: joined_text(r, "engineers"), 18),
         Column(_("Reporter"), lambda r: r.reporter_name, 14),
         Column(_("Description"), lambda r: r.description, 40),
@@ -82,7 +82,7 @@ CALLS = ListExport(
     columns=(
         Column(_("Started at"), lambda c: c.started_at, 18),
         Column(_("Ended at"), lambda c: c.ended_at, 18),
-        Column(_("Kind"), lambda c: c.get_kind_display(), 12),
+        Column(_("Kind"), label_of("kind"), 12),
         Column(_("Caller"), lambda c: c.caller_name, 14),
         Column(_("Phone"), lambda c: c.phone, 14),
         Column(_("Hospital"), lambda c: text_of(c.hospital), 24),
@@ -90,7 +90,7 @@ CALLS = ListExport(
         Column(_("Device"), _device, 30),
         Column(_("What was said"), lambda c: c.said, 40),
         Column(_("Guidance"), lambda c: c.guidance, 30),
-        Column(_("Outcome"), lambda c: c.get_outcome_display(), 14),
+        Column(_("Outcome"), label_of("outcome"), 14),
         Column(_("Service request"), lambda c: c.request.number if c.request else "", 18),
         Column(_("Recorded by"), lambda c: text_of(c.recorded_by), 14),
     ),

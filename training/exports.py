@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from core.exports import Column, ListExport, joined_text, text_of
+from core.exports import Column, ListExport, joined_text, label_of, text_of
 
 from .filters import TrainingSessionFilterSet
 from .models import TrainingSession
@@ -32,7 +32,7 @@ SESSIONS = ListExport(
         Column(_("Lecturer"), lambda s: text_of(s.lecturer), 14),
         Column(_("Place"), lambda s: s.place, 16),
         Column(_("Audience"), lambda s: joined_text(s, "audience_departments"), 20),
-        Column(_("State"), lambda s: s.get_state_display(), 12),
+        Column(_("State"), label_of("state"), 12),
         Column(_("Contract"), lambda s: s.plan.contract.number, 14),
     ),
 )

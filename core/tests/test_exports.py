@@ -88,3 +88,23 @@ def test_a_table_downloads_with_its_name_and_type():
     assert 'filename="kpi-' in response["Content-Disposition"]
     with pytest.raises(ValueError, match="unknown export format"):
         table_response(Table(COLUMNS, ROWS), fmt="pdf", name="kpi")
+
+
+def test_the_workbook_holds_what_excel_cannot_date_as_text_and_escapes_markup():
+    rows = [
+        {"name": "<b>&amp;</b> " + "x" * 40_000, "count": float("inf"), "at": dt.date(1, 1, 1)},
+        {"name": "  padded  ", "count": 2.5, "at": dt.datetime(9999, 12, 31, 23, 59)},
+    ]
+    out = io.BytesIO()
+    with translation.override("en"):
+        xlsx_write(Table(COLUMNS, rows, title="a/b:c[d]"), out, zone=SHANGHAI)
+    book = load_workbook(out)
+    assert book.sheetnames == ["abcd"]
+    sheet = book.active
+    values = list(sheet.iter_rows(values_only=True))
+    assert values[1][0].startswith("<b>&amp;</b> xxx")
+    assert len(values[1][0]) == 32_767
+    assert values[1][1:] == ("inf", "0001-01-01")
+    assert values[2] == ("  padded  ", 2.5, dt.datetime(9999, 12, 31, 23, 59))
+    assert sheet.freeze_panes == "A2"
+    assert sheet["A1"].font.b
