@@ -149,8 +149,8 @@ def run_one(what: str) -> dict[str, str]:
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - cpu0
     return {
         what: (
-            f"{elapsed:5.1f} s ({cpu:4.1f} s CPU) · peak RSS {_rss_mib():5.0f} MiB (process before: {before:.0f} MiB)"
-            f" · {rows:,} rows · {size_mib:.1f} MiB file"
+            f"{elapsed:5.1f} s ({cpu:4.1f} s CPU) · peak RSS {_rss_mib():5.0f} MiB"
+            f" (process before: {before:.0f} MiB) · {rows:,} rows · {size_mib:.1f} MiB file"
         )
     }
 
