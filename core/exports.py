@@ -92,14 +92,16 @@ def cell_value(value: Any, *, zone: tzinfo) -> Any:
     rest becomes neutralised text (a yes/no in words)."""
     if value is None:
         return None
+    if type(value) is str:  # most cells: the one check before the text's own
+        return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, int | float | Decimal):
         return value
     if isinstance(value, datetime):
-        if timezone.is_aware(value):
-            value = timezone.localtime(value, zone).replace(tzinfo=None)
-        return value.replace(microsecond=0)
+        if value.tzinfo is not None:
+            value = value.astimezone(zone).replace(tzinfo=None, microsecond=0)
+        return value.replace(microsecond=0) if value.microsecond else value
     if isinstance(value, date):
         return value
     if isinstance(value, timedelta):
