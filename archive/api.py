@@ -9,9 +9,11 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 
 from assets.models import Device
+from contracts.models import Contract
 from core.api import READ_ERRORS, Day, Id, Input, PageIn, page_of
+from customers.models import Hospital
 
-from .filters import archive_query
+from .filters import archive_query, contract_subject, hospital_subject
 from .selectors import timeline
 
 router = Router(tags=["archive"])
@@ -26,6 +28,7 @@ class ArchiveEntryOut(Schema):
     url: str
     signed: bool | None
     pdf_url: str
+    device_id: int | None
 
 
 class ArchiveFilterIn(Input):
@@ -55,6 +58,63 @@ def device_archive(request, device_id: Id, filters: Query[ArchiveFilterIn], pagi
         last_day=filters.to,
         limit=paging.limit,
     )
+    return _page(query, paging)
+
+
+class GroupArchiveFilterIn(ArchiveFilterIn):
+    device: Id | None = Field(None, description="Only this device's entries.")
+
+
+class HospitalArchiveFilterIn(GroupArchiveFilterIn):
+    department: Id | None = Field(
+        None, description="Only the entries of this department's devices."
+    )
+
+
+@router.get(
+    "/hospitals/{hospital_id}/archive", response={200: page_of(ArchiveEntryOut), **READ_ERRORS}
+)
+def hospital_archive(
+    request, hospital_id: Id, filters: Query[HospitalArchiveFilterIn], paging: Query[PageIn]
+):
+    """The service archive of every device of the hospital the caller sees, merged, newest
+    first; ``device_id`` says which device an entry is about (none: the department's or
+    the hospital's, such as a training session). The same filters as a device's, and
+    ``device`` and ``department``."""
+    hospital = get_object_or_404(Hospital.objects.for_user(request.user), pk=hospital_id)
+    subject = hospital_subject(hospital, visible_to=request.user)
+    return _page(_group_query(subject, request, filters, paging, filters.department), paging)
+
+
+@router.get(
+    "/contracts/{contract_id}/archive", response={200: page_of(ArchiveEntryOut), **READ_ERRORS}
+)
+def contract_archive(
+    request, contract_id: Id, filters: Query[GroupArchiveFilterIn], paging: Query[PageIn]
+):
+    """The service archive of every device of the contract (project) the caller sees,
+    merged, newest first; the same filters as a device's, and ``device``."""
+    contract = get_object_or_404(
+        Contract.objects.for_user(request.user).select_related("hospital"), pk=contract_id
+    )
+    subject = contract_subject(contract, visible_to=request.user)
+    return _page(_group_query(subject, request, filters, paging, None), paging)
+
+
+def _group_query(subject, request, filters, paging, department):
+    return archive_query(
+        subject=subject,
+        visible_to=request.user,
+        kinds=filters.kind,
+        first_day=filters.from_,
+        last_day=filters.to,
+        only_device=filters.device,
+        only_department=department,
+        limit=paging.limit,
+    )
+
+
+def _page(query, paging):
     found = timeline(query, offset=paging.offset)
     return {
         "count": found.count,

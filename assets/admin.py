@@ -3,7 +3,14 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from core.retention.admin import KeepsRecordsAdminMixin, RetainedRecordAdminMixin
 
-from .models import Device, DeviceOutOfUse, EmergencyProcedure, MainComponent, ProductModel
+from .models import (
+    AcceptanceCertificate,
+    Device,
+    DeviceOutOfUse,
+    EmergencyProcedure,
+    MainComponent,
+    ProductModel,
+)
 
 
 @admin.register(ProductModel)
@@ -47,6 +54,30 @@ class DeviceOutOfUseInline(admin.TabularInline):
         return False
 
 
+class AcceptanceCertificateInline(RetainedRecordAdminMixin, admin.TabularInline):
+    """The uploaded certificates, newest first: kept, shown, uploaded through the device
+    page (``core.uploads`` checks the file there)."""
+
+    model = AcceptanceCertificate
+    extra = 0
+    fields = ("document", "sha256", "size", "uploaded_at", "uploaded_by")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AcceptanceCertificate)
+class AcceptanceCertificateAdmin(RetainedRecordAdminMixin, admin.ModelAdmin):
+    list_display = ("device", "uploaded_at", "uploaded_by", "size")
+    list_filter = ("device__hospital",)
+    search_fields = ("device__serial_number", "sha256")
+    readonly_fields = ("device", "document", "sha256", "size", "uploaded_at", "uploaded_by")
+
+    def has_add_permission(self, request):
+        return False  # through the device page: the upload checker runs there
+
+
 @admin.register(Device)
 class DeviceAdmin(KeepsRecordsAdminMixin, SimpleHistoryAdmin):
     """A device with records is never deleted (a retired one keeps its archive)."""
@@ -62,7 +93,7 @@ class DeviceAdmin(KeepsRecordsAdminMixin, SimpleHistoryAdmin):
         "out_of_use_since",
         "out_of_use_reason",
     )
-    inlines = [MainComponentInline, DeviceOutOfUseInline]
+    inlines = [MainComponentInline, DeviceOutOfUseInline, AcceptanceCertificateInline]
 
 
 @admin.register(EmergencyProcedure)

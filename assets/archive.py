@@ -5,7 +5,6 @@ and their receipts (R-5.1), main components replaced, out-of-use periods, the op
 
 from __future__ import annotations
 
-import itertools
 from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -15,15 +14,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.archive import (
+    ArchiveDocument,
     ArchiveEntry,
     ArchiveQuery,
     SourcePage,
     in_window,
     keys_of,
     newest_first,
+    url_of,
 )
 
 from .models import (
+    AcceptanceCertificate,
     Device,
     DeviceOutOfUse,
     EmergencyProcedure,
@@ -49,15 +51,12 @@ KINDS = {
 
 
 def entries(query: ArchiveQuery) -> SourcePage:
-    device = (
-        Device.objects.for_user(query.visible_to)
-        .select_related("hospital")
-        .filter(pk=query.device_id)
-        .first()
+    devices = list(
+        query.on_devices(Device.objects.for_user(query.visible_to), "pk").select_related("hospital")
     )
-    if device is None:
+    if not devices:
         return SourcePage(0, [])
-    zone = ZoneInfo(device.hospital.time_zone)
+    zones = {device.pk: ZoneInfo(device.hospital.time_zone) for device in devices}
     found: list[ArchiveEntry] = []
     count = 0
     for kind, collect in (
@@ -69,7 +68,7 @@ def entries(query: ArchiveQuery) -> SourcePage:
         (CHANGE, _changes),
     ):
         if query.wants(kind):
-            kind_count, kind_entries = collect(device, query, zone)
+            kind_count, kind_entries = collect(devices, query, zones)
             count += kind_count
             found += kind_entries
     return SourcePage(count, newest_first(found)[: query.limit])
@@ -79,30 +78,58 @@ def _local_midnight(day: date, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.min, tzinfo=zone)
 
 
-def _installation(device: Device, query: ArchiveQuery, zone: ZoneInfo):
-    url = reverse("assets:device_detail", args=[device.pk])
+def _installation(devices: list[Device], query: ArchiveQuery, zones: dict[int, ZoneInfo]):
+    certificates = _current_certificates(devices)
+    urls = (url_of("assets:device_detail"), url_of("assets:acceptance_certificate_file"))
+    found = []
+    for device in devices:
+        certificate = certificates.get(device.pk)
+        found += _installation_of(device, query, zones[device.pk], certificate, urls)
+    return len(found), newest_first(found)[: query.limit]
+
+
+def _current_certificates(devices: list[Device]) -> dict[int, AcceptanceCertificate]:
+    """Each device's current acceptance certificate (its newest upload), in one query."""
+    current: dict[int, AcceptanceCertificate] = {}
+    rows = AcceptanceCertificate.objects.filter(device__in=[d.pk for d in devices])
+    for certificate in rows.order_by("device_id", "-uploaded_at", "-pk"):
+        current.setdefault(certificate.device_id, certificate)
+    return current
+
+
+def _installation_of(
+    device: Device,
+    query: ArchiveQuery,
+    zone: ZoneInfo,
+    certificate: AcceptanceCertificate | None,
+    urls: tuple,
+) -> list[ArchiveEntry]:
+    device_url, file_url = urls
+    url = device_url(device.pk)
+    certificate_url = file_url(certificate.pk) if certificate else ""
     steps = [
-        (device.installed_on, _("Installed"), ""),
+        (device.installed_on, _("Installed"), "", ""),
         (
             device.accepted_on,
             _("Accepted"),
             _("Acceptance certificate %(number)s") % {"number": device.acceptance_certificate_no}
             if device.acceptance_certificate_no
             else "",
+            certificate_url,  # the uploaded certificate is the acceptance's document (R-3.1)
         ),
-        (device.live_on, _("In use (go-live)"), ""),
+        (device.live_on, _("In use (go-live)"), "", ""),
     ]
-    found = [
+    return [
         ArchiveEntry(at=_local_midnight(day, zone), kind=INSTALLATION, title=title,
-                     object_id=device.pk, url=url, detail=detail, device_id=device.pk)
-        for day, title, detail in steps
+                     object_id=device.pk, url=url, detail=detail, pdf_url=document,
+                     device_id=device.pk)
+        for day, title, detail, document in steps
         if day is not None and query.holds(_local_midnight(day, zone))
     ]  # fmt: skip
-    return len(found), found
 
 
-def _procedures(device: Device, query: ArchiveQuery, zone: ZoneInfo):
-    procedures = EmergencyProcedure.objects.for_user(query.visible_to).filter(device=device)
+def _procedures(devices: list[Device], query: ArchiveQuery, zones: dict[int, ZoneInfo]):
+    procedures = query.on_devices(EmergencyProcedure.objects.for_user(query.visible_to))
     found = []
     for procedure in procedures.order_by("-created_at", "-pk"):
         url = reverse("assets:procedure_detail", args=[procedure.pk])
@@ -123,19 +150,19 @@ def _procedures(device: Device, query: ArchiveQuery, zone: ZoneInfo):
             )
         found += [
             ArchiveEntry(at=at, kind=PROCEDURE, title=title, object_id=procedure.pk, url=url,
-                         detail=detail, device_id=device.pk)
+                         detail=detail, device_id=procedure.device_id)
             for at, title, detail in versions
             if query.holds(at)
         ]  # fmt: skip
-    return len(found), found[: query.limit]
+    return len(found), newest_first(found)[: query.limit]
 
 
-def _components(device: Device, query: ArchiveQuery, zone: ZoneInfo):
-    replaced = MainComponent.objects.filter(device=device, replaced_on__isnull=False)
+def _components(devices: list[Device], query: ArchiveQuery, zones: dict[int, ZoneInfo]):
+    replaced = query.on_devices(MainComponent.objects.filter(replaced_on__isnull=False))
     found = []
     for component in replaced.select_related("replaces").order_by("-replaced_on", "-pk"):
         assert component.replaced_on is not None  # filtered above
-        at = _local_midnight(component.replaced_on, zone)
+        at = _local_midnight(component.replaced_on, zones[component.device_id])
         if not query.holds(at):
             continue
         old = component.replaces
@@ -149,42 +176,43 @@ def _components(device: Device, query: ArchiveQuery, zone: ZoneInfo):
             ArchiveEntry(at=at, kind=COMPONENT,
                          title=_("Main component replaced: %(name)s") % {"name": component.name},
                          object_id=component.pk,
-                         url=reverse("assets:device_detail", args=[device.pk]),
-                         detail=detail, device_id=device.pk)
+                         url=reverse("assets:device_detail", args=[component.device_id]),
+                         detail=detail, device_id=component.device_id)
         )  # fmt: skip
-    return len(found), found[: query.limit]
+    return len(found), newest_first(found)[: query.limit]
 
 
-def _out_of_use(device: Device, query: ArchiveQuery, zone: ZoneInfo):
-    url = reverse("assets:device_detail", args=[device.pk])
+def _out_of_use(devices: list[Device], query: ArchiveQuery, zones: dict[int, ZoneInfo]):
+    device_url = url_of("assets:device_detail")
     found = []
-    for period in device.out_of_use_periods.order_by("-started_at", "-pk"):
+    for period in query.on_devices(DeviceOutOfUse.objects.all()).order_by("-started_at", "-pk"):
+        url, device_id = device_url(period.device_id), period.device_id
         if query.holds(period.started_at):
             found.append(
                 ArchiveEntry(at=period.started_at, kind=OUT_OF_USE, title=_("Put out of use"),
                              object_id=period.pk, url=url, detail=period.reason,
-                             device_id=device.pk)
+                             device_id=device_id)
             )  # fmt: skip
         if period.cleared_at is not None and query.holds(period.cleared_at):
             found.append(
                 ArchiveEntry(at=period.cleared_at, kind=OUT_OF_USE, title=_("Back in use"),
                              object_id=period.pk, url=url,
                              detail=period.clear_note or period.cleared_by_request,
-                             device_id=device.pk)
+                             device_id=device_id)
             )  # fmt: skip
-    return len(found), found
+    return len(found), newest_first(found)[: query.limit]
 
 
-def _operation_log(device: Device, query: ArchiveQuery, zone: ZoneInfo):
+def _operation_log(devices: list[Device], query: ArchiveQuery, zones: dict[int, ZoneInfo]):
     """The hospital's own record of use: start-up checks, usage read, events."""
     window = in_window(
-        OperationLogEntry.objects.for_user(query.visible_to).filter(device=device),
+        query.on_devices(OperationLogEntry.objects.for_user(query.visible_to)),
         "recorded_at",
         query,
     ).order_by("-recorded_at", "-pk")
     if query.keys_only:
         return query.count(window), keys_of(window, "recorded_at", OPERATION_LOG, query.limit)
-    url = reverse("assets:operation_log", args=[device.pk])
+    url = url_of("assets:operation_log")
     titles = {
         "startup_check": _("Start-up check"),
         "usage": _("Usage recorded"),
@@ -195,35 +223,41 @@ def _operation_log(device: Device, query: ArchiveQuery, zone: ZoneInfo):
         detail = entry.summary + (f" · {entry.note}" if entry.note else "")
         found.append(
             ArchiveEntry(at=entry.recorded_at, kind=OPERATION_LOG, title=titles[entry.kind],
-                         object_id=entry.pk, url=url, detail=detail, device_id=device.pk)
+                         object_id=entry.pk, url=url(entry.device_id), detail=detail,
+                         device_id=entry.device_id)
         )  # fmt: skip
     return query.count(window), found
 
 
-def _changes(device: Device, query: ArchiveQuery, zone: ZoneInfo):
+def _changes(devices: list[Device], query: ArchiveQuery, zones: dict[int, ZoneInfo]):
     """One entry per saved version of the device record, naming the fields changed (their
     old and new values are in the device page's history)."""
+    history = Device.history.model.objects  # type: ignore[attr-defined]
     window = in_window(
-        device.history.order_by("-history_date", "-history_id"), "history_date", query
+        query.on_devices(history.all(), "id").order_by("-history_date", "-history_id"),
+        "history_date",
+        query,
     )
     count = query.count(window)
     if query.keys_only:
         return count, keys_of(window, "history_date", CHANGE, query.limit)
-    records: list = list(window[: query.limit + 1])
-    if records and len(records) <= query.limit:
-        # Each version is compared with the one before it, which may lie before the window.
-        oldest = records[-1]
-        records.append(
-            device.history.filter(
-                Q(history_date__lt=oldest.history_date)
-                | Q(history_date=oldest.history_date, history_id__lt=oldest.history_id)
-            )
-            .order_by("-history_date", "-history_id")
-            .first()
-        )
-    url = reverse("assets:device_detail", args=[device.pk]) + "#history"
+    records: list = list(window[: query.limit])
+    url = url_of("assets:device_detail")
     found = []
-    for record, previous in itertools.pairwise(records):
+    for index, record in enumerate(records):
+        # Each version is compared with the device's one before it, which may lie on
+        # the next rows or before the window.
+        previous = next((r for r in records[index + 1 :] if r.id == record.id), None)
+        if previous is None:
+            previous = (
+                history.filter(id=record.id)
+                .filter(
+                    Q(history_date__lt=record.history_date)
+                    | Q(history_date=record.history_date, history_id__lt=record.history_id)
+                )
+                .order_by("-history_date", "-history_id")
+                .first()
+            )
         if previous is None:
             title, detail = _("Device record created"), ""
         else:
@@ -232,8 +266,8 @@ def _changes(device: Device, query: ArchiveQuery, zone: ZoneInfo):
             detail = "、".join(_field_label(change.field) for change in delta.changes)
         found.append(
             ArchiveEntry(at=record.history_date, kind=CHANGE, title=title,
-                         object_id=record.history_id, url=url, detail=detail,
-                         device_id=device.pk)
+                         object_id=record.history_id, url=url(record.id) + "#history",
+                         detail=detail, device_id=record.id)
         )  # fmt: skip
     return count, found
 
@@ -246,8 +280,32 @@ def _field_label(name: str) -> str:
 # Kept records (``core.retention``): never deleted, by any path; a predicate keeps a row only
 # in that state.
 RETAINED = {
+    # The signed acceptance certificate: kept always (a correction is a new upload).
+    AcceptanceCertificate: None,
     EmergencyProcedure: None,
     MainComponent: None,
     DeviceOutOfUse: None,
     OperationLogEntry: None,
 }
+
+
+def documents(entries: list[ArchiveEntry], *, visible_to) -> dict[str, ArchiveDocument]:
+    """The uploaded acceptance certificates behind ``entries``' ``pdf_url`` (the dossier
+    adds them to its files)."""
+    wanted = {e.pdf_url for e in entries if e.kind == INSTALLATION and e.pdf_url}
+    if not wanted:
+        return {}
+    file_url = url_of("assets:acceptance_certificate_file")
+    rows = AcceptanceCertificate.objects.for_user(visible_to).filter(
+        device__in={e.device_id for e in entries if e.pdf_url in wanted}
+    )
+    found = {}
+    for certificate in rows.select_related("device", "uploaded_by"):
+        url = file_url(certificate.pk)
+        if url in wanted:
+            device = certificate.device
+            found[url] = ArchiveDocument(
+                file=certificate.document,
+                number=device.acceptance_certificate_no or device.serial_number,
+            )
+    return found

@@ -308,6 +308,60 @@ class MainComponent(TimeStampedModel):
         return f"{self.name} · {self.serial_number}"
 
 
+class AcceptanceCertificateQuerySet(models.QuerySet):
+    def for_user(self, user) -> AcceptanceCertificateQuerySet:
+        return self.filter(
+            scope_q(user, hospital="device__hospital_id", department="device__department_id")
+        )
+
+
+def acceptance_certificate_upload_to(instance: AcceptanceCertificate, filename: str) -> str:
+    return f"acceptance-certificates/{uuid.uuid4().hex}/{filename}"
+
+
+class AcceptanceCertificate(TimeStampedModel):
+    """The acceptance certificate (验收证, R-3.1) as the document the hospital signed: a PDF
+    or a photo of it, uploaded by the vendor's staff. A kept record, never deleted (the
+    archive's ``RETAINED``) nor replaced: a new upload supersedes it, both stay, the
+    newest is the device's current certificate."""
+
+    device = models.ForeignKey(
+        Device,
+        on_delete=models.PROTECT,
+        related_name="acceptance_certificates",
+        verbose_name=_("device"),
+    )
+    document = models.FileField(_("document"), upload_to=acceptance_certificate_upload_to)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, editable=False)
+    size = models.PositiveIntegerField(_("size in bytes"), editable=False)
+    uploaded_at = models.DateTimeField(_("uploaded at"), editable=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("uploaded by"),
+    )
+
+    objects = AcceptanceCertificateQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("acceptance certificate")
+        verbose_name_plural = _("acceptance certificates")
+        ordering = ["-uploaded_at", "-pk"]
+        indexes = [
+            models.Index(fields=["device", "-uploaded_at"], name="acceptance_cert_device_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device} · {self.uploaded_at:%Y-%m-%d}"
+
+    @property
+    def file_name(self) -> str:
+        return self.document.name.rsplit("/", 1)[-1]
+
+
 class EmergencyProcedureQuerySet(models.QuerySet):
     def for_user(self, user) -> EmergencyProcedureQuerySet:
         return self.filter(scope_q(user, hospital="department__hospital_id"))

@@ -26,6 +26,9 @@ rules.add_perm("assets.add_device", is_vendor_technical)
 rules.add_perm("assets.change_device", is_vendor_technical)
 rules.add_perm("assets.add_maincomponent", is_vendor_technical)
 rules.add_perm("assets.add_emergencyprocedure", is_vendor_technical)
+# The signed acceptance certificate is filed by the vendor's office or engineers; the
+# hospital's users see it (scoped) but do not upload it.
+rules.add_perm("assets.add_acceptancecertificate", is_vendor_technical)
 # The department receives the procedure: its hospital's equipment administrator may record
 # the receipt as well as the vendor's staff.
 rules.add_perm("assets.change_emergencyprocedure", is_vendor_technical | is_equipment_admin_of)

@@ -4,20 +4,35 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
 
 from core import retention
+from core.search import contains, matching
+from customers.models import Department, Hospital
 
-from .models import Device, DeviceStatus, EmergencyProcedure, MainComponent
+from .models import Device, DeviceStatus, EmergencyProcedure, MainComponent, ProductModel
 from .udi import UdiError, looks_like_udi, parse_udi
 
 # A scanned medservice label holds the device's URL: …/d/<uuid>
 _LABEL_URL = re.compile(r"/d/([0-9a-fA-F-]{32,36})/?$")
+# …or its code alone, as a reader that keeps only the last part gives it.
+_LABEL_CODE = re.compile(
+    r"^([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+)
 # Words of a free-text search that count (each is one more condition).
 MAX_WORDS = 6
+
+
+@dataclass(frozen=True)
+class DeviceMatch:
+    devices: QuerySet[Device]
+    # ``text`` named devices exactly (a label, a UDI, a serial number or asset tag), not by
+    # words found in their names.
+    exact: bool
 
 
 def device_search(
@@ -33,41 +48,73 @@ def device_search(
     of that ICU). ``hospital_id`` / ``department_id`` narrow the search (the hotline knows
     the caller's hospital). ``devices`` is already scoped to the viewer
     (``Device.objects.for_user``)."""
+    return device_match(
+        devices=devices, text=text, hospital_id=hospital_id, department_id=department_id
+    ).devices
+
+
+def device_match(
+    *,
+    devices: QuerySet[Device],
+    text: str,
+    hospital_id: int | None = None,
+    department_id: int | None = None,
+    found_at_most: int | None = None,
+) -> DeviceMatch:
+    """``device_search``, saying whether ``text`` named the devices exactly. With
+    ``found_at_most`` (the search box's preview), the words find at most that many devices,
+    whichever come first, before they are ordered."""
     if hospital_id is not None:
         devices = devices.filter(hospital_id=hospital_id)
     if department_id is not None:
         devices = devices.filter(department_id=department_id)
     text = (text or "").strip()
     if not text:
-        return devices
-    label = _LABEL_URL.search(text)
+        return DeviceMatch(devices, exact=False)
+    label = _LABEL_URL.search(text) or _LABEL_CODE.match(text)
     if label:
         try:
-            return devices.filter(public_id=uuid.UUID(label.group(1)))
+            return DeviceMatch(devices.filter(public_id=uuid.UUID(label.group(1))), exact=True)
         except ValueError:
-            return devices.none()
+            return DeviceMatch(devices.none(), exact=True)
     if looks_like_udi(text):
         try:
             parsed = parse_udi(text)
         except UdiError:
-            return devices.none()
+            return DeviceMatch(devices.none(), exact=True)
         match = Q(udi_di=parsed.device_identifier)
         if parsed.serial:
             match &= Q(udi_serial=parsed.serial) | Q(serial_number=parsed.serial)
-        return devices.filter(match)
+        return DeviceMatch(devices.filter(match), exact=True)
     exact = devices.filter(Q(serial_number__iexact=text) | Q(asset_tag__iexact=text))
     if exact.exists():
-        return exact
-    for word in text.split()[:MAX_WORDS]:
-        devices = devices.filter(
-            Q(serial_number__icontains=word)
-            | Q(asset_tag__icontains=word)
-            | Q(product_model__name__icontains=word)
-            | Q(location__icontains=word)
-            | Q(hospital__name__icontains=word)
-            | Q(department__name__icontains=word)
-        )
-    return devices
+        return DeviceMatch(exact, exact=True)
+    # A word of one character narrows nothing and no index finds it ("0013 8", the digits
+    # of a phone with a space): it counts only when it is all that was typed.
+    words = [word for word in text.split() if len(word) > 1] or text.split()
+    every_word = Q()
+    for word in words[:MAX_WORDS]:
+        every_word &= _word_match(word)
+    return DeviceMatch(matching(devices, every_word, at_most=found_at_most), exact=False)
+
+
+def _word_match(word: str) -> Q:
+    """A device with ``word`` in its serial, asset tag or location, or in the name of its
+    model, hospital or department. The names are looked up first in their small tables, so
+    on PostgreSQL every condition is one index on the devices (``core.search.contains`` or
+    a key) and no join is needed to filter a hundred thousand devices."""
+
+    def ids(queryset: QuerySet) -> list[int]:
+        return list(queryset.order_by().values_list("pk", flat=True))
+
+    return (
+        contains("serial_number", word)
+        | contains("asset_tag", word)
+        | contains("location", word)
+        | Q(product_model_id__in=ids(ProductModel.objects.filter(name__icontains=word)))
+        | Q(hospital_id__in=ids(Hospital.objects.filter(name__icontains=word)))
+        | Q(department_id__in=ids(Department.objects.filter(name__icontains=word)))
+    )
 
 
 def emergency_procedures_for(device: Device) -> QuerySet[EmergencyProcedure]:

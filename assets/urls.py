@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import views
+from .acceptance.urls import urlpatterns as acceptance_urls
 from .operation_log.urls import urlpatterns as operation_log_urls
 
 app_name = "assets"
@@ -40,6 +41,8 @@ urlpatterns = [
         views.procedure_document,
         name="procedure_document",
     ),
+    # the acceptance certificate
+    *acceptance_urls,
     # the operation log
     *operation_log_urls,
 ]

@@ -1,6 +1,6 @@
 """`make bench`, the service archive (issue 14): the archive of a device with 2,000 timeline
 entries, first page and a deep page, as a page, as the device page's fragment and through
-the API.
+the API; and the archive of that device's hospital (all its devices merged).
 
     python -m bench.archive [--runs N] [--rebuild]   (python -m bench --only archive)
 
@@ -165,7 +165,7 @@ def run(runs: int, rebuild: bool) -> dict[str, str]:
     from django.urls import reverse
 
     from accounts.models import User
-    from archive.filters import archive_query
+    from archive.filters import archive_query, hospital_subject
     from archive.selectors import timeline
     from assets.models import Device
     from medservice.gunicorn_conf import tune_garbage_collector
@@ -177,6 +177,13 @@ def run(runs: int, rebuild: bool) -> dict[str, str]:
     )
     page_url = reverse("archive:device_archive", args=[device.pk])
     api_url = f"/api/v1/devices/{device.pk}/archive"
+    # The same device's hospital: every one of its devices merged (issue 14 §1).
+    hospital_page = reverse("archive:hospital_archive", args=[device.hospital_id])
+    hospital_api = f"/api/v1/hospitals/{device.hospital_id}/archive"
+    subject = hospital_subject(device.hospital, visible_to=manager)
+    figures["entries on the hospital's timeline"] = str(
+        timeline(archive_query(subject=subject, visible_to=manager)).count
+    )
     for who in ("bench-manager", "bench-h-admin"):
         client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
         client.force_login(User.objects.get(username=who))
@@ -187,6 +194,8 @@ def run(runs: int, rebuild: bool) -> dict[str, str]:
             "fragment, visits only": (page_url, {"kind": "visit"}, {"hx-request": "true"}),
             "API, first 50": (api_url, {}, {}),
             "API, offset 950": (api_url, {"offset": "950"}, {}),
+            "hospital page, first 50": (hospital_page, {}, {}),
+            "hospital API, offset 950": (hospital_api, {"offset": "950"}, {}),
         }
         for name, (url, params, headers) in paths.items():
             samples = []

@@ -8,7 +8,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window, newest_first
+from core.archive import (
+    ArchiveDocument,
+    ArchiveEntry,
+    ArchiveQuery,
+    SourcePage,
+    in_window,
+    newest_first,
+)
 
 from .models import (
     ChargeLine,
@@ -29,8 +36,8 @@ KINDS = {
 
 
 def entries(query: ArchiveQuery) -> SourcePage:
-    statements = ChargeStatement.objects.for_user(query.visible_to).filter(
-        request__device_id=query.device_id
+    statements = query.on_devices(
+        ChargeStatement.objects.for_user(query.visible_to), "request__device_id"
     )
     count = 0
     found: list[ArchiveEntry] = []
@@ -99,3 +106,26 @@ RETAINED = {
     CreditNote: None,
     CreditNoteLine: None,
 }
+
+
+def documents(entries: list[ArchiveEntry], *, visible_to) -> dict[str, ArchiveDocument]:
+    """The frozen PDFs of the accepted statements behind ``entries`` (for the dossier),
+    rendered now if rendering after the acceptance failed."""
+    from .services import charge_statement_render_pdf
+
+    ids = {e.object_id for e in entries if e.kind == STATEMENT and e.pdf_url}
+    if not ids:
+        return {}
+    statements = ChargeStatement.objects.for_user(visible_to).filter(
+        pk__in=ids, state=StatementState.ACCEPTED
+    )
+    found = {}
+    for statement in statements.select_related("request", "accepted_by"):
+        signed_by = str(statement.accepted_by or "")
+        number, signed_at = statement.display_number, statement.accepted_at
+        if not statement.pdf:
+            statement = charge_statement_render_pdf(statement_id=statement.pk)
+        found[reverse("charges:statement_pdf", args=[statement.request_id])] = ArchiveDocument(
+            file=statement.pdf, number=number, signed_by=signed_by, signed_at=signed_at
+        )
+    return found

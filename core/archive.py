@@ -41,18 +41,39 @@ class ArchiveEntry:
 
 @dataclass(frozen=True)
 class ArchiveQuery:
-    """Whose archive (a device's), which kinds (None: all), which window (``start`` ≤ at
-    < ``end``, either open), for whom, and how many of the newest entries each source
-    returns at most."""
+    """Whose archive (a device's, or a set of devices': a hospital's, a contract's), which
+    kinds (None: all), which window (``start`` ≤ at < ``end``, either open), for whom, and
+    how many of the newest entries each source returns at most."""
 
     visible_to: Any
-    device_id: int
+    device_id: int | None = None
+    # A hospital's or a contract's archive: every one of these devices (``device_id`` None).
+    device_ids: frozenset[int] | None = None
     kinds: frozenset[str] | None = None
     start: datetime | None = None
     end: datetime | None = None
     limit: int = 50
     keys_only: bool = False
     counting: bool = True  # the second pass knows the counts already
+
+    def __post_init__(self) -> None:
+        if (self.device_id is None) == (self.device_ids is None):
+            raise TypeError("An archive query names one device or a set of devices.")
+
+    @property
+    def devices(self) -> frozenset[int]:
+        """The devices whose entries are asked for."""
+        if self.device_ids is not None:
+            return self.device_ids
+        assert self.device_id is not None  # __post_init__
+        return frozenset((self.device_id,))
+
+    def on_devices(self, queryset, field: str = "device_id"):
+        """``queryset`` narrowed to the query's devices on ``field`` (one ``=`` for a device,
+        one ``IN`` for a set, so each source still asks once, however many devices)."""
+        if self.device_ids is None:
+            return queryset.filter(**{field: self.device_id})
+        return queryset.filter(**{f"{field}__in": self.device_ids})
 
     def wants(self, kind: str) -> bool:
         return self.kinds is None or kind in self.kinds
@@ -64,6 +85,23 @@ class ArchiveQuery:
     def count(self, queryset) -> int:
         """``queryset.count()``, or 0 when the caller does not need the count."""
         return queryset.count() if self.counting else 0
+
+
+@dataclass(frozen=True)
+class ArchiveDocument:
+    """The stored file behind an entry's ``pdf_url`` (a signed record's archived PDF, an
+    uploaded certificate), for the dossier: a source with documents offers
+    ``documents(entries, *, visible_to) -> {pdf_url: ArchiveDocument}``."""
+
+    file: Any  # a FieldFile: opened by the dossier, never read into a page
+    number: str  # what names the file: the record's number
+    signed_by: str = ""
+    signed_at: datetime | None = None
+
+    @property
+    def extension(self) -> str:
+        name = str(self.file.name).lower()
+        return name[name.rfind(".") :] if "." in name else ""
 
 
 @dataclass(frozen=True)

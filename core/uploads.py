@@ -7,7 +7,7 @@ from __future__ import annotations
 import codecs
 import hashlib
 import os
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -69,11 +69,18 @@ def _chunks(handle) -> Iterable[bytes]:
         yield handle.read()
 
 
-def check_document_file(handle, *, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> CheckedFile:
-    """Read the uploaded ``handle`` once: size, type by extension and first bytes, hash."""
+def check_document_file(
+    handle,
+    *,
+    name: str,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    allowed: Collection[str] | None = None,
+) -> CheckedFile:
+    """Read the uploaded ``handle`` once: size, type by extension and first bytes, hash.
+    ``allowed`` narrows the accepted extensions (a certificate: a PDF or a photo)."""
     name = clean_name(name)
     ext = extension(name)
-    if ext not in ALLOWED_TYPES:
+    if ext not in ALLOWED_TYPES or (allowed is not None and ext not in allowed):
         raise DocumentFileError("type")
     size = getattr(handle, "size", None)
     if size is not None and size > max_bytes:
@@ -117,7 +124,9 @@ def check_document_file(handle, *, name: str, max_bytes: int = DEFAULT_MAX_BYTES
     return CheckedFile(name=name, sha256=digest.hexdigest(), size=total)
 
 
-def document_file_error_message(code: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
+def document_file_error_message(
+    code: str, *, max_bytes: int = DEFAULT_MAX_BYTES, allowed: Collection[str] | None = None
+) -> str:
     """Why the file was refused, in the user's language."""
     if code == "too_large":
         return _("The file is too large: at most %(size)s MB.") % {
@@ -128,15 +137,15 @@ def document_file_error_message(code: str, *, max_bytes: int = DEFAULT_MAX_BYTES
     if code == "content":
         return _("The file's content does not match its type: upload the document itself.")
     return _("This file type is not accepted: upload one of %(types)s.") % {
-        "types": accepted_types_text()
+        "types": accepted_types_text(allowed)
     }
 
 
-def accepted_types_text() -> str:
+def accepted_types_text(allowed: Collection[str] | None = None) -> str:
     """``DOC, DOCX, JPEG, …``: the accepted extensions, for messages and help texts."""
-    return ", ".join(sorted(ext.lstrip(".").upper() for ext in ALLOWED_TYPES))
+    return ", ".join(sorted(ext.lstrip(".").upper() for ext in (allowed or ALLOWED_TYPES)))
 
 
-def accept_attribute() -> str:
+def accept_attribute(allowed: Collection[str] | None = None) -> str:
     """The file input's ``accept``: the browser offers only these files."""
-    return ",".join(sorted(ALLOWED_TYPES))
+    return ",".join(sorted(allowed or ALLOWED_TYPES))

@@ -27,6 +27,15 @@ def _engineer(users: Mapping[str, User]) -> User | None:
     return users.get("engineer1") or (engineers[0] if engineers else users.get("manager"))
 
 
+def loaner_shelf(created: Counter[str]) -> StockLocation:
+    """The demo's loaner shelf, found by its name (the history's loaner stands there too)."""
+    shelf = StockLocation.objects.filter(name=SHELF).first()
+    if shelf is None:
+        shelf = stock_location_create(kind=LocationKind.REGIONAL, name=SHELF)
+        created["stock locations"] += 1
+    return shelf
+
+
 def seed_loaners(*, users: Mapping[str, User], created: Counter[str]) -> None:
     requests = list(
         ServiceRequest.objects.open()
@@ -44,10 +53,7 @@ def seed_loaners(*, users: Mapping[str, User], created: Counter[str]) -> None:
     models = list(dict.fromkeys(r.device.product_model for r in requests))[:2]
     if not models:
         return
-    shelf = StockLocation.objects.filter(name=SHELF).first()
-    if shelf is None:
-        shelf = stock_location_create(kind=LocationKind.REGIONAL, name=SHELF)
-        created["stock locations"] += 1
+    shelf = loaner_shelf(created)
     units = []
     for index, serial in enumerate(SERIALS):
         unit = LoanerUnit.objects.filter(serial_number=serial).first()

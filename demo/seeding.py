@@ -45,6 +45,8 @@ from .catalogue import (
 )
 from .charges_seeding import seed_charges
 from .duty_seeding import seed_duty
+from .history import HistorySeeder, history_requests
+from .history_plan import history_plan
 from .homes_seeding import seed_homes
 from .hotline_seeding import seed_hotline
 from .loaners_seeding import seed_loaners
@@ -88,11 +90,13 @@ def demo_data_loaded() -> bool:
     return User.objects.filter(username=VENDOR_STAFF[0][0]).exists()
 
 
-def seed_demo() -> SeedReport:
-    """Create whatever of the demo is missing, in one transaction; report what was made."""
+def seed_demo(*, with_history: bool = True) -> SeedReport:
+    """Create whatever of the demo is missing, in one transaction; report what was made.
+    ``with_history=False`` leaves out the year of history (``demo.history``): a check of
+    what the worker does after the seed need not render its hundred signed PDFs."""
     plan = demo_plan(demo_today())
     with transaction.atomic():
-        seeder = _Seeder(plan)
+        seeder = _Seeder(plan, with_history=with_history)
         seeder.run()
     report = SeedReport(created=+seeder.created)  # unary plus drops the zero counts
     now = timezone.now()
@@ -113,8 +117,9 @@ def demo_logins() -> list[tuple[str, str]]:
 
 
 class _Seeder:
-    def __init__(self, plan: DemoPlan):
+    def __init__(self, plan: DemoPlan, *, with_history: bool = True):
         self.plan = plan
+        self.with_history = with_history
         self.now = timezone.now()
         self.created: Counter[str] = Counter()
         self._password: str | None = None
@@ -145,6 +150,20 @@ class _Seeder:
                 self.contract(hospital, contract)
         for agreement in self.plan.agreements:
             self.agreement(agreement)
+        # The stock first: the history's repairs use parts.
+        seed_parts(users=self.users, devices=self.devices, created=self.created)
+        history = HistorySeeder(
+            plan=history_plan(self.plan),
+            users=self.users,
+            devices=self.devices,
+            hospitals=self.hospitals,
+            created=self.created,
+            now=self.now,
+        )
+        if not self.with_history:
+            history.fresh = False
+        # A year of requests before the demo's own, so numbers follow the reporting order.
+        history.seed_requests()
         RequestSeeder(
             now=self.now,
             users=self.users,
@@ -154,21 +173,22 @@ class _Seeder:
         ).run(self.plan.requests)
         today = self.plan.today
         seed_maintenance(users=self.users, devices=self.devices, today=today, created=self.created)
+        history.seed_visits()
         people: dict[str, Any] = {
             "users": self.users,
             "hospitals": self.hospitals,
             "created": self.created,
         }
         seed_return_visits(today=today, **people)
+        history.seed_return_visits()
         seed_training(today=today, **people)
         seed_regimes(today=today, **people)
         seed_agenda(**people)
         seed_duty(today=today, **people)
-        seed_parts(users=self.users, devices=self.devices, created=self.created)
         seed_loaners(users=self.users, created=self.created)
         seed_repair_parts(created=self.created)
         seed_bag_holds(created=self.created)
-        seed_charges(created=self.created)
+        seed_charges(created=self.created, settled=history_requests(history.plan))
         seed_homes(users=self.users, hospitals=self.hospitals, now=self.now, created=self.created)
         # Now, not the seed's start: requests opened since (found on visits) come first.
         seed_hotline(

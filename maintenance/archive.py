@@ -20,9 +20,7 @@ def entries(query: ArchiveQuery) -> SourcePage:
     if not query.wants(VISIT):
         return SourcePage(0, [])
     visits = in_window(
-        Visit.objects.for_user(query.visible_to).filter(
-            device_id=query.device_id, done_at__isnull=False
-        ),
+        query.on_devices(Visit.objects.for_user(query.visible_to)).filter(done_at__isnull=False),
         "done_at",
         query,
     )

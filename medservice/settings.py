@@ -125,6 +125,7 @@ INSTALLED_APPS = [
     "notify",
     "duty",
     "archive",
+    "search",
     "exports",
     "demo",
 ]

@@ -28,7 +28,7 @@ KINDS = {PART: gettext_lazy("Parts used"), LOANER: gettext_lazy("Loaner units")}
 
 
 def entries(query: ArchiveQuery) -> SourcePage:
-    requests = ServiceRequest.objects.for_user(query.visible_to).filter(device_id=query.device_id)
+    requests = query.on_devices(ServiceRequest.objects.for_user(query.visible_to))
     count = 0
     found: list[ArchiveEntry] = []
     if query.wants(PART):

@@ -20,11 +20,9 @@ KINDS = {RECEIPT: gettext_lazy("Regimes received")}
 def entries(query: ArchiveQuery) -> SourcePage:
     if not query.wants(RECEIPT):
         return SourcePage(0, [])
-    department_id = (
-        Device.objects.filter(pk=query.device_id).values_list("department_id", flat=True).first()
-    )
+    departments = query.on_devices(Device.objects.all(), "pk").values("department_id")
     receipts = in_window(
-        RegimeReceipt.objects.for_user(query.visible_to).filter(department_id=department_id),
+        RegimeReceipt.objects.for_user(query.visible_to).filter(department_id__in=departments),
         "received_at",
         query,
     )

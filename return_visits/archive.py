@@ -9,7 +9,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.archive import ArchiveEntry, ArchiveQuery, SourcePage, in_window, keys_of
+from core.archive import (
+    ArchiveDocument,
+    ArchiveEntry,
+    ArchiveQuery,
+    SourcePage,
+    in_window,
+    keys_of,
+)
 
 from .models import (
     ReturnVisit,
@@ -28,8 +35,7 @@ def entries(query: ArchiveQuery) -> SourcePage:
     if not query.wants(CHECK):
         return SourcePage(0, [])
     checks = in_window(
-        ReturnVisitDeviceCheck.objects.filter(
-            device_id=query.device_id,
+        query.on_devices(ReturnVisitDeviceCheck.objects.all()).filter(
             visit__in=ReturnVisit.objects.for_user(query.visible_to),
             visit__recorded_at__isnull=False,
         ),
@@ -87,3 +93,28 @@ RETAINED = {
     ReturnVisitFinding: _sheet_done,
     ReturnVisitSignature: _sheet_done,
 }
+
+
+def documents(entries: list[ArchiveEntry], *, visible_to) -> dict[str, ArchiveDocument]:
+    """The archived PDFs of the signed sheets behind ``entries`` (for the dossier): one
+    sheet covers its department's devices, so several entries share it."""
+    from core.signing.workflow import archive_pdf
+
+    from .sheet import RETURN_VISIT_SHEET
+
+    ids = {e.object_id for e in entries if e.kind == CHECK and e.pdf_url}
+    if not ids:
+        return {}
+    visits = ReturnVisit.objects.for_user(visible_to).filter(
+        device_checks__in=ids, frozen_at__isnull=False
+    )
+    found = {}
+    for visit in visits.distinct().prefetch_related("signatures"):
+        signed_by = "、".join(s.signer_name for s in visit.signatures.all())
+        number, signed_at = f"{visit.month:%Y-%m}-{visit.pk}", visit.frozen_at
+        if not visit.pdf:
+            visit = archive_pdf(RETURN_VISIT_SHEET, visit)
+        found[reverse("return_visits:return_visit_pdf", args=[visit.pk])] = ArchiveDocument(
+            file=visit.pdf, number=number, signed_by=signed_by, signed_at=signed_at
+        )
+    return found

@@ -12,7 +12,7 @@ planned again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 
@@ -94,11 +94,14 @@ def return_visits_generate(
     today: date | None = None,
     horizon_days: int | None = None,
     due_day: int | None = None,
+    department_ids: Collection[int] | None = None,
 ) -> GenerationResult:
     """Plan the return visits of this month and of the months due within the horizon (the
     configured numbers unless given), one per department with a device in service cover,
     assigned to the dedicated engineers of the department's contracts. ``today`` defaults
-    to each hospital's own today. Creates only what is missing."""
+    to each hospital's own today; ``department_ids`` limits the planning to those
+    departments (the demo's history plans past months for a few). Creates only what is
+    missing."""
     numbers = return_visit_numbers()
     horizon = numbers.horizon_days if horizon_days is None else horizon_days
     day_of_month = due_day or numbers.due_day
@@ -109,6 +112,11 @@ def return_visits_generate(
         slots = months_ahead(today or local_today(zone), horizon_days=horizon, due_day=day_of_month)
         months.update(s.month for s in slots)
         wanted = departments_to_visit(time_zone=zone, slots=slots)
+        if department_ids is not None:
+            wanted = {
+                month: {d: h for d, h in chosen.items() if d in department_ids}
+                for month, chosen in wanted.items()
+            }
         with transaction.atomic():
             existing = set(
                 ReturnVisit.objects.filter(

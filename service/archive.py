@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from core.archive import (
+    ArchiveDocument,
     ArchiveEntry,
     ArchiveQuery,
     SourcePage,
@@ -49,7 +50,7 @@ PROMISE_STATES = {
 
 
 def entries(query: ArchiveQuery) -> SourcePage:
-    requests = ServiceRequest.objects.for_user(query.visible_to).filter(device_id=query.device_id)
+    requests = query.on_devices(ServiceRequest.objects.for_user(query.visible_to))
     found: list[ArchiveEntry] = []
     count = 0
     if query.wants(REQUEST):
@@ -175,3 +176,31 @@ RETAINED = {
         pk=signature.record_id, frozen_at__isnull=False
     ).exists(),
 }
+
+
+def documents(entries: list[ArchiveEntry], *, visible_to) -> dict[str, ArchiveDocument]:
+    """The archived PDFs of the signed repair records behind ``entries`` (for the dossier),
+    rendered now if rendering after the signature failed; signed by each side's signer."""
+    from core.signing.workflow import archive_pdf
+
+    from .repair_records.services import REPAIR_RECORD as RECORD_KIND
+
+    ids = {e.object_id for e in entries if e.kind == REPAIR_RECORD and e.pdf_url}
+    if not ids:
+        return {}
+    requests = ServiceRequest.objects.for_user(visible_to)
+    records = RepairRecord.objects.filter(pk__in=ids, request__in=requests, frozen_at__isnull=False)
+    signatures = Prefetch(
+        "signatures", Signature.objects.filter(amendment__isnull=True).order_by("signed_at", "pk")
+    )
+    pdf_url = url_of("records:record_pdf")
+    found = {}
+    for record in records.select_related("request").prefetch_related(signatures):
+        signed_by = "、".join(s.signer_name for s in record.signatures.all())
+        number, signed_at = record.request.number, record.frozen_at
+        if not record.pdf:
+            record = archive_pdf(RECORD_KIND, record)
+        found[pdf_url(record.request_id)] = ArchiveDocument(
+            file=record.pdf, number=number, signed_by=signed_by, signed_at=signed_at
+        )
+    return found

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,11 +21,11 @@ from core.filtering import (
     TextFilter,
     in_scope,
 )
+from core.phones import variants as phone_variants
 from customers.models import Hospital
 
 from . import selectors
 from .forms import STATE_FILTERS, engineers_queryset
-from .hotline.phone import variants as phone_variants
 from .models import Call, CallKind, CallOutcome, ServiceRequest, Severity
 
 # What a request can be waiting for, as the homes count them (issue 13 §4).
@@ -79,7 +79,7 @@ class RequestFilterSet(BoardFilterSet):
     """The request list: closed requests too, and the number or serial searched."""
 
     q = TextFilter(
-        label=_("Number or serial"),
+        label=_("Number, serial or symptom"),
         method="search",
         widget=forms.TextInput(attrs={"autocomplete": "off", "placeholder": "SR-2026-000123"}),
     )
@@ -133,12 +133,7 @@ class RequestFilterSet(BoardFilterSet):
     def search(
         self, requests: QuerySet[ServiceRequest], name: str, text: str
     ) -> QuerySet[ServiceRequest]:
-        text = text.strip()
-        return requests.filter(
-            Q(number__icontains=text)
-            | Q(device__serial_number__icontains=text)
-            | Q(device__asset_tag__icontains=text)
-        )
+        return selectors.request_search(requests=requests, text=text)
 
     def shape_form(self, form: forms.Form) -> None:
         if not self.user.is_vendor_staff:

@@ -588,7 +588,7 @@ class Call(TimeStampedModel):
     kind = models.CharField(_("kind of call"), max_length=20, choices=CallKind.choices)
     caller_name = models.CharField(_("caller"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=60, blank=True)
-    # The phone as digits (``service.hotline.phone.normalise``): what a lookup compares.
+    # The phone as digits (``core.phones.normalise``): what a lookup compares.
     phone_normalised = models.CharField(max_length=60, blank=True, editable=False)
     hospital = models.ForeignKey(
         Hospital,

@@ -32,9 +32,10 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"service", "training"}),
     frozenset({"parts", "maintenance", "return_visits"}),
     frozenset({"charges", "agenda"}),
-    # The archive (every record of a device) and the exports (every list) sit above the apps
-    # they read.
-    frozenset({"archive", "exports"}),
+    # archive: every record of a device, so above every app that keeps one; search: every
+    # kind of record people look for, named by its sources; exports: every list, named by
+    # its sources.
+    frozenset({"archive", "search", "exports"}),
     frozenset({"medservice", "demo"}),  # the project's wiring; the demo seeds through services
     frozenset({"bench"}),  # `make bench`: builds databases through the apps and the project
 )
@@ -67,9 +68,21 @@ ALLOWED: dict[str, frozenset[str]] = {
     "charges": _DEVICES | {"contracts", "service", "parts", "notify"},
     # The calendar names its sources by dotted path (agenda/sources.py).
     "agenda": _PEOPLE | {"maintenance", "return_visits", "training", "service", "duty"},
-    # The archive names its sources by dotted path (archive/sources.py).
+    # The archive names its sources by dotted path (archive/sources.py); a contract's
+    # archive reads the contract's devices.
     "archive": _DEVICES
-    | {"service", "maintenance", "return_visits", "parts", "charges", "training", "regimes"},
+    | {
+        "contracts",
+        "service",
+        "maintenance",
+        "return_visits",
+        "parts",
+        "charges",
+        "training",
+        "regimes",
+    },
+    # The search box names its sources by dotted path (search/sources.py).
+    "search": _DEVICES | {"service"},
     # The exports name the lists by dotted path (exports/sources.py) and tell by notify.
     "exports": _DEVICES
     | {"notify", "service", "maintenance", "return_visits", "parts", "charges", "training"},

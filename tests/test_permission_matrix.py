@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 from PIL import Image, ImageDraw
@@ -28,6 +29,7 @@ from accounts.models import VendorRole
 from accounts.services import api_token_create
 from accounts.tests.factories import vendor_user
 from agenda.services import calendar_feed_create
+from assets.acceptance.services import acceptance_certificate_upload
 from assets.models import EmergencyProcedure
 from assets.operation_log.services import operation_log_record
 from assets.services import main_component_replace
@@ -268,7 +270,13 @@ class World:
             device=device,
             contact=contact,
         )
+        acceptance_certificate = acceptance_certificate_upload(
+            device=device,
+            document=SimpleUploadedFile(f"certificate-{tag}.pdf", b"%PDF-1.4\n%%EOF\n"),
+            uploaded_by=engineer,
+        )
         return {
+            "acceptance_certificate": acceptance_certificate,
             "webhook_subscription": webhook_subscription,
             "webhook_delivery": webhook_delivery,
             "call": call,
@@ -466,6 +474,15 @@ WEB_VIEWS: dict[str, dict[str, str] | str | None] = {
     "maintenance:visit_photo_remove": {"pk": "visit", "photo_pk": "visit_photo"},
     "maintenance:device_visits": {"device_pk": "device"},
     "archive:device_archive": {"pk": "device"},
+    "archive:hospital_archive": {"pk": "hospital"},
+    "archive:contract_archive": {"pk": "contract"},
+    "archive:device_dossier": {"pk": "device"},
+    "archive:hospital_dossier": {"pk": "hospital"},
+    # A big dossier's job: its random token is its key, its requester its only reader.
+    "archive:dossier_job": {"token": "=" + "x" * 32},
+    "archive:dossier_job_file": {"token": "=" + "x" * 32},
+    "assets:acceptance_certificate_upload": {"pk": "device"},
+    "assets:acceptance_certificate_file": {"pk": "acceptance_certificate"},
     "service:device_my_job": {"device_pk": "device"},
     "training:plan_list": None,
     "training:plan_create": None,
@@ -535,6 +552,8 @@ WEB_VIEWS: dict[str, dict[str, str] | str | None] = {
     "duty:swap_action": {"pk": "swap", "action": "=accept"},
     "duty:gaps_panel": None,
     "duty:on_duty_panel": None,
+    "search:results": None,
+    "search:suggest": None,
     "exports:download": None,
     "exports:job_list": None,
     "exports:job_detail": {"pk": "export_job"},
@@ -569,6 +588,9 @@ CREATE_QUERY = {
     "duty:on_duty_panel": "?hospital={hospital}",
     "duty:roster": "?region=1",
     "duty:rotation_create": "?region=1",
+    # "SN-" is in both hospitals' serials (and finds their requests): B's must not show.
+    "search:results": "?q=SN-",
+    "search:suggest": "?q=SN-",
     "exports:download": "?list=devices&format=csv&hospital={hospital}",
 }
 
@@ -586,7 +608,8 @@ def _named_urls() -> set[str]:
                 ns = pattern.namespace or namespace
                 if ns in {"customers", "assets", "contracts", "accounts", "service", "records",
                           "notify", "agenda", "regimes", "maintenance", "training", "charges",
-                          "return_visits", "parts", "duty", "archive", "exports"}:  # fmt: skip
+                          "return_visits", "parts", "duty", "archive", "search",
+                          "exports"}:  # fmt: skip
                     walk(pattern.url_patterns, ns)
             elif isinstance(pattern, URLPattern) and pattern.name and namespace:
                 names.add(f"{namespace}:{pattern.name}")
@@ -657,8 +680,18 @@ def test_hospital_b_sees_its_own_records(client, world):
     client.force_login(world.b_admin)
     for name in ("customers:hospital_detail", "assets:device_detail", "contracts:contract_detail",
                  "assets:operation_log", "assets:operation_log_create",
-                 "assets:operation_log_photo"):  # fmt: skip
+                 "assets:operation_log_photo", "assets:acceptance_certificate_file",
+                 "archive:hospital_archive", "archive:contract_archive",
+                 "archive:device_dossier", "archive:hospital_dossier"):  # fmt: skip
         assert client.get(_web_url(world, name)).status_code == 200, name
+
+
+def test_the_search_finds_hospital_b_for_its_own_users_only(client, world):
+    """The probe of the search (``?q=SN-``) would show B's records: to B's own user it does,
+    so their absence for A's users above is the scope's doing."""
+    client.force_login(world.b_admin)
+    assert SECRET in client.get(_web_url(world, "search:results")).content.decode()
+    assert SECRET in client.get("/api/v1/search?q=SN-").content.decode()
 
 
 # What each vendor role may open (GET) among the forms that change data.
@@ -675,6 +708,7 @@ WRITE_FORMS_BY_ROLE = {
         "assets:device_clear_out_of_use",
         "assets:procedure_create",
         "assets:procedure_receipt",
+        "assets:acceptance_certificate_upload",
         "customers:contact_create",
         "customers:contact_edit",
         "service:request_create",
@@ -750,7 +784,13 @@ WRITE_FORMS = {
     name
     for name in WEB_VIEWS
     if name.endswith(("_create", "_edit", "_add", "_replace", "_receipt", "_amend", "_sign"))
-    or name in {"records:root_cause", "parts:import_review", "assets:device_clear_out_of_use"}
+    or name
+    in {
+        "records:root_cause",
+        "parts:import_review",
+        "assets:device_clear_out_of_use",
+        "assets:acceptance_certificate_upload",
+    }
 } - {"records:record_edit"}  # the record page: read-only for those who may not fill it
 
 
@@ -769,6 +809,8 @@ def test_vendor_roles_read_everything_and_write_what_their_role_allows(client, w
             "exports:job_detail",  # an export is its owner's only, vendor staff included
             "exports:job_file",
             "agenda:feed_ics",  # a secret address: an unknown token is a 404 to anyone
+            "archive:dossier_job",  # the same, and a job is only its requester's
+            "archive:dossier_job_file",
         }:
             continue
         url = _web_url(world, name)
@@ -1026,6 +1068,8 @@ VENDOR_ONLY_READS = {
     "/api/v1/duty/swaps",
     "/api/v1/duty/gaps",
 }
+# Reads that need a query to say what they read; "SN-" is in both hospitals' serials.
+API_QUERY = {"/api/v1/search": "?q=SN-"}
 # The caller's own settings: everyone may change theirs (nothing of anyone else's).
 OWN_WRITES = {("PUT", "/api/v1/notification-preferences")}
 
@@ -1078,7 +1122,7 @@ def test_hospital_a_cannot_read_or_change_hospital_b_in_the_api(client, world, w
         url = _fill(world, path)
         b_scoped = any(p in API_PARAMS for p in re.findall(r"\{(\w+)\}", path))
         if method == "GET":
-            response = client.get(url, **headers)
+            response = client.get(url + API_QUERY.get(path, ""), **headers)
             if b_scoped:
                 assert response.status_code == 404, (who, path, response.status_code)
                 assert response.json()["detail"]

@@ -21,14 +21,16 @@ KINDS = {TRAINING: gettext_lazy("Training of the department")}
 def entries(query: ArchiveQuery) -> SourcePage:
     if not query.wants(TRAINING):
         return SourcePage(0, [])
-    device = Device.objects.filter(pk=query.device_id).values("hospital_id", "department_id")
-    place = device.first()
-    if place is None:
+    places = list(
+        query.on_devices(Device.objects.all(), "pk").values_list("hospital_id", "department_id")
+    )
+    if not places:
         return SourcePage(0, [])
     sessions = in_window(
         TrainingSession.objects.for_user(query.visible_to).filter(
-            Q(audience_departments=place["department_id"]) | Q(audience_departments=None),
-            hospital_id=place["hospital_id"],
+            Q(audience_departments__in={department for _h, department in places})
+            | Q(audience_departments=None),
+            hospital_id__in={hospital for hospital, _d in places},
             state=SessionState.HELD,
         ),
         "starts_at",

@@ -251,7 +251,9 @@ def test_the_api_answers_the_timeline_paged_and_refuses_bad_filters(client, worl
     whole = client.get(url, {"limit": 500}).json()
     assert whole["count"] == len(whole["items"]) >= 12
     first = whole["items"][0]
-    assert set(first) == {"at", "kind", "title", "detail", "object_id", "url", "signed", "pdf_url"}
+    assert set(first) == {
+        "at", "kind", "title", "detail", "object_id", "url", "signed", "pdf_url", "device_id",
+    }  # fmt: skip
     two = client.get(url, {"limit": 2, "offset": 2}).json()
     assert two["items"] == whole["items"][2:4]
     only = client.get(url + "?kind=visit&kind=root_cause").json()

@@ -183,6 +183,8 @@ def device_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             and user.has_perm("assets.clear_out_of_use", device),
             "can_add_component": user.has_perm("assets.add_maincomponent", device),
             "can_add_procedure": user.has_perm("assets.add_emergencyprocedure"),
+            "acceptance_certificate": device.acceptance_certificates.first(),
+            "can_upload_certificate": user.has_perm("assets.add_acceptancecertificate", device),
             "can_record_receipt": user.has_perm("assets.change_emergencyprocedure", device),
             # Where a scanned label lands (issue 14 §1): the hospital's staff lead with
             # reporting a fault and recording an operation check; the vendor's staff are

@@ -3,19 +3,24 @@ import re
 import shutil
 import tempfile
 from collections import Counter
+from dataclasses import replace
 from io import StringIO
 from pathlib import Path
 
 import pytest
 import time_machine
+from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
 from django.core.management import call_command
 from django.db.models import F
 from django.test import TestCase, override_settings
 from django.utils import timezone
 
 from accounts.models import User, VendorRole
+from archive.filters import archive_query
+from archive.selectors import timeline
 from assets.models import Device, EmergencyProcedure, MainComponent, ProductModel
 from assets.udi import parse_udi
+from charges.models import ChargeStatement
 from contracts.models import Contract, MaintenanceAgreement
 from contracts.selectors import device_coverage
 from customers.models import (
@@ -27,6 +32,8 @@ from customers.models import (
     ServiceOrganisation,
 )
 from demo.catalogue import DEMO_PASSWORD, PRODUCT_MODELS, SYMPTOMS, gtin_with_check_digit
+from demo.history import history_requests
+from demo.history_plan import history_plan
 from demo.homes_seeding import WEB_REPORT
 from demo.maintenance_seeding import SPECIAL_REASON, seed_maintenance
 from demo.plan import demo_plan
@@ -34,9 +41,11 @@ from demo.seeding import demo_today
 from maintenance.models import Visit, VisitFinding, VisitState
 from maintenance.selectors import visit_display_state, visits_for
 from maintenance.visit_records import visit_signature_matches
-from parts.models import StockLevel
+from parts.models import Loan, StockLevel, StockMovement
+from parts.selectors import levels_from_ledger
+from return_visits.models import ReturnVisit
 from service import selectors
-from service.models import Milestone, RootCauseReport, ServiceEvent, ServiceRequest
+from service.models import Milestone, RepairRecord, RootCauseReport, ServiceEvent, ServiceRequest
 from tests.data_rows import reload_data_migration_rows
 
 MODELS = (
@@ -57,6 +66,17 @@ MODELS = (
     RootCauseReport,
 )
 ALL_BASES = {"warranty", "extended_warranty", "agreement", "none", "not_accepted"}
+
+
+def stock_levels_agree_with_the_ledger() -> bool:
+    stored = {
+        (lv.part_id, lv.location_id): (lv.on_hand, lv.reserved) for lv in StockLevel.objects.all()
+    }
+    return stored == levels_from_ledger()
+
+
+def history_of(today: dt.date):
+    return history_plan(demo_plan(today))
 
 
 def seed(*args: str) -> str:
@@ -169,13 +189,15 @@ class SeedDemoTests(TestCase):
         assert Contract.objects.filter(extended_warranty_months__gt=0).exists()
 
     def test_service_requests_over_the_three_hospitals(self):
-        requests = ServiceRequest.objects.all()
+        # The year of history (demo.history) aside: tested on its own below.
+        requests = ServiceRequest.objects.exclude(pk__in=history_requests(history_of(demo_today())))
         assert 35 <= requests.count() <= 45
         for hospital in Hospital.objects.all():
             assert requests.filter(hospital=hospital).count() >= 10, hospital.name
         # Numbered in the order they were reported, each with its engineers (R-6.8).
         # Ties in reported_at may take their numbers in either order.
-        numbers = list(requests.order_by("reported_at", "number").values_list("number", flat=True))
+        everything = ServiceRequest.objects.order_by("reported_at", "number")
+        numbers = list(everything.values_list("number", flat=True))
         assert numbers == sorted(numbers)
         # All but the web report on a device under no contract, waiting for an engineer
         # (issue 13 §4: the hotline's and the manager's homes show it).
@@ -388,6 +410,79 @@ class SeedDemoTests(TestCase):
         assert sum(again.values()) == 0
         assert (Visit.objects.count(), VisitFinding.objects.count()) == counts
 
+    def test_a_year_of_history_for_a_few_devices(self):
+        """Issue 14: requests, visits and return visits over the twelve months before
+        today for the history's devices, all closed, with promises met and breached."""
+        self.enterContext(self.settings(MEDIA_ROOT=self.media_root))
+        today = demo_today()
+        plan = history_of(today)
+        requests = history_requests(plan)
+        assert requests.count() == len(plan.requests) >= 30
+        assert set(requests.values_list("status", flat=True)) == {"closed"}
+        this_month = today.replace(day=1)
+        before = [this_month - relativedelta(months=k) for k in range(1, 13)]
+        reported = {
+            r.replace(day=1)
+            for r in (
+                timezone.localtime(at).date()
+                for at in requests.values_list("reported_at", flat=True)
+            )
+        }
+        assert set(before[:11]) <= reported  # with this month's demo: twelve months
+        states = Counter(
+            Milestone.objects.filter(request__in=requests).values_list("state", flat=True)
+        )
+        assert states["met"] > 2 * states["breached"] > 0
+        assert {"quality", "non_quality"} == set(requests.values_list("fault_cause", flat=True))
+        events = ServiceEvent.objects.filter(request__in=requests)
+        for kind in ("paused", "reopened", "remote_resolved", "loaner_installed", "departed"):
+            assert events.filter(type=kind).exists(), kind
+        assert requests.filter(severity="emergency", root_cause_report__isnull=False).exists()
+        signed = RepairRecord.objects.filter(request__in=requests, frozen_at__isnull=False)
+        assert signed.count() >= 20
+        issued = StockMovement.objects.filter(request__in=requests, kind="issue")
+        assert issued.exists()
+        assert all(m.occurred_at.date() < today - dt.timedelta(days=20) for m in issued)
+        assert Loan.objects.filter(request__in=requests, returned_at__isnull=False).exists()
+        statements = ChargeStatement.objects.filter(request__in=requests)
+        assert set(statements.values_list("state", flat=True)) == {"accepted"}
+        assert statements.count() == requests.count()
+        assert statements.filter(total__gt=0).exists() and statements.filter(total=0).exists()
+        assert stock_levels_agree_with_the_ledger()
+
+        devices = Device.objects.filter(serial_number__in=[d.serial for d in plan.devices])
+        for device in devices:
+            done = Visit.objects.filter(device=device, state="done")
+            months = {v.due_on.replace(day=1) for v in done}
+            assert set(before[1:11]) <= months, device.serial_number
+        late = Visit.objects.filter(device__in=devices, done_at__isnull=False)
+        assert any(timezone.localtime(v.done_at).date() > v.window_end for v in late)
+
+        departments = {(d.hospital.name, d.department.name) for d in devices}
+        sheets = ReturnVisit.objects.filter(
+            department__in=[d.department for d in devices], state="done", month__in=before
+        )
+        for hospital, department in departments:
+            mine = sheets.filter(hospital__name=hospital, department__name=department)
+            assert {v.month for v in mine} == set(before), department
+        scores = [v.satisfaction for v in sheets.order_by("month")]
+        assert set(scores) <= {3, 4, 5}
+        assert sum(scores[-12:]) > sum(scores[:12])  # the trend: better over the year
+
+    def test_a_history_device_archive_spans_the_year(self):
+        today = demo_today()
+        serial = history_of(today).devices[0].serial
+        device = Device.objects.get(serial_number=serial)
+        manager = User.objects.get(username="manager")
+        query = archive_query(
+            device=device, visible_to=manager, first_day=today - relativedelta(years=1)
+        )
+        entries = timeline(replace(query, limit=500)).entries
+        kinds = {e.kind for e in entries}
+        assert len(kinds) >= 3, kinds
+        months = {timezone.localtime(e.at).date().replace(day=1) for e in entries}
+        assert len(months) >= 12
+
 
 # --- the plan is deterministic and stays valid whatever the date ----------------------
 DATES = [
@@ -486,5 +581,35 @@ def test_once_seeds_an_empty_database_on_a_leap_day():
         planned = planned.exclude(
             calls__outcome="request_opened"
         )  # the hotline's (hotline_seeding)
+        planned = planned.exclude(pk__in=history_requests(history_plan(plan)))  # the year before
         assert planned.count() == len(plan.requests)
         assert ServiceRequest.objects.filter(number__startswith="SR-2028-").exists()
+
+
+@pytest.mark.parametrize("today", DATES)
+def test_history_plan_is_valid(today):
+    """The year of history (demo.history_plan) for any date: its devices live before it
+    starts, its requests within the year and four weeks before today at the latest, each
+    symptom once per device and none of the demo's own, the steps in time order."""
+    demo = demo_plan(today)
+    plan = history_plan(demo)
+    assert len({d.serial for d in plan.devices}) == len(plan.devices) == 8
+    assert {d.hospital for d in plan.devices} == {"h1", "h2", "h3"}
+    assert len({d.model for d in plan.devices}) >= 5
+    own = {(r.serial, r.description) for r in demo.requests}
+    keys = [(r.serial, r.description) for r in plan.requests]
+    assert len(set(keys)) == len(keys) and not own & set(keys)
+    stories = Counter(r.story for r in plan.requests)
+    for story in ("reopened", "paused", "waiting for a part", "remote", "emergency"):
+        assert stories[story] >= 1, story
+    for request in plan.requests:
+        assert (
+            today - dt.timedelta(days=365) <= request.reported_on <= today - dt.timedelta(days=28)
+        )
+        device = next(d for d in plan.devices if d.serial == request.serial)
+        assert device.live_on is not None and device.live_on < request.reported_on
+        afters = [s.after for s in request.steps]
+        assert afters == sorted(afters) and afters[0] >= dt.timedelta(0)
+        assert afters[-1] < dt.timedelta(days=22)
+        assert request.steps[-1].type == "closed"
+    assert history_plan(demo_plan(today)).requests == plan.requests  # deterministic

@@ -11,12 +11,14 @@ the device's components and the record change together or not at all.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -171,11 +173,14 @@ def repair_part_use(
     removed_serial: str = "",
     removal_fate: str = "",
     idempotency_key: str | None = None,
+    occurred_at: datetime | None = None,
 ) -> PartUse:
     """Issue ``part`` from ``location`` (default: the user's bag) to ``request`` and write
     its line on the repair record. For a main component, ``serial`` is the unit fitted and
     the removed one is ``removed_component`` or the typed ``removed_serial``, with where it
-    goes (``removal_fate``). The same ``idempotency_key`` again returns the first result."""
+    goes (``removal_fate``). The same ``idempotency_key`` again returns the first result.
+    ``occurred_at``: when the part was used (default now; never in the future), which also
+    dates a main component's replacement."""
     request = _lock_request(request)
     if replay := _replay(request, part, idempotency_key, user):
         return replay
@@ -213,6 +218,7 @@ def repair_part_use(
         user=user,
         serial=serial,
         idempotency_key=idempotency_key,
+        occurred_at=occurred_at,
     )
     if part.is_main_component:
         old = _removed_component(
@@ -225,7 +231,9 @@ def repair_part_use(
             component = main_component_replace(
                 component=old,
                 new_serial_number=serial,
-                replaced_on=hospital_today(request.hospital),
+                replaced_on=hospital_today(request.hospital)
+                if occurred_at is None
+                else timezone.localtime(occurred_at, ZoneInfo(request.hospital.time_zone)).date(),
                 removal_fate=removal_fate,
             )
         except ValidationError as exc:

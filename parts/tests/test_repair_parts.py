@@ -5,6 +5,7 @@ refusal changes nothing; the same idempotency key records once."""
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from dateutil.relativedelta import relativedelta  # type: ignore[import-untyped]
@@ -155,6 +156,28 @@ def test_main_component_replacement_moves_serials_and_starts_own_warranty(
     assert last_day == max(
         today + relativedelta(months=12), device.accepted_on + relativedelta(months=12)
     )
+
+
+def test_a_part_used_earlier_is_dated_then(sr, record, board, engineer, device):
+    """Recorded afterwards (the demo's history): the issue and the replacement carry the
+    time the part was used, in the hospital's days."""
+    old = MainComponentFactory(device=device, name="主板", serial_number="OLD-1")
+    used_at = timezone.now() - timedelta(days=3, hours=2)
+    use = repair_part_use(
+        request=sr,
+        part=board,
+        quantity=1,
+        user=engineer,
+        serial="NEW-1",
+        removed_component=old,
+        removal_fate="returned",
+        occurred_at=used_at,
+    )
+    day = timezone.localtime(used_at, ZoneInfo(sr.hospital.time_zone)).date()
+    assert use.movement.occurred_at == used_at
+    assert use.component is not None and use.component.replaced_on == day
+    old.refresh_from_db()
+    assert old.removed_on == day
 
 
 def test_own_warranty_is_never_less_than_the_device_remaining(sr, record, board, engineer, device):

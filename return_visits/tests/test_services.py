@@ -95,6 +95,15 @@ def test_horizon_given_explicitly():
     assert months_of(icu) == [(date(2026, 3, 1), date(2026, 3, 15))]
 
 
+def test_planning_limited_to_some_departments():
+    icu, _ = department_with_devices()
+    ward, _ = department_with_devices(hospital=icu.hospital)
+    made = return_visits_generate(today=TODAY, horizon_days=0, department_ids=[ward.pk])
+    assert made.created == 1
+    assert months_of(icu) == []
+    assert months_of(ward) == [(date(2026, 3, 1), date(2026, 3, 15))]
+
+
 def test_which_departments_are_in_service_cover():
     hospital = HospitalFactory()
     # Not accepted nor live yet: not visited.

@@ -8,42 +8,18 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import CharField, Count, F, Func, Q, QuerySet, Value
-from django.db.models.functions import Replace
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
+from core import phones
+from core.phone_match import phone_match
 from core.timeutil import local_today
 from customers.models import Contact, Hospital
 
 from ..models import Call, CallKind, ServiceRequest
-from . import phone as phones
 
 # How many contacts (or requests) a lookup shows at most.
 LOOKUP_LIMIT = 10
-
-
-def _stripped(column: str) -> Func:
-    """``column`` without the separators people type (spaces, dashes, brackets, dots)."""
-    expression: Func | F = F(column)
-    for separator in phones.SEPARATORS:
-        expression = Replace(expression, Value(separator), Value(""), output_field=CharField())
-    return expression  # type: ignore[return-value]
-
-
-def phone_match(queryset: QuerySet, column: str, text: str) -> QuerySet:
-    """Rows of ``queryset`` whose ``column`` is the number ``text`` in any written form;
-    failing that, with at least four digits typed, the rows whose number contains them."""
-    candidates = phones.variants(text)
-    if not candidates:
-        return queryset.none()
-    annotated = queryset.annotate(_phone=_stripped(column))
-    exact = annotated.filter(_phone__in=candidates)
-    if exact.exists():
-        return exact
-    digits = phones.normalise(text)
-    if len(digits) < phones.MIN_PARTIAL_DIGITS:
-        return queryset.none()
-    return annotated.filter(_phone__contains=digits.removeprefix("0"))
 
 
 @dataclass

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from assets.models import Device
+from core import phones
 from core.bounds import day_error
 from core.errors import Conflict
 from customers.models import Contact, Department, Hospital
@@ -22,7 +23,6 @@ from customers.models import Contact, Department, Hospital
 from .. import services as requests
 from ..models import Call, CallKind, CallOutcome, Channel, ServiceRequest, Severity
 from ..timeline import EventType
-from . import phone as phones
 from .selectors import open_request_on
 
 TEXT_MAX = 5000

@@ -18,10 +18,11 @@ from assets.models import Device
 from assets.selectors import device_search
 from assets.tests.factories import DeviceFactory, ProductModelFactory
 from contracts.tests.factories import ContractFactory
+from core import phones as phone
 from core.errors import Conflict
 from customers.tests.factories import ContactFactory, DepartmentFactory, HospitalFactory
 from service import sla
-from service.hotline import phone, selectors, services
+from service.hotline import selectors, services
 from service.hotline.services import DuplicateRequest
 from service.models import Call, CallOutcome, ServiceEvent, ServiceRequest
 from service.timeline import EventType, check_timeline
