@@ -21,11 +21,13 @@ from core.api import (
     page_of,
     resolve,
 )
+from core.exports import EXPORT_OPENAPI, ExportQuery
 from core.filtering import api_filter, filter_query
 from core.permissions import require_perm
 from customers.models import Contact, Department, Hospital
 
 from . import services
+from .exports import DEVICES
 from .filters import DeviceFilterSet, ProcedureFilterSet, ProductModelFilterSet
 from .models import (
     ComponentFate,
@@ -273,9 +275,15 @@ def _device_references(request, data: dict) -> dict:
     return data
 
 
-@router.get("/devices", response={200: page_of(DeviceOut), **READ_ERRORS})
-def device_list(request, filters: Query[DeviceQuery], paging: Query[PageIn]):
+@router.get(
+    "/devices", response={200: page_of(DeviceOut), **READ_ERRORS}, openapi_extra=EXPORT_OPENAPI
+)
+def device_list(
+    request, filters: Query[DeviceQuery], paging: Query[PageIn], output: Query[ExportQuery]
+):
     devices = api_filter(filters, Device.objects.for_user(request.user), request=request)
+    if output.format:
+        return DEVICES.response(devices, fmt=output.format)
     return page(devices.order_by("pk"), paging)
 
 

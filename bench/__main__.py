@@ -2,7 +2,7 @@
 
     python -m bench [--rebuild] [--runs N]
                     [--only service|maintenance|stock|catalogue|page_weight|notify|duty|archive
-                            |search]
+                            |search|exports]
                     [--devices N] [--movements N]
 
 The planned-maintenance benchmark (visit generation for 100,000 devices, or
@@ -14,7 +14,8 @@ own database; the engineer's "my jobs" page on a slow network (bytes and first p
 Chromium's "Slow 4G", the demo served as `make run` serves it) ``bench/page_weight.py``; the
 duty roster's gap detection (20 regions × 60 days) ``bench/duty.py``; the service archive
 of a device with 2,000 entries ``bench/archive.py``; the search box over 1,000,000 requests
-and 100,000 devices ``bench/search.py``.
+and 100,000 devices ``bench/search.py``; 100,000 service requests exported to
+``.xlsx`` and ``.csv`` ``bench/exports.py``.
 What follows is the service-request one.
 
 Builds (once; `--rebuild` to start over) a database `medservice_bench` with 1,000,000 closed
@@ -359,6 +360,7 @@ def main() -> None:
             "duty",
             "archive",
             "search",
+            "exports",
         ],
     )
     parser.add_argument("--devices", type=int, default=None, help="maintenance: devices")
@@ -380,6 +382,14 @@ def main() -> None:
         for line in page_weight.report(page_weight.measure()):
             print(line, flush=True)
         if args.only == "page_weight":
+            return
+    if args.only in (None, "exports"):
+        from bench import exports
+
+        print("exports: 100,000 service requests to .xlsx and .csv", flush=True)
+        for name, figure in exports.measure().items():
+            print(f"{name:20} {figure}", flush=True)
+        if args.only == "exports":
             return
     if args.only in (None, "archive"):
         from bench import archive

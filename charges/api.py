@@ -25,11 +25,13 @@ from core.api import (
     page,
     page_of,
 )
+from core.exports import EXPORT_OPENAPI, ExportQuery
 from core.filtering import api_filter, filter_query
 from core.permissions import require_perm
 from service.selectors import request_in_scope_or_404
 
 from . import services, workflow
+from .exports import STATEMENTS
 from .filters import StatementFilterSet
 from .history import history_of
 from .models import ChargeStatement, CreditNote
@@ -280,10 +282,18 @@ def _fresh(statement: ChargeStatement) -> dict[str, Any]:
     return statement_body(statement)
 
 
-@router.get("/charge-statements", response={200: page_of(StatementSummaryOut), **READ_ERRORS})
-def statement_list(request, filters: Query[StatementQuery], paging: Query[PageIn]):
+@router.get(
+    "/charge-statements",
+    response={200: page_of(StatementSummaryOut), **READ_ERRORS},
+    openapi_extra=EXPORT_OPENAPI,
+)
+def statement_list(
+    request, filters: Query[StatementQuery], paging: Query[PageIn], output: Query[ExportQuery]
+):
     """The statements the caller may see, newest first (the statements page's list)."""
     statements = api_filter(filters, statements_for(request.user), request=request)
+    if output.format:
+        return STATEMENTS.response(statements, fmt=output.format)
     result = page(statements, paging)
     result["items"] = [
         {

@@ -36,10 +36,12 @@ from core.api import (
     resolve_many,
 )
 from core.errors import Conflict
+from core.exports import EXPORT_OPENAPI, ExportQuery
 from core.filtering import api_filter, filter_query
 from core.permissions import require_perm
 
 from . import selectors, services, visit_records
+from .exports import VISITS
 from .filters import PlanFilterSet, VisitFilterSet
 from .models import (
     ChecklistItemType,
@@ -412,11 +414,17 @@ def maintenance_plan_create(request, payload: PlanIn):
 # --- visits --------------------------------------------------------------------------------
 
 
-@router.get("/visits", response={200: page_of(VisitSummaryOut), **READ_ERRORS})
-def visit_list(request, filters: Query[VisitQuery], paging: Query[PageIn]):
+@router.get(
+    "/visits", response={200: page_of(VisitSummaryOut), **READ_ERRORS}, openapi_extra=EXPORT_OPENAPI
+)
+def visit_list(
+    request, filters: Query[VisitQuery], paging: Query[PageIn], output: Query[ExportQuery]
+):
     """The visits the caller sees, by due date; ``state`` "overdue" is judged on each
     hospital's own today."""
     visits = api_filter(filters, selectors.visits_for(request.user), request=request)
+    if output.format:
+        return VISITS.response(visits, fmt=output.format)
     result = page(visits, paging)
     result["items"] = [_summary(v) for v in result["items"]]
     return result

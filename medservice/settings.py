@@ -12,7 +12,9 @@ for QR labels), ``TIME_ZONE``; behind an HTTPS proxy in production: ``SECURE_SSL
 ``SECURE_HSTS_SECONDS``, ``SECURE_HSTS_INCLUDE_SUBDOMAINS``, ``SECURE_HSTS_PRELOAD``,
 ``SECURE_PROXY_SSL_HEADER`` (README, "Running in production");
 ``LOGIN_FAILURE_LIMIT``/``LOGIN_LOCKOUT_MINUTES`` (failed logins before a lockout, and its
-length), ``TRUSTED_PROXY_COUNT`` (reverse proxies in front of the app, for client addresses).
+length), ``TRUSTED_PROXY_COUNT`` (reverse proxies in front of the app, for client addresses),
+``EXPORT_INLINE_MAX_ROWS``/``EXPORT_KEEP_DAYS`` (list exports written at once, and how long the
+worker's files are kept).
 """
 
 import os
@@ -124,6 +126,7 @@ INSTALLED_APPS = [
     "duty",
     "archive",
     "search",
+    "exports",
     "demo",
 ]
 
@@ -425,3 +428,8 @@ LOGGING = {
 }
 
 APP_NAME = _("medservice")
+
+# Exports (issue 14 §3): up to this many rows a list's file is written while the browser
+# waits; above, by the worker, with a progress page. Finished files are kept this many days.
+EXPORT_INLINE_MAX_ROWS = int(os.environ.get("EXPORT_INLINE_MAX_ROWS", "5000"))
+EXPORT_KEEP_DAYS = int(os.environ.get("EXPORT_KEEP_DAYS", "7"))

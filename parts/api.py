@@ -33,11 +33,13 @@ from core.api import (
     resolve_many,
 )
 from core.errors import Conflict
+from core.exports import EXPORT_OPENAPI, ExportQuery
 from core.filtering import api_filter, filter_query
 from core.permissions import require_perm
 from service.models import ServiceRequest
 
 from . import selectors, services
+from .exports import MOVEMENTS, STOCK
 from .filters import MovementFilterSet, PartFilterSet, StockFilterSet
 from .models import (
     MAX_MOVEMENT_QUANTITY,
@@ -274,21 +276,35 @@ def location_create(request, payload: LocationIn):
 
 
 # --- stock --------------------------------------------------------------------------------
-@router.get("/stock", response={200: page_of(StockOut), **VENDOR_READ_ERRORS})
-def stock_list(request, filters: Query[StockQuery], paging: Query[PageIn]):
+@router.get(
+    "/stock", response={200: page_of(StockOut), **VENDOR_READ_ERRORS}, openapi_extra=EXPORT_OPENAPI
+)
+def stock_list(
+    request, filters: Query[StockQuery], paging: Query[PageIn], output: Query[ExportQuery]
+):
     """Levels per part and location; ``is_low`` when free stock is under the reorder point."""
     require_perm(request, "parts.view_stocklevel")
     levels = api_filter(filters, selectors.stock_levels(), request=request)
+    if output.format:
+        return STOCK.response(levels, fmt=output.format)
     result = page(levels, paging)
     result["items"] = [_level_body(level) for level in result["items"]]
     return result
 
 
-@router.get("/stock-movements", response={200: page_of(MovementOut), **VENDOR_READ_ERRORS})
-def movement_list(request, filters: Query[MovementQuery], paging: Query[PageIn]):
+@router.get(
+    "/stock-movements",
+    response={200: page_of(MovementOut), **VENDOR_READ_ERRORS},
+    openapi_extra=EXPORT_OPENAPI,
+)
+def movement_list(
+    request, filters: Query[MovementQuery], paging: Query[PageIn], output: Query[ExportQuery]
+):
     """The stock ledger, the latest movement first."""
     require_perm(request, "parts.view_stocklevel")
     movements = api_filter(filters, selectors.stock_movements(), request=request)
+    if output.format:
+        return MOVEMENTS.response(movements, fmt=output.format)
     result = page(movements, paging)
     result["items"] = [_movement_body(movement) for movement in result["items"]]
     return result

@@ -37,6 +37,7 @@ from core.api import (
     resolve,
     resolve_many,
 )
+from core.exports import EXPORT_OPENAPI, ExportQuery
 from core.filtering import api_filter, filter_query
 from core.permissions import require_perm
 from core.signing import SignatureRole
@@ -44,6 +45,7 @@ from core.timeutil import local_today
 from customers.models import Department
 
 from . import services
+from .exports import RETURN_VISITS
 from .filters import ReturnVisitFilterSet
 from .models import DeviceState, FindingKind, ReturnVisit
 from .rules import SIGN_PERMS
@@ -267,11 +269,19 @@ def _body(request, pk: int) -> dict[str, Any]:
 
 
 # --- endpoints ----------------------------------------------------------------------------
-@router.get("/return-visits", response={200: page_of(ReturnVisitOut), **READ_ERRORS})
-def return_visit_list(request, filters: Query[ReturnVisitQuery], paging: Query[PageIn]):
+@router.get(
+    "/return-visits",
+    response={200: page_of(ReturnVisitOut), **READ_ERRORS},
+    openapi_extra=EXPORT_OPENAPI,
+)
+def return_visit_list(
+    request, filters: Query[ReturnVisitQuery], paging: Query[PageIn], output: Query[ExportQuery]
+):
     """Paginated: overdue first, then the other open ones by due date, then the closed ones
     (the latest first)."""
     visits = api_filter(filters, return_visits_for(request.user), request=request)
+    if output.format:
+        return RETURN_VISITS.response(visits, fmt=output.format)
     result = page(_with_sheet(visits), paging)
     todays: dict[str, date] = {}
     result["items"] = [

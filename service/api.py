@@ -30,10 +30,12 @@ from core.api import (
     resolve,
     resolve_many,
 )
+from core.exports import EXPORT_OPENAPI, ExportQuery
 from core.filtering import api_filter, filter_query
 from core.permissions import require_perm
 
 from . import selectors, services
+from .exports import REQUESTS
 from .filters import BoardFilterSet
 from .models import (
     Channel,
@@ -277,11 +279,19 @@ def service_request_create(request, payload: RequestIn):
     return Status(201, request_body(_requests(request).get(pk=created.pk)))
 
 
-@router.get("/service-requests", response={200: page_of(RequestSummaryOut), **READ_ERRORS})
-def service_request_list(request, filters: Query[RequestQuery], paging: Query[PageIn]):
+@router.get(
+    "/service-requests",
+    response={200: page_of(RequestSummaryOut), **READ_ERRORS},
+    openapi_extra=EXPORT_OPENAPI,
+)
+def service_request_list(
+    request, filters: Query[RequestQuery], paging: Query[PageIn], output: Query[ExportQuery]
+):
     """Paginated, nearest open deadline first."""
     now = timezone.now()
     requests = api_filter(filters, _requests(request), request=request, now=now)
+    if output.format:
+        return REQUESTS.response(requests, fmt=output.format)
     # The board's order without the joins the HTML board needs: the API shows ids only.
     board = selectors.dispatch_board(requests=cast(ServiceRequestQuerySet, requests))
     board = board.select_related(None)

@@ -33,8 +33,9 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"parts", "maintenance", "return_visits"}),
     frozenset({"charges", "agenda"}),
     # archive: every record of a device, so above every app that keeps one; search: every
-    # kind of record people look for, named by its sources.
-    frozenset({"archive", "search"}),
+    # kind of record people look for, named by its sources; exports: every list, named by
+    # its sources.
+    frozenset({"archive", "search", "exports"}),
     frozenset({"medservice", "demo"}),  # the project's wiring; the demo seeds through services
     frozenset({"bench"}),  # `make bench`: builds databases through the apps and the project
 )
@@ -82,6 +83,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     },
     # The search box names its sources by dotted path (search/sources.py).
     "search": _DEVICES | {"service"},
+    # The exports name the lists by dotted path (exports/sources.py) and tell by notify.
+    "exports": _DEVICES
+    | {"notify", "service", "maintenance", "return_visits", "parts", "charges", "training"},
     "medservice": _below("medservice"),
     "demo": _below("demo"),
     "bench": _below("bench"),

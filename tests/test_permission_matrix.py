@@ -44,6 +44,7 @@ from customers.tests.factories import (
     hospital_user,
 )
 from duty.models import Rotation, Shift, ShiftSwap
+from exports.models import ExportJob
 from maintenance.models import VisitPhoto
 from maintenance.services import visit_special_create
 from notify.models import WebhookDelivery, WebhookSubscription
@@ -79,6 +80,10 @@ class World:
         )
         self.b_admin = hospital_user(self.b["hospital"], username="b-admin")
         self.b_token, _ = api_token_create(user=self.b_admin, name=f"{SECRET} token")
+        # An export is its owner's only (issue 14 §3), vendor staff included.
+        self.b["export_job"] = ExportJob.objects.create(
+            owner=self.b_admin, list_name="devices", format="csv", language="en", time_zone="UTC"
+        )
 
     def _hospital(self, tag: str, zh: str) -> dict:
         hospital = HospitalFactory(name=f"{zh}医院 {tag}")
@@ -549,6 +554,11 @@ WEB_VIEWS: dict[str, dict[str, str] | str | None] = {
     "duty:on_duty_panel": None,
     "search:results": None,
     "search:suggest": None,
+    "exports:download": None,
+    "exports:job_list": None,
+    "exports:job_detail": {"pk": "export_job"},
+    "exports:job_file": {"pk": "export_job"},
+    "exports:job_retry": {"pk": "export_job"},
 }
 # Create forms that accept a record of B in the query string (they must ignore it or 404).
 CREATE_QUERY = {
@@ -581,6 +591,7 @@ CREATE_QUERY = {
     # "SN-" is in both hospitals' serials (and finds their requests): B's must not show.
     "search:results": "?q=SN-",
     "search:suggest": "?q=SN-",
+    "exports:download": "?list=devices&format=csv&hospital={hospital}",
 }
 
 
@@ -597,7 +608,8 @@ def _named_urls() -> set[str]:
                 ns = pattern.namespace or namespace
                 if ns in {"customers", "assets", "contracts", "accounts", "service", "records",
                           "notify", "agenda", "regimes", "maintenance", "training", "charges",
-                          "return_visits", "parts", "duty", "archive", "search"}:  # fmt: skip
+                          "return_visits", "parts", "duty", "archive", "search",
+                          "exports"}:  # fmt: skip
                     walk(pattern.url_patterns, ns)
             elif isinstance(pattern, URLPattern) and pattern.name and namespace:
                 names.add(f"{namespace}:{pattern.name}")
@@ -648,7 +660,10 @@ def test_hospital_a_cannot_read_or_change_hospital_b_in_the_ui(client, world, wh
         if spec is None or spec == "catalogue":
             response = client.get(url)
             assert response.status_code in {200, 302, 403, 404, 405}, (name, response.status_code)
-            body = response.content.decode(errors="replace")
+            content = (
+                b"".join(response.streaming_content) if response.streaming else response.content
+            )
+            body = content.decode(errors="replace")
             assert SECRET not in body, f"{name} shows hospital B's data to {who}"
             continue
         # 405 (a method the view never takes) says nothing about the record; every
@@ -724,6 +739,7 @@ WRITE_FORMS_BY_ROLE = {
 HOSPITAL_STAFF_FORMS = {"assets:operation_log_create"}
 # Views that only take a POST: a GET says 405 to anyone.
 POST_ONLY = {
+    "exports:job_retry",
     "service:hotline_call_action",
     "service:request_event",
     "service:request_event_confirm",
@@ -790,6 +806,8 @@ def test_vendor_roles_read_everything_and_write_what_their_role_allows(client, w
             "charges:statement_pdf",  # exists once accepted; B's request is not even resolved
             "return_visits:return_visit_pdf",  # exists once both sides signed; B's has not
             "notify:message",  # a message is its addressee's only, vendor staff included
+            "exports:job_detail",  # an export is its owner's only, vendor staff included
+            "exports:job_file",
             "agenda:feed_ics",  # a secret address: an unknown token is a 404 to anyone
             "archive:dossier_job",  # the same, and a job is only its requester's
             "archive:dossier_job_file",

@@ -30,11 +30,13 @@ from core.api import (
     resolve,
 )
 from core.api import resolve_many as resolve_all
+from core.exports import EXPORT_OPENAPI, ExportQuery
 from core.filtering import api_filter, filter_query
 from core.permissions import require_perm
 from customers.models import Department
 
 from . import selectors, services
+from .exports import SESSIONS
 from .filters import TrainingPlanFilterSet, TrainingSessionFilterSet
 from .models import Attendance, SessionState, TrainingPlan, TrainingTopic
 
@@ -258,11 +260,19 @@ def plan_read(request, training_plan_id: Id):
 
 
 # --- sessions ---------------------------------------------------------------------------
-@router.get("/training-sessions", response={200: page_of(TrainingSessionOut), **READ_ERRORS})
-def session_list(request, filters: Query[TrainingSessionQuery], paging: Query[PageIn]):
+@router.get(
+    "/training-sessions",
+    response={200: page_of(TrainingSessionOut), **READ_ERRORS},
+    openapi_extra=EXPORT_OPENAPI,
+)
+def session_list(
+    request, filters: Query[TrainingSessionQuery], paging: Query[PageIn], output: Query[ExportQuery]
+):
     """Sessions in the caller's scope, by start; ``from``/``to`` are local days in the
     caller's zone."""
     sessions = api_filter(filters, _sessions(request).order_by("starts_at", "pk"), request=request)
+    if output.format:
+        return SESSIONS.response(sessions, fmt=output.format)
     result = page(sessions, paging)
     result["items"] = [_session_body(s) for s in result["items"]]
     return result

@@ -28,10 +28,12 @@ from core.api import (
     resolve,
 )
 from core.errors import Conflict
+from core.exports import EXPORT_OPENAPI, ExportQuery
 from core.filtering import api_filter, filter_query
 from core.permissions import require_perm
 from service.models import ServiceRequest
 
+from ..exports import LOANERS
 from ..filters import LoanerFilterSet
 from ..models import Loan, LoanerUnit, StockLocation
 from . import services as loans
@@ -151,12 +153,19 @@ def _fresh(unit: LoanerUnit) -> dict:
     return _loaner_body(loans.loaners_with_loan(LoanerUnit.objects.filter(pk=unit.pk)).get())
 
 
-@router.get("/loaners", response={200: page_of(LoanerOut), **LIST_ERRORS})
-def loaner_list(request, filters: Query[LoanerQuery], paging: Query[PageIn]):
+@router.get(
+    "/loaners", response={200: page_of(LoanerOut), **LIST_ERRORS}, openapi_extra=EXPORT_OPENAPI
+)
+def loaner_list(
+    request, filters: Query[LoanerQuery], paging: Query[PageIn], output: Query[ExportQuery]
+):
     """Every loaner unit with its state and, when on loan, where and since when."""
     require_perm(request, "parts.view_loanerunit")
     units = loans.loaners_with_loan(LoanerUnit.objects.for_user(request.user))
-    result = page(api_filter(filters, units, request=request), paging)
+    units = api_filter(filters, units, request=request)
+    if output.format:
+        return LOANERS.response(units, fmt=output.format)
+    result = page(units, paging)
     result["items"] = [_loaner_body(unit) for unit in result["items"]]
     return result
 

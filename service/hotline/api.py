@@ -22,10 +22,12 @@ from core.api import (
     page_of,
     resolve,
 )
+from core.exports import EXPORT_OPENAPI, ExportQuery
 from core.filtering import api_filter, filter_query
 from core.permissions import require_perm
 from customers.models import Contact, Department, Hospital
 
+from ..exports import CALLS
 from ..filters import CallFilterSet
 from ..models import Call, CallKind, ServiceRequest, Severity
 from . import selectors, services
@@ -155,10 +157,16 @@ def _call(request, call_id: int) -> Call:
     return get_object_or_404(selectors.calls_for(request.user), pk=call_id)
 
 
-@router.get("/hotline/calls", response={200: page_of(CallOut), **READ_ERRORS})
-def call_list(request, filters: Query[CallQuery], paging: Query[PageIn]):
+@router.get(
+    "/hotline/calls", response={200: page_of(CallOut), **READ_ERRORS}, openapi_extra=EXPORT_OPENAPI
+)
+def call_list(
+    request, filters: Query[CallQuery], paging: Query[PageIn], output: Query[ExportQuery]
+):
     """Newest first. A hospital's users get their own hospital's calls."""
     calls = api_filter(filters, selectors.calls_for(request.user), request=request)
+    if output.format:
+        return CALLS.response(calls, fmt=output.format)
     result = page(calls, paging)
     result["items"] = [_body(c) for c in result["items"]]
     return result
