@@ -93,7 +93,10 @@ def resolve_groups(query: KpiQuery, values: Iterable[Any]) -> dict[Any, Group]:
         for position, value in enumerate(Severity.values):
             if value in raw:
                 groups[value] = Group(
-                    key=value, label=str(labels[value]), sort=(position,), params={"severity": value}
+                    key=value,
+                    label=str(labels[value]),
+                    sort=(position,),
+                    params={"severity": value},
                 )
         return groups
     ids = {value for value in raw if value is not None}

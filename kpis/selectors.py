@@ -11,22 +11,28 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from urllib.parse import urlencode
 
-from django.db.models import Count, F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.urls import reverse
 
+from assets.models import Device, ProductModel
 from customers.scoping import scope_q
+from maintenance.selectors import CompletionRow, completion_rates
+from parts.models import Loan, MovementKind, SparePart, StockMovement
+from return_visits.models import ReturnVisit
 from service.filters import PROMISES
-from service.models import Milestone, ServiceEvent, ServiceRequest
+from service.models import FaultCause, Milestone, ServiceEvent, ServiceRequest
 from service.selectors import promise_outcome_q
 
 from . import stats
 from .groups import Group, group_expression, resolve_groups
 from .query import KpiQuery
 
-PROMISE_LABELS = {key: label for key, label in PROMISES}
+PROMISE_LABELS = dict(PROMISES)
 PROMISE_ORDER = {key: position for position, (key, _label) in enumerate(PROMISES)}
 # A repair that holds this long is a first-time fix (docs/kpis.md).
 REOPEN_WINDOW = timedelta(days=30)
@@ -52,7 +58,7 @@ def requests_url(query: KpiQuery, group: Group | None = None, **filters: str) ->
     params = {
         "reported_from": query.first_day.isoformat(),
         "reported_to": query.last_day.isoformat(),
-        **(group.params if group is not None else {}),
+        **((group.params or {}) if group is not None else {}),
         **filters,
     }
     return f"{reverse('service:request_list')}?{urlencode(params)}"
@@ -180,6 +186,8 @@ def request_times(requests: QuerySet[ServiceRequest]) -> dict[int, RequestTimes]
         request__in=requests, key__in=[ARRIVE_PROMISE, RESOLVE_PROMISE], met_at__isnull=False
     ).values_list("request_id", "key", "started_at", "met_at", "paused_seconds")
     for request_id, key, started_at, met_at, paused in met.order_by():
+        if started_at is None or met_at is None:  # a met promise has both; typed loosely
+            continue
         seconds = _clock_seconds(started_at, met_at, paused)
         if key == ARRIVE_PROMISE:
             times[request_id].arrive_seconds = seconds
@@ -243,3 +251,312 @@ def repair_times(query: KpiQuery) -> list[RepairTimesRow]:
     order = {group.key: group.sort for group in groups.values()}
     rows.sort(key=lambda r: order[r.group_key])
     return rows
+
+
+# --- planned visits done within their window (maintenance's own figure) ------------------
+def visit_completion(query: KpiQuery) -> list[CompletionRow]:
+    """The planned-visit completion of the window's local days, as maintenance computes it
+    (``maintenance.selectors.completion_rates``: obligations due, done, done within their
+    visit's window; one row per hospital, then the total row)."""
+    return completion_rates(query.user, start=query.first_day, end=query.last_day)
+
+
+def visits_url(query: KpiQuery, hospital_id: int | None = None) -> str:
+    params = {"due_from": query.first_day.isoformat(), "due_to": query.last_day.isoformat()}
+    if hospital_id is not None:
+        params["hospital"] = str(hospital_id)
+    return f"{reverse('maintenance:visit_list')}?{urlencode(params)}"
+
+
+# --- return-visit satisfaction ------------------------------------------------------------
+@dataclass(frozen=True)
+class SatisfactionRow:
+    month: date
+    sheets: int
+    average: float | None
+    link: str = field(default="", compare=False)
+
+
+def satisfaction(query: KpiQuery) -> list[SatisfactionRow]:
+    """The average satisfaction (1-5) of the return-visit sheets that state one, per month
+    of the window (a return visit belongs to a month; the months the window touches count
+    whole), oldest first: the trend. A visit without a satisfaction is left out."""
+    first_month = query.first_day.replace(day=1)
+    visits = (
+        ReturnVisit.objects.for_user(query.user)
+        .filter(month__gte=first_month, month__lte=query.last_day, satisfaction__isnull=False)
+        .order_by()
+        .values("month")
+        .annotate(sheets=Count("pk"), total=Sum("satisfaction"))
+        .order_by("month")
+    )
+    url = reverse("return_visits:return_visit_list")
+    return [
+        SatisfactionRow(
+            month=row["month"],
+            sheets=row["sheets"],
+            average=row["total"] / row["sheets"],
+            link=f"{url}?{urlencode({'month': row['month'].strftime('%Y-%m')})}",
+        )
+        for row in visits
+    ]
+
+
+def satisfaction_average(rows: list[SatisfactionRow]) -> float | None:
+    """The average of every sheet of the window (not of the monthly averages)."""
+    return stats.mean(
+        value for row in rows if row.average is not None for value in [row.average] * row.sheets
+    )
+
+
+# --- MTBF ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MtbfRow:
+    label: str
+    key: int
+    devices: int
+    operating_hours: float
+    failures: int
+    mtbf_hours: float | None
+    link: str = field(default="", compare=False)
+
+
+def _failures(query: KpiQuery) -> QuerySet[ServiceRequest]:
+    """A failure: a service request of the window on a device already live, whatever its
+    severity or channel, except one whose cause was found to be non-quality (misuse, an
+    accident, an outside cause: not the equipment's reliability)."""
+    return (
+        requests_in_window(query)
+        .exclude(fault_cause=FaultCause.NON_QUALITY)
+        .filter(device__live_on__isnull=False, device__live_on__lte=TruncDate("reported_at"))
+    )
+
+
+def _operating_hours(query: KpiQuery, live_on: date) -> float:
+    """Hours a device live since ``live_on`` was in service within the window (local
+    days, up to today): from the later of go-live and the window's first day to the end of
+    the earlier of the window's last day and today."""
+    today = query.now.astimezone(query.zone).date()
+    first = max(live_on, query.first_day)
+    last = min(query.last_day, today)
+    return max((last - first).days + 1, 0) * 24.0
+
+
+def mtbf(query: KpiQuery, *, per: str = "model", limit: int = 20) -> list[MtbfRow]:
+    """Mean time between failures within the window: the devices' operating hours
+    (``_operating_hours``, devices live by the window's end) over their failures
+    (``_failures``). ``per="model"``: one row per product model, lowest MTBF first (None,
+    no failure, last); ``per="device"``: the ``limit`` devices with failures, lowest first."""
+    devices = (
+        Device.objects.for_user(query.user)
+        .filter(live_on__isnull=False, live_on__lte=query.last_day)
+        .order_by()
+        .values_list("pk", "product_model_id", "live_on")
+    )
+    failures = dict(
+        _failures(query).values("device_id").annotate(n=Count("pk")).values_list("device_id", "n")
+    )
+    hours: dict[int, float] = defaultdict(float)
+    counts: dict[int, int] = defaultdict(int)
+    members: dict[int, int] = defaultdict(int)
+    for device_id, model_id, live_on in devices:
+        key = model_id if per == "model" else device_id
+        if per == "device" and device_id not in failures:
+            continue
+        hours[key] += _operating_hours(query, live_on)
+        counts[key] += failures.get(device_id, 0)
+        members[key] += 1
+    labels: dict[int, str]
+    if per == "model":
+        labels = {m.pk: str(m) for m in ProductModel.objects.filter(pk__in=hours)}
+    else:
+        labels = {
+            d.pk: str(d)
+            for d in Device.objects.filter(pk__in=hours).select_related("product_model")
+        }
+    rows = [
+        MtbfRow(
+            label=labels[key],
+            key=key,
+            devices=members[key],
+            operating_hours=hours[key],
+            failures=counts[key],
+            mtbf_hours=hours[key] / counts[key] if counts[key] else None,
+            link=_mtbf_link(query, per, key),
+        )
+        for key in hours
+    ]
+    rows.sort(key=lambda r: (r.mtbf_hours is None, r.mtbf_hours or 0, r.label))
+    return rows[:limit] if per == "device" else rows
+
+
+def _mtbf_link(query: KpiQuery, per: str, key: int) -> str:
+    params = {"model": str(key)} if per == "model" else {"device": str(key)}
+    return requests_url(query, None, **params) or ""
+
+
+# --- fault causes and symptoms: the Pareto ------------------------------------------------
+@dataclass(frozen=True)
+class ParetoRow:
+    key: str
+    label: str
+    count: int
+    share: float | None
+    cumulative: float | None
+    link: str = field(default="", compare=False)
+
+
+def pareto(counts: list[tuple[str, str, int, str]]) -> list[ParetoRow]:
+    """(key, label, count, link) most frequent first, each with its share of the total and
+    the running share (the Pareto curve); zero counts are left out."""
+    ordered = sorted((c for c in counts if c[2] > 0), key=lambda c: (-c[2], c[1]))
+    total = sum(c[2] for c in ordered)
+    rows, running = [], 0
+    for key, label, count, link in ordered:
+        running += count
+        rows.append(
+            ParetoRow(
+                key=key,
+                label=label,
+                count=count,
+                share=stats.rate(count, total),
+                cumulative=stats.rate(running, total),
+                link=link,
+            )
+        )
+    return rows
+
+
+def fault_causes(query: KpiQuery) -> list[ParetoRow]:
+    """The requests of the window by fault cause (quality, non-quality, not yet
+    determined), most frequent first."""
+    counted = dict(
+        requests_in_window(query).values("fault_cause").annotate(n=Count("pk"))
+        .values_list("fault_cause", "n")
+    )  # fmt: skip
+    return pareto(
+        [
+            (
+                value,
+                str(label),
+                counted.get(value, 0),
+                requests_url(query, None, fault_cause=value) or "",
+            )
+            for value, label in FaultCause.choices
+        ]
+    )
+
+
+def symptom_keywords() -> list[str]:
+    """The symptom words of the parts catalogue (the vocabulary dispatch matches fault
+    reports with), each once, case kept from its first appearance."""
+    words: dict[str, str] = {}
+    for text in SparePart.objects.exclude(symptom_keywords="").values_list(
+        "symptom_keywords", flat=True
+    ):
+        for word in text.replace("，", ",").split(","):
+            word = word.strip()
+            if word:
+                words.setdefault(word.casefold(), word)
+    return sorted(words.values(), key=str.casefold)
+
+
+def symptoms(query: KpiQuery) -> list[ParetoRow]:
+    """The requests of the window whose symptom (the fault report's text) contains each
+    of the catalogue's symptom words (case ignored), most frequent first. A report with two
+    words counts for both; one with none counts nowhere."""
+    words = symptom_keywords()
+    if not words:
+        return []
+    counted = requests_in_window(query).aggregate(
+        **{
+            f"w{i}": Count("pk", filter=Q(description__icontains=word))
+            for i, word in enumerate(words)
+        }
+    )
+    return pareto(
+        [
+            (word, word, counted[f"w{i}"], requests_url(query, None, symptom=word) or "")
+            for i, word in enumerate(words)
+        ]
+    )
+
+
+# --- parts consumed and loaner days (the vendor's own figures) ---------------------------
+@dataclass(frozen=True)
+class PartsRow:
+    part_number: str
+    name: str
+    quantity: int
+    unit_cost: Decimal
+    cost: Decimal
+    currency: str
+    link: str = field(default="", compare=False)
+
+
+def parts_consumed(query: KpiQuery) -> list[PartsRow]:
+    """Parts issued to service requests within the window (local days of the movement),
+    less those given back from a request in the window, per part, at the part's cost price
+    (as the charge statements price them), largest cost first. Vendor staff only."""
+    movements = (
+        StockMovement.objects.filter(
+            request__isnull=False,
+            kind__in=[MovementKind.ISSUE, MovementKind.RETURN],
+            occurred_at__gte=query.start,
+            occurred_at__lt=query.end,
+        )
+        .order_by()
+        .values("part_id", "kind")
+        .annotate(quantity=Sum("quantity"))
+    )
+    net: dict[int, int] = defaultdict(int)
+    for row in movements:
+        sign = 1 if row["kind"] == MovementKind.ISSUE else -1
+        net[row["part_id"]] += sign * row["quantity"]
+    url = reverse("parts:movement_list")
+    rows = []
+    for part in SparePart.objects.filter(pk__in=[pk for pk, n in net.items() if n > 0]):
+        quantity = net[part.pk]
+        params = {
+            "kind": MovementKind.ISSUE,
+            "part": str(part.pk),
+            "occurred_from": query.first_day.isoformat(),
+            "occurred_to": query.last_day.isoformat(),
+        }
+        rows.append(
+            PartsRow(
+                part_number=part.part_number,
+                name=part.name,
+                quantity=quantity,
+                unit_cost=part.cost_price,
+                cost=part.cost_price * quantity,
+                currency=part.currency,
+                link=f"{url}?{urlencode(params)}",
+            )
+        )
+    rows.sort(key=lambda r: (-r.cost, r.part_number))
+    return rows
+
+
+@dataclass(frozen=True)
+class LoanerDays:
+    loans: int
+    days: float
+
+
+def loaner_days(query: KpiQuery) -> LoanerDays:
+    """The days loaner units were installed at hospitals within the window: each loan's
+    overlap with the window (to its return, or to ``now`` while out), summed, in days of
+    24 h; ``loans`` is how many loans overlapped. Vendor staff only."""
+    horizon = min(query.end, query.now)
+    loans = Loan.objects.filter(installed_at__lt=horizon).filter(
+        Q(returned_at__isnull=True) | Q(returned_at__gt=query.start)
+    )
+    total, count = 0.0, 0
+    for installed_at, returned_at in loans.values_list("installed_at", "returned_at"):
+        start = max(installed_at, query.start)
+        end = min(returned_at or horizon, horizon)
+        if end > start:
+            total += (end - start).total_seconds()
+            count += 1
+    return LoanerDays(loans=count, days=total / 86400)

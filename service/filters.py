@@ -13,6 +13,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from assets.models import Device, ProductModel
 from core.filtering import (
     ChoiceFilter,
     DayFilter,
@@ -21,13 +22,20 @@ from core.filtering import (
     TextFilter,
     in_scope,
 )
-from assets.models import ProductModel
 from customers.models import Hospital, ServiceRegion
 
 from . import selectors
 from .forms import STATE_FILTERS, engineers_queryset
 from .hotline.phone import variants as phone_variants
-from .models import Call, CallKind, CallOutcome, Milestone, ServiceRequest, Severity
+from .models import (
+    Call,
+    CallKind,
+    CallOutcome,
+    FaultCause,
+    Milestone,
+    ServiceRequest,
+    Severity,
+)
 
 # What a request can be waiting for, as the homes count them (issue 13 §4).
 WAITING_FOR = [
@@ -167,6 +175,18 @@ class RequestFilterSet(BoardFilterSet):
         empty_label=_("All regions"),
     )
 
+    fault_cause = ChoiceFilter(
+        label=_("Fault cause"), choices=FaultCause.choices, empty_label=_("Any cause")
+    )
+    symptom = TextFilter(
+        label=_("Symptom contains"),
+        method="by_symptom",
+        max_length=100,
+        api_description="Words of the fault report (case ignored)",
+    )
+    # Reached from a device (the key figures' MTBF); no list of every device in the form.
+    device = RecordFilter(label=_("Device"), queryset=in_scope(Device), widget=forms.HiddenInput)
+
     field_order = [
         "q",
         "state",
@@ -180,6 +200,9 @@ class RequestFilterSet(BoardFilterSet):
         "promise",
         "model",
         "region",
+        "fault_cause",
+        "symptom",
+        "device",
     ]
 
     def by_state(
@@ -227,6 +250,11 @@ class RequestFilterSet(BoardFilterSet):
             selectors.promise_outcome_q(outcome, now=self.now), request=OuterRef("pk"), key=key
         )
         return requests.filter(Exists(milestones))
+
+    def by_symptom(
+        self, requests: QuerySet[ServiceRequest], name: str, text: str
+    ) -> QuerySet[ServiceRequest]:
+        return requests.filter(description__icontains=text.strip())
 
     def search(
         self, requests: QuerySet[ServiceRequest], name: str, text: str

@@ -30,9 +30,7 @@ def query(user, group_by="month", **extra):
 
 
 def table(rows):
-    return {
-        (r.group_key, r.milestone): (r.met, r.breached, r.not_applicable, r.rate) for r in rows
-    }
+    return {(r.group_key, r.milestone): (r.met, r.breached, r.not_applicable, r.rate) for r in rows}
 
 
 def test_on_time_per_month_as_the_hospital_sees_it(world):
@@ -57,7 +55,9 @@ def test_on_time_per_month_as_the_hospital_sees_it(world):
 
 def test_on_time_per_engineer_counts_a_request_for_each_engineer(world):
     rows = selectors.on_time(query(world.manager, "engineer"))
-    on_site = {r.group: (r.met, r.breached, r.not_applicable) for r in rows if r.milestone == "on_site"}
+    on_site = {
+        r.group: (r.met, r.breached, r.not_applicable) for r in rows if r.milestone == "on_site"
+    }
     # A: R1, R2, R3, R7 met, R5 late; B: R6 late; nobody: R4 (phone).
     assert on_site == {"A": (4, 1, 0), "B": (0, 1, 0), "Nobody assigned": (0, 0, 1)}
     nobody = next(r for r in rows if r.group_key == "" and r.milestone == "on_site")
@@ -84,7 +84,7 @@ def test_repair_times_per_month(world):
     # Arrivals: R2 1 h, R3 1 h, R1 2 h, R5 5.5 h → median 1.5 h, p90 2 h + 0.7 × 3.5 h.
     assert march.arrive_median_seconds == 5400
     assert march.arrive_p90_seconds == pytest.approx(16020)
-    # Repairs: R4 0.5 h, R2 6 h − 4 h paused, R1 3 h, R3 5 h, R5 8 h → p90 5 h + 0.6 × 3 h.
+    # Repairs: R4 0.5 h, R2 6 h - 4 h paused, R1 3 h, R3 5 h, R5 8 h → p90 5 h + 0.6 × 3 h.
     assert march.resolve_median_seconds == 10800
     assert march.resolve_p90_seconds == pytest.approx(24480)
     # Candidates R1, R2, R3, R5 (R4 had nobody on site); R3 was reopened.
@@ -114,3 +114,28 @@ def test_drill_down_links_select_the_figure(world, client):
     assert all(number in body for number in shown)
     assert world.r1.number not in body and world.r2.number not in body
     assert "2 requests" in body
+
+
+@pytest.mark.parametrize("group_by", ["month", "hospital", "region", "model", "severity"])
+def test_every_on_time_figure_is_the_count_of_the_list_it_links_to(world, client, group_by):
+    client.force_login(world.manager)
+    rows = selectors.on_time(query(world.manager, group_by))
+    assert rows
+    with time_machine.travel(NOW, tick=False):
+        for row in rows:
+            for outcome in ("met", "breached", "not_applicable"):
+                page = client.get(row.links[outcome])
+                count = page.context["page"].paginator.count
+                assert count == getattr(row, outcome), (row.group, row.milestone, outcome)
+        for row in selectors.repair_times(query(world.manager, group_by)):
+            assert client.get(row.link).context["page"].paginator.count == row.requests
+
+
+def test_the_other_figures_link_to_their_records(world, client):
+    client.force_login(world.manager)
+    q = query(world.manager)
+    with time_machine.travel(NOW, tick=False):
+        for row in selectors.fault_causes(q):
+            assert client.get(row.link).context["page"].paginator.count == row.count
+        for row in selectors.mtbf(q, per="model") + selectors.mtbf(q, per="device"):
+            assert client.get(row.link).context["page"].paginator.count == row.failures

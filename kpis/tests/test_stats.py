@@ -10,7 +10,7 @@ def test_median_of_an_even_count_is_the_middle_pair_averaged():
 
 
 def test_percentile_interpolates_between_ranks():
-    # Sorted 1, 2, 3, 10: position 0.9 × 3 = 2.7 → 3 + 0.7 × (10 − 3).
+    # Sorted 1, 2, 3, 10: position 0.9 × 3 = 2.7 → 3 + 0.7 × (10 - 3).
     assert percentile([3, 1, 10, 2], 0.9) == pytest.approx(7.9)
     assert percentile([5], 0.9) == 5
     assert percentile([1, 2], 0) == 1 and percentile([1, 2], 1) == 2

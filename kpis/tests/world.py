@@ -6,7 +6,7 @@ Hospital 甲 (the device of model M1, engineers A and B):
 - R1 plain: reported T, arrived +2 h, repaired +3 h (solution met exactly at its deadline).
 - R2 paused: arrived +1 h, paused +1.5 h … +5.5 h (waiting for the customer), repaired +6 h:
   the solution promise's deadline moves back by the pause (met exactly), and the time to
-  resolve is 6 h − 4 h = 2 h.
+  resolve is 6 h - 4 h = 2 h.
 - R3 reopened: arrived +1 h, repaired +2 h, reopened +3 h, arrived +4 h, repaired +5 h: the
   first repair is void (the solution promise is met only at +5 h: breached), the time to
   resolve is 5 h, and it is no first-time fix.
