@@ -322,13 +322,12 @@ class MtbfRow:
 
 
 def _failures(query: KpiQuery) -> QuerySet[ServiceRequest]:
-    """A failure: a service request of the window on a device already live, whatever its
-    severity or channel, except one whose cause was found to be non-quality (misuse, an
-    accident, an outside cause: not the equipment's reliability)."""
-    return (
-        requests_in_window(query)
-        .exclude(fault_cause=FaultCause.NON_QUALITY)
-        .filter(device__live_on__isnull=False, device__live_on__lte=TruncDate("reported_at"))
+    """A failure: a service request of the window on a device already live on the day it
+    was reported, whatever its severity, channel or cause (the Pareto splits the causes;
+    the figure links to exactly these requests)."""
+    return requests_in_window(query).filter(
+        device__live_on__isnull=False,
+        device__live_on__lte=TruncDate("reported_at", tzinfo=query.zone),
     )
 
 

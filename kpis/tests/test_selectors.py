@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 
+from assets.models import Device
 from kpis import selectors
 from kpis.query import kpi_query
 from kpis.tests.world import FIRST_DAY, LAST_DAY, NOW, KpiWorld
@@ -127,15 +130,18 @@ def test_every_on_time_figure_is_the_count_of_the_list_it_links_to(world, client
                 page = client.get(row.links[outcome])
                 count = page.context["page"].paginator.count
                 assert count == getattr(row, outcome), (row.group, row.milestone, outcome)
-        for row in selectors.repair_times(query(world.manager, group_by)):
-            assert client.get(row.link).context["page"].paginator.count == row.requests
+        for times in selectors.repair_times(query(world.manager, group_by)):
+            assert client.get(times.link).context["page"].paginator.count == times.requests
 
 
 def test_the_other_figures_link_to_their_records(world, client):
     client.force_login(world.manager)
+    # Live before the window: every request of the window is a failure.
+    Device.objects.update(live_on=dt.date(2026, 1, 1), status="in_service")
     q = query(world.manager)
     with time_machine.travel(NOW, tick=False):
-        for row in selectors.fault_causes(q):
-            assert client.get(row.link).context["page"].paginator.count == row.count
-        for row in selectors.mtbf(q, per="model") + selectors.mtbf(q, per="device"):
-            assert client.get(row.link).context["page"].paginator.count == row.failures
+        for cause in selectors.fault_causes(q):
+            assert client.get(cause.link).context["page"].paginator.count == cause.count
+        for mtbf in selectors.mtbf(q, per="model") + selectors.mtbf(q, per="device"):
+            assert client.get(mtbf.link).context["page"].paginator.count == mtbf.failures
+        assert selectors.mtbf(q, per="model")[0].failures == 7

@@ -10,8 +10,9 @@ Hospital 甲 (the device of model M1, engineers A and B):
 - R3 reopened: arrived +1 h, repaired +2 h, reopened +3 h, arrived +4 h, repaired +5 h: the
   first repair is void (the solution promise is met only at +5 h: breached), the time to
   resolve is 5 h, and it is no first-time fix.
-- R4 remote fix: fixed by phone +30 min, nobody assigned: the on-site promises are not
-  applicable, resolved in 30 min, no first-time-fix candidate.
+- R4 remote fix ("黑屏", a black screen; the others read "屏幕无显示"): fixed by phone
+  +30 min, nobody assigned: the on-site promises are not applicable, resolved in 30 min, no
+  first-time-fix candidate.
 - R5 across the month boundary: reported 2026-03-31 23:30 local, arrived 05:00 on April 1
   (5.5 h: on site breached), repaired 07:30 (8 h: met): a March request.
 - R6 open: reported 2026-04-01 00:30 local (still March 31 in UTC), dispatched to B, nobody
@@ -62,7 +63,7 @@ class KpiWorld:
         self.r3 = self._request(T, [("dispatched", 10 * M, a), ("arrived", 1 * H),
                                     ("resolved", 2 * H), ("reopened", 3 * H),
                                     ("arrived", 4 * H), ("resolved", 5 * H)])  # fmt: skip
-        self.r4 = self._request(T, [("remote_resolved", 30 * M)])
+        self.r4 = self._request(T, [("remote_resolved", 30 * M)], description="黑屏，无法开机")
         boundary = dt.datetime(2026, 3, 31, 15, 30, tzinfo=UTC)
         self.r5 = self._request(boundary, [("dispatched", 10 * M, a), ("arrived", 5 * H + 30 * M),
                                            ("resolved", 8 * H)])  # fmt: skip
@@ -72,12 +73,12 @@ class KpiWorld:
         self.r7 = self._request(T, [("dispatched", 10 * M, a), ("arrived", 1 * H),
                                     ("resolved", 2 * H)], device=self.other_device)  # fmt: skip
 
-    def _request(self, reported_at, steps, *, device=None):
+    def _request(self, reported_at, steps, *, device=None, description="屏幕无显示"):
         request = service_request_open(
             device=device or self.device,
             severity="normal",
             channel="hotline",
-            description="屏幕无显示",
+            description=description,
             recorded_by=self.agent,
             reported_at=reported_at,
             now=reported_at,
