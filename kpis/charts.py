@@ -2,8 +2,10 @@
 page's Content-Security-Policy has to allow. Pure: figures in, markup out; every text is
 escaped here. Each bar is a link to the records behind it, with its figure as a tooltip.
 
-The SVG scales to its box (``viewBox``, width 100 %), so a chart reads on a 390-px phone;
-long group labels are turned 45° rather than cut.
+The SVG scales to its box (``viewBox``, width 100 %) but never below 40 px a bar
+(``min-width``), so a year of months still reads on a 390-px phone: the chart then scrolls
+sideways within its own box (``.kpi-chart-box``), never the page. Long group labels are
+turned 45° rather than cut.
 """
 
 from __future__ import annotations
@@ -33,9 +35,14 @@ def _num(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
-def _open(title: str, css: str) -> list[str]:
+MIN_BAR_PX = 40
+
+
+def _open(title: str, css: str, bars: int) -> list[str]:
+    min_width = LEFT + RIGHT + MIN_BAR_PX * bars
     return [
         f'<svg class="kpi-chart {css}" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
+        f'style="min-width: {min_width}px" preserveAspectRatio="xMinYMin meet" '
         f'role="img" aria-label="{_attr(title)}" xmlns="http://www.w3.org/2000/svg">',
         f"<title>{escape(title)}</title>",
     ]
@@ -52,10 +59,15 @@ def _axis(ticks: Sequence[tuple[float, str]], *, right: bool = False) -> list[st
         )
         x, anchor = (LEFT + PLOT_W + 4, "start") if right else (LEFT - 4, "end")
         parts.append(
-            f'<text x="{x}" y="{_num(y + 4)}" text-anchor="{anchor}" font-size="12" '
+            f'<text x="{x}" y="{_num(y + 4)}" text-anchor="{anchor}" font-size="15" '
             f'fill="#6c757d">{escape(label)}</text>'
         )
     return parts
+
+
+def _short(label: str, limit: int = 8) -> str:
+    """A group's name as it fits under its bar (the tooltip and the table have it whole)."""
+    return label if len(label) <= limit else label[: limit - 1] + "…"
 
 
 def _bars(bars: Sequence[Bar], maximum: float, fill: str) -> list[str]:
@@ -67,8 +79,8 @@ def _bars(bars: Sequence[Bar], maximum: float, fill: str) -> list[str]:
         centre = LEFT + slot * (i + 0.5)
         label_y = TOP + PLOT_H + 14
         parts.append(
-            f'<text x="{_num(centre)}" y="{label_y}" font-size="12" text-anchor="end" '
-            f'transform="rotate(-45 {_num(centre)} {label_y})">{escape(bar.label)}</text>'
+            f'<text x="{_num(centre)}" y="{label_y}" font-size="15" text-anchor="end" '
+            f'transform="rotate(-45 {_num(centre)} {label_y})">{escape(_short(bar.label))}</text>'
         )
         if bar.value is None:
             continue
@@ -80,7 +92,7 @@ def _bars(bars: Sequence[Bar], maximum: float, fill: str) -> list[str]:
             f"<title>{escape(bar.label)}: {escape(bar.text)}</title></rect>"
         )
         value = (
-            f'<text x="{_num(centre)}" y="{_num(y - 3)}" font-size="11" '
+            f'<text x="{_num(centre)}" y="{_num(y - 3)}" font-size="14" '
             f'text-anchor="middle">{escape(bar.text)}</text>'
         )
         if bar.href:
@@ -97,7 +109,7 @@ def bar_chart(bars: Sequence[Bar], *, title: str, maximum: float = 1.0,
               ticks: Sequence[tuple[float, str]] = ((0, "0 %"), (0.5, "50 %"), (1, "100 %")),
               fill: str = "#0d6efd") -> str:  # fmt: skip
     """Bars from 0 to ``maximum`` (a rate: 0 … 1 by default), one per group, in order."""
-    parts = _open(title, "kpi-bars")
+    parts = _open(title, "kpi-bars", len(bars))
     parts += _axis(ticks)
     parts += _bars(bars, maximum, fill)
     parts.append("</svg>")
@@ -109,7 +121,7 @@ def pareto_chart(bars: Sequence[Bar], cumulative: Sequence[float], *, title: str
     the running share of the total as a line over them (``cumulative``, 0 … 1, one per bar;
     its axis on the right)."""
     top = max((bar.value or 0 for bar in bars), default=0) or 1
-    parts = _open(title, "kpi-pareto")
+    parts = _open(title, "kpi-pareto", len(bars))
     parts += _axis([(0, "0"), (0.5, _num(top / 2)), (1, _num(top))])
     parts += _axis([(0.8, "80 %"), (1, "100 %")], right=True)
     parts += _bars(bars, top, "#6f42c1")
