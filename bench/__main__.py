@@ -1,7 +1,8 @@
 """`make bench`: the figures of docs/benchmarks.md, measured on PostgreSQL.
 
     python -m bench [--rebuild] [--runs N]
-                    [--only service|maintenance|stock|catalogue|page_weight|notify|duty|archive]
+                    [--only service|maintenance|stock|catalogue|page_weight|notify|duty|
+                            archive|kpis]
                     [--devices N] [--movements N]
 
 The planned-maintenance benchmark (visit generation for 100,000 devices, or
@@ -12,7 +13,8 @@ page and reservation over 5,000,000 movements, or ``--movements``/``BENCH_STOCK_
 own database; the engineer's "my jobs" page on a slow network (bytes and first paint under
 Chromium's "Slow 4G", the demo served as `make run` serves it) ``bench/page_weight.py``; the
 duty roster's gap detection (20 regions × 60 days) ``bench/duty.py``; the service archive
-of a device with 2,000 entries ``bench/archive.py``.
+of a device with 2,000 entries ``bench/archive.py``; the key figures over a year of
+1,000,000 closed requests ``bench/kpis.py``.
 What follows is the service-request one.
 
 Builds (once; `--rebuild` to start over) a database `medservice_bench` with 1,000,000 closed
@@ -356,6 +358,7 @@ def main() -> None:
             "notify",
             "duty",
             "archive",
+            "kpis",
         ],
     )
     parser.add_argument("--devices", type=int, default=None, help="maintenance: devices")
@@ -385,6 +388,14 @@ def main() -> None:
         for name, figure in archive.measure(runs=min(args.runs, 100)).items():
             print(f"{name:48} {figure}", flush=True)
         if args.only == "archive":
+            return
+    if args.only in (None, "kpis"):
+        from bench import kpis
+
+        print("key figures: a year of 1,000,000 closed requests, 100,000 devices", flush=True)
+        for name, figure in kpis.measure(runs=min(args.runs, 20)).items():
+            print(f"{name:48} {figure}", flush=True)
+        if args.only == "kpis":
             return
     if args.only in (None, "duty"):
         from bench import duty

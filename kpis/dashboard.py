@@ -10,9 +10,12 @@ from typing import Any
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from . import charts, selectors
+from . import charts, rollups, selectors
 from .query import GROUP_BY, KpiQuery
 from .templatetags.kpis import percent
+
+# More bars than this and a chart stops being read: the table has them all.
+MAX_BARS = 24
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,13 @@ def on_time_charts(rows: list[selectors.OnTimeRow]) -> list[Chart]:
         by_promise.items(), key=lambda item: selectors.PROMISE_ORDER.get(item[0], 99)
     ):
         title = _("On time: %(promise)s") % {"promise": mine[0].milestone_label}
+        if len(mine) > MAX_BARS:
+            # Hundreds of hospitals or engineers: the chart shows who needs attention.
+            mine = sorted(mine, key=lambda r: (r.rate is None, r.rate or 0))[:MAX_BARS]
+            title = _("On time: %(promise)s, the %(count)s lowest") % {
+                "promise": mine[0].milestone_label,
+                "count": MAX_BARS,
+            }
         bars = [
             charts.Bar(label=r.group, value=r.rate, text=percent(r.rate), href=r.links.get("met"))
             for r in mine
@@ -79,6 +89,7 @@ def sections(query: KpiQuery) -> dict[str, Any]:
     parts = selectors.parts_consumed(query) if vendor else []
     return {
         "group_label": GROUP_BY[query.group_by],
+        "as_of": rollups.as_of(query),
         "on_time": on_time,
         "on_time_charts": on_time_charts(on_time),
         "repair_times": selectors.repair_times(query),

@@ -13,6 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from urllib.parse import urlencode
 
 from django.db.models import Count, F, Q, QuerySet, Sum
@@ -61,7 +62,13 @@ def requests_url(query: KpiQuery, group: Group | None = None, **filters: str) ->
         **((group.params or {}) if group is not None else {}),
         **filters,
     }
-    return f"{reverse('service:request_list')}?{urlencode(params)}"
+    return f"{_request_list_path()}?{urlencode(params)}"
+
+
+@lru_cache(maxsize=1)
+def _request_list_path() -> str:
+    # Read once: a table of 200 engineers has 3,000 links.
+    return reverse("service:request_list")
 
 
 # --- on-time rate of each promise ---------------------------------------------------------
@@ -79,6 +86,19 @@ class OnTimeRow:
 
 
 def on_time(query: KpiQuery) -> list[OnTimeRow]:
+    """``on_time_counts`` as rows (below), from the monthly roll-ups when they cover the
+    window (``kpis.rollups``), else from the records."""
+    from . import rollups
+
+    if (counts := rollups.on_time_counts(query)) is None:
+        counts = on_time_counts(query)
+    return on_time_rows(query, counts)
+
+
+OnTimeCounts = dict[tuple[object, str], tuple[int, int, int]]
+
+
+def on_time_counts(query: KpiQuery) -> OnTimeCounts:
     """Per group and promise (milestone key) of the requests reported in the window: how
     many were kept in time (``met``), kept late or missed (``breached``: a kept-late promise,
     or one still unmet whose deadline passed with its clock running, as of ``query.now``),
@@ -102,22 +122,28 @@ def on_time(query: KpiQuery) -> list[OnTimeRow]:
         )
         .filter(Q(met__gt=0) | Q(breached__gt=0) | Q(not_applicable__gt=0))
     )
-    raw = list(counted)
-    groups = resolve_groups(query, (row["group_value"] for row in raw))
+    return {
+        (row["group_value"], row["milestone"]): (row["met"], row["breached"], row["not_applicable"])
+        for row in counted
+    }
+
+
+def on_time_rows(query: KpiQuery, counts: OnTimeCounts) -> list[OnTimeRow]:
+    """One row per (group, promise) counted, with the rate and the drill-down links."""
+    groups = resolve_groups(query, (value for value, _key in counts))
     rows = []
-    for row in raw:
-        group = groups[row["group_value"]]
-        key = row["milestone"]
+    for (value, key), (met, breached, not_applicable) in counts.items():
+        group = groups[value]
         rows.append(
             OnTimeRow(
                 group=group.label,
                 group_key=group.key,
                 milestone=key,
                 milestone_label=str(PROMISE_LABELS.get(key, key)),
-                met=row["met"],
-                breached=row["breached"],
-                not_applicable=row["not_applicable"],
-                rate=stats.rate(row["met"], row["met"] + row["breached"]),
+                met=met,
+                breached=breached,
+                not_applicable=not_applicable,
+                rate=stats.rate(met, met + breached),
                 links={
                     outcome: requests_url(query, group, promise=f"{key}.{outcome}")
                     for outcome in ("met", "breached", "not_applicable")
@@ -163,10 +189,12 @@ class RepairTimesRow:
     link: str | None = field(default=None, compare=False)
 
 
-def _clock_seconds(started_at: datetime, met_at: datetime, paused_seconds: int) -> float:
+def _clock_seconds(started_at: datetime, met_at: datetime, paused_seconds: int) -> int:
     """The time a promise's clock ran: from its start to its being met, less the paused
-    time the clock counted."""
-    return (met_at - started_at).total_seconds() - paused_seconds
+    time the clock counted; in whole minutes (rounded down, as a countdown words it), so
+    the monthly roll-ups can keep them as counts per minute (``kpis.rollups``)."""
+    seconds = (met_at - started_at).total_seconds() - paused_seconds
+    return int(seconds // 60) * 60
 
 
 def request_times(requests: QuerySet[ServiceRequest]) -> dict[int, RequestTimes]:
@@ -213,44 +241,103 @@ def request_times(requests: QuerySet[ServiceRequest]) -> dict[int, RequestTimes]
     return times
 
 
-def repair_times(query: KpiQuery) -> list[RepairTimesRow]:
-    """Per group of the requests reported in the window: how many, the median and 90th
-    percentile of the time to arrive and to resolve (``request_times``; over the requests
-    that got there), and the first-time-fix rate (first-time fixes / candidates)."""
+@dataclass
+class RepairSamples:
+    """The figures of one group's requests, before they are summed up: how many requests,
+    the minutes to arrive and to resolve as counts per minute, the first-time fixes."""
+
+    requests: int = 0
+    arrive_minutes: dict[int, int] = field(default_factory=dict)
+    resolve_minutes: dict[int, int] = field(default_factory=dict)
+    fix_candidates: int = 0
+    first_time_fixes: int = 0
+
+    def add(self, times: RequestTimes | None) -> None:
+        self.requests += 1
+        if times is None:
+            return
+        for seconds, counts in (
+            (times.arrive_seconds, self.arrive_minutes),
+            (times.resolve_seconds, self.resolve_minutes),
+        ):
+            if seconds is not None:
+                minute = int(seconds // 60)
+                counts[minute] = counts.get(minute, 0) + 1
+        if times.first_time_fix is not None:
+            self.fix_candidates += 1
+            self.first_time_fixes += int(times.first_time_fix)
+
+    def merge(self, other: RepairSamples) -> None:
+        self.requests += other.requests
+        for mine, theirs in (
+            (self.arrive_minutes, other.arrive_minutes),
+            (self.resolve_minutes, other.resolve_minutes),
+        ):
+            for minute, count in theirs.items():
+                mine[minute] = mine.get(minute, 0) + count
+        self.fix_candidates += other.fix_candidates
+        self.first_time_fixes += other.first_time_fixes
+
+
+def repair_samples(
+    query: KpiQuery, *, times: dict[int, RequestTimes] | None = None
+) -> dict[object, RepairSamples]:
+    """``RepairSamples`` per raw grouping value of the requests reported in the window
+    (a request with two engineers is in both their groups); ``times``: the requests'
+    ``request_times`` when already read (the roll-up reads them once for every grouping)."""
     requests = requests_in_window(query)
-    members: dict[object, set[int]] = defaultdict(set)
+    if times is None:
+        times = request_times(requests)
+    samples: dict[object, RepairSamples] = defaultdict(RepairSamples)
     for request_id, value in requests.values_list("pk", group_expression(query)):
-        members[value].add(request_id)
-    times = request_times(requests)
-    groups = resolve_groups(query, members)
+        samples[value].add(times.get(request_id))
+    return samples
+
+
+def repair_rows(query: KpiQuery, samples: dict[object, RepairSamples]) -> list[RepairTimesRow]:
+    """The table's rows from each group's samples: medians and 90th percentiles in
+    seconds (whole minutes), the first-time-fix rate."""
+    groups = resolve_groups(query, samples)
     rows = []
-    for value, request_ids in members.items():
+    for value, sample in samples.items():
         group = groups[value]
-        mine = [times[pk] for pk in request_ids if pk in times]
-        arrive = [t.arrive_seconds for t in mine if t.arrive_seconds is not None]
-        resolve = [t.resolve_seconds for t in mine if t.resolve_seconds is not None]
-        candidates = [t.first_time_fix for t in mine if t.first_time_fix is not None]
-        fixes = sum(1 for fixed in candidates if fixed)
+        minute = stats.percentile_of_counts
         rows.append(
             RepairTimesRow(
                 group=group.label,
                 group_key=group.key,
-                requests=len(request_ids),
-                arrived=len(arrive),
-                arrive_median_seconds=stats.median(arrive),
-                arrive_p90_seconds=stats.percentile(arrive, 0.9),
-                resolved=len(resolve),
-                resolve_median_seconds=stats.median(resolve),
-                resolve_p90_seconds=stats.percentile(resolve, 0.9),
-                fix_candidates=len(candidates),
-                first_time_fixes=fixes,
-                first_time_fix_rate=stats.rate(fixes, len(candidates)),
+                requests=sample.requests,
+                arrived=sum(sample.arrive_minutes.values()),
+                arrive_median_seconds=_seconds(minute(sample.arrive_minutes, 0.5)),
+                arrive_p90_seconds=_seconds(minute(sample.arrive_minutes, 0.9)),
+                resolved=sum(sample.resolve_minutes.values()),
+                resolve_median_seconds=_seconds(minute(sample.resolve_minutes, 0.5)),
+                resolve_p90_seconds=_seconds(minute(sample.resolve_minutes, 0.9)),
+                fix_candidates=sample.fix_candidates,
+                first_time_fixes=sample.first_time_fixes,
+                first_time_fix_rate=stats.rate(sample.first_time_fixes, sample.fix_candidates),
                 link=requests_url(query, group),
             )
         )
     order = {group.key: group.sort for group in groups.values()}
     rows.sort(key=lambda r: order[r.group_key])
     return rows
+
+
+def _seconds(minutes: float | None) -> float | None:
+    return None if minutes is None else minutes * 60
+
+
+def repair_times(query: KpiQuery) -> list[RepairTimesRow]:
+    """Per group of the requests reported in the window: how many, the median and 90th
+    percentile of the time to arrive and to resolve (``request_times``; over the requests
+    that got there), and the first-time-fix rate (first-time fixes / candidates). Served
+    from the monthly roll-ups when they cover the window (``kpis.rollups``)."""
+    from . import rollups
+
+    if (samples := rollups.repair_samples(query)) is None:
+        samples = repair_samples(query)
+    return repair_rows(query, samples)
 
 
 # --- planned visits done within their window (maintenance's own figure) ------------------
@@ -346,32 +433,52 @@ def mtbf(query: KpiQuery, *, per: str = "model", limit: int = 20) -> list[MtbfRo
     (``_operating_hours``, devices live by the window's end) over their failures
     (``_failures``). ``per="model"``: one row per product model, lowest MTBF first (None,
     no failure, last); ``per="device"``: the ``limit`` devices with failures, lowest first."""
-    devices = (
+    live = (
         Device.objects.for_user(query.user)
         .filter(live_on__isnull=False, live_on__lte=query.last_day)
         .order_by()
-        .values_list("pk", "product_model_id", "live_on")
-    )
-    failures = dict(
-        _failures(query).values("device_id").annotate(n=Count("pk")).values_list("device_id", "n")
     )
     hours: dict[int, float] = defaultdict(float)
     counts: dict[int, int] = defaultdict(int)
     members: dict[int, int] = defaultdict(int)
-    for device_id, model_id, live_on in devices:
-        key = model_id if per == "model" else device_id
-        if per == "device" and device_id not in failures:
-            continue
-        hours[key] += _operating_hours(query, live_on)
-        counts[key] += failures.get(device_id, 0)
-        members[key] += 1
-    labels: dict[int, str]
     if per == "model":
+        from . import rollups
+
+        failures = rollups.model_failures(query)
+        if failures is None:
+            failures = dict(
+                _failures(query).values("device__product_model_id").annotate(n=Count("pk"))
+                .values_list("device__product_model_id", "n")
+            )  # fmt: skip
+        # Devices of a model that went live on the same day serve the same hours: one row
+        # per (model, day) rather than one per device.
+        for model_id, live_on, n in (
+            live.values("product_model_id", "live_on").annotate(n=Count("pk"))
+            .values_list("product_model_id", "live_on", "n")
+        ):  # fmt: skip
+            hours[model_id] += _operating_hours(query, live_on) * n
+            members[model_id] += n
+        for model_id in hours:
+            counts[model_id] = failures.get(model_id, 0)
         labels = {m.pk: str(m) for m in ProductModel.objects.filter(pk__in=hours)}
     else:
+        # A failure's device is live (``_failures``) and in the viewer's scope (the
+        # request's hospital or department was the device's when it was reported).
+        for device_id, live_on, n in (
+            _failures(query).filter(device__live_on__lte=query.last_day)
+            .values("device_id", "device__live_on").annotate(n=Count("pk"))
+            .values_list("device_id", "device__live_on", "n")
+        ):  # fmt: skip
+            if live_on is None:  # excluded by ``_failures``; typed loosely
+                continue
+            hours[device_id] = _operating_hours(query, live_on)
+            counts[device_id] = n
+            members[device_id] = 1
+        # Lowest MTBF first: only those rows are read further.
+        keep = sorted(hours, key=lambda pk: hours[pk] / counts[pk])[:limit]
+        hours = {pk: hours[pk] for pk in keep}
         labels = {
-            d.pk: str(d)
-            for d in Device.objects.filter(pk__in=hours).select_related("product_model")
+            d.pk: str(d) for d in Device.objects.filter(pk__in=keep).select_related("product_model")
         }
     rows = [
         MtbfRow(
@@ -386,7 +493,7 @@ def mtbf(query: KpiQuery, *, per: str = "model", limit: int = 20) -> list[MtbfRo
         for key in hours
     ]
     rows.sort(key=lambda r: (r.mtbf_hours is None, r.mtbf_hours or 0, r.label))
-    return rows[:limit] if per == "device" else rows
+    return rows
 
 
 def _mtbf_link(query: KpiQuery, per: str, key: int) -> str:
@@ -429,10 +536,14 @@ def pareto(counts: list[tuple[str, str, int, str]]) -> list[ParetoRow]:
 def fault_causes(query: KpiQuery) -> list[ParetoRow]:
     """The requests of the window by fault cause (quality, non-quality, not yet
     determined), most frequent first."""
-    counted = dict(
-        requests_in_window(query).values("fault_cause").annotate(n=Count("pk"))
-        .values_list("fault_cause", "n")
-    )  # fmt: skip
+    from . import rollups
+
+    counted = rollups.month_counts(query, "causes")
+    if counted is None:
+        counted = dict(
+            requests_in_window(query).values("fault_cause").annotate(n=Count("pk"))
+            .values_list("fault_cause", "n")
+        )  # fmt: skip
     return pareto(
         [
             (
@@ -464,21 +575,31 @@ def symptoms(query: KpiQuery) -> list[ParetoRow]:
     """The requests of the window whose symptom (the fault report's text) contains each
     of the catalogue's symptom words (case ignored), most frequent first. A report with two
     words counts for both; one with none counts nowhere."""
+    from . import rollups
+
     words = symptom_keywords()
     if not words:
         return []
-    counted = requests_in_window(query).aggregate(
+    counted = rollups.month_counts(query, "symptoms")
+    if counted is None or not set(words) <= set(counted):
+        counted = symptom_counts(requests_in_window(query), words)
+    return pareto(
+        [
+            (word, word, counted.get(word, 0), requests_url(query, None, symptom=word) or "")
+            for word in words
+        ]
+    )
+
+
+def symptom_counts(requests: QuerySet[ServiceRequest], words: list[str]) -> dict[str, int]:
+    """How many of ``requests`` contain each word in their symptom (case ignored)."""
+    counted = requests.aggregate(
         **{
             f"w{i}": Count("pk", filter=Q(description__icontains=word))
             for i, word in enumerate(words)
         }
     )
-    return pareto(
-        [
-            (word, word, counted[f"w{i}"], requests_url(query, None, symptom=word) or "")
-            for i, word in enumerate(words)
-        ]
-    )
+    return {word: counted[f"w{i}"] for i, word in enumerate(words)}
 
 
 # --- parts consumed and loaner days (the vendor's own figures) ---------------------------

@@ -44,3 +44,26 @@ def rate(part: int, whole: int) -> float | None:
 def mean(values: Iterable[float]) -> float | None:
     numbers = list(values)
     return sum(numbers) / len(numbers) if numbers else None
+
+
+def percentile_of_counts(counts: dict[int, int], fraction: float) -> float | None:
+    """``percentile`` of the values a histogram holds (``value: how many times``), without
+    writing them out: the same interpolation between the two nearest ranks."""
+    if not 0 <= fraction <= 1:
+        raise ValueError(f"fraction must be within 0 and 1, not {fraction}")
+    total = sum(counts.values())
+    if not total:
+        return None
+    position = fraction * (total - 1)
+    below, above = math.floor(position), math.ceil(position)
+    low = high = None
+    seen = 0
+    for value in sorted(counts):
+        seen += counts[value]
+        if low is None and seen > below:
+            low = value
+        if seen > above:
+            high = value
+            break
+    assert low is not None and high is not None
+    return low + (high - low) * (position - below)

@@ -30,3 +30,13 @@ def test_rate_and_mean():
 def test_a_fraction_outside_zero_and_one_is_refused():
     with pytest.raises(ValueError):
         percentile([1], 1.5)
+
+
+def test_a_histogram_gives_the_percentiles_of_its_values():
+    from kpis.stats import percentile_of_counts
+
+    values = [1, 2, 2, 3, 10, 10, 10]
+    counts = {1: 1, 2: 2, 3: 1, 10: 3}
+    for fraction in (0, 0.1, 0.5, 0.9, 0.95, 1):
+        assert percentile_of_counts(counts, fraction) == pytest.approx(percentile(values, fraction))
+    assert percentile_of_counts({}, 0.5) is None
