@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from bench import ensure_database, setup_django
 
@@ -100,7 +101,7 @@ def build() -> float:
     )
     for i, word in enumerate(SYMPTOMS):
         SparePart.objects.create(part_number=f"BP-{i}", name_zh=word, symptom_keywords=word)
-    params = {
+    params: dict[str, Any] = {
         "standard": SlaPolicy.objects.get(key="standard").pk,
         "emergency": SlaPolicy.objects.get(key="emergency").pk,
         "user": User.objects.get(username="bench-manager").pk,
@@ -269,7 +270,7 @@ def run(runs: int, rebuild: bool) -> dict[str, str]:
     t0 = time.perf_counter()
     refresh_recent(months=12)
     figures["worker: roll up 12 months"] = f"{time.perf_counter() - t0:.1f} s"
-    paths = {
+    paths: dict[str, dict[str, tuple[str, dict[str, str]]]] = {
         "bench-manager": {
             "page, by month": ("/kpis/", {}),
             "page, by hospital": ("/kpis/", {"group_by": "hospital"}),
