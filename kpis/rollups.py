@@ -123,7 +123,7 @@ def refresh(month: date, *, now: datetime | None = None) -> RollupMonth:
             whole.symptoms = selectors.symptom_counts(requests, selectors.symptom_keywords())
         if dimension == "model":
             for model_id, n in (
-                selectors._failures(query).values("device__product_model_id")
+                selectors.failures_in_window(query).values("device__product_model_id")
                 .annotate(n=Count("pk")).values_list("device__product_model_id", "n")
             ):  # fmt: skip
                 row(model_id).failures = n
@@ -228,7 +228,7 @@ def month_counts(query: KpiQuery, field: str) -> dict[str, int] | None:
 
 
 def model_failures(query: KpiQuery) -> dict[int, int] | None:
-    """Failures per product model (``selectors._failures``) added up from the months."""
+    """Failures per product model (``selectors.failures_in_window``) added up from the months."""
     months = covered_months(query)
     if months is None:
         return None

@@ -5,6 +5,9 @@ counts is defined in its docstring and in docs/kpis.md.
 Every selector starts from the viewer's scope (``customers.scoping``): a hospital's users
 count only their hospital's (or departments') records. Requests belong to the window by
 the moment they were reported, in the viewer's local days (``KpiQuery``).
+
+The heavy figures first ask ``kpis.rollups`` (imported where used: the roll-ups are
+computed by the selectors of this module) and count the records when it cannot answer.
 """
 
 from __future__ import annotations
@@ -408,7 +411,7 @@ class MtbfRow:
     link: str = field(default="", compare=False)
 
 
-def _failures(query: KpiQuery) -> QuerySet[ServiceRequest]:
+def failures_in_window(query: KpiQuery) -> QuerySet[ServiceRequest]:
     """A failure: a service request of the window on a device already live on the day it
     was reported, whatever its severity, channel or cause (the Pareto splits the causes;
     the figure links to exactly these requests)."""
@@ -431,7 +434,7 @@ def _operating_hours(query: KpiQuery, live_on: date) -> float:
 def mtbf(query: KpiQuery, *, per: str = "model", limit: int = 20) -> list[MtbfRow]:
     """Mean time between failures within the window: the devices' operating hours
     (``_operating_hours``, devices live by the window's end) over their failures
-    (``_failures``). ``per="model"``: one row per product model, lowest MTBF first (None,
+    (``failures_in_window``). ``per="model"``: one row per product model, lowest MTBF first (None,
     no failure, last); ``per="device"``: the ``limit`` devices with failures, lowest first."""
     live = (
         Device.objects.for_user(query.user)
@@ -447,7 +450,7 @@ def mtbf(query: KpiQuery, *, per: str = "model", limit: int = 20) -> list[MtbfRo
         failures = rollups.model_failures(query)
         if failures is None:
             failures = dict(
-                _failures(query).values("device__product_model_id").annotate(n=Count("pk"))
+                failures_in_window(query).values("device__product_model_id").annotate(n=Count("pk"))
                 .values_list("device__product_model_id", "n")
             )  # fmt: skip
         # Devices of a model that went live on the same day serve the same hours: one row
@@ -462,14 +465,14 @@ def mtbf(query: KpiQuery, *, per: str = "model", limit: int = 20) -> list[MtbfRo
             counts[model_id] = failures.get(model_id, 0)
         labels = {m.pk: str(m) for m in ProductModel.objects.filter(pk__in=hours)}
     else:
-        # A failure's device is live (``_failures``) and in the viewer's scope (the
+        # A failure's device is live (``failures_in_window``) and in the viewer's scope (the
         # request's hospital or department was the device's when it was reported).
         for device_id, live_on, n in (
-            _failures(query).filter(device__live_on__lte=query.last_day)
+            failures_in_window(query).filter(device__live_on__lte=query.last_day)
             .values("device_id", "device__live_on").annotate(n=Count("pk"))
             .values_list("device_id", "device__live_on", "n")
         ):  # fmt: skip
-            if live_on is None:  # excluded by ``_failures``; typed loosely
+            if live_on is None:  # excluded by ``failures_in_window``; typed loosely
                 continue
             hours[device_id] = _operating_hours(query, live_on)
             counts[device_id] = n
