@@ -101,7 +101,6 @@ def sections(query: KpiQuery) -> dict[str, Any]:
         "satisfaction_average": selectors.satisfaction_average(satisfaction),
         "satisfaction_chart": satisfaction_figure(satisfaction),
         "mtbf_models": selectors.mtbf(query, per="model"),
-        "mtbf_devices": selectors.mtbf(query, per="device"),
         "pareto_tables": [
             (pareto_figure(causes, _("Fault causes")), causes, "causes-table"),
             (pareto_figure(symptoms, _("Symptoms")), symptoms, "symptoms-table"),

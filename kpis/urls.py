@@ -5,4 +5,5 @@ from . import views
 app_name = "kpis"
 urlpatterns = [
     path("kpis/", views.dashboard, name="dashboard"),
+    path("kpis/mtbf-devices/", views.mtbf_devices, name="mtbf_devices"),
 ]

@@ -463,6 +463,7 @@ WEB_VIEWS: dict[str, dict[str, str] | str | None] = {
     "archive:device_archive": {"pk": "device"},
     # The key figures: the office's for every hospital, a hospital's own for its users.
     "kpis:dashboard": None,
+    "kpis:mtbf_devices": None,
     "service:device_my_job": {"device_pk": "device"},
     "training:plan_list": None,
     "training:plan_create": None,
@@ -562,6 +563,7 @@ CREATE_QUERY = {
     "duty:roster": "?region=1",
     "duty:rotation_create": "?region=1",
     "kpis:dashboard": "?group_by=hospital&from=2026-01-01&to=2030-12-31",
+    "kpis:mtbf_devices": "?from=2026-01-01&to=2030-12-31",
 }
 
 
@@ -732,7 +734,7 @@ POST_ONLY = {
 }
 # Pages of the office (administrator, service manager) that only read: the other vendor roles
 # are refused (the key figures also show a hospital's users their own).
-OFFICE_PAGES = {"duty:rotation_list", "kpis:dashboard"}
+OFFICE_PAGES = {"duty:rotation_list", "kpis:dashboard", "kpis:mtbf_devices"}
 # The vendor's own pages: a hospital's users are refused outright (403), even for their own
 # hospital (the calls log is the vendor's; a hospital reads its calls one by one).
 VENDOR_ONLY_PAGES = {"service:hotline_calls", "duty:rotation_list", "duty:rotation_create"}

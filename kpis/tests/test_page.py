@@ -41,6 +41,19 @@ def test_the_manager_sees_every_section_with_links_to_the_records(client, world)
     assert "80.0 %" in row
 
 
+def test_the_devices_with_the_lowest_mtbf_load_after_the_page(client, world):
+    from assets.models import Device
+
+    Device.objects.update(live_on="2026-01-01", status="in_service")
+    client.force_login(world.hospital_admin)
+    page = client.get("/kpis/", WINDOW).content.decode()
+    assert 'hx-get="/kpis/mtbf-devices/?from=2026-03-01&amp;to=2026-04-30"' in page
+    fragment = client.get("/kpis/mtbf-devices/", WINDOW).content.decode()
+    assert 'id="mtbf-devices"' in fragment and "<html" not in fragment
+    assert world.device.serial_number in fragment
+    assert world.other_device.serial_number not in fragment  # 乙's
+
+
 def test_the_hospital_sees_its_own_figures_without_engineers_or_parts(client, world):
     client.force_login(world.hospital_admin)
     page = client.get("/kpis/", {**WINDOW, "group_by": "hospital"})
