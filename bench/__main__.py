@@ -2,7 +2,7 @@
 
     python -m bench [--rebuild] [--runs N]
                     [--only service|maintenance|stock|catalogue|page_weight|notify|duty|archive
-                            |search|exports]
+                            |search|exports|kpis]
                     [--devices N] [--movements N]
 
 The planned-maintenance benchmark (visit generation for 100,000 devices, or
@@ -15,7 +15,8 @@ Chromium's "Slow 4G", the demo served as `make run` serves it) ``bench/page_weig
 duty roster's gap detection (20 regions × 60 days) ``bench/duty.py``; the service archive
 of a device with 2,000 entries ``bench/archive.py``; the search box over 1,000,000 requests
 and 100,000 devices ``bench/search.py``; 100,000 service requests exported to
-``.xlsx`` and ``.csv`` ``bench/exports.py``.
+``.xlsx`` and ``.csv`` ``bench/exports.py``; the key figures over a year of 1,000,000
+closed requests ``bench/kpis.py``.
 What follows is the service-request one.
 
 Builds (once; `--rebuild` to start over) a database `medservice_bench` with 1,000,000 closed
@@ -361,6 +362,7 @@ def main() -> None:
             "archive",
             "search",
             "exports",
+            "kpis",
         ],
     )
     parser.add_argument("--devices", type=int, default=None, help="maintenance: devices")
@@ -406,6 +408,14 @@ def main() -> None:
         for name, figure in search.measure(runs=min(args.runs, 50)).items():
             print(f"{name:72} {figure}", flush=True)
         if args.only == "search":
+            return
+    if args.only in (None, "kpis"):
+        from bench import kpis
+
+        print("key figures: a year of 1,000,000 closed requests, 100,000 devices", flush=True)
+        for name, figure in kpis.measure(runs=min(args.runs, 20)).items():
+            print(f"{name:48} {figure}", flush=True)
+        if args.only == "kpis":
             return
     if args.only in (None, "duty"):
         from bench import duty

@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "archive",
     "search",
     "exports",
+    "kpis",
     "demo",
 ]
 

@@ -31,6 +31,7 @@ urlpatterns = [
     path("", include("archive.urls")),
     path("", include("search.urls")),
     path("", include("exports.urls")),
+    path("", include("kpis.urls")),
 ]
 # Uploaded files are never served from MEDIA_URL: each is served by a view that checks
 # the viewer's scope first (a hospital's documents are that hospital's business).

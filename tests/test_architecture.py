@@ -34,8 +34,8 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"charges", "agenda"}),
     # archive: every record of a device, so above every app that keeps one; search: every
     # kind of record people look for, named by its sources; exports: every list, named by
-    # its sources.
-    frozenset({"archive", "search", "exports"}),
+    # its sources; the key figures: counted from every app's records.
+    frozenset({"archive", "search", "exports", "kpis"}),
     frozenset({"medservice", "demo"}),  # the project's wiring; the demo seeds through services
     frozenset({"bench"}),  # `make bench`: builds databases through the apps and the project
 )
@@ -86,6 +86,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     # The exports name the lists by dotted path (exports/sources.py) and tell by notify.
     "exports": _DEVICES
     | {"notify", "service", "maintenance", "return_visits", "parts", "charges", "training"},
+    # The key figures read the records of the apps they count (issue 14 §2).
+    "kpis": _DEVICES | {"service", "maintenance", "return_visits", "parts"},
     "medservice": _below("medservice"),
     "demo": _below("demo"),
     "bench": _below("bench"),

@@ -483,6 +483,9 @@ WEB_VIEWS: dict[str, dict[str, str] | str | None] = {
     "archive:dossier_job_file": {"token": "=" + "x" * 32},
     "assets:acceptance_certificate_upload": {"pk": "device"},
     "assets:acceptance_certificate_file": {"pk": "acceptance_certificate"},
+    # The key figures: the office's for every hospital, a hospital's own for its users.
+    "kpis:dashboard": None,
+    "kpis:mtbf_devices": None,
     "service:device_my_job": {"device_pk": "device"},
     "training:plan_list": None,
     "training:plan_create": None,
@@ -592,6 +595,8 @@ CREATE_QUERY = {
     "search:results": "?q=SN-",
     "search:suggest": "?q=SN-",
     "exports:download": "?list=devices&format=csv&hospital={hospital}",
+    "kpis:dashboard": "?group_by=hospital&from=2026-01-01&to=2030-12-31",
+    "kpis:mtbf_devices": "?from=2026-01-01&to=2030-12-31",
 }
 
 
@@ -609,7 +614,7 @@ def _named_urls() -> set[str]:
                 if ns in {"customers", "assets", "contracts", "accounts", "service", "records",
                           "notify", "agenda", "regimes", "maintenance", "training", "charges",
                           "return_visits", "parts", "duty", "archive", "search",
-                          "exports"}:  # fmt: skip
+                          "exports", "kpis"}:  # fmt: skip
                     walk(pattern.url_patterns, ns)
             elif isinstance(pattern, URLPattern) and pattern.name and namespace:
                 names.add(f"{namespace}:{pattern.name}")
@@ -775,8 +780,9 @@ POST_ONLY = {
     "duty:generate",
     "duty:swap_action",
 }
-# Pages of the office (administrator, service manager) that only read: the others are refused.
-OFFICE_PAGES = {"duty:rotation_list"}
+# Pages of the office (administrator, service manager) that only read: the other vendor roles
+# are refused (the key figures also show a hospital's users their own).
+OFFICE_PAGES = {"duty:rotation_list", "kpis:dashboard", "kpis:mtbf_devices"}
 # The vendor's own pages: a hospital's users are refused outright (403), even for their own
 # hospital (the calls log is the vendor's; a hospital reads its calls one by one).
 VENDOR_ONLY_PAGES = {"service:hotline_calls", "duty:rotation_list", "duty:rotation_create"}
