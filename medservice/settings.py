@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "notify",
     "duty",
     "archive",
+    "kpis",
     "reports",
     "demo",
 ]

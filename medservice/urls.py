@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("agenda.urls")),
     path("", include("duty.urls")),
     path("", include("archive.urls")),
+    path("", include("kpis.urls")),
     path("", include("reports.urls")),
 ]
 # Uploaded files are never served from MEDIA_URL: each is served by a view that checks

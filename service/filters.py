@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from assets.models import Device, ProductModel
 from core.filtering import (
     ChoiceFilter,
     DayFilter,
@@ -21,12 +22,20 @@ from core.filtering import (
     TextFilter,
     in_scope,
 )
-from customers.models import Hospital
+from customers.models import Hospital, ServiceRegion
 
 from . import selectors
 from .forms import STATE_FILTERS, engineers_queryset
 from .hotline.phone import variants as phone_variants
-from .models import Call, CallKind, CallOutcome, ServiceRequest, Severity
+from .models import (
+    Call,
+    CallKind,
+    CallOutcome,
+    FaultCause,
+    Milestone,
+    ServiceRequest,
+    Severity,
+)
 
 # What a request can be waiting for, as the homes count them (issue 13 §4).
 WAITING_FOR = [
@@ -35,8 +44,38 @@ WAITING_FOR = [
 ]
 
 
+# The promises of the default policies (service/migrations/0002), in the order of a
+# request's life: what the KPIs count and the request list filters by (issue 14 §2).
+PROMISES = [
+    ("callback", _("Called back")),
+    ("on_site", _("Engineer on site")),
+    ("solution", _("Solution proposed")),
+    ("resolved", _("Repair done")),
+    ("restored", _("Use restored")),
+]
+PROMISE_OUTCOME_LABELS = {
+    "met": _("kept"),
+    "breached": _("broken"),
+    "not_applicable": _("not applicable"),
+}
+
+
+def _promise_choices() -> list[tuple[str, str]]:
+    return [
+        (f"{key}.{outcome}", f"{label}: {PROMISE_OUTCOME_LABELS[outcome]}")
+        for key, label in PROMISES
+        for outcome in selectors.PROMISE_OUTCOMES
+    ]
+
+
 def _engineers(request: Any) -> QuerySet:
     return engineers_queryset()
+
+
+def _regions(request: Any) -> QuerySet:
+    """The regions of the hospitals the viewer may see."""
+    hospitals = Hospital.objects.for_user(request.user)
+    return ServiceRegion.objects.filter(hospitals__in=hospitals).distinct().order_by("name")
 
 
 class BoardFilterSet(ListFilterSet):
@@ -104,7 +143,67 @@ class RequestFilterSet(BoardFilterSet):
         api_description="Reported on this day, in the caller's time zone",
     )
 
-    field_order = ["q", "state", "hospital", "engineer", "severity", "waiting", "reported_on"]
+    reported_from = DayFilter(
+        label=_("Reported from"),
+        method="by_reported_from",
+        api_description="Reported on or after this day, in the caller's time zone",
+    )
+    reported_to = DayFilter(
+        label=_("Reported until"),
+        method="by_reported_to",
+        api_description="Reported on or before this day, in the caller's time zone",
+    )
+    promise = ChoiceFilter(
+        label=_("Promise"),
+        choices=_promise_choices,
+        empty_label=_("Any promise"),
+        method="by_promise",
+        api_description="A promise and how it ended: <key>.met (kept in time), "
+        "<key>.breached (kept late, or missed with the clock still running) or "
+        "<key>.not_applicable (a remote fix before anyone went on site)",
+    )
+    model = RecordFilter(
+        label=_("Model"),
+        field_name="device__product_model",
+        queryset=in_scope(ProductModel),
+        empty_label=_("All models"),
+    )
+    region = RecordFilter(
+        label=_("Service region"),
+        field_name="hospital__region",
+        queryset=_regions,
+        empty_label=_("All regions"),
+    )
+
+    fault_cause = ChoiceFilter(
+        label=_("Fault cause"), choices=FaultCause.choices, empty_label=_("Any cause")
+    )
+    symptom = TextFilter(
+        label=_("Symptom contains"),
+        method="by_symptom",
+        max_length=100,
+        api_description="Words of the fault report (case ignored)",
+    )
+    # Reached from a device (the key figures' MTBF); no list of every device in the form.
+    device = RecordFilter(label=_("Device"), queryset=in_scope(Device), widget=forms.HiddenInput)
+
+    field_order = [
+        "q",
+        "state",
+        "hospital",
+        "engineer",
+        "severity",
+        "waiting",
+        "reported_on",
+        "reported_from",
+        "reported_to",
+        "promise",
+        "model",
+        "region",
+        "fault_cause",
+        "symptom",
+        "device",
+    ]
 
     def by_state(
         self, requests: QuerySet[ServiceRequest], name: str, state: str
@@ -129,6 +228,33 @@ class RequestFilterSet(BoardFilterSet):
             day=day,
             time_zone=self.user.display_time_zone(),
         )
+
+    def _local_midnight(self, day: date) -> datetime:
+        return datetime.combine(day, time.min, tzinfo=ZoneInfo(self.user.display_time_zone()))
+
+    def by_reported_from(
+        self, requests: QuerySet[ServiceRequest], name: str, day: date
+    ) -> QuerySet[ServiceRequest]:
+        return requests.filter(reported_at__gte=self._local_midnight(day))
+
+    def by_reported_to(
+        self, requests: QuerySet[ServiceRequest], name: str, day: date
+    ) -> QuerySet[ServiceRequest]:
+        return requests.filter(reported_at__lt=self._local_midnight(day + timedelta(days=1)))
+
+    def by_promise(
+        self, requests: QuerySet[ServiceRequest], name: str, value: str
+    ) -> QuerySet[ServiceRequest]:
+        key, outcome = value.split(".", 1)
+        milestones = Milestone.objects.filter(
+            selectors.promise_outcome_q(outcome, now=self.now), request=OuterRef("pk"), key=key
+        )
+        return requests.filter(Exists(milestones))
+
+    def by_symptom(
+        self, requests: QuerySet[ServiceRequest], name: str, text: str
+    ) -> QuerySet[ServiceRequest]:
+        return requests.filter(description__icontains=text.strip())
 
     def search(
         self, requests: QuerySet[ServiceRequest], name: str, text: str

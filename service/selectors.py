@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import holidays
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from contracts.models import ContractDevice
@@ -169,6 +169,32 @@ def requests_in_state(requests: ServiceRequestQuerySet, *, state: str, now):
             Exists(running.filter(warn_at__lte=now, due_at__gte=now))
         ).exclude(broken)
     return open_requests
+
+
+# How a promise ended, as the KPIs count it and the request list filters it (issue 14 §2).
+PROMISE_OUTCOMES = ("met", "breached", "not_applicable")
+
+
+def promise_outcome_q(outcome: str, *, now, prefix: str = "") -> Q:
+    """The milestone rows (``prefix`` names the relation from the queried model, e.g.
+    ``"milestones__"``) whose promise has ``outcome`` as of ``now``: ``met`` kept in time,
+    ``breached`` kept late or still unmet past its deadline with the clock running (the
+    stored row is as of the last event, so a pending one may have been missed since; a
+    paused clock has missed nothing), ``not_applicable`` (a remote fix before anyone went on
+    site). A pending promise still in time is none of them."""
+
+    def q(**lookups) -> Q:
+        return Q(**{f"{prefix}{name}": value for name, value in lookups.items()})
+
+    if outcome == "met":
+        return q(state="met")
+    if outcome == "not_applicable":
+        return q(state="not_applicable")
+    if outcome == "breached":
+        return q(state="breached") | q(
+            state="pending", met_at__isnull=True, paused=False, due_at__lt=now
+        )
+    raise ValueError(outcome)
 
 
 def milestone_running(milestone: Milestone) -> bool:

@@ -461,6 +461,8 @@ WEB_VIEWS: dict[str, dict[str, str] | str | None] = {
     "maintenance:visit_photo_remove": {"pk": "visit", "photo_pk": "visit_photo"},
     "maintenance:device_visits": {"device_pk": "device"},
     "archive:device_archive": {"pk": "device"},
+    # The key figures: the office's for every hospital, a hospital's own for its users.
+    "kpis:dashboard": None,
     "service:device_my_job": {"device_pk": "device"},
     "training:plan_list": None,
     "training:plan_create": None,
@@ -559,6 +561,7 @@ CREATE_QUERY = {
     "duty:on_duty_panel": "?hospital={hospital}",
     "duty:roster": "?region=1",
     "duty:rotation_create": "?region=1",
+    "kpis:dashboard": "?group_by=hospital&from=2026-01-01&to=2030-12-31",
 }
 
 
@@ -575,7 +578,8 @@ def _named_urls() -> set[str]:
                 ns = pattern.namespace or namespace
                 if ns in {"customers", "assets", "contracts", "accounts", "service", "records",
                           "notify", "agenda", "regimes", "maintenance", "training", "charges",
-                          "return_visits", "parts", "duty", "archive"}:  # fmt: skip
+                          "return_visits", "parts", "duty", "archive",
+                          "kpis"}:  # fmt: skip
                     walk(pattern.url_patterns, ns)
             elif isinstance(pattern, URLPattern) and pattern.name and namespace:
                 names.add(f"{namespace}:{pattern.name}")
@@ -726,8 +730,9 @@ POST_ONLY = {
     "duty:generate",
     "duty:swap_action",
 }
-# Pages of the office (administrator, service manager) that only read: the others are refused.
-OFFICE_PAGES = {"duty:rotation_list"}
+# Pages of the office (administrator, service manager) that only read: the other vendor roles
+# are refused (the key figures also show a hospital's users their own).
+OFFICE_PAGES = {"duty:rotation_list", "kpis:dashboard"}
 # The vendor's own pages: a hospital's users are refused outright (403), even for their own
 # hospital (the calls log is the vendor's; a hospital reads its calls one by one).
 VENDOR_ONLY_PAGES = {"service:hotline_calls", "duty:rotation_list", "duty:rotation_create"}

@@ -102,6 +102,15 @@ def test_the_request_list_extends_the_boards_filters(client, world):
         "severity",
         "waiting",
         "reported_on",
+        # The key figures' drill-down (issue 14 §2).
+        "reported_from",
+        "reported_to",
+        "promise",
+        "model",
+        "region",
+        "fault_cause",
+        "symptom",
+        "device",
     ]
     assert [r.pk for r in page.context["rows"]] == [world["emergency"].pk]
 

@@ -77,6 +77,10 @@ def request_list(request: HttpRequest) -> HttpResponse:
             "rows": with_live_state(page.object_list, now=now),
             "server_now": iso(now),
             "can_add": request.user.has_perm("service.add_servicerequest"),
+            # The filters behind "More filters" (a drill-down from the key figures sets them).
+            "more_filters_used": any(
+                request.GET.get(field.name) for field in filters.form.visible_fields()[7:]
+            ),
         },
     )
 
