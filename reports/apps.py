@@ -15,4 +15,9 @@ class ReportsConfig(AppConfig):
         # A report sent to a hospital is part of what the vendor proves: kept like a record.
         retention.retain(MonthlyReport)
         events.register_routes()
-        outbox.register(events.REPORT_READY, events.notify_hospital, database_only=True)
+        outbox.register(
+            events.NOTIFY_HOSPITAL,
+            events=[events.REPORT_READY],
+            func=events.notify_hospital,
+            database_only=True,
+        )

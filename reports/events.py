@@ -20,6 +20,7 @@ from .links import shared_url
 from .models import MonthlyReport
 
 REPORT_READY = "reports.monthly_report_ready"
+NOTIFY_HOSPITAL = "reports.notify_hospital"
 KIND_READY = "reports.monthly_report_ready"
 
 
@@ -49,9 +50,7 @@ EQUIPMENT_ADMINS = Audience(
     gettext_lazy("The hospital's equipment administrators"),
     _equipment_admins,
 )
-CONTACTS = Audience(
-    "reports.contacts", gettext_lazy("The hospital's contacts (e-mail)"), _contacts
-)
+CONTACTS = Audience("reports.contacts", gettext_lazy("The hospital's contacts (e-mail)"), _contacts)
 
 
 def register_routes() -> None:
@@ -63,7 +62,9 @@ def register_routes() -> None:
 
 def notify_hospital(event: OutboxEvent) -> None:
     report = (
-        MonthlyReport.objects.select_related("hospital").filter(pk=event.payload["report_id"]).first()
+        MonthlyReport.objects.select_related("hospital")
+        .filter(pk=event.payload["report_id"])
+        .first()
     )
     if report is None:
         return
@@ -74,10 +75,12 @@ def notify_hospital(event: OutboxEvent) -> None:
             body="\n".join(
                 [
                     _("The service report of %(month)s for %(hospital)s is ready.") % facts,
-                    _("It shows each promise's on-time rate, the visits done and due, the "
-                      "open issues, the satisfaction and the parts replaced."),
+                    _(
+                        "It shows each promise's on-time rate, the visits done and due, "
+                        "the open issues, the satisfaction and the parts replaced."
+                    ),
                 ]
-            ),  # fmt: skip
+            ),
             # The contacts have no account: the link carries its own signed permission.
             url=shared_url(report),
             hospital_id=report.hospital_id,

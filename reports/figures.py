@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
+from django.db.models import F, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from contracts.models import Contract
@@ -31,6 +31,7 @@ from service.selectors import policy_for
 from service.timeline import EventType
 from training.models import SessionState, TrainingSession
 
+REPAIRED = [EventType.RESOLVED, EventType.REMOTE_RESOLVED]
 # How many open requests the report lists by name (the rest are counted).
 OPEN_LISTED = 30
 
@@ -96,7 +97,8 @@ def _done(hospital: Hospital, start: datetime, end: datetime) -> dict[str, int]:
     )
     return {
         "reported": requests.filter(reported_at__gte=start, reported_at__lt=end).count(),
-        "resolved": events.filter(type=EventType.RESOLVED).count(),
+        # A request repaired twice (reopened in between) is one repair done.
+        "resolved": events.filter(type__in=REPAIRED).values("request_id").distinct().count(),
         "remote_fixes": events.filter(type=EventType.REMOTE_RESOLVED).count(),
         "arrivals": events.filter(type=EventType.ARRIVED).count(),
         "return_visits": ReturnVisit.objects.filter(
@@ -111,13 +113,18 @@ def _done(hospital: Hospital, start: datetime, end: datetime) -> dict[str, int]:
 
 
 def _open_requests(hospital: Hospital, end: datetime, zone: ZoneInfo) -> dict[str, Any]:
-    """Requests reported before the month's end and not resolved by then (or still open)."""
-    resolved_by_end = ServiceEvent.objects.filter(
-        type__in=[EventType.RESOLVED, EventType.REMOTE_RESOLVED], occurred_at__lt=end
-    ).values("request_id")
-    still_open = (
+    """Requests that were open when the month ended: reported before its end, and not
+    repaired by then, or reopened after their last repair before then."""
+    before_end = ServiceEvent.objects.filter(request=OuterRef("pk"), occurred_at__lt=end)
+    last_repair = before_end.filter(type__in=REPAIRED).order_by("-occurred_at")
+    last_reopen = before_end.filter(type=EventType.REOPENED).order_by("-occurred_at")
+    open_at_end = (
         ServiceRequest.objects.filter(hospital=hospital, reported_at__lt=end)
-        .filter(Q(is_open=True) & ~Q(pk__in=resolved_by_end))
+        .annotate(
+            repaired_at=Subquery(last_repair.values("occurred_at")[:1]),
+            reopened_at=Subquery(last_reopen.values("occurred_at")[:1]),
+        )
+        .filter(Q(repaired_at__isnull=True) | Q(reopened_at__gt=F("repaired_at")))
         .select_related("device__product_model", "department")
         .order_by("reported_at", "pk")
     )
@@ -126,14 +133,12 @@ def _open_requests(hospital: Hospital, end: datetime, zone: ZoneInfo) -> dict[st
             "number": request.number,
             "device": str(request.device),
             "department": request.department.name,
-            "reported_at": timezone.localtime(request.reported_at, zone).strftime(
-                "%Y-%m-%d %H:%M"
-            ),
+            "reported_at": timezone.localtime(request.reported_at, zone).strftime("%Y-%m-%d %H:%M"),
             "symptom": request.description[:120],
         }
-        for request in still_open[:OPEN_LISTED]
+        for request in open_at_end[:OPEN_LISTED]
     ]
-    return {"count": still_open.count(), "listed": listed}
+    return {"count": open_at_end.count(), "listed": listed}
 
 
 def _parts_replaced(hospital: Hospital, start: datetime, end: datetime) -> list[dict[str, Any]]:
@@ -152,7 +157,8 @@ def _parts_replaced(hospital: Hospital, start: datetime, end: datetime) -> list[
     names: dict[tuple[str, str, str], str] = {}
     for movement in movements:
         serial = movement.serial_unit.serial_number if movement.serial_unit else ""
-        key = (movement.request.number, movement.part.part_number, serial)
+        number = movement.request.number if movement.request else ""
+        key = (number, movement.part.part_number, serial)
         sign = 1 if movement.kind == MovementKind.ISSUE else -1
         net[key] = net.get(key, 0) + sign * movement.quantity
         names[key] = movement.part.name
@@ -187,7 +193,7 @@ def month_figures(hospital: Hospital, month: date, *, now: datetime | None = Non
         }
         for row in kpis.on_time(query)
     ]
-    [times] = kpis.repair_times(query) or [None]
+    times = next(iter(kpis.repair_times(query)), None)  # one group: the month
     visits = [row for row in kpis.visit_completion(query) if row.hospital is None]
     this_month = kpis.satisfaction(query)
     before = kpis.satisfaction(_query(hospital, *month_bounds(previous_month(first)), now))

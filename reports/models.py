@@ -36,7 +36,10 @@ def _report_upload(report: MonthlyReport, filename: str) -> str:
 
 class MonthlyReport(models.Model):
     hospital = models.ForeignKey(
-        Hospital, on_delete=models.PROTECT, related_name="monthly_reports", verbose_name=_("hospital")
+        Hospital,
+        on_delete=models.PROTECT,
+        related_name="monthly_reports",
+        verbose_name=_("hospital"),
     )
     month = models.DateField(_("month"), help_text=_("The first day of the month reported."))
     version = models.PositiveSmallIntegerField(_("version"), default=1)

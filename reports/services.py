@@ -20,6 +20,8 @@ from customers.models import Hospital
 
 from . import events
 from .figures import month_figures, previous_month
+
+__all__ = ["month_figures"]
 from .models import MonthlyReport
 from .pdf import report_pdf_bytes
 
@@ -121,7 +123,7 @@ def monthly_reports_generate_due(*, now: datetime | None = None) -> int:
     for hospital, month in hospitals_due(now):
         try:
             monthly_report_generate(hospital=hospital, month=month, now=now)
-        except Exception:  # noqa: BLE001 - logged; the next run tries this one again
+        except Exception:  # logged; the next run tries this one again
             logger.exception("monthly report of %s for %s failed", hospital.pk, month)
             continue
         written += 1

@@ -34,6 +34,8 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"charges", "agenda"}),
     # The archive: every record of a device; the key figures: counted from every app's records.
     frozenset({"archive", "kpis"}),
+    # The monthly report: the key figures of one hospital and month, as a document it is sent.
+    frozenset({"reports"}),
     frozenset({"medservice", "demo"}),  # the project's wiring; the demo seeds through services
     frozenset({"bench"}),  # `make bench`: builds databases through the apps and the project
 )
@@ -71,6 +73,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     | {"service", "maintenance", "return_visits", "parts", "charges", "training", "regimes"},
     # The key figures read the records of the apps they count (issue 14 §2).
     "kpis": _DEVICES | {"service", "maintenance", "return_visits", "parts"},
+    "reports": _DEVICES
+    | {"kpis", "contracts", "service", "parts", "return_visits", "training", "notify"},
     "medservice": _below("medservice"),
     "demo": _below("demo"),
     "bench": _below("bench"),
