@@ -32,6 +32,28 @@ NOTHING = Scope()
 EVERYTHING = Scope(all_hospitals=True)
 
 
+@dataclass(frozen=True)
+class HospitalViewer:
+    """A whole hospital's view without an account: what its equipment administrator would
+    see. The worker writing a report for a hospital reads through the same scoped selectors
+    as the hospital's own users, so the report can show nothing they could not."""
+
+    hospital_id: int
+    time_zone: str = "Asia/Shanghai"
+    is_authenticated: bool = True
+    is_active: bool = True
+    is_vendor_staff: bool = False
+    pk: None = None
+
+    @property
+    def _medservice_scope(self) -> Scope:
+        ids = frozenset({self.hospital_id})
+        return Scope(hospital_ids=ids, member_hospital_ids=ids)
+
+    def display_time_zone(self) -> str:
+        return self.time_zone
+
+
 def scope_for(user) -> Scope:
     if user is None or not user.is_authenticated or not user.is_active:
         return NOTHING

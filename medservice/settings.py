@@ -128,6 +128,7 @@ INSTALLED_APPS = [
     "search",
     "exports",
     "kpis",
+    "reports",
     "demo",
 ]
 

@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include("search.urls")),
     path("", include("exports.urls")),
     path("", include("kpis.urls")),
+    path("", include("reports.urls")),
 ]
 # Uploaded files are never served from MEDIA_URL: each is served by a view that checks
 # the viewer's scope first (a hospital's documents are that hospital's business).

@@ -36,6 +36,8 @@ LAYERS: tuple[frozenset[str], ...] = (
     # kind of record people look for, named by its sources; exports: every list, named by
     # its sources; the key figures: counted from every app's records.
     frozenset({"archive", "search", "exports", "kpis"}),
+    # The monthly report: the key figures of one hospital and month, as a document it is sent.
+    frozenset({"reports"}),
     frozenset({"medservice", "demo"}),  # the project's wiring; the demo seeds through services
     frozenset({"bench"}),  # `make bench`: builds databases through the apps and the project
 )
@@ -88,6 +90,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     | {"notify", "service", "maintenance", "return_visits", "parts", "charges", "training"},
     # The key figures read the records of the apps they count (issue 14 §2).
     "kpis": _DEVICES | {"service", "maintenance", "return_visits", "parts"},
+    "reports": _DEVICES
+    | {"kpis", "contracts", "service", "parts", "return_visits", "training", "notify"},
     "medservice": _below("medservice"),
     "demo": _below("demo"),
     "bench": _below("bench"),

@@ -52,6 +52,7 @@ from notify.services import notify_users
 from parts.loaners.services import loaner_create
 from parts.services import part_create, stock_location_create
 from regimes.services import regime_document_create, regime_receipt_record, regime_version_add
+from reports.models import MonthlyReport
 from return_visits.services import return_visit_create, return_visit_record
 from service.hotline.services import call_log
 from service.repair_records.services import repair_record_save, repair_record_sign
@@ -275,8 +276,15 @@ class World:
             document=SimpleUploadedFile(f"certificate-{tag}.pdf", b"%PDF-1.4\n%%EOF\n"),
             uploaded_by=engineer,
         )
+        monthly_report = MonthlyReport(
+            hospital=hospital, month=dt.date(2026, 1, 1), generated_at=timezone.now(),
+            content_hash="0" * 64, figures={"hospital": hospital.name},
+        )  # fmt: skip
+        monthly_report.pdf.save("report.pdf", ContentFile(b"%PDF-1.4 report"), save=False)
+        monthly_report.save()
         return {
             "acceptance_certificate": acceptance_certificate,
+            "monthly_report": monthly_report,
             "webhook_subscription": webhook_subscription,
             "webhook_delivery": webhook_delivery,
             "call": call,
@@ -325,6 +333,7 @@ class World:
             "token_revoked": type(self.b_token).objects.get(pk=self.b_token.pk).revoked_at,
             "events": list(b["request"].events.values_list("pk", flat=True)),
             "operation_log": list(b["device"].operation_log.values_list("pk", flat=True)),
+            "monthly_reports": list(b["hospital"].monthly_reports.values_list("pk", flat=True)),
         }
 
 
@@ -486,6 +495,11 @@ WEB_VIEWS: dict[str, dict[str, str] | str | None] = {
     # The key figures: the office's for every hospital, a hospital's own for its users.
     "kpis:dashboard": None,
     "kpis:mtbf_devices": None,
+    "reports:report_list": None,
+    "reports:report_pdf": {"pk": "monthly_report"},
+    "reports:report_regenerate": {"pk": "monthly_report"},
+    # The e-mailed link: its signed token is its key, so the matrix asks with a forged one.
+    "reports:report_shared": {"token": "=forged-token"},
     "service:device_my_job": {"device_pk": "device"},
     "training:plan_list": None,
     "training:plan_create": None,
@@ -614,7 +628,7 @@ def _named_urls() -> set[str]:
                 if ns in {"customers", "assets", "contracts", "accounts", "service", "records",
                           "notify", "agenda", "regimes", "maintenance", "training", "charges",
                           "return_visits", "parts", "duty", "archive", "search",
-                          "exports", "kpis"}:  # fmt: skip
+                          "exports", "kpis", "reports"}:  # fmt: skip
                     walk(pattern.url_patterns, ns)
             elif isinstance(pattern, URLPattern) and pattern.name and namespace:
                 names.add(f"{namespace}:{pattern.name}")
@@ -779,6 +793,7 @@ POST_ONLY = {
     "parts:repair_part_return",
     "duty:generate",
     "duty:swap_action",
+    "reports:report_regenerate",
 }
 # Pages of the office (administrator, service manager) that only read: the other vendor roles
 # are refused (the key figures also show a hospital's users their own).
@@ -817,6 +832,7 @@ def test_vendor_roles_read_everything_and_write_what_their_role_allows(client, w
             "agenda:feed_ics",  # a secret address: an unknown token is a 404 to anyone
             "archive:dossier_job",  # the same, and a job is only its requester's
             "archive:dossier_job_file",
+            "reports:report_shared",  # the same
         }:
             continue
         url = _web_url(world, name)
@@ -1056,6 +1072,7 @@ API_PARAMS = {
     "shift_id": "shift",
     "swap_id": "swap",
     "call_id": "call",
+    "report_id": "monthly_report",
 }
 GLOBAL_READS = {"/api/v1/service-organisation", "/api/v1/me"}
 # The vendor's own business (parts, prices, stock): hospital users are refused outright.
