@@ -122,6 +122,17 @@ class SeedDemoTests(TestCase):
             assert not hospital.departments.filter(responsible_contact=None).exists()
         assert Device.objects.exclude(responsible_contact=None).exists()
 
+    def test_the_year_is_rolled_up_and_last_months_reports_are_written(self):
+        from kpis.models import RollupMonth
+        from reports.models import MonthlyReport
+
+        assert RollupMonth.objects.count() == 13
+        reported = set(MonthlyReport.objects.values_list("hospital__name", flat=True))
+        assert reported == set(Hospital.objects.filter(contracts__isnull=False).values_list(
+            "name", flat=True))  # fmt: skip
+        report = MonthlyReport.objects.order_by("pk").first()
+        assert report is not None and report.figures["on_time"]  # the history shows
+
     def test_charge_statements_in_every_state_one_disputed_and_answered(self):
         from charges.models import ChargeStatement, StatementState
 
