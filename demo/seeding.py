@@ -100,7 +100,7 @@ def seed_demo(*, with_history: bool = True) -> SeedReport:
     with transaction.atomic():
         seeder = _Seeder(plan, with_history=with_history)
         seeder.run()
-    if with_history and seeder.created:
+    if with_history and +seeder.created:  # something new (a Counter keeps its zeros)
         # What the worker keeps from the history, so the key figures and the monthly reports
         # show it from the first page, not after the worker's first hourly run.
         seeder.created["kpi_rollup_months"] = len(kpi_rollups_refresh(months=13))
