@@ -10,9 +10,11 @@ from django.core.exceptions import ValidationError
 from ninja import Field, Query, Router, Schema
 
 from core.api import READ_ERRORS, WRITE_ERRORS, Day, Input, LocatedValidationError
+from core.exports import EXPORT_OPENAPI, ExportQuery, table_response
 from core.permissions import require_perm
 
 from . import selectors
+from .exports import on_time_table, repair_times_table
 from .query import KpiQuery, kpi_query
 
 router = Router(tags=["kpis"])
@@ -67,17 +69,30 @@ def _query(request, params: KpiQueryIn) -> KpiQuery:
         raise LocatedValidationError(exc, loc_of=lambda name: ["query", name]) from exc
 
 
-@router.get("/kpis/on-time", response={200: list[OnTimeOut], **ERRORS})
-def kpis_on_time(request, params: Query[KpiQueryIn]):
+@router.get(
+    "/kpis/on-time", response={200: list[OnTimeOut], **ERRORS}, openapi_extra=EXPORT_OPENAPI
+)
+def kpis_on_time(request, params: Query[KpiQueryIn], output: Query[ExportQuery]):
     """The on-time rate of each promise per group, over the requests reported in the
     window (what counts: docs/kpis.md). A pending promise counts only once it is
     breached; a hospital's users see their hospital's requests only."""
-    return [asdict(row) for row in selectors.on_time(_query(request, params))]
+    query = _query(request, params)
+    if output.format:
+        return table_response(on_time_table(query), fmt=output.format, name="kpis-on-time")
+    return [asdict(row) for row in selectors.on_time(query)]
 
 
-@router.get("/kpis/repair-times", response={200: list[RepairTimesOut], **ERRORS})
-def kpis_repair_times(request, params: Query[KpiQueryIn]):
+@router.get(
+    "/kpis/repair-times",
+    response={200: list[RepairTimesOut], **ERRORS},
+    openapi_extra=EXPORT_OPENAPI,
+)
+def kpis_repair_times(request, params: Query[KpiQueryIn], output: Query[ExportQuery]):
     """Time to arrive and to resolve (median and 90th percentile, in seconds, paused time
     excluded as the promise clock counts it) and the first-time-fix rate, per group, over
     the requests reported in the window."""
-    return [asdict(row) for row in selectors.repair_times(_query(request, params))]
+    query = _query(request, params)
+    if output.format:
+        name = "kpis-repair-times"
+        return table_response(repair_times_table(query), fmt=output.format, name=name)
+    return [asdict(row) for row in selectors.repair_times(query)]

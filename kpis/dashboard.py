@@ -102,8 +102,8 @@ def sections(query: KpiQuery) -> dict[str, Any]:
         "satisfaction_chart": satisfaction_figure(satisfaction),
         "mtbf_models": selectors.mtbf(query, per="model"),
         "pareto_tables": [
-            (pareto_figure(causes, _("Fault causes")), causes, "causes-table"),
-            (pareto_figure(symptoms, _("Symptoms")), symptoms, "symptoms-table"),
+            (pareto_figure(causes, _("Fault causes")), causes, "causes-table", "causes"),
+            (pareto_figure(symptoms, _("Symptoms")), symptoms, "symptoms-table", "symptoms"),
         ],
         "vendor": vendor,
         "parts": parts,

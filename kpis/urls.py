@@ -6,4 +6,5 @@ app_name = "kpis"
 urlpatterns = [
     path("kpis/", views.dashboard, name="dashboard"),
     path("kpis/mtbf-devices/", views.mtbf_devices, name="mtbf_devices"),
+    path("kpis/export/", views.export, name="export"),
 ]

@@ -6,16 +6,18 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from accounts.http import AuthenticatedHttpRequest
+from core.exports import CONTENT_TYPES, table_response
 from core.permissions import require_perm
 
 from . import selectors
 from .dashboard import sections
+from .exports import TABLES
 from .forms import KpiFilterForm
 from .query import KpiQuery, kpi_query
 
@@ -52,5 +54,32 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
         )
     with timezone.override(ZoneInfo(query.time_zone)):
         return render(
-            request, "kpis/dashboard.html", {"form": form, "query": query, **sections(query)}
+            request,
+            "kpis/dashboard.html",
+            {
+                "form": form,
+                "query": query,
+                # The downloads take the page's filters.
+                "filter_query": request.GET.urlencode(),
+                **sections(query),
+            },
         )
+
+
+@login_required
+@require_GET
+def export(request: AuthenticatedHttpRequest) -> HttpResponseBase:
+    """One of the page's tables as a file (``?table=…&format=xlsx|csv`` and the page's own
+    filters), from the same selector as the page."""
+    require_perm(request, "kpis.view_kpis")
+    table = request.GET.get("table", "")
+    kind = TABLES.get(table)
+    fmt = request.GET.get("format", "xlsx")
+    if kind is None or fmt not in CONTENT_TYPES:
+        raise Http404
+    _form, query = _query(request)
+    if kind.vendor_only and not query.sees_engineers:
+        raise Http404
+    zone = ZoneInfo(query.time_zone)
+    with timezone.override(zone):
+        return table_response(kind.build(query), fmt=fmt, name=f"kpis-{table}", zone=zone)

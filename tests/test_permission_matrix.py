@@ -495,6 +495,7 @@ WEB_VIEWS: dict[str, dict[str, str] | str | None] = {
     # The key figures: the office's for every hospital, a hospital's own for its users.
     "kpis:dashboard": None,
     "kpis:mtbf_devices": None,
+    "kpis:export": None,
     "reports:report_list": None,
     "reports:report_pdf": {"pk": "monthly_report"},
     "reports:report_regenerate": {"pk": "monthly_report"},
@@ -611,6 +612,7 @@ CREATE_QUERY = {
     "exports:download": "?list=devices&format=csv&hospital={hospital}",
     "kpis:dashboard": "?group_by=hospital&from=2026-01-01&to=2030-12-31",
     "kpis:mtbf_devices": "?from=2026-01-01&to=2030-12-31",
+    "kpis:export": "?table=on-time&group_by=hospital&from=2026-01-01&to=2030-12-31&format=csv",
 }
 
 
@@ -797,7 +799,7 @@ POST_ONLY = {
 }
 # Pages of the office (administrator, service manager) that only read: the other vendor roles
 # are refused (the key figures also show a hospital's users their own).
-OFFICE_PAGES = {"duty:rotation_list", "kpis:dashboard", "kpis:mtbf_devices"}
+OFFICE_PAGES = {"duty:rotation_list", "kpis:dashboard", "kpis:mtbf_devices", "kpis:export"}
 # The vendor's own pages: a hospital's users are refused outright (403), even for their own
 # hospital (the calls log is the vendor's; a hospital reads its calls one by one).
 VENDOR_ONLY_PAGES = {"service:hotline_calls", "duty:rotation_list", "duty:rotation_create"}
