@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from core.exports import Column, Table
@@ -101,7 +102,7 @@ def mtbf_table(query: KpiQuery) -> Table:
     )
 
 
-def _pareto_table(title: str, rows: list[selectors.ParetoRow]) -> Table:
+def _pareto_table(title: str | Promise, rows: list[selectors.ParetoRow]) -> Table:
     return Table(
         title=title,
         rows=rows,
