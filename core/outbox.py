@@ -84,6 +84,13 @@ RUN_LIMIT = 1000
 # SQLite the transaction holds the write lock, which a web request may be waiting for.
 CLAIM_BATCH = 20
 BATCH_SECONDS = 0.25
+# SQLite has one writer at a time and no queue: a waiting writer polls, and a worker that
+# begins its next transaction the moment it commits wins every time. After a long
+# transaction (a PDF rendered, a message sent) the worker leaves the lock free for a
+# moment, so the pages' writes (a log-in, a step) and the heartbeat get their turn while a
+# backlog of PDFs is worked off (the demo's first minutes had "database is locked").
+SQLITE_LONG_TRANSACTION = 0.25
+SQLITE_BREATHER = 0.15
 MAX_ERROR_LENGTH = 10_000
 
 
@@ -305,6 +312,10 @@ def _deliver_batch(limit: int) -> tuple[Counter[str], bool]:
     return outcomes, bool(claimed) and not _database_only(claimed[0])
 
 
+def _one_writer_at_a_time() -> bool:
+    return connection.vendor == "sqlite"
+
+
 def deliver_due(*, limit: int = RUN_LIMIT) -> DeliveryReport:
     """Deliver the pending rows whose time has come (at most ``limit``); safe to run in
     many processes at once."""
@@ -314,6 +325,7 @@ def deliver_due(*, limit: int = RUN_LIMIT) -> DeliveryReport:
     claim = CLAIM_BATCH
     try:
         while counts.total() < limit:
+            started = time.monotonic()
             try:
                 outcomes, ran_alone = _deliver_batch(min(claim, limit - counts.total()))
             except Exception:
@@ -325,6 +337,8 @@ def deliver_due(*, limit: int = RUN_LIMIT) -> DeliveryReport:
                 break
             counts.update(outcomes)
             claim = 1 if ran_alone else CLAIM_BATCH
+            if _one_writer_at_a_time() and time.monotonic() - started > SQLITE_LONG_TRANSACTION:
+                time.sleep(SQLITE_BREATHER)
     finally:
         _local.delivering = outer
     return DeliveryReport(**counts)

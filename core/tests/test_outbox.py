@@ -228,6 +228,33 @@ def test_database_only_rows_share_a_transaction_and_an_outside_row_runs_alone(no
     assert states == ["delivered", "pending", "delivered", "delivered", "delivered", "delivered"]
 
 
+def test_on_sqlite_a_long_delivery_leaves_the_lock_free_a_moment(no_nudge, monkeypatch):
+    """SQLite queues no writer: after a long transaction (a PDF, a message) the worker
+    pauses before its next one, so a page's write gets its turn; short batches do not."""
+    slept: list[float] = []
+    monkeypatch.setattr(outbox.time, "sleep", slept.append)
+    monkeypatch.setattr(outbox, "_one_writer_at_a_time", lambda: True)
+    clock = iter(range(0, 1000, 1))  # every reading of the clock is a second later
+    monkeypatch.setattr(outbox.time, "monotonic", lambda: float(next(clock)))
+    outbox.register("tests.slow", events=["tests.slow"], func=lambda event: None)
+    try:
+        outbox.publish("tests.slow", {})
+        outbox.publish("tests.slow", {})
+        assert outbox.deliver_due() == outbox.DeliveryReport(delivered=2)
+    finally:
+        outbox.unregister("tests.slow")
+    assert slept == [outbox.SQLITE_BREATHER] * 2
+    monkeypatch.setattr(outbox, "_one_writer_at_a_time", lambda: False)  # PostgreSQL
+    slept.clear()
+    outbox.register("tests.slow", events=["tests.slow"], func=lambda event: None)
+    try:
+        outbox.publish("tests.slow", {})
+        outbox.deliver_due()
+    finally:
+        outbox.unregister("tests.slow")
+    assert slept == []
+
+
 def test_a_raising_handler_is_retried_with_backoff_then_succeeds(probe, no_nudge, caplog):
     def refuse(event):
         raise ConnectionError("the far side is down")
