@@ -10,8 +10,10 @@ list that forgets ``format`` fails here; a list left out on purpose is in
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
+from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
@@ -154,3 +156,49 @@ def test_a_hospitals_user_exports_only_their_own_hospitals_rows(client):
         )
         assert all(SECRET not in str(value) for row in cells for value in row), path
     assert tried > 15
+
+
+# A filter of each kind of list: the file holds what the page holds for it, fewer rows
+# than the whole list.
+FILTERED = [
+    ("/api/v1/hospitals", {"q": SECRET}),
+    ("/api/v1/departments", {"hospital_id": "hospital"}),
+    ("/api/v1/contacts", {"hospital_id": "hospital"}),
+    ("/api/v1/contracts", {"hospital_id": "hospital"}),
+    ("/api/v1/maintenance-agreements", {"hospital_id": "hospital"}),
+    ("/api/v1/training-plans", {"contract_id": "contract"}),
+    ("/api/v1/regime-documents", {"hospital_id": "hospital"}),
+    ("/api/v1/parts", {"q": SECRET}),
+    ("/api/v1/devices/{device_id}/archive", {"kind": "installation"}),
+    ("/api/v1/hospitals/{hospital_id}/archive", {"kind": "installation"}),
+]
+
+
+@pytest.mark.parametrize(("path", "params"), FILTERED)
+def test_a_file_has_the_rows_of_the_same_filters(admin_client, path, params):
+    client, world = admin_client
+    url = _fill(world, path)
+    query = {k: str(world.b[v].pk) if v in world.b else v for k, v in params.items()}
+    everything = client.get(url).json()["count"]
+    count = client.get(url, query).json()["count"]
+    assert 0 < count < everything
+    text = _body(client.get(url, {**query, "format": "csv"})).decode("utf-8-sig")
+    assert len(list(csv.reader(io.StringIO(text)))) - 1 == count
+
+
+def test_the_headers_and_times_follow_the_viewer(client):
+    """Headers in the request's language; the archive's times in the hospital's zone."""
+    world = World()
+    client.force_login(world.vendor[VendorRole.ADMIN])
+    text = _body(client.get("/api/v1/hospitals?format=csv", HTTP_ACCEPT_LANGUAGE="zh-hans"))
+    assert text.decode("utf-8-sig").splitlines()[0].startswith("名称,")
+    device = world.b["device"]
+    device.hospital.time_zone = "America/New_York"  # not the viewer's (Asia/Shanghai)
+    device.hospital.save()
+    url = f"/api/v1/devices/{device.pk}/archive"
+    newest = client.get(url).json()["items"][0]
+    text = _body(client.get(url, {"format": "csv"})).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    at = dt.datetime.fromisoformat(newest["at"]).astimezone(ZoneInfo("America/New_York"))
+    assert rows[1][0] == at.strftime("%Y-%m-%d %H:%M")
+    assert rows[1][2] == newest["title"]
