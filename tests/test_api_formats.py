@@ -190,8 +190,8 @@ def test_the_headers_and_times_follow_the_viewer(client):
     """Headers in the request's language; the archive's times in the hospital's zone."""
     world = World()
     client.force_login(world.vendor[VendorRole.ADMIN])
-    text = _body(client.get("/api/v1/hospitals?format=csv", HTTP_ACCEPT_LANGUAGE="zh-hans"))
-    assert text.decode("utf-8-sig").splitlines()[0].startswith("名称,")
+    zh = _body(client.get("/api/v1/hospitals?format=csv", HTTP_ACCEPT_LANGUAGE="zh-hans"))
+    assert zh.decode("utf-8-sig").splitlines()[0].startswith("名称,")
     device = world.b["device"]
     device.hospital.time_zone = "America/New_York"  # not the viewer's (Asia/Shanghai)
     device.hospital.save()
