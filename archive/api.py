@@ -11,8 +11,10 @@ from ninja import Field, Query, Router, Schema
 from assets.models import Device
 from contracts.models import Contract
 from core.api import READ_ERRORS, Day, Id, Input, PageIn, page_of
+from core.exports import EXPORT_OPENAPI, ExportQuery
 from customers.models import Hospital
 
+from .exports import archive_response
 from .filters import archive_query, contract_subject, hospital_subject
 from .selectors import timeline
 
@@ -41,8 +43,18 @@ class ArchiveFilterIn(Input):
     to: Day | None = Field(None, description="Last local day, included.")
 
 
-@router.get("/devices/{device_id}/archive", response={200: page_of(ArchiveEntryOut), **READ_ERRORS})
-def device_archive(request, device_id: Id, filters: Query[ArchiveFilterIn], paging: Query[PageIn]):
+@router.get(
+    "/devices/{device_id}/archive",
+    response={200: page_of(ArchiveEntryOut), **READ_ERRORS},
+    openapi_extra=EXPORT_OPENAPI,
+)
+def device_archive(
+    request,
+    device_id: Id,
+    filters: Query[ArchiveFilterIn],
+    paging: Query[PageIn],
+    output: Query[ExportQuery],
+):
     """The device's service archive: installation and acceptance, emergency procedures,
     components replaced, out-of-use periods, changes to the record, service requests with
     each promise met or breached, signed repair records with their PDF, root-cause reports,
@@ -58,6 +70,10 @@ def device_archive(request, device_id: Id, filters: Query[ArchiveFilterIn], pagi
         last_day=filters.to,
         limit=paging.limit,
     )
+    if output.format:
+        name = f"archive-device-{device.pk}"
+        zone = device.hospital.time_zone
+        return archive_response(request, query, time_zone=zone, fmt=output.format, name=name)
     return _page(query, paging)
 
 
@@ -72,10 +88,16 @@ class HospitalArchiveFilterIn(GroupArchiveFilterIn):
 
 
 @router.get(
-    "/hospitals/{hospital_id}/archive", response={200: page_of(ArchiveEntryOut), **READ_ERRORS}
+    "/hospitals/{hospital_id}/archive",
+    response={200: page_of(ArchiveEntryOut), **READ_ERRORS},
+    openapi_extra=EXPORT_OPENAPI,
 )
 def hospital_archive(
-    request, hospital_id: Id, filters: Query[HospitalArchiveFilterIn], paging: Query[PageIn]
+    request,
+    hospital_id: Id,
+    filters: Query[HospitalArchiveFilterIn],
+    paging: Query[PageIn],
+    output: Query[ExportQuery],
 ):
     """The service archive of every device of the hospital the caller sees, merged, newest
     first; ``device_id`` says which device an entry is about (none: the department's or
@@ -83,14 +105,25 @@ def hospital_archive(
     ``device`` and ``department``."""
     hospital = get_object_or_404(Hospital.objects.for_user(request.user), pk=hospital_id)
     subject = hospital_subject(hospital, visible_to=request.user)
-    return _page(_group_query(subject, request, filters, paging, filters.department), paging)
+    query = _group_query(subject, request, filters, paging, filters.department)
+    if output.format:
+        name = f"archive-hospital-{hospital.pk}"
+        zone = subject.time_zone
+        return archive_response(request, query, time_zone=zone, fmt=output.format, name=name)
+    return _page(query, paging)
 
 
 @router.get(
-    "/contracts/{contract_id}/archive", response={200: page_of(ArchiveEntryOut), **READ_ERRORS}
+    "/contracts/{contract_id}/archive",
+    response={200: page_of(ArchiveEntryOut), **READ_ERRORS},
+    openapi_extra=EXPORT_OPENAPI,
 )
 def contract_archive(
-    request, contract_id: Id, filters: Query[GroupArchiveFilterIn], paging: Query[PageIn]
+    request,
+    contract_id: Id,
+    filters: Query[GroupArchiveFilterIn],
+    paging: Query[PageIn],
+    output: Query[ExportQuery],
 ):
     """The service archive of every device of the contract (project) the caller sees,
     merged, newest first; the same filters as a device's, and ``device``."""
@@ -98,7 +131,12 @@ def contract_archive(
         Contract.objects.for_user(request.user).select_related("hospital"), pk=contract_id
     )
     subject = contract_subject(contract, visible_to=request.user)
-    return _page(_group_query(subject, request, filters, paging, None), paging)
+    query = _group_query(subject, request, filters, paging, None)
+    if output.format:
+        name = f"archive-contract-{contract.pk}"
+        zone = subject.time_zone
+        return archive_response(request, query, time_zone=zone, fmt=output.format, name=name)
+    return _page(query, paging)
 
 
 def _group_query(subject, request, filters, paging, department):

@@ -27,7 +27,7 @@ from core.permissions import require_perm
 from customers.models import Contact, Department, Hospital
 
 from . import services
-from .exports import DEVICES
+from .exports import DEVICES, PROCEDURES, PRODUCT_MODELS
 from .filters import DeviceFilterSet, ProcedureFilterSet, ProductModelFilterSet
 from .models import (
     ComponentFate,
@@ -234,10 +234,18 @@ class ProcedureQuery(Input):
 
 
 # --- product models ---------------------------------------------------------------------
-@router.get("/product-models", response={200: page_of(ProductModelOut), **READ_ERRORS})
-def product_model_list(request, filters: Query[ProductModelQuery], paging: Query[PageIn]):
-    models = ProductModel.objects.for_user(request.user)
-    return page(api_filter(filters, models, request=request), paging)
+@router.get(
+    "/product-models",
+    response={200: page_of(ProductModelOut), **READ_ERRORS},
+    openapi_extra=EXPORT_OPENAPI,
+)
+def product_model_list(
+    request, filters: Query[ProductModelQuery], paging: Query[PageIn], output: Query[ExportQuery]
+):
+    models = api_filter(filters, ProductModel.objects.for_user(request.user), request=request)
+    if output.format:
+        return PRODUCT_MODELS.response(models, fmt=output.format)
+    return page(models, paging)
 
 
 @router.post("/product-models", response={201: ProductModelOut, **WRITE_ERRORS})
@@ -356,10 +364,19 @@ def component_replace(request, component_id: Id, payload: ComponentReplaceIn):
 
 
 # --- emergency procedures (R-5.1) -------------------------------------------------------
-@router.get("/emergency-procedures", response={200: page_of(ProcedureOut), **READ_ERRORS})
-def procedure_list(request, filters: Query[ProcedureQuery], paging: Query[PageIn]):
-    procedures = EmergencyProcedure.objects.for_user(request.user)
-    return page(api_filter(filters, procedures, request=request), paging)
+@router.get(
+    "/emergency-procedures",
+    response={200: page_of(ProcedureOut), **READ_ERRORS},
+    openapi_extra=EXPORT_OPENAPI,
+)
+def procedure_list(
+    request, filters: Query[ProcedureQuery], paging: Query[PageIn], output: Query[ExportQuery]
+):
+    scoped = EmergencyProcedure.objects.for_user(request.user)
+    procedures = api_filter(filters, scoped, request=request)
+    if output.format:
+        return PROCEDURES.response(procedures, fmt=output.format)
+    return page(procedures, paging)
 
 
 @router.post("/emergency-procedures", response={201: ProcedureOut, **WRITE_ERRORS})

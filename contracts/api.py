@@ -26,12 +26,14 @@ from core.api import (
     resolve,
     resolve_many,
 )
+from core.exports import EXPORT_OPENAPI, ExportQuery
 from core.filtering import api_filter, filter_query
 from core.permissions import require_perm
 from customers.models import Hospital
 
 from . import services
 from .coverage import Cause, Cover, Pricing
+from .exports import AGREEMENTS, CONTRACTS, with_device_count
 from .filters import AgreementFilterSet, ContractFilterSet
 from .models import Contract, MaintenanceAgreement
 from .reasons import coverage_reason_text
@@ -207,9 +209,16 @@ def _contracts(request):
     return Contract.objects.for_user(request.user).prefetch_related("dedicated_engineers", "lines")
 
 
-@router.get("/contracts", response={200: page_of(ContractOut), **READ_ERRORS})
-def contract_list(request, filters: Query[ContractQuery], paging: Query[PageIn]):
-    return page(api_filter(filters, _contracts(request), request=request), paging)
+@router.get(
+    "/contracts", response={200: page_of(ContractOut), **READ_ERRORS}, openapi_extra=EXPORT_OPENAPI
+)
+def contract_list(
+    request, filters: Query[ContractQuery], paging: Query[PageIn], output: Query[ExportQuery]
+):
+    contracts = api_filter(filters, _contracts(request), request=request)
+    if output.format:
+        return CONTRACTS.response(with_device_count(contracts), fmt=output.format)
+    return page(contracts, paging)
 
 
 @router.post("/contracts", response={201: ContractOut, **WRITE_ERRORS})
@@ -240,9 +249,18 @@ def _agreements(request):
     return MaintenanceAgreement.objects.for_user(request.user).prefetch_related("devices")
 
 
-@router.get("/maintenance-agreements", response={200: page_of(AgreementOut), **READ_ERRORS})
-def agreement_list(request, filters: Query[AgreementQuery], paging: Query[PageIn]):
-    return page(api_filter(filters, _agreements(request), request=request), paging)
+@router.get(
+    "/maintenance-agreements",
+    response={200: page_of(AgreementOut), **READ_ERRORS},
+    openapi_extra=EXPORT_OPENAPI,
+)
+def agreement_list(
+    request, filters: Query[AgreementQuery], paging: Query[PageIn], output: Query[ExportQuery]
+):
+    agreements = api_filter(filters, _agreements(request), request=request)
+    if output.format:
+        return AGREEMENTS.response(agreements, fmt=output.format)
+    return page(agreements, paging)
 
 
 @router.post("/maintenance-agreements", response={201: AgreementOut, **WRITE_ERRORS})

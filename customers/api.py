@@ -8,10 +8,12 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from core.api import READ_ERRORS, WRITE_ERRORS, Id, Input, PageIn, page, page_of, resolve
+from core.exports import EXPORT_OPENAPI, ExportQuery
 from core.filtering import api_filter, filter_query
 from core.permissions import require_perm
 
 from . import services
+from .exports import CONTACTS, DEPARTMENTS, HOSPITALS
 from .filters import ContactFilterSet, DepartmentFilterSet, HospitalFilterSet
 from .models import Contact, Department, Hospital, ServiceRegion
 
@@ -142,10 +144,16 @@ def service_organisation_patch(request, payload: OrganisationPatch):
 
 
 # --- hospitals --------------------------------------------------------------------------
-@router.get("/hospitals", response={200: page_of(HospitalOut), **READ_ERRORS})
-def hospital_list(request, filters: Query[HospitalQuery], paging: Query[PageIn]):
-    hospitals = Hospital.objects.for_user(request.user)
-    return page(api_filter(filters, hospitals, request=request), paging)
+@router.get(
+    "/hospitals", response={200: page_of(HospitalOut), **READ_ERRORS}, openapi_extra=EXPORT_OPENAPI
+)
+def hospital_list(
+    request, filters: Query[HospitalQuery], paging: Query[PageIn], output: Query[ExportQuery]
+):
+    hospitals = api_filter(filters, Hospital.objects.for_user(request.user), request=request)
+    if output.format:
+        return HOSPITALS.response(hospitals, fmt=output.format)
+    return page(hospitals, paging)
 
 
 @router.post("/hospitals", response={201: HospitalOut, **WRITE_ERRORS})
@@ -177,10 +185,18 @@ def hospital_patch(request, hospital_id: Id, payload: HospitalPatch):
 
 
 # --- departments ------------------------------------------------------------------------
-@router.get("/departments", response={200: page_of(DepartmentOut), **READ_ERRORS})
-def department_list(request, filters: Query[DepartmentQuery], paging: Query[PageIn]):
-    departments = Department.objects.for_user(request.user)
-    return page(api_filter(filters, departments, request=request), paging)
+@router.get(
+    "/departments",
+    response={200: page_of(DepartmentOut), **READ_ERRORS},
+    openapi_extra=EXPORT_OPENAPI,
+)
+def department_list(
+    request, filters: Query[DepartmentQuery], paging: Query[PageIn], output: Query[ExportQuery]
+):
+    departments = api_filter(filters, Department.objects.for_user(request.user), request=request)
+    if output.format:
+        return DEPARTMENTS.response(departments, fmt=output.format)
+    return page(departments, paging)
 
 
 @router.post("/departments", response={201: DepartmentOut, **WRITE_ERRORS})
@@ -218,10 +234,16 @@ def department_patch(request, department_id: Id, payload: DepartmentPatch):
 
 
 # --- contacts ---------------------------------------------------------------------------
-@router.get("/contacts", response={200: page_of(ContactOut), **READ_ERRORS})
-def contact_list(request, filters: Query[ContactQuery], paging: Query[PageIn]):
-    contacts = Contact.objects.for_user(request.user)
-    return page(api_filter(filters, contacts, request=request), paging)
+@router.get(
+    "/contacts", response={200: page_of(ContactOut), **READ_ERRORS}, openapi_extra=EXPORT_OPENAPI
+)
+def contact_list(
+    request, filters: Query[ContactQuery], paging: Query[PageIn], output: Query[ExportQuery]
+):
+    contacts = api_filter(filters, Contact.objects.for_user(request.user), request=request)
+    if output.format:
+        return CONTACTS.response(contacts, fmt=output.format)
+    return page(contacts, paging)
 
 
 @router.post("/contacts", response={201: ContactOut, **WRITE_ERRORS})

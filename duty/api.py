@@ -26,11 +26,13 @@ from core.api import (
     page_of,
     resolve,
 )
+from core.exports import EXPORT_OPENAPI, ExportQuery
 from core.permissions import require_perm
 from customers.models import Hospital, ServiceRegion
 from customers.scoping import scope_for
 
 from . import selectors, services
+from .exports import shifts_response, swaps_response
 from .models import Shift, ShiftRole, ShiftSwap
 
 router = Router(tags=["duty"])
@@ -142,8 +144,12 @@ def _vendor_people():
     return User.objects.filter(is_active=True).exclude(vendor_role="")
 
 
-@router.get("/duty/shifts", response={200: page_of(ShiftOut), **READ_ERRORS})
-def shift_list(request, filters: Query[ShiftQuery], paging: Query[PageIn]):
+@router.get(
+    "/duty/shifts", response={200: page_of(ShiftOut), **READ_ERRORS}, openapi_extra=EXPORT_OPENAPI
+)
+def shift_list(
+    request, filters: Query[ShiftQuery], paging: Query[PageIn], output: Query[ExportQuery]
+):
     """Shifts by start; vendor staff only."""
     require_perm(request, "duty.view_shift")
     shifts = Shift.objects.for_user(request.user).order_by("starts_at", "pk")
@@ -155,6 +161,8 @@ def shift_list(request, filters: Query[ShiftQuery], paging: Query[PageIn]):
         shifts = shifts.filter(starts_at__lt=filters.starts_before)
     if filters.ends_after:
         shifts = shifts.filter(ends_at__gt=filters.ends_after)
+    if output.format:
+        return shifts_response(shifts, fmt=output.format)
     return page(shifts, paging)
 
 
@@ -214,10 +222,15 @@ def swap_propose(request, shift_id: Id, payload: SwapIn):
     return Status(201, swap)
 
 
-@router.get("/duty/swaps", response={200: page_of(SwapOut), **READ_ERRORS})
-def swap_list(request, paging: Query[PageIn]):
+@router.get(
+    "/duty/swaps", response={200: page_of(SwapOut), **READ_ERRORS}, openapi_extra=EXPORT_OPENAPI
+)
+def swap_list(request, paging: Query[PageIn], output: Query[ExportQuery]):
     require_perm(request, "duty.view_shift")
-    return page(ShiftSwap.objects.for_user(request.user).order_by("-created_at", "-pk"), paging)
+    swaps = ShiftSwap.objects.for_user(request.user).order_by("-created_at", "-pk")
+    if output.format:
+        return swaps_response(swaps, fmt=output.format)
+    return page(swaps, paging)
 
 
 def _swap(request, swap_id: int) -> ShiftSwap:

@@ -41,7 +41,7 @@ from core.filtering import api_filter, filter_query
 from core.permissions import require_perm
 
 from . import selectors, services, visit_records
-from .exports import VISITS
+from .exports import VISITS, plans_response
 from .filters import PlanFilterSet, VisitFilterSet
 from .models import (
     ChecklistItemType,
@@ -343,8 +343,14 @@ def visit_body(visit_id: Id, user) -> dict[str, Any]:
 # --- plans ---------------------------------------------------------------------------------
 
 
-@router.get("/maintenance-plans", response={200: page_of(PlanOut), **READ_ERRORS})
-def maintenance_plan_list(request, filters: Query[PlanQuery], paging: Query[PageIn]):
+@router.get(
+    "/maintenance-plans",
+    response={200: page_of(PlanOut), **READ_ERRORS},
+    openapi_extra=EXPORT_OPENAPI,
+)
+def maintenance_plan_list(
+    request, filters: Query[PlanQuery], paging: Query[PageIn], output: Query[ExportQuery]
+):
     """The plan templates (every signed-in user: they are the vendor's catalogue) and the
     contracts' own numbers (of the contracts the caller sees). ``product_model_id`` lists
     templates only, ``contract_id`` a contract's numbers only."""
@@ -354,6 +360,8 @@ def maintenance_plan_list(request, filters: Query[PlanQuery], paging: Query[Page
     ).order_by("contract_id", "kind", "pk")
     templates = api_filter(filters, templates, request=request)
     overrides = api_filter(filters, overrides, request=request)
+    if output.format:
+        return plans_response(templates, overrides, fmt=output.format)
     plans = [_template_out(t) for t in templates] + [_override_out(o) for o in overrides]
     return page(plans, paging)
 

@@ -11,10 +11,12 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime
 
 from core.api import READ_ERRORS, WRITE_ERRORS, Id, Input, PageIn, page, page_of
+from core.exports import EXPORT_OPENAPI, ExportQuery
 from core.filtering import api_filter, filter_query
 from core.permissions import require_perm
 
 from . import selectors, services, webhooks
+from .exports import INBOX, deliveries_response, subscriptions_response
 from .filters import InboxFilterSet
 from .models import SmsGateway
 from .webhooks import EVENT_KINDS
@@ -37,10 +39,16 @@ class InboxQuery(Input):
     """The filters of GET /inbox."""
 
 
-@router.get("/inbox", response={200: page_of(InboxMessageOut), **READ_ERRORS})
-def inbox_list(request, filters: Query[InboxQuery], paging: Query[PageIn]):
+@router.get(
+    "/inbox", response={200: page_of(InboxMessageOut), **READ_ERRORS}, openapi_extra=EXPORT_OPENAPI
+)
+def inbox_list(
+    request, filters: Query[InboxQuery], paging: Query[PageIn], output: Query[ExportQuery]
+):
     """The caller's messages, unread first, newest first (the inbox page's list)."""
     messages = api_filter(filters, selectors.inbox_of(request.user), request=request)
+    if output.format:
+        return INBOX.response(messages, fmt=output.format)
     return page(messages, paging)
 
 
@@ -149,11 +157,16 @@ def webhook_event_kinds(request):
 
 
 @webhooks_router.get(
-    "/webhook-subscriptions", response={200: page_of(SubscriptionOut), **WRITE_ERRORS}
+    "/webhook-subscriptions",
+    response={200: page_of(SubscriptionOut), **WRITE_ERRORS},
+    openapi_extra=EXPORT_OPENAPI,
 )
-def webhook_subscription_list(request, paging: Query[PageIn]):
+def webhook_subscription_list(request, paging: Query[PageIn], output: Query[ExportQuery]):
     _admin_only(request)
-    return page(selectors.webhook_subscriptions_for(request.user), paging)
+    subscriptions = selectors.webhook_subscriptions_for(request.user)
+    if output.format:
+        return subscriptions_response(subscriptions, fmt=output.format)
+    return page(subscriptions, paging)
 
 
 @webhooks_router.post("/webhook-subscriptions", response={201: SubscriptionOut, **WRITE_ERRORS})
@@ -179,13 +192,19 @@ def webhook_subscription_patch(request, subscription_id: Id, payload: Subscripti
 @webhooks_router.get(
     "/webhook-subscriptions/{subscription_id}/deliveries",
     response={200: page_of(WebhookDeliveryOut), **READ_ERRORS},
+    openapi_extra=EXPORT_OPENAPI,
 )
-def webhook_delivery_list(request, subscription_id: Id, paging: Query[PageIn]):
+def webhook_delivery_list(
+    request, subscription_id: Id, paging: Query[PageIn], output: Query[ExportQuery]
+):
     """The delivery log, newest first, with each response code."""
     subscription = get_object_or_404(
         selectors.webhook_subscriptions_for(request.user), pk=subscription_id
     )
-    return page(subscription.deliveries.order_by("-created_at", "-pk"), paging)
+    deliveries = subscription.deliveries.order_by("-created_at", "-pk")
+    if output.format:
+        return deliveries_response(subscription, deliveries, fmt=output.format)
+    return page(deliveries, paging)
 
 
 @webhooks_router.post(

@@ -39,7 +39,7 @@ from core.permissions import require_perm
 from service.models import ServiceRequest
 
 from . import selectors, services
-from .exports import MOVEMENTS, STOCK
+from .exports import MOVEMENTS, PARTS, STOCK, locations_response
 from .filters import MovementFilterSet, PartFilterSet, StockFilterSet
 from .models import (
     MAX_MOVEMENT_QUANTITY,
@@ -227,11 +227,18 @@ def _movement_body(movement: StockMovement) -> dict:
 
 
 # --- catalogue ----------------------------------------------------------------------------
-@router.get("/parts", response={200: page_of(PartOut), **VENDOR_READ_ERRORS})
-def part_list(request, filters: Query[PartQuery], paging: Query[PageIn]):
+@router.get(
+    "/parts", response={200: page_of(PartOut), **VENDOR_READ_ERRORS}, openapi_extra=EXPORT_OPENAPI
+)
+def part_list(
+    request, filters: Query[PartQuery], paging: Query[PageIn], output: Query[ExportQuery]
+):
     require_perm(request, "parts.view_sparepart")
-    parts = SparePart.objects.for_user(request.user).prefetch_related("product_models")
-    result = page(api_filter(filters, parts, request=request), paging)
+    scoped = SparePart.objects.for_user(request.user).prefetch_related("product_models")
+    parts = api_filter(filters, scoped, request=request)
+    if output.format:
+        return PARTS.response(parts, fmt=output.format)
+    result = page(parts, paging)
     result["items"] = [_part_body(p) for p in result["items"]]
     return result
 
@@ -251,10 +258,16 @@ def part_create(request, payload: PartIn):
 
 
 # --- locations ----------------------------------------------------------------------------
-@router.get("/stock-locations", response={200: page_of(LocationOut), **VENDOR_READ_ERRORS})
-def location_list(request, paging: Query[PageIn]):
+@router.get(
+    "/stock-locations",
+    response={200: page_of(LocationOut), **VENDOR_READ_ERRORS},
+    openapi_extra=EXPORT_OPENAPI,
+)
+def location_list(request, paging: Query[PageIn], output: Query[ExportQuery]):
     require_perm(request, "parts.view_stocklevel")
     locations = StockLocation.objects.for_user(request.user)
+    if output.format:
+        return locations_response(locations, fmt=output.format)
     return page(locations, paging)
 
 

@@ -4,17 +4,17 @@ like their pages (the same permission), read by the pages' downloads, the API's
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
-from django.http import HttpRequest
+from django.db.models import Prefetch, QuerySet
+from django.http import FileResponse, HttpRequest, StreamingHttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from core.exports import Column, ListExport, label_of, text_of
+from core.exports import Column, ListExport, Table, joined_text, label_of, table_response, text_of
 from core.permissions import require_perm
 
 from . import selectors
-from .filters import LoanerFilterSet, MovementFilterSet, StockFilterSet
+from .filters import LoanerFilterSet, MovementFilterSet, PartFilterSet, StockFilterSet
 from .loaners.services import current_loan
-from .models import Loan, LoanerUnit
+from .models import Loan, LoanerUnit, SparePart, StockLocation
 
 
 def _stock(request: HttpRequest):
@@ -112,3 +112,47 @@ LOANERS = ListExport(
         Column(_("Installed at"), lambda u: _loan_field(u, lambda loan: loan.installed_at), 18),
     ),
 )
+
+
+def _parts(request: HttpRequest):
+    require_perm(request, "parts.view_sparepart")
+    return SparePart.objects.for_user(request.user).order_by("part_number")
+
+
+PARTS = ListExport(
+    name="parts",
+    title=_("Spare parts"),
+    filterset=PartFilterSet,
+    rows=_parts,
+    joined=("product_models",),
+    columns=(
+        Column(_("Part number"), lambda p: p.part_number, 16),
+        Column(_("Name (Chinese)"), lambda p: p.name_zh, 24),
+        Column(_("Name (English)"), lambda p: p.name_en, 24),
+        Column(_("Fits models"), lambda p: joined_text(p, "product_models"), 30),
+        Column(_("Symptom keywords"), lambda p: p.symptom_keywords, 24),
+        Column(_("Main component"), lambda p: p.is_main_component, 10),
+        Column(_("Unit"), lambda p: p.unit, 8),
+        Column(_("Cost price"), lambda p: p.cost_price, 12),
+        Column(_("List price"), lambda p: p.list_price, 12),
+        Column(_("Currency"), lambda p: p.currency, 8),
+        Column(_("Active"), lambda p: p.active, 8),
+    ),
+)
+
+# The stock locations have no filters (a few dozen rows): their columns over the
+# endpoint's rows, without a ``ListExport``.
+LOCATION_COLUMNS = (
+    Column(_("Name"), lambda loc: loc.name, 24),
+    Column(_("Kind"), label_of("kind"), 14),
+    Column(_("Engineer"), lambda loc: text_of(loc.engineer), 16),
+    Column(_("Active"), lambda loc: loc.active, 8),
+)
+
+
+def locations_response(
+    locations: QuerySet[StockLocation], *, fmt: str
+) -> StreamingHttpResponse | FileResponse:
+    rows = locations.select_related("engineer")
+    table = Table(columns=LOCATION_COLUMNS, rows=rows, title=_("Stock locations"))
+    return table_response(table, fmt=fmt, name="stock-locations")

@@ -32,12 +32,14 @@ from core.api import (
     page_of,
     resolve,
 )
+from core.exports import EXPORT_OPENAPI, ExportQuery
 from core.filtering import api_filter, filter_query
 from core.permissions import require_perm
 from core.uploads import DEFAULT_MAX_BYTES
 from customers.models import Contact, Department, Hospital
 
 from . import selectors, services
+from .exports import DOCUMENTS
 from .filters import RegimeDocumentFilterSet
 from .models import RegimeDocument, RegimeKind, RegimeReceipt, RegimeVersion
 
@@ -215,9 +217,18 @@ def _api_errors(exc: ValidationError) -> ValidationError:
     return ValidationError({API_NAMES.get(k, k): v for k, v in exc.error_dict.items()})
 
 
-@router.get("/regime-documents", response={200: page_of(DocumentOut), **READ_ERRORS})
-def regime_document_list(request, filters: Query[DocumentQuery], paging: Query[PageIn]):
-    result = page(api_filter(filters, _documents(request), request=request), paging)
+@router.get(
+    "/regime-documents",
+    response={200: page_of(DocumentOut), **READ_ERRORS},
+    openapi_extra=EXPORT_OPENAPI,
+)
+def regime_document_list(
+    request, filters: Query[DocumentQuery], paging: Query[PageIn], output: Query[ExportQuery]
+):
+    documents = api_filter(filters, _documents(request), request=request)
+    if output.format:
+        return DOCUMENTS.response(documents, fmt=output.format)
+    result = page(documents, paging)
     result["items"] = [_document_out(d) for d in result["items"]]
     return result
 

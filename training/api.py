@@ -36,7 +36,7 @@ from core.permissions import require_perm
 from customers.models import Department
 
 from . import selectors, services
-from .exports import SESSIONS
+from .exports import PLANS, SESSIONS
 from .filters import TrainingPlanFilterSet, TrainingSessionFilterSet
 from .models import Attendance, SessionState, TrainingPlan, TrainingTopic
 
@@ -235,9 +235,18 @@ def _sessions(request):
 
 
 # --- plans ------------------------------------------------------------------------------
-@router.get("/training-plans", response={200: page_of(TrainingPlanOut), **READ_ERRORS})
-def plan_list(request, filters: Query[TrainingPlanQuery], paging: Query[PageIn]):
-    return page(api_filter(filters, selectors.plans_for(request.user), request=request), paging)
+@router.get(
+    "/training-plans",
+    response={200: page_of(TrainingPlanOut), **READ_ERRORS},
+    openapi_extra=EXPORT_OPENAPI,
+)
+def plan_list(
+    request, filters: Query[TrainingPlanQuery], paging: Query[PageIn], output: Query[ExportQuery]
+):
+    plans = api_filter(filters, selectors.plans_for(request.user), request=request)
+    if output.format:
+        return PLANS.response(plans, fmt=output.format)
+    return page(plans, paging)
 
 
 @router.post("/training-plans", response={201: TrainingPlanOut, **WRITE_ERRORS})

@@ -1,5 +1,6 @@
 """The training session list as a file (issue 14 §3): ``TrainingSessionFilterSet``'s rows for
-the page's download, ``GET /training-sessions?format=`` and the export worker."""
+the page's download, ``GET /training-sessions?format=`` and the export worker; the training
+plans for ``GET /training-plans?format=`` (§5)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.exports import Column, ListExport, joined_text, label_of, text_of
 
-from .filters import TrainingSessionFilterSet
+from . import selectors
+from .filters import TrainingPlanFilterSet, TrainingSessionFilterSet
 from .models import TrainingSession
 
 
@@ -34,5 +36,27 @@ SESSIONS = ListExport(
         Column(_("Audience"), lambda s: joined_text(s, "audience_departments"), 20),
         Column(_("State"), label_of("state"), 12),
         Column(_("Contract"), lambda s: s.plan.contract.number, 14),
+    ),
+)
+
+
+def _plans(request: HttpRequest):
+    return selectors.plans_for(request.user).order_by("pk")
+
+
+# ``selectors.plans_for`` counts the sessions and finds the next one: the API's rows have both.
+PLANS = ListExport(
+    name="training-plans",
+    title=_("Training plans"),
+    filterset=TrainingPlanFilterSet,
+    rows=_plans,
+    select_related=("contract", "hospital"),
+    columns=(
+        Column(_("Title"), lambda p: p.title, 28),
+        Column(_("Contract"), lambda p: p.contract.number, 16),
+        Column(_("Hospital"), lambda p: p.hospital.name, 24),
+        Column(_("Sessions"), lambda p: p.session_count, 8),
+        Column(_("Next session"), lambda p: p.next_starts_at, 18),
+        Column(_("Notes"), lambda p: p.notes, 30),
     ),
 )

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 
 from core.api import READ_ERRORS, WRITE_ERRORS, Id, Input, PageIn, page, page_of
+from core.exports import EXPORT_OPENAPI, ExportQuery
 from core.permissions import require_perm
 
 from ..models import (
@@ -21,6 +22,7 @@ from ..models import (
     UsageUnit,
 )
 from . import services
+from .exports import operation_log_response
 
 router = Router(tags=["installed base"])
 
@@ -57,13 +59,20 @@ class OperationLogOut(Schema):
 
 
 @router.get(
-    "/devices/{device_id}/operation-log", response={200: page_of(OperationLogOut), **READ_ERRORS}
+    "/devices/{device_id}/operation-log",
+    response={200: page_of(OperationLogOut), **READ_ERRORS},
+    openapi_extra=EXPORT_OPENAPI,
 )
-def operation_log_list(request, device_id: Id, paging: Query[PageIn]):
+def operation_log_list(request, device_id: Id, paging: Query[PageIn], output: Query[ExportQuery]):
     """The device's operation log, newest first."""
-    device = get_object_or_404(Device.objects.for_user(request.user), pk=device_id)
+    device = get_object_or_404(
+        Device.objects.for_user(request.user).select_related("hospital"), pk=device_id
+    )
     entries = OperationLogEntry.objects.for_user(request.user).filter(device=device)
-    return page(entries.order_by("-recorded_at", "-pk"), paging)
+    entries = entries.order_by("-recorded_at", "-pk")
+    if output.format:
+        return operation_log_response(device, entries, fmt=output.format)
+    return page(entries, paging)
 
 
 @router.post("/devices/{device_id}/operation-log", response={201: OperationLogOut, **WRITE_ERRORS})

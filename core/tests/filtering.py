@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from core.filtering import ListFilterSet, api_name_of
 
-PAGING = {"limit", "offset"}
+# Query parameters of every list that are not filters: the page, and the file instead of it
+# (``format=csv|xlsx``, issue 14 §5).
+PAGING = {"limit", "offset", "format"}
 
 
 def query_parameters(client, path: str) -> set[str]:
