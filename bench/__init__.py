@@ -37,3 +37,47 @@ def ensure_database(database_url: str, *, rebuild: bool) -> None:
         ).fetchone()
         if not exists:
             admin.execute(f'CREATE DATABASE "{config["NAME"]}"')
+
+
+def percentiles(samples: list[float]) -> str:
+    """``p50 … ms · p95 … ms · n=…`` of timings in seconds."""
+    import statistics
+
+    samples = sorted(samples)
+    p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
+    return (
+        f"p50 {statistics.median(samples) * 1000:7.1f} ms · p95 {p95 * 1000:7.1f} ms · "
+        f"n={len(samples)}"
+    )
+
+
+def measure_in_subprocess(module: str, *, runs: int, rebuild: bool) -> dict[str, str]:
+    """Run ``python -m <module> --run``: its own Django set-up on its own database; the
+    figures come back as the last line of its output (JSON)."""
+    import json
+    import subprocess
+
+    out = subprocess.run(  # noqa: S603 - our own module, no user input
+        [sys.executable, "-m", module, "--run", "--runs", str(runs),
+         *(["--rebuild"] if rebuild else [])],
+        cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def command_line(doc: str, run, measure, *, runs: int, width: int = 48) -> None:
+    """The ``python -m bench.<name>`` entry point of a benchmark with ``run(runs, rebuild)``
+    (in its own process, ``--run``) and ``measure(runs=, rebuild=)``."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=runs)
+    parser.add_argument("--rebuild", action="store_true")
+    parser.add_argument("--run", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.run:
+        print(json.dumps(run(args.runs, args.rebuild), ensure_ascii=False))
+        return
+    for name, figure in measure(runs=args.runs, rebuild=args.rebuild).items():
+        print(f"{name:{width}} {figure}", flush=True)

@@ -20,17 +20,11 @@ hospital's equipment administrator. Runs in a ``python -m bench.kpis --run`` sub
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import Any
 
-from bench import ensure_database, setup_django
+from bench import command_line, ensure_database, measure_in_subprocess, percentiles, setup_django
 
 BENCH_URL = os.environ.get(
     "BENCH_KPIS_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/medservice_bench_kpis"
@@ -223,15 +217,6 @@ def build() -> float:
     return time.perf_counter() - t0
 
 
-def _percentiles(samples: list[float]) -> str:
-    samples = sorted(samples)
-    p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
-    return (
-        f"p50 {statistics.median(samples) * 1000:7.1f} ms · p95 {p95 * 1000:7.1f} ms · "
-        f"n={len(samples)}"
-    )
-
-
 def run(runs: int, rebuild: bool) -> dict[str, str]:
     ensure_database(BENCH_URL, rebuild=rebuild)
     setup_django(BENCH_URL)
@@ -304,7 +289,7 @@ def run(runs: int, rebuild: bool) -> dict[str, str]:
                 assert response.status_code == 200, response.content[:300]
                 if n:  # the first is the warm-up
                     samples.append(elapsed)
-            figures[f"{who}: {name}"] = _percentiles(samples)
+            figures[f"{who}: {name}"] = percentiles(samples)
     # The same question from the records (a window not of whole months), once.
     client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
     client.force_login(User.objects.get(username="bench-manager"))
@@ -319,27 +304,8 @@ def run(runs: int, rebuild: bool) -> dict[str, str]:
 
 
 def measure(*, runs: int = 20, rebuild: bool = False) -> dict[str, str]:
-    """Run in a subprocess: its own Django set-up on its own database."""
-    out = subprocess.run(  # noqa: S603 - our own module, no user input
-        [sys.executable, "-m", "bench.kpis", "--run", "--runs", str(runs),
-         *(["--rebuild"] if rebuild else [])],
-        cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--rebuild", action="store_true")
-    parser.add_argument("--run", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.run:
-        print(json.dumps(run(args.runs, args.rebuild), ensure_ascii=False))
-        return
-    for name, figure in measure(runs=args.runs, rebuild=args.rebuild).items():
-        print(f"{name:48} {figure}", flush=True)
+    return measure_in_subprocess("bench.kpis", runs=runs, rebuild=rebuild)
 
 
 if __name__ == "__main__":
-    main()
+    command_line(__doc__ or "", run, measure, runs=20, width=48)

@@ -18,16 +18,10 @@ database), as ``bench/archive.py`` does. Not a test: nothing asserts a time.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
-import statistics
-import subprocess
-import sys
 import time
-from pathlib import Path
 
-from bench import ensure_database, setup_django
+from bench import command_line, ensure_database, measure_in_subprocess, percentiles, setup_django
 
 BENCH_URL = os.environ.get(
     "BENCH_SEARCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/medservice_bench_search"
@@ -218,15 +212,6 @@ def build() -> float:
     return time.perf_counter() - t0
 
 
-def _percentiles(samples: list[float]) -> str:
-    samples = sorted(samples)
-    p95 = samples[max(0, int(len(samples) * 0.95) - 1)]
-    return (
-        f"p50 {statistics.median(samples) * 1000:6.1f} ms · p95 {p95 * 1000:6.1f} ms · "
-        f"n={len(samples)}"
-    )
-
-
 def run(runs: int, rebuild: bool) -> dict[str, str]:
     ensure_database(BENCH_URL, rebuild=rebuild)
     setup_django(BENCH_URL)
@@ -264,7 +249,7 @@ def run(runs: int, rebuild: bool) -> dict[str, str]:
                 else:
                     groups = response.json()["groups"]
                     counts = ", ".join(f"{g['kind']} {g['count']}" for g in groups) or "none"
-            figures[f"{who}: API, {name} ({text}; {counts})"] = _percentiles(samples)
+            figures[f"{who}: API, {name} ({text}; {counts})"] = percentiles(samples)
         for name, text in (("page", "东海"), ("page", "无法开机"), ("suggestions", "东海")):
             url = reverse("search:results" if name == "page" else "search:suggest")
             samples = []
@@ -275,32 +260,13 @@ def run(runs: int, rebuild: bool) -> dict[str, str]:
                 assert response.status_code == 200, response.content[:300]
                 if n:
                     samples.append(elapsed)
-            figures[f"{who}: {name} ({text})"] = _percentiles(samples)
+            figures[f"{who}: {name} ({text})"] = percentiles(samples)
     return figures
 
 
 def measure(*, runs: int = 50, rebuild: bool = False) -> dict[str, str]:
-    """Run in a subprocess: its own Django set-up on its own database."""
-    out = subprocess.run(  # noqa: S603 - our own module, no user input
-        [sys.executable, "-m", "bench.search", "--run", "--runs", str(runs),
-         *(["--rebuild"] if rebuild else [])],
-        cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, check=True,
-    )  # fmt: skip
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=50)
-    parser.add_argument("--rebuild", action="store_true")
-    parser.add_argument("--run", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.run:
-        print(json.dumps(run(args.runs, args.rebuild), ensure_ascii=False))
-        return
-    for name, figure in measure(runs=args.runs, rebuild=args.rebuild).items():
-        print(f"{name:72} {figure}", flush=True)
+    return measure_in_subprocess("bench.search", runs=runs, rebuild=rebuild)
 
 
 if __name__ == "__main__":
-    main()
+    command_line(__doc__ or "", run, measure, runs=50, width=72)
