@@ -169,9 +169,19 @@ def _restore_database(dump: Path) -> None:
     with connection.cursor() as cursor:
         tables = connection.introspection.table_names(cursor)
         views = set(connection.introspection.table_names(cursor, include_views=True)) - set(tables)
+        # Functions the migrations made (the search's ``search_bigrams``): the dump creates
+        # them again. An extension's own functions stay with it.
+        cursor.execute(
+            "SELECT p.oid::regprocedure::text FROM pg_proc p"
+            " JOIN pg_namespace n ON n.oid = p.pronamespace"
+            " WHERE n.nspname = current_schema() AND NOT EXISTS ("
+            "  SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')"
+        )
+        functions = [row[0] for row in cursor.fetchall()]
     quote = connection.ops.quote_name
     drops = [f"DROP VIEW IF EXISTS {quote(name)} CASCADE;" for name in sorted(views)]
     drops += [f"DROP TABLE IF EXISTS {quote(name)} CASCADE;" for name in sorted(tables)]
+    drops += [f"DROP FUNCTION IF EXISTS {signature} CASCADE;" for signature in sorted(functions)]
     connection.close()  # holds no lock while psql replaces the tables
     _replace_postgres_tables(dump, "\n".join(drops) + "\n")
 

@@ -16,6 +16,7 @@ from accounts.http import AuthenticatedHttpRequest
 from core.permissions import require_perm
 
 from . import services
+from .forms import RegenerateForm
 from .links import report_id_of
 from .models import MonthlyReport
 from .pdf import pdf_file_response
@@ -67,9 +68,12 @@ def report_shared(request: HttpRequest, token: str) -> FileResponse:
 def report_regenerate(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     report = get_object_or_404(MonthlyReport.objects.for_user(request.user), pk=pk)
     require_perm(request, "reports.change_monthlyreport", report)
+    form = RegenerateForm(request.POST)
     try:
+        if not form.is_valid():  # a NUL or an overlong reason
+            raise ValidationError([e for errors in form.errors.values() for e in errors])
         new = services.monthly_report_regenerate(
-            report=report, by=request.user, reason=request.POST.get("reason", "")
+            report=report, by=request.user, reason=form.cleaned_data["reason"]
         )
     except ValidationError as exc:
         for message in exc.messages:
